@@ -19,3 +19,8 @@ class ModelTimeout(ModelError):
 
 class Cancelled(RefactorCoderError):
     """The user cancelled the job; raised between stages and between streamed tokens."""
+
+
+class RetryableModelError(ModelError):
+    """A failure worth retrying on the same model (HTTP 5xx, connection reset, rate limit).
+    ModelTimeout is retried too; a plain ModelError (auth, bad request) goes straight to the fallbacks."""
