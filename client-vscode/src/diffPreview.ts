@@ -1,0 +1,83 @@
+// refactorcoder/solutionReady → a diff between two virtual documents, with Apply/Discard.
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { diffPaths, jobIdFromDiffPath } from './views';
+import { SolutionReadyParams } from './protocol';
+
+export const DIFF_SCHEME = 'refactorcoder-diff';
+
+export class DiffPreview implements vscode.TextDocumentContentProvider, vscode.Disposable {
+    private readonly contents = new Map<string, string>();
+    private readonly solutions = new Map<string, SolutionReadyParams>();
+    private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+    readonly onDidChange = this.changed.event;
+
+    constructor(private readonly apply: (jobId: string) => Promise<unknown>) {}
+
+    provideTextDocumentContent(uri: vscode.Uri): string {
+        return this.contents.get(uri.toString()) ?? '';
+    }
+
+    async show(solution: SolutionReadyParams): Promise<void> {
+        const paths = diffPaths(solution.jobId, solution.uri);
+        const left = vscode.Uri.from({ scheme: DIFF_SCHEME, path: paths.original });
+        const right = vscode.Uri.from({ scheme: DIFF_SCHEME, path: paths.proposed });
+        this.contents.set(left.toString(), solution.original);
+        this.contents.set(right.toString(), solution.proposed);
+        this.solutions.set(solution.jobId, solution);
+        this.changed.fire(left);
+        this.changed.fire(right);
+        const name = path.posix.basename(paths.original);
+        await vscode.commands.executeCommand('vscode.diff', left, right, `RefactorCoder: ${name} ↔ proposed`, { preview: true });
+        const choice = await vscode.window.showInformationMessage(
+            `RefactorCoder proposed a change to ${name} (lines ${solution.range.start.line + 1}-${solution.range.end.line + 1}).`,
+            'Apply',
+            'Discard',
+        );
+        if (choice === 'Apply') {
+            await this.applyJob(solution.jobId);
+        } else if (choice === 'Discard') {
+            this.forget(solution.jobId);
+        }
+    }
+
+    /** Apply from the diff editor's title button: the job id is in the active editor's URI. */
+    async applyActive(): Promise<void> {
+        const uri = vscode.window.activeTextEditor?.document.uri;
+        const jobId = uri?.scheme === DIFF_SCHEME ? jobIdFromDiffPath(uri.path) : undefined;
+        if (!jobId) {
+            void vscode.window.showWarningMessage('RefactorCoder: no proposed solution is shown.');
+            return;
+        }
+        await this.applyJob(jobId);
+    }
+
+    private async applyJob(jobId: string): Promise<void> {
+        try {
+            const result = (await this.apply(jobId)) as { applied?: boolean; reason?: string; message?: string } | undefined;
+            if (result && result.applied === false) {
+                throw new Error(result.reason ?? result.message ?? 'the server refused the edit');
+            }
+            this.forget(jobId);
+            await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+            void vscode.window.showInformationMessage('RefactorCoder: solution applied.');
+        } catch (error) {
+            const message = error instanceof Error ? error.message : String(error);
+            void vscode.window.showErrorMessage(`RefactorCoder could not apply the solution: ${message}`);
+        }
+    }
+
+    private forget(jobId: string): void {
+        const solution = this.solutions.get(jobId);
+        this.solutions.delete(jobId);
+        if (solution) {
+            const paths = diffPaths(jobId, solution.uri);
+            this.contents.delete(vscode.Uri.from({ scheme: DIFF_SCHEME, path: paths.original }).toString());
+            this.contents.delete(vscode.Uri.from({ scheme: DIFF_SCHEME, path: paths.proposed }).toString());
+        }
+    }
+
+    dispose(): void {
+        this.changed.dispose();
+    }
+}

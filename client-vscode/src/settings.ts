@@ -1,0 +1,87 @@
+// Pure shaping of the `refactorcoder` configuration section into the server's Settings shape
+// (models/settings.py). No `vscode` import, so it is unit-testable under plain node.
+
+export const SECTION = 'refactorcoder';
+export const STAGES = ['guide', 'solve', 'judge'] as const;
+export const STAGE_KEYS = ['model', 'fallbacks', 'api_base', 'timeout_s', 'retries', 'backoff_s', 'temperature', 'max_tokens'] as const;
+export const SERVER_KEYS = [...STAGES, 'local_model_path', 'history_path', 'key_file'] as const;
+/** Settings only the client reads; the server's Settings model forbids unknown keys, so they never reach it. */
+export const CLIENT_ONLY_KEYS = ['interpreter', 'serverArgs'] as const;
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+export interface ShapedSettings {
+    settings: JsonObject;
+    /** Human-readable notes about what was dropped (shown in the output channel). */
+    warnings: string[];
+}
+
+const SECRET_LIKE = /(api[_-]?key|secret|token|password)$/i;
+
+function isObject(value: unknown): value is JsonObject {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Keeps the server's keys, drops client-only keys, unset (null/undefined) values and anything that looks like
+ * a credential (keys belong in `key_file` or the environment, never in settings). Unknown keys inside a stage
+ * are passed through so the server can report them.
+ */
+export function shapeSettings(raw: unknown): ShapedSettings {
+    const warnings: string[] = [];
+    const settings: JsonObject = {};
+    if (!isObject(raw)) {
+        return { settings, warnings };
+    }
+    for (const [key, value] of Object.entries(raw)) {
+        if ((CLIENT_ONLY_KEYS as readonly string[]).includes(key) || value === null || value === undefined) {
+            continue;
+        }
+        if (SECRET_LIKE.test(key)) {
+            warnings.push(`ignored refactorcoder.${key}: API keys never go in settings; use refactorcoder.key_file`);
+            continue;
+        }
+        if ((STAGES as readonly string[]).includes(key)) {
+            if (!isObject(value)) {
+                warnings.push(`ignored refactorcoder.${key}: expected an object`);
+                continue;
+            }
+            const stage: JsonObject = {};
+            for (const [k, v] of Object.entries(value)) {
+                if (v === null || v === undefined) {
+                    continue;
+                }
+                if (SECRET_LIKE.test(k)) {
+                    warnings.push(`ignored refactorcoder.${key}.${k}: API keys never go in settings; use refactorcoder.key_file`);
+                    continue;
+                }
+                stage[k] = v;
+            }
+            settings[key] = stage;
+            continue;
+        }
+        settings[key] = value;
+    }
+    return { settings, warnings };
+}
+
+/** Applies `shapeSettings` to one `workspace/configuration` result, by the section it was asked for. */
+export function shapeConfigurationResult(section: string | undefined | null, value: unknown): unknown {
+    if (section === SECTION) {
+        return shapeSettings(value).settings;
+    }
+    if (!section && isObject(value) && SECTION in value) {
+        return { ...value, [SECTION]: shapeSettings(value[SECTION]).settings };
+    }
+    if (section && section.startsWith(SECTION + '.')) {
+        const key = section.slice(SECTION.length + 1);
+        if ((CLIENT_ONLY_KEYS as readonly string[]).includes(key)) {
+            return null;
+        }
+        if ((STAGES as readonly string[]).includes(key)) {
+            return shapeSettings({ [key]: value }).settings[key] ?? {};
+        }
+    }
+    return value;
+}

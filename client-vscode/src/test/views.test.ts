@@ -1,0 +1,26 @@
+import { strict as assert } from 'assert';
+import { test } from 'node:test';
+import { diffPaths, jobIdFromDiffPath, jobText, reportParams } from '../views';
+
+test('diff paths keep the file name and round-trip the job id', () => {
+    const p = diffPaths('job/1 2', 'file:///work/ex/two%20sum.py');
+    assert.equal(p.original, '/job%2F1%202/original/two sum.py');
+    assert.equal(p.proposed, '/job%2F1%202/proposed/two sum.py');
+    assert.equal(jobIdFromDiffPath(p.proposed), 'job/1 2');
+    assert.equal(jobIdFromDiffPath('/nothing'), undefined);
+    assert.equal(diffPaths('j', 'untitled:Untitled-1').original, '/j/original/Untitled-1');
+});
+
+test('report params: run id, explicit uri, else the cursor', () => {
+    const cursor = { uri: 'file:///a.py', line: 3, character: 4 };
+    assert.deepEqual(reportParams({ runId: 12 }, cursor), { runId: 12 });
+    assert.deepEqual(reportParams('r-1', cursor), { runId: 'r-1' });
+    assert.deepEqual(reportParams({ uri: 'file:///b.py' }, cursor), { uri: 'file:///b.py' });
+    assert.deepEqual(reportParams(undefined, cursor), { uri: 'file:///a.py', position: { line: 3, character: 4 } });
+    assert.equal(reportParams(undefined, undefined), undefined);
+});
+
+test('job status text', () => {
+    assert.match(jobText({ jobId: '1', kind: 'guide', uri: 'u', status: 'ok' }), /^\$\(check\) RefactorCoder: guide ok$/);
+    assert.match(jobText({ jobId: '1', kind: 'judge', uri: 'u', status: 'failed' }), /^\$\(warning\)/);
+});

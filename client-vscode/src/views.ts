@@ -1,0 +1,38 @@
+// Pure helpers behind the diff preview, report view and status bar (no `vscode` import: unit-testable).
+import * as path from 'path';
+import { JobFinishedParams, ReportParams } from './protocol';
+
+/** Pure: the virtual URIs' paths for one solution; the file name is kept so the diff gets syntax colouring. */
+export function diffPaths(jobId: string, fileUri: string): { original: string; proposed: string } {
+    const base = path.posix.basename(decodeURIComponent(fileUri.replace(/[?#].*$/, '').replace(/^[a-z][a-z0-9+.-]*:(\/\/[^/]*)?/i, ''))) || 'untitled';
+    const id = encodeURIComponent(jobId);
+    return { original: `/${id}/original/${base}`, proposed: `/${id}/proposed/${base}` };
+}
+
+/** Pure: the job id encoded in a diff URI path, if any. */
+export function jobIdFromDiffPath(p: string): string | undefined {
+    const m = /^\/([^/]+)\/(original|proposed)\//.exec(p);
+    return m ? decodeURIComponent(m[1]) : undefined;
+}
+
+/** Pure: what to ask the server for, from the command argument or the active editor's cursor. */
+export function reportParams(
+    arg: unknown,
+    editor: { uri: string; line: number; character: number } | undefined,
+): ReportParams | undefined {
+    if (arg && typeof arg === 'object') {
+        const a = arg as { runId?: string | number; uri?: string; position?: { line: number; character: number } };
+        if (a.runId !== undefined && a.runId !== null) return { runId: a.runId };
+        if (a.uri) return a.position ? { uri: a.uri, position: a.position } : { uri: a.uri };
+    }
+    if (typeof arg === 'string' || typeof arg === 'number') {
+        return { runId: arg };
+    }
+    return editor ? { uri: editor.uri, position: { line: editor.line, character: editor.character } } : undefined;
+}
+
+/** Pure: status bar text for a finished job. */
+export function jobText(job: JobFinishedParams): string {
+    const ok = /^(ok|done|success|succeeded|passed|completed)$/i.test(job.status);
+    return `${ok ? '$(check)' : '$(warning)'} RefactorCoder: ${job.kind} ${job.status}`;
+}
