@@ -1,0 +1,3 @@
+"""RefactorCoder's language server and CLI."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,76 @@
+"""The language server object: pygls' LanguageServer plus RefactorCoder's state, and the
+assembly of the feature modules (one module per feature, each with `setup(server)`)."""
+
+from __future__ import annotations
+
+import logging
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+
+from server import __version__
+from server.document_cache import DocumentCache
+from server.jobs import JobManager
+from server.pipeline_holder import PipelineFactory, PipelineHolder
+from server.results_store import ResultStore
+
+logger = logging.getLogger(__name__)
+
+
+class RefactorCoderProtocol(LanguageServerProtocol):
+    """pygls cancels the *outer* executeCommand future on `$/cancelRequest`, answering
+    "RequestCancelled" while our background job keeps running. For our jobs we instead set the
+    job's cancel event and let the command answer normally with status "cancelled"."""
+
+    def _handle_cancel_notification(self, msg_id):
+        server = self._server
+        if isinstance(server, RefactorCoderServer) and server.jobs.cancel_by_request_id(msg_id):
+            return
+        super()._handle_cancel_notification(msg_id)
+
+
+class RefactorCoderServer(LanguageServer):
+    def __init__(self, pipeline_factory: PipelineFactory | None = None):
+        super().__init__(
+            "refactorcoder",
+            __version__,
+            protocol_cls=RefactorCoderProtocol,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
+        self.doc_cache = DocumentCache()
+        self.pipelines = PipelineHolder(pipeline_factory, notify=self.notify_user_threadsafe)
+        self.jobs = JobManager(self)
+        self.results = ResultStore()
+
+    # -- messages to the user; safe to call from worker threads -----------------------------------------------
+
+    def notify_user_threadsafe(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
+        """The model layer's `notify` callback: say it once, as window/showMessage."""
+        self.call_in_loop(
+            self.window_show_message, types.ShowMessageParams(type=kind, message=f"RefactorCoder: {message}")
+        )
+
+    def call_in_loop(self, fn, *args) -> None:
+        loop = self.jobs.loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(fn, *args)
+
+    def client_supports(self, *path: str) -> bool:
+        """Walk the client capabilities, e.g. client_supports("window", "work_done_progress")."""
+        node = getattr(self.protocol, "client_capabilities", None)
+        for name in path:
+            node = getattr(node, name, None)
+            if node is None:
+                return False
+        return bool(node)
+
+
+def create_server(pipeline_factory: PipelineFactory | None = None) -> RefactorCoderServer:
+    from server import code_actions, commands, inline_results, report_request, settings_sync
+
+    server = RefactorCoderServer(pipeline_factory)
+    for feature in (settings_sync, code_actions, commands, inline_results, report_request):
+        feature.setup(server)
+    return server

@@ -1,0 +1,183 @@
+"""Protocol behaviour through a real LSP round-trip (pytest-lsp launches `python -m server`),
+with the fake pipeline so these run in seconds. The real-model variants are in test_lsp_e2e.py."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from server.command_args import plain
+from tests.server.lsp_helpers import (
+    SERVER_COMMAND, execute, open_example, progress_kinds, server_env, start_session, target, wait_until,
+)
+
+FAKE = "tests.server.fake_pipeline:make_pipeline"
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(
+        server_command=SERVER_COMMAND,
+        server_env=server_env(REFACTORCODER_PIPELINE_FACTORY=FAKE, REFACTORCODER_FAKE_DELAY_S="0.2"),
+    )
+)
+async def client(lsp_client: LanguageClient):
+    await start_session(lsp_client, {"guide": {"max_tokens": 16}})
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_code_actions_listed(client: LanguageClient):
+    uri = open_example(client)
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(line=8, character=4), end=types.Position(line=8, character=4)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    titles = [a.title for a in actions]
+    assert titles == ["RefactorCoder: Guide", "RefactorCoder: Solve with guidance", "RefactorCoder: Judge"]
+    assert all(a.command.arguments[0]["version"] == 1 for a in actions)
+    assert actions[0].command.command == "refactorcoder.guide"
+
+
+async def test_no_actions_outside_any_problem(client: LanguageClient):
+    uri = open_example(client)
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(line=1, character=0), end=types.Position(line=1, character=0)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    assert not actions
+
+
+@pytest.mark.parametrize("command", ["refactorcoder.guide", "refactorcoder.solve", "refactorcoder.judge"])
+async def test_command_runs_with_progress(client: LanguageClient, command):
+    uri = open_example(client)
+    result = await execute(client, command, target(uri, 8, version=1))
+    assert result["status"] == "done", result
+    assert result["runId"] is not None
+    kinds = list(progress_kinds(client).values())
+    assert kinds and kinds[-1][0] == "begin" and kinds[-1][-1] == "end" and "report" in kinds[-1]
+    await wait_until(lambda: client.received["jobFinished"])
+    assert client.received["jobFinished"][-1]["status"] == "done"
+
+
+async def test_judge_shows_lens_diagnostic_hover_and_report(client: LanguageClient):
+    uri = open_example(client)
+    await execute(client, "refactorcoder.judge", target(uri, 8, version=1))
+    await wait_until(lambda: client.diagnostics.get(uri))
+    diag = client.diagnostics[uri][0]
+    assert diag.source == "refactorcoder" and diag.severity == types.DiagnosticSeverity.Information
+    lenses = await client.text_document_code_lens_async(types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    assert lenses[0].command.title == "RefactorCoder: accuracy 4 · clarity 3 · efficiency 4"
+    assert lenses[0].range.start.line == 6
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=7, character=4))
+    )
+    assert "Judgment" in hover.contents.value
+    report = await client.protocol.send_request_async("refactorcoder/report", {"uri": uri, "position": {"line": 7, "character": 0}})
+    assert "accuracy 4" in plain(report)["markdown"]
+
+
+async def test_cancel_request_stops_job(client: LanguageClient):
+    uri = open_example(client)
+    task = asyncio.ensure_future(
+        client.protocol.send_request_async(
+            types.WORKSPACE_EXECUTE_COMMAND,
+            types.ExecuteCommandParams(command="refactorcoder.solve", arguments=[target(uri, 8, version=1)]),
+            msg_id="solve-to-cancel",
+        )
+    )
+    await wait_until(lambda: any("begin" in k for k in progress_kinds(client).values()))
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="solve-to-cancel"))
+    result = await asyncio.wait_for(task, 10)
+    assert result["status"] == "cancelled" and result["report"] is None
+    await wait_until(lambda: any(f["status"] == "cancelled" for f in client.received["jobFinished"]))
+    assert all(kinds[-1] == "end" for kinds in progress_kinds(client).values())
+
+
+async def test_cancel_by_progress_token_and_by_command(client: LanguageClient):
+    uri = open_example(client)
+    task = asyncio.ensure_future(execute(client, "refactorcoder.solve", target(uri, 8, version=1)))
+    await wait_until(lambda: progress_kinds(client))
+    token = next(iter(client.progress_reports))
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    result = await asyncio.wait_for(task, 10)
+    assert result["status"] == "cancelled"
+    assert progress_kinds(client)[token][-1] == "end"
+
+    task = asyncio.ensure_future(execute(client, "refactorcoder.solve", target(uri, 8, version=1)))
+    await wait_until(lambda: len(progress_kinds(client)) == 2)
+    job_id = await _running_job_id(client)
+    assert await execute(client, "refactorcoder.cancel", {"jobId": job_id}) == {"jobId": job_id, "cancelled": True}
+    result = await asyncio.wait_for(task, 10)
+    assert result["status"] == "cancelled" and result["jobId"] == job_id
+    assert await execute(client, "refactorcoder.cancel", {"jobId": job_id}) == {"jobId": job_id, "cancelled": False}
+
+
+async def _running_job_id(client: LanguageClient) -> str:
+    await wait_until(lambda: client.received["jobStarted"])
+    return client.received["jobStarted"][-1]["jobId"]
+
+
+async def test_apply_solution_version_guard(client: LanguageClient):
+    uri = open_example(client)
+    result = await execute(client, "refactorcoder.solve", target(uri, 8, version=1))
+    await wait_until(lambda: client.received["solutionReady"])
+    ready = client.received["solutionReady"][-1]
+    assert ready["jobId"] == result["jobId"] and ready["version"] == 1 and "seen" in ready["proposed"]
+
+    # The user types: version 2. The stale solution must be refused, nothing sent.
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text="# the user rewrote the file\n")],
+        )
+    )
+    with pytest.raises(JsonRpcException, match="document changed since the solution was computed"):
+        await execute(client, "refactorcoder.applySolution", {"jobId": result["jobId"]})
+    assert client.received["applyEdit"] == []
+
+
+async def test_apply_solution_current_version(client: LanguageClient):
+    uri = open_example(client)
+    result = await execute(client, "refactorcoder.solve", target(uri, 8, version=1))
+    applied = await execute(client, "refactorcoder.applySolution", {"jobId": result["jobId"]})
+    assert applied["applied"] is True
+    edit = client.received["applyEdit"][-1].edit.document_changes[0]
+    assert edit.text_document.version == 1 and "seen" in edit.edits[0].new_text
+    assert edit.edits[0].range.start.line == 6
+
+
+@pytest.mark.parametrize(
+    "command, arguments, message",
+    [
+        ("refactorcoder.guide", [], "exactly one argument"),
+        ("refactorcoder.guide", [{"range": {}}], "uri"),
+        ("refactorcoder.guide", [{"uri": "file:///x.py"}], "range"),
+        ("refactorcoder.judge", [{"uri": "file:///nope.py", "range": {"start": {"line": -1, "character": 0}, "end": {"line": 0, "character": 0}}}], "non-negative"),
+        ("refactorcoder.applySolution", [{"jobId": "nope"}], "unknown jobId"),
+        ("refactorcoder.cancel", [{}], "jobId"),
+        ("refactorcoder.nope", [], "not defined"),
+    ],
+)
+async def test_malformed_requests_get_errors_and_server_survives(client: LanguageClient, command, arguments, message):
+    with pytest.raises(JsonRpcException, match=message):
+        await execute(client, command, *arguments)
+    uri = open_example(client)
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(line=8, character=0), end=types.Position(line=8, character=0)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    assert len(actions) == 3
