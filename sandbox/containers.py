@@ -1,0 +1,119 @@
+"""Hardened container creation, labelling, sweeping of leftovers, and removal."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+
+import psutil
+
+from sandbox.engine import get_client, resolve_runtime
+from sandbox.models import Limits
+
+log = logging.getLogger(__name__)
+
+LABEL = "refactorcoder.sandbox"
+SANDBOX_USER = "65534:65534"  # nobody:nogroup, also unprivileged on the host
+# A container stops by itself after this long even if every owner died without cleaning up
+# (its main process is `sleep`); auto_remove then deletes it. The pool recycles older ones.
+MAX_LIFETIME_S = 4 * 3600
+RECYCLE_AFTER_S = 3 * 3600
+
+
+def _owner_labels() -> dict[str, str]:
+    me = psutil.Process()
+    return {
+        LABEL: "1",
+        "refactorcoder.owner.pid": str(me.pid),
+        "refactorcoder.owner.started": f"{me.create_time():.2f}",
+        "refactorcoder.owner.host": socket.gethostname(),
+    }
+
+
+def create_container(image: str, limits: Limits, language: str):
+    """Start a sleeping container with every isolation property; programs are exec'd into it."""
+    client = get_client()
+    runtime = resolve_runtime(limits.runtime)
+    labels = dict(_owner_labels(), **{"refactorcoder.language": language,
+                                       "refactorcoder.created": f"{time.time():.0f}"})
+    mem = f"{limits.memory_mb}m"
+    kwargs = dict(
+        command=["sleep", str(MAX_LIFETIME_S)],
+        name=f"refactorcoder-sbx-{language}-{os.getpid()}-{uuid.uuid4().hex[:8]}",
+        detach=True,
+        auto_remove=True,
+        labels=labels,
+        user=SANDBOX_USER,
+        working_dir="/tmp",  # not /work: a workdir on a tmpfs mount point loses the tmpfs mode
+        hostname="sandbox",
+        network_mode="none",
+        mem_limit=mem,
+        memswap_limit=mem,  # swap equal to memory: no swap at all
+        mem_swappiness=0,
+        nano_cpus=int(limits.cpus * 1e9),
+        pids_limit=limits.pids,
+        read_only=True,
+        tmpfs={
+            "/work": f"size={limits.work_disk_mb}m,nr_inodes={limits.max_files},mode=1777,exec",
+            "/tmp": f"size={limits.tmp_disk_mb}m,nr_inodes={limits.max_files},mode=1777,exec",
+        },
+        shm_size="8m",
+        cap_drop=["ALL"],
+        security_opt=["no-new-privileges"],
+        ulimits=[{"name": "core", "soft": 0, "hard": 0}, {"name": "nofile", "soft": 1024, "hard": 1024}],
+        ipc_mode="private",
+        stop_signal="SIGKILL",
+        environment={"HOME": "/work", "LANG": "C.UTF-8"},
+    )
+    if runtime:
+        kwargs["runtime"] = runtime
+        kwargs.pop("mem_swappiness")  # not supported by runsc
+    return client.containers.run(image, **kwargs)
+
+
+def remove_container(container) -> None:
+    """Force-remove; a container that is already gone is fine."""
+    import docker.errors
+
+    try:
+        container.remove(force=True)
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as exc:
+        if "already in progress" not in str(exc) and "No such container" not in str(exc):
+            log.warning("could not remove sandbox container %s: %s", container.short_id, exc)
+
+
+def _owner_alive(labels: dict[str, str]) -> bool:
+    if labels.get("refactorcoder.owner.host") != socket.gethostname():
+        return True  # another machine's container (shared remote engine): not ours to judge
+    try:
+        pid = int(labels.get("refactorcoder.owner.pid", "0"))
+        started = float(labels.get("refactorcoder.owner.started", "0"))
+        return abs(psutil.Process(pid).create_time() - started) < 1.0
+    except (ValueError, psutil.Error):
+        return False
+
+
+def sweep_orphans() -> int:
+    """Remove sandbox containers whose owning process is dead (e.g. a killed harness)."""
+    client = get_client()
+    removed = 0
+    for container in client.containers.list(all=True, filters={"label": f"{LABEL}=1"}):
+        labels = container.labels or {}
+        created = float(labels.get("refactorcoder.created", "0") or 0)
+        if not _owner_alive(labels) or time.time() - created > MAX_LIFETIME_S:
+            remove_container(container)
+            removed += 1
+    if removed:
+        log.info("swept %d sandbox container(s) left by dead processes", removed)
+    return removed
+
+
+def own_containers() -> list:
+    client = get_client()
+    return client.containers.list(all=True, filters={"label": [f"{LABEL}=1",
+                                                              f"refactorcoder.owner.pid={os.getpid()}"]})

@@ -1,0 +1,150 @@
+"""The Sandbox: owner of a warm pool of containers per (language, container limits).
+
+A pooled container is reused only after its supervisor reported that every process of the previous
+session is gone and every writable area and SysV IPC object was wiped; otherwise it is discarded.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import time
+import weakref
+from collections import defaultdict
+
+from sandbox.containers import RECYCLE_AFTER_S, create_container, remove_container, sweep_orphans
+from sandbox.engine import get_client
+from sandbox.images import require_image
+from sandbox.models import Limits, Result, RunSpec, Status
+from sandbox.runner import payload_for, report_bytes_budget, result_from_report, session_deadline
+from sandbox.session import SessionOutcome, run_session
+
+log = logging.getLogger(__name__)
+_live: "weakref.WeakSet[Sandbox]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:  # nothing is left behind when the interpreter exits normally
+    for sandbox in list(_live):
+        sandbox.close()
+
+
+class _Slot:
+    def __init__(self, container, created: float):
+        self.container = container
+        self.created = created
+
+
+class Sandbox:
+    """Runs specs in hardened containers; keeps up to ``pool_size`` idle containers per key warm.
+
+    ``pool_size=0`` gives a fresh container for every run (cold). Thread-safe: concurrent runs use
+    different containers.
+    """
+
+    def __init__(self, pool_size: int = 2, sweep: bool = True):
+        get_client()  # raises SandboxUnavailable early, with instructions
+        if sweep:
+            sweep_orphans()
+        self.pool_size = pool_size
+        self._idle: dict[tuple, list[_Slot]] = defaultdict(list)
+        self._busy: set = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        _live.add(self)
+
+    # -- context manager -------------------------------------------------------------------------
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            slots = [s for group in self._idle.values() for s in group] + list(self._busy)
+            self._idle.clear()
+            self._busy.clear()
+        for slot in slots:
+            remove_container(slot.container)
+
+    # -- pool ------------------------------------------------------------------------------------
+    def _key(self, language: str, limits: Limits) -> tuple:
+        return (language, *limits.container_key())
+
+    def warm(self, language: str, limits: Limits | None = None, count: int | None = None) -> None:
+        """Start containers ahead of time so that the first runs are warm too."""
+        limits = limits or Limits()
+        image = require_image(language)
+        key = self._key(language, limits)
+        want = self.pool_size if count is None else count
+        while True:
+            with self._lock:
+                if len(self._idle[key]) >= want:
+                    return
+            slot = _Slot(create_container(image, limits, language), time.time())
+            with self._lock:
+                self._idle[key].append(slot)
+
+    def _acquire(self, language: str, limits: Limits) -> tuple[_Slot, bool]:
+        key = self._key(language, limits)
+        image = require_image(language)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("Sandbox is closed")
+            while self._idle[key]:
+                slot = self._idle[key].pop()
+                if time.time() - slot.created < RECYCLE_AFTER_S:
+                    self._busy.add(slot)
+                    return slot, True
+                remove_container(slot.container)
+        slot = _Slot(create_container(image, limits, language), time.time())
+        with self._lock:
+            self._busy.add(slot)
+        return slot, False
+
+    def _release(self, language: str, limits: Limits, slot: _Slot, usable: bool) -> None:
+        key = self._key(language, limits)
+        with self._lock:
+            self._busy.discard(slot)
+            keep = usable and not self._closed and len(self._idle[key]) < self.pool_size
+            if keep:
+                self._idle[key].append(slot)
+        if not keep:
+            remove_container(slot.container)
+
+    def session(self, language: str, limits: Limits, payload: dict) -> tuple[SessionOutcome, bool]:
+        """Run one supervisor payload in a (warm if possible) container; returns (outcome, warm)."""
+        slot, warm = self._acquire(language, limits)
+        outcome = None
+        try:
+            outcome = run_session(slot.container, payload, session_deadline(payload["steps"]),
+                                  report_bytes_budget(limits, len(payload["steps"])))
+            return outcome, warm
+        finally:
+            self._release(language, limits, slot, bool(outcome and outcome.usable))
+
+    # -- API -------------------------------------------------------------------------------------
+    def run(self, spec: RunSpec) -> Result:
+        start = time.monotonic()
+        payload, has_compile = payload_for(spec)
+        outcome, warm = self.session(spec.language, spec.limits, payload)
+        if outcome.report is None:
+            status = Status.TIMEOUT if outcome.timed_out else Status.SANDBOX_ERROR
+            result = Result(status=status, phase="sandbox", language=spec.language, limits=spec.limits,
+                            message=(outcome.error or "") + (
+                                f"\n{outcome.supervisor_stderr[-2000:]}" if outcome.supervisor_stderr else ""))
+        else:
+            result = result_from_report(outcome.report, spec, has_compile)
+        result.warm = warm
+        program_time = result.profile.wall_time_s + (result.compile.profile.wall_time_s if result.compile else 0.0)
+        result.overhead_s = max(0.0, time.monotonic() - start - program_time)
+        return result
+
+
+def run(spec: RunSpec) -> Result:
+    """Run one spec in a fresh container that is removed afterwards (no pool is kept)."""
+    with Sandbox(pool_size=0) as sandbox:
+        return sandbox.run(spec)
