@@ -157,7 +157,20 @@ def _build_language(language: str, progress: Progress, force: bool = False) -> N
     if error or not _image_exists(tag):
         raise SandboxError(f"building the {language} image failed: {error}")
     get_client().api.tag(tag, f"{REPO}/{language}", "latest")
+    _remove_stale(f"{REPO}/{language}", keep=tag)
     progress("done", language, tag)
+
+
+def _remove_stale(repository: str, keep: str) -> None:
+    """Untag images of older recipes so that rebuilds do not pile up on disk."""
+    client = get_client()
+    for image in client.images.list(name=repository):
+        for t in image.tags:
+            if t != keep and not t.endswith(":latest") and t.startswith(repository + ":"):
+                try:
+                    client.images.remove(t)
+                except Exception:  # in use by a running container: leave it for next time
+                    pass
 
 
 def build_images(languages: Iterable[str] = LANGUAGES, progress: Progress | None = None,
