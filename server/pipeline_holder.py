@@ -100,5 +100,8 @@ class PipelineHolder:
 def _close(pipeline) -> None:
     try:
         pipeline.close()
+        history = getattr(pipeline, "history", None)  # the Pipeline leaves its History to its owner: us
+        if history is not None:
+            history.close()
     except Exception:  # closing must never take the server down
         logger.exception("closing a model pipeline failed")
