@@ -1,6 +1,6 @@
 """In-process llama.cpp backend (llama-cpp-python) for any GGUF file.
 
-One Llama per GGUF path, loaded once and shared; a lock per instance because a Llama context is not
+One Llama per GGUF path (and context size), loaded once and shared; a lock per instance because a Llama context is not
 thread-safe and several jobs may run at once (they queue on the lock, still cancellable). The prompt is
 rendered with the model's own chat template, measured in tokens and shrunk to fit the context before
 generation; tokens are streamed one by one with cancel/timeout checked between them.
@@ -43,19 +43,20 @@ class _Loaded:
     n_ctx: int
 
 
-_cache: dict[str, _Loaded] = {}
+_cache: dict[tuple[str, int], _Loaded] = {}  # (path, n_ctx) -> model
 _cache_lock = threading.Lock()
-_load_locks: dict[str, threading.Lock] = {}
+_load_locks: dict[tuple[str, int], threading.Lock] = {}
 
 
 def _load(path: str, n_ctx: int) -> _Loaded:
+    key = (path, n_ctx)
     with _cache_lock:
-        if path in _cache:
-            return _cache[path]
-        load_lock = _load_locks.setdefault(path, threading.Lock())
-    with load_lock:  # loading takes a while: hold only this path's lock, not the whole cache
-        if path in _cache:
-            return _cache[path]
+        if key in _cache:
+            return _cache[key]
+        load_lock = _load_locks.setdefault(key, threading.Lock())
+    with load_lock:  # loading takes a while: hold only this model's lock, not the whole cache
+        if key in _cache:
+            return _cache[key]
         try:
             import llama_cpp
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -83,7 +84,7 @@ def _load(path: str, n_ctx: int) -> _Loaded:
         loaded = _Loaded(llm=llm, lock=threading.Lock(), formatter=formatter, n_ctx=usable)
         log.info("loaded %s (n_ctx %d, %d threads)", path, usable, threads)
         with _cache_lock:
-            _cache[path] = loaded
+            _cache[key] = loaded
         return loaded
 
 
