@@ -87,7 +87,7 @@ def run_stages(target: str, kind: str, as_json: bool, config: Optional[Path], la
 def _run_with_ctrl_c(settings, problem, stages, solution, quiet: bool):
     """Run the pipeline in a worker thread so Ctrl-C cancels it cleanly (between tokens) instead of killing it."""
     from models.errors import Cancelled, RefactorCoderError
-    from server.pipeline_holder import default_pipeline_factory
+    from server.pipeline_holder import default_pipeline_factory, factory_from_env
 
     cancel = threading.Event()
     outcome: dict = {}
@@ -96,7 +96,7 @@ def _run_with_ctrl_c(settings, problem, stages, solution, quiet: bool):
         typer.echo(f"refactorcoder: {message}", err=True)
 
     def work():
-        pipeline = default_pipeline_factory(settings, say)
+        pipeline = (factory_from_env() or default_pipeline_factory)(settings, say)
         try:
             outcome["report"] = pipeline.run(
                 problem, stages=stages, cancel=cancel, solution=solution,

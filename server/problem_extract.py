@@ -200,8 +200,17 @@ def _header_start(masked: str, start: int, end: int) -> int:
             nl = masked.find("\n", start, end)
             start = end if nl < 0 else nl + 1
             continue
-        return start
-    return end
+        break
+    # Languages without `;` after declarations (Go's `package m`, a JS expression without `;`):
+    # a blank (or comment-only, hence blanked) line separates the header from what came before.
+    gap = None
+    for gap in re.finditer(r"\n[ \t]*\n", masked[start:end]):
+        pass
+    if gap is not None:
+        start += gap.end()
+        while start < end and masked[start].isspace():
+            start += 1
+    return start
 
 
 def _line_starts(text: str) -> list[int]:

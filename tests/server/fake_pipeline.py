@@ -56,6 +56,8 @@ class FakePipeline:
                 report.solution = result.model_copy(update={"text": f"```python\n{SOLUTION}\n```"})
                 report.solution_code = SOLUTION
             elif stage == "judge":
+                if report.solution is None:
+                    report.solution_code = solution  # as the real Pipeline does for judge-only runs
                 report.judgment = Judgment(
                     scores=JudgeScores(accuracy=4, clarity=3, efficiency=4),
                     strengths=["readable"],
