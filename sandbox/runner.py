@@ -88,7 +88,7 @@ def classify(step: StepResult, compile_step: bool = False) -> Status:
         return Status.OUTPUT_LIMIT
     if step.oom_killed:
         return Status.MEMORY_LIMIT
-    if step.reason in ("timeout", "cpu_limit") or step.signal in (24,):  # SIGXCPU
+    if step.reason in ("timeout", "cpu_limit") or step.signal == 24:  # SIGXCPU: RLIMIT_CPU backstop
         return Status.TIMEOUT
     if step.reason == "spawn_failed":
         return Status.SANDBOX_ERROR

@@ -145,7 +145,10 @@ def run_step(step, env, output_cap):
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
-    limits = ["prlimit", f"--cpu={max(1, int(step['cpu_s'] + 0.999))}", f"--fsize={step['fsize']}",
+    # RLIMIT_CPU is a per-process backstop above the limit; the sampled total (all processes) is
+    # what normally stops the program, so that the supervisor knows why it ended.
+    cpu_soft = int(step["cpu_s"] + 0.999) + 1
+    limits = ["prlimit", f"--cpu={cpu_soft}:{cpu_soft + 1}", f"--fsize={step['fsize']}",
               "--core=0", "--msgqueue=0", f"--nofile={step.get('nofile', 1024)}", "--"]
     oom_before = oom_kills()
     t0 = time.monotonic()
