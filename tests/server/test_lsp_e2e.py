@@ -1,0 +1,176 @@
+"""End to end: pytest-lsp launches the real server (`python -m server`), which runs the REAL
+Pipeline on the embedded local model (SmolLM2-135M via llama.cpp). Small max_tokens keep each
+job to a few seconds; SmolLM2's answers are not good code, so these check mechanics, not quality."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import tempfile
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from server.command_args import plain
+from tests.server.lsp_helpers import SERVER_COMMAND, execute, open_example, progress_kinds, server_env, start_session, target, wait_until
+
+
+def _local_model_available() -> bool:
+    if importlib.util.find_spec("llama_cpp") is None:
+        return False
+    from models.llama_backend import embedded_gguf_path
+
+    return embedded_gguf_path() is not None
+
+
+pytestmark = [
+    pytest.mark.llama,
+    pytest.mark.slow,
+    pytest.mark.skipif(not _local_model_available(), reason="llama-cpp-python or the embedded SmolLM2 GGUF is missing"),
+]
+
+HISTORY_DIR = Path(tempfile.mkdtemp(prefix="rc-e2e-"))
+
+
+def settings(max_tokens: int, name: str) -> dict:
+    stage = {"model": "local", "fallbacks": [], "max_tokens": max_tokens, "retries": 0, "timeout_s": 120}
+    return {"history_path": str(HISTORY_DIR / f"{name}.db"), "guide": stage, "solve": stage, "judge": {**stage, "temperature": 0}}
+
+
+CONFIG = ClientServerConfig(server_command=SERVER_COMMAND, server_env=server_env())
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def client(lsp_client: LanguageClient):
+    await start_session(lsp_client, settings(16, "quick"))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def slow_client(lsp_client: LanguageClient):
+    await start_session(lsp_client, settings(2048, "slow"))  # long enough to be cancelled mid-stream
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_code_actions_listed(client: LanguageClient):
+    uri = open_example(client)
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(line=8, character=4), end=types.Position(line=8, character=4)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    assert [a.command.command for a in actions] == ["refactorcoder.guide", "refactorcoder.solve", "refactorcoder.judge"]
+
+
+@pytest.mark.parametrize("command", ["refactorcoder.guide", "refactorcoder.solve", "refactorcoder.judge"])
+async def test_command_completes_with_progress(client: LanguageClient, command):
+    uri = open_example(client)
+    result = await asyncio.wait_for(execute(client, command, target(uri, 8, version=1)), 300)
+    assert result["status"] == "done", result
+    report = result["report"]
+    assert isinstance(result["runId"], int) and report["run_id"] == result["runId"]
+    if command == "refactorcoder.guide":
+        assert report["guidance"]["model_id"] and report["solution"] is None
+    elif command == "refactorcoder.solve":
+        assert report["guidance"] and report["solution"]["text"]
+    else:
+        assert report["judgment"] is not None and report["guidance"] is None  # judged the existing code
+    token, kinds = list(progress_kinds(client).items())[-1]
+    assert kinds[0] == "begin" and kinds[-1] == "end" and "report" in kinds, kinds
+    await wait_until(lambda: client.received["jobFinished"])
+    assert client.received["jobFinished"][-1] == {
+        "jobId": result["jobId"], "kind": command.split(".")[1], "uri": uri, "status": "done", "runId": result["runId"],
+    }
+    if command == "refactorcoder.judge":
+        await wait_until(lambda: client.diagnostics.get(uri))
+        assert client.diagnostics[uri][0].source == "refactorcoder"
+        lenses = await client.text_document_code_lens_async(types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+        assert lenses and lenses[0].command.title.startswith("RefactorCoder: ")
+        report_md = plain(await client.protocol.send_request_async("refactorcoder/report", {"runId": result["runId"]}))
+        assert "Judgment" in report_md["markdown"]
+
+
+async def test_cancellation_stops_running_job(slow_client: LanguageClient):
+    client = slow_client
+    uri = open_example(client)
+    task = asyncio.ensure_future(
+        client.protocol.send_request_async(
+            types.WORKSPACE_EXECUTE_COMMAND,
+            types.ExecuteCommandParams(command="refactorcoder.guide", arguments=[target(uri, 8, version=1)]),
+            msg_id="e2e-cancel",
+        )
+    )
+    await wait_until(lambda: any("report" in k for k in progress_kinds(client).values()), timeout=120)
+    await asyncio.sleep(1.0)  # mid-generation
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="e2e-cancel"))
+    result = await asyncio.wait_for(task, 30)
+    assert result["status"] == "cancelled"
+    assert all(kinds[-1] == "end" for kinds in progress_kinds(client).values())
+    # The server still serves requests afterwards, and the next job runs normally.
+    task = asyncio.ensure_future(execute(client, "refactorcoder.guide", target(uri, 8, version=1)))
+    await wait_until(lambda: len(progress_kinds(client)) == 2, timeout=60)
+    token = list(client.progress_reports)[-1]
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    result = await asyncio.wait_for(task, 30)
+    assert result["status"] == "cancelled" and progress_kinds(client)[token][-1] == "end"
+
+
+async def test_apply_solution_version_guard(client: LanguageClient):
+    uri = open_example(client)
+    result = await asyncio.wait_for(execute(client, "refactorcoder.solve", target(uri, 8, version=1)), 300)
+    assert result["status"] == "done"
+    ready = [r for r in client.received["solutionReady"] if r["jobId"] == result["jobId"]]
+    if ready:  # SmolLM2 with 16 tokens seldom writes a code block; when it does, apply by jobId
+        apply_arg = {"jobId": result["jobId"]}
+    else:  # the same guard through the explicit form
+        apply_arg = {"uri": uri, "version": 1, "range": {"start": {"line": 6, "character": 0}, "end": {"line": 11, "character": 13}}, "newText": "def two_sum(nums, target):\n    return []"}
+
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)),
+                    text="# unsaved user edit\n",
+                )
+            ],
+        )
+    )
+    with pytest.raises(JsonRpcException, match="document changed since the solution was computed"):
+        await execute(client, "refactorcoder.applySolution", apply_arg)
+    assert client.received["applyEdit"] == []
+
+    # Back on the version the solution was computed against: the edit is sent, with that version.
+    open_example(client, version=1)
+    applied = await execute(client, "refactorcoder.applySolution", apply_arg)
+    assert applied["applied"] is True
+    change = client.received["applyEdit"][-1].edit.document_changes[0]
+    assert change.text_document.version == 1 and change.text_document.uri == uri
+
+
+@pytest.mark.parametrize(
+    "command, arguments",
+    [
+        ("refactorcoder.solve", [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}}]),
+        ("refactorcoder.guide", [{"uri": "file:///x.py", "range": {"start": {"line": "a"}}}]),
+        ("refactorcoder.doesNotExist", []),
+    ],
+)
+async def test_malformed_and_unknown_commands(client: LanguageClient, command, arguments):
+    with pytest.raises(JsonRpcException):
+        await execute(client, command, *arguments)
+    with pytest.raises(JsonRpcException):
+        await client.protocol.send_request_async("refactorcoder/report", {"position": 3})
+    uri = open_example(client)
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=7, character=0))
+    )
+    assert hover is None  # no results yet: answered, nothing to show
