@@ -27,6 +27,10 @@ def combine(language: str, candidate: dict[str, str], test_program: str) -> tupl
     """Files and mode for candidate + test program."""
     files = dict(candidate)
     main = next(iter(files))
+    if not test_program.strip():  # the candidate already is the whole test program
+        is_test = (language == "go" and any(n.endswith("_test.go") for n in files)) or \
+                  (language == "rust" and "#[test]" in files[main])
+        return files, "test" if is_test else "run"
     if language == "go":
         return {**files, "main_test.go": test_program}, "test"
     text = files[main]

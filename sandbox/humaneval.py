@@ -64,8 +64,9 @@ def candidate_and_test(record: dict, language: str, solution: str | None = None)
             test += f"\ncheck({record['entry_point']})\n"
         return prompt + body, test
     if language == "go":
-        # test_setup has the package clause and test imports; the candidate needs its own clause.
-        return "package main\n\n" + prompt + body, record.get("test_setup", "package main\n") + "\n" + test
+        # One file: Go imports are per file and some tests use packages only the prompt imports.
+        # test_setup holds the package clause and the test imports; the prompt's import block follows.
+        return record.get("test_setup", "package main\n") + "\n" + prompt + body + "\n" + test, ""
     if language == "rust":
         code, _ = strip_unavailable_rust_crates(prompt + body + "\n" + test)
         return code, ""
@@ -75,9 +76,9 @@ def candidate_and_test(record: dict, language: str, solution: str | None = None)
 def run_record(record: dict, language: str, solution: str | None = None, limits: Limits | None = None,
                sandbox=None) -> TestReport:
     source, test = candidate_and_test(record, language, solution)
-    if language == "rust":  # the test module is already inside the source (crate stripping needs both)
-        files = {main_file("rust"): source}
+    if language in ("rust", "go"):  # the source already is the whole test program
+        files = {"main_test.go" if language == "go" else main_file("rust"): source}
         tests = [TestCase(name=record["task_id"], test_program="")]
-        return run_tests("rust", tests, files=files, limits=limits, sandbox=sandbox)
+        return run_tests(language, tests, files=files, limits=limits, sandbox=sandbox)
     tests = [TestCase(name=record["task_id"], test_program=test)]
     return run_tests(language, tests, source=source, limits=limits, sandbox=sandbox)

@@ -95,7 +95,7 @@ def oom_kills():
     return 0
 
 
-def kill_everything(deadline_s=3.0):
+def kill_everything(collect=None, deadline_s=3.0):
     """SIGKILL every process of this uid except us and PID 1, and reap; True if none is left."""
     end = time.monotonic() + deadline_s
     while True:
@@ -103,7 +103,7 @@ def kill_everything(deadline_s=3.0):
             os.kill(-1, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        reap_all()
+        reap_all(collect)
         left = [p for p in other_pids() if not is_zombie_of_other(p)]
         if not left:
             return True
@@ -227,16 +227,14 @@ def run_step(step, env, output_cap):
             reason = "cpu_limit"
         if reason is not None:
             state["end"] = time.monotonic()
-            kill_everything()
-            reap_all(collect)
+            kill_everything(collect)
             break
     end = state["end"] or time.monotonic()
     if samples:
         mem_area += last_rss * max(0.0, end - last_t)
     sampled_span = end - first_t
     # Whatever the program left running (daemons, stragglers) dies with the step.
-    clean = kill_everything()
-    reap_all(collect)
+    clean = kill_everything(collect)
     drain_deadline = time.monotonic() + 1.0
     while open_fds and time.monotonic() < drain_deadline:
         ready, _, _ = select.select(open_fds, [], [], 0.05)
