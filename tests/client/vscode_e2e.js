@@ -1,0 +1,221 @@
+#!/usr/bin/env node
+// Drives a running code-server (with the RefactorCoder extension installed) through headless Chromium:
+// open a Python file, wait for the RefactorCoder server, run Guide from the code-action menu, show the report,
+// optionally Solve → diff preview → Apply. Screenshots go to --shots. Exit code 0 only if every step passed.
+//
+//   node vscode_e2e.js --url http://127.0.0.1:PORT/?folder=/ws --file two_sum.py --line 8 --shots DIR
+//                      [--solve] [--job-timeout 240] [--chromium /usr/bin/chromium]
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+function parseArgs(argv) {
+    const out = { file: 'two_sum.py', line: 8, jobTimeout: 240, chromium: '/usr/bin/chromium', solve: false };
+    for (let i = 0; i < argv.length; i++) {
+        const key = argv[i].replace(/^--/, '').replace(/-([a-z])/g, (_, c) => c.toUpperCase());
+        if (key === 'solve') out.solve = true;
+        else out[key] = argv[++i];
+    }
+    out.line = Number(out.line);
+    out.jobTimeout = Number(out.jobTimeout) * 1000;
+    if (!out.url || !out.shots) throw new Error('usage: --url URL --shots DIR [--file NAME] [--line N] [--solve]');
+    return out;
+}
+
+function loadPlaywright() {
+    const here = path.resolve(__dirname, '..', '..', 'client-vscode', 'node_modules');
+    return require(require.resolve('playwright-core', { paths: [here, __dirname] }));
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const started = Date.now();
+const timings = [];
+const log = (msg) => console.log(`[e2e +${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
+
+async function step(name, fn) {
+    const t0 = Date.now();
+    log(`${name} ...`);
+    const result = await fn();
+    timings.push({ step: name, seconds: (Date.now() - t0) / 1000 });
+    log(`${name}: ok (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+    return result;
+}
+
+async function main() {
+    fs.mkdirSync(opts.shots, { recursive: true });
+    const { chromium } = loadPlaywright();
+    const browser = await chromium.launch({
+        executablePath: opts.chromium,
+        headless: true,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+            '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const shot = async (name) => {
+        const file = path.join(opts.shots, name);
+        await page.screenshot({ path: file });
+        log(`screenshot ${file}`);
+        return file;
+    };
+    const mod = process.platform === 'darwin' ? 'Meta' : 'Control';
+
+    async function palette(commandTitle) {
+        await page.keyboard.press('F1');
+        const input = page.locator('.quick-input-widget input.input');
+        await input.waitFor({ state: 'visible', timeout: 15_000 });
+        await input.fill(`>${commandTitle}`);
+        const row = page.locator('.quick-input-list .monaco-list-row', { hasText: commandTitle }).first();
+        await row.waitFor({ timeout: 15_000 });
+        await page.keyboard.press('Enter');
+    }
+
+    /** Waits for a toast matching `pattern`; fails early on a RefactorCoder error toast. */
+    async function notification(pattern, timeout) {
+        const toast = page.locator('.notification-toast', { hasText: pattern }).first();
+        const failure = page.locator('.notification-toast', { hasText: /RefactorCoder.*(failed|could not)|Request .* failed/i }).first();
+        const which = await Promise.race([
+            toast.waitFor({ timeout }).then(() => 'ok'),
+            failure.waitFor({ timeout }).then(() => 'error', () => new Promise(() => undefined)),
+        ]);
+        if (which === 'error' && !(await toast.isVisible())) {
+            throw new Error(`error notification: ${await failure.innerText()}`);
+        }
+        return toast;
+    }
+
+    try {
+        await step('load workbench', async () => {
+            await page.goto(opts.url, { timeout: 60_000 });
+            await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+        });
+
+        await step(`open ${opts.file}`, async () => {
+            await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } }).catch(() => undefined);
+            await page.keyboard.press(`${mod}+P`);
+            const input = page.locator('.quick-input-widget input.input');
+            await input.waitFor({ state: 'visible', timeout: 15_000 });
+            await input.fill(opts.file);
+            await page.locator('.quick-input-list .monaco-list-row', { hasText: opts.file }).first().waitFor({ timeout: 30_000 });
+            await page.keyboard.press('Enter');
+            await page.waitForSelector('.editor-instance .monaco-editor .view-lines', { timeout: 30_000 });
+        });
+
+        await step('RefactorCoder server running (status bar)', async () => {
+            await page.locator('.statusbar-item', { hasText: 'RefactorCoder' }).locator('.codicon-pass').first()
+                .waitFor({ timeout: 120_000 });
+        });
+
+        const lenses = await step('code lenses (optional, 20s)', async () => {
+            try {
+                await page.locator('.codelens-decoration').first().waitFor({ timeout: 20_000 });
+                return await page.locator('.codelens-decoration').allInnerTexts();
+            } catch {
+                return [];
+            }
+        });
+        log(`code lenses: ${JSON.stringify(lenses.slice(0, 6))}`);
+        await shot('01-server-running.png');
+
+        await step(`cursor to line ${opts.line}`, async () => {
+            await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+            await page.keyboard.press(`${mod}+G`);
+            const input = page.locator('.quick-input-widget input.input');
+            await input.waitFor({ state: 'visible', timeout: 10_000 });
+            await input.fill(`:${opts.line}`);
+            await page.keyboard.press('Enter');
+            await page.keyboard.press('End');
+        });
+
+        const usedCodeAction = await step('Guide from the code-action menu', async () => {
+            await page.keyboard.press(`${mod}+.`);
+            const item = page.locator('.action-widget .monaco-list-row', { hasText: /Guide/i }).first();
+            try {
+                await item.waitFor({ timeout: 20_000 });
+            } catch {
+                await shot('02-code-actions-missing.png');
+                await page.keyboard.press('Escape');
+                log('no Guide code action offered; running the palette command instead');
+                await palette('RefactorCoder: Guide');
+                return false;
+            }
+            await shot('02-code-actions.png');
+            // Mouse clicks are swallowed by the context-view pointer block; walk the list with the keyboard.
+            for (let i = 0; i < 20; i++) {
+                const focused = await page.locator('.action-widget .monaco-list-row.focused').first().getAttribute('aria-label');
+                if (focused && /Guide/i.test(focused)) break;
+                await page.keyboard.press('ArrowDown');
+            }
+            await page.keyboard.press('Enter');
+            return true;
+        });
+
+        const guideToast = await step('Guide job finished (jobFinished notification)', async () => {
+            const toast = await notification(/RefactorCoder guide/i, opts.jobTimeout);
+            return toast.innerText();
+        });
+        log(`guide notification: ${JSON.stringify(guideToast)}`);
+        await page.waitForTimeout(1500); // let hovers / inline results settle
+        await shot('03-guide-finished.png');
+
+        await step('Show Report (markdown preview)', async () => {
+            await palette('RefactorCoder: Show Report');
+            await page.locator('.tab', { hasText: /Preview/ }).first().waitFor({ timeout: 30_000 });
+            await page.waitForTimeout(2000); // webview paint
+        });
+        await shot('04-report.png');
+
+        if (opts.solve) {
+            await step('close editors but the file', async () => {
+                await page.keyboard.press('Escape');
+                await palette('View: Close All Editors');
+                await page.waitForTimeout(500);
+                await page.keyboard.press(`${mod}+P`);
+                await page.locator('.quick-input-widget input.input').fill(opts.file);
+                await page.locator('.quick-input-list .monaco-list-row', { hasText: opts.file }).first().waitFor({ timeout: 30_000 });
+                await page.keyboard.press('Enter');
+                await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+                await page.keyboard.press(`${mod}+G`);
+                await page.locator('.quick-input-widget input.input').fill(`:${opts.line}`);
+                await page.keyboard.press('Enter');
+            });
+            await step('Solve → diff preview', async () => {
+                await palette('RefactorCoder: Solve');
+                await page.locator('.monaco-diff-editor').first().waitFor({ timeout: opts.jobTimeout });
+                await notification(/proposed a change/i, 30_000);
+                await page.waitForTimeout(1000);
+            });
+            await shot('05-diff-preview.png');
+            await step('Apply → file edited', async () => {
+                const toast = await notification(/proposed a change/i, 5_000);
+                await toast.locator('a.monaco-button, .monaco-button', { hasText: 'Apply' }).first().click();
+                await notification(/solution applied|could not apply/i, 30_000);
+                const applied = await page.locator('.notification-toast', { hasText: /solution applied/i }).count();
+                if (!applied) throw new Error('the server refused the edit');
+                await page.waitForTimeout(1000);
+            });
+            await shot('06-applied.png');
+        }
+
+        fs.writeFileSync(path.join(opts.shots, 'timings.json'), JSON.stringify({ usedCodeAction, lenses, guideToast, timings }, null, 2));
+        log('all steps passed');
+    } catch (error) {
+        log(`FAILED: ${error && error.message ? error.message : error}`);
+        await shot('failure.png').catch(() => undefined);
+        try {
+            await palette('RefactorCoder: Show Server Log');
+            await page.waitForTimeout(1500);
+            await shot('failure-log.png');
+            const text = await page.locator('.panel .monaco-editor .view-lines').first().innerText({ timeout: 5_000 });
+            fs.writeFileSync(path.join(opts.shots, 'failure-log.txt'), text);
+            console.log(text);
+        } catch {
+            // best effort
+        }
+        fs.writeFileSync(path.join(opts.shots, 'timings.json'), JSON.stringify({ failed: String(error), timings }, null, 2));
+        process.exitCode = 1;
+    } finally {
+        await browser.close();
+    }
+}
+
+main();
