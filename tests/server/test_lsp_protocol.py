@@ -181,3 +181,52 @@ async def test_malformed_requests_get_errors_and_server_survives(client: Languag
         )
     )
     assert len(actions) == 3
+
+
+async def test_jobs_run_concurrently_while_requests_are_served(client: LanguageClient):
+    uri = open_example(client)
+    jobs = [asyncio.ensure_future(execute(client, "refactorcoder.guide", target(uri, line, version=1))) for line in (8, 16)]
+    await wait_until(lambda: len(client.received["jobStarted"]) == 2)
+    start = asyncio.get_running_loop().time()
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(line=8, character=0), end=types.Position(line=8, character=0)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    assert actions and asyncio.get_running_loop().time() - start < 0.5  # not queued behind the jobs
+    assert not any(job.done() for job in jobs)
+    results = await asyncio.gather(*jobs)
+    assert [r["status"] for r in results] == ["done", "done"]
+    assert results[0]["report"]["problem"]["title"] != results[1]["report"]["problem"]["title"]
+
+
+async def test_model_error_is_a_failed_status_and_a_message(client: LanguageClient):
+    uri = open_example(client, version=1)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text="# FAIL this problem please\n")],
+        )
+    )
+    result = await execute(client, "refactorcoder.guide", target(uri, 0, version=2))
+    assert result["status"] == "failed" and "all models failed" in result["error"]
+    await wait_until(lambda: any("failed" in m.message for m in client.messages))
+    assert (await execute(client, "refactorcoder.guide", target(uri, 0)))["status"] == "failed"  # still serving
+
+
+async def test_notify_callback_becomes_show_message(client: LanguageClient):
+    uri = open_example(client)
+    await execute(client, "refactorcoder.guide", target(uri, 8))
+    await wait_until(lambda: any("fake pipeline in use" in m.message for m in client.messages))
+
+
+async def test_stale_command_version_and_empty_target_are_refused(client: LanguageClient):
+    uri = open_example(client, version=5)
+    with pytest.raises(JsonRpcException, match="stale"):
+        await execute(client, "refactorcoder.guide", target(uri, 8, version=4))
+    with pytest.raises(JsonRpcException, match="no function"):
+        await execute(client, "refactorcoder.guide", target(uri, 1, 0))
+    with pytest.raises(JsonRpcException, match="outside the document"):
+        await execute(client, "refactorcoder.guide", target(uri, 500, 0))
