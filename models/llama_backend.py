@@ -64,7 +64,9 @@ def _load(path: str, n_ctx: int) -> _Loaded:
             raise ModelError("llama-cpp-python is not installed: pip install llama-cpp-python") from exc
         if not Path(path).is_file():
             raise ModelError(f"GGUF model not found: {path}")
-        threads = max(1, os.cpu_count() or 1)
+        # Half the cores (llama.cpp's own default): on a busy 2-core machine 2 threads ran 20-30x slower
+        # than 1 (spinning threads starved by the other jobs); override with REFACTORCODER_LLAMA_THREADS.
+        threads = int(os.environ.get("REFACTORCODER_LLAMA_THREADS", "0")) or max(1, (os.cpu_count() or 2) // 2)
         try:
             llm = llama_cpp.Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
                                   verbose=False)
