@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 KIND_TITLES = {"guide": "Guide", "solve": "Solve with guidance", "judge": "Judge"}
 CANCEL_GRACE_S = 3.0  # after a cancel, how long we wait for the worker to stop before answering anyway
 MAX_FINISHED_JOBS = 200
+TEXT_REPORT_INTERVAL_S = 0.5  # streamed-text progress reports, at most this often
 
 
 @dataclass
@@ -48,6 +50,9 @@ class Job:
     error: str | None = None
     proposal: Proposal | None = None
     progress_open: bool = False
+    stage: str | None = None  # the stage running now (for streamed-text progress)
+    streamed_chars: int = 0
+    last_text_report: float = 0.0
     cancel_requested: asyncio.Event | None = None
 
     def response(self) -> dict:
@@ -177,7 +182,8 @@ class JobManager:
                 problem,
                 stages=job.stages,
                 cancel=job.cancel,
-                on_stage=lambda stage: self.server.call_in_loop(self._report_stage, job, stage),
+                on_stage=lambda stage: self._on_stage(job, stage),
+                on_text=lambda text: self._on_text(job, text),
                 solution=job.solution,
             )
 
@@ -238,13 +244,26 @@ class JobManager:
             ),
         )
 
-    def _report_stage(self, job: Job, stage: str) -> None:
+    def _on_stage(self, job: Job, stage: str) -> None:
+        """Worker thread: a stage starts."""
+        job.stage, job.streamed_chars, job.last_text_report = stage, 0, time.monotonic()
+        self.server.call_in_loop(self._report, job, f"{stage}…", stage)
+
+    def _on_text(self, job: Job, text: str) -> None:
+        """Worker thread: streamed model output; a throttled progress report so long stages visibly move."""
+        job.streamed_chars += len(text or "")
+        now = time.monotonic()
+        if now - job.last_text_report >= TEXT_REPORT_INTERVAL_S:
+            job.last_text_report = now
+            self.server.call_in_loop(self._report, job, f"{job.stage}… {job.streamed_chars} characters", job.stage)
+
+    def _report(self, job: Job, message: str, stage: str | None) -> None:
         if not job.progress_open:
             return  # a late callback from a worker that outlived its job
         done = job.stages.index(stage) if stage in job.stages else None
         percentage = int(100 * done / len(job.stages)) if done is not None else None
         self.server.work_done_progress.report(
-            job.token, types.WorkDoneProgressReport(message=f"{stage}…", percentage=percentage)
+            job.token, types.WorkDoneProgressReport(message=message, percentage=percentage)
         )
 
     def _end_progress(self, job: Job) -> None:

@@ -43,6 +43,12 @@ class RefactorCoderServer(LanguageServer):
         self.jobs = JobManager(self)
         self.results = ResultStore()
 
+    def shutdown(self):
+        """Also on a lost connection or `exit` without `shutdown`: running jobs must stop, or their
+        non-daemon worker threads would keep the process alive until generation ends."""
+        self.jobs.shutdown()
+        super().shutdown()
+
     # -- messages to the user; safe to call from worker threads -----------------------------------------------
 
     def notify_user_threadsafe(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:

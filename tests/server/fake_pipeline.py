@@ -50,6 +50,8 @@ class FakePipeline:
             if on_stage:
                 on_stage(stage)
             result = self._stage(stage, problem.title + problem.description, cancel)
+            if on_text:
+                on_text(result.text)
             if stage == "guide":
                 report.guidance = result
             elif stage == "solve":

@@ -125,3 +125,38 @@ def test_lsp_stdout_is_protocol_only():
     out = subprocess.run([sys.executable, "-c", code], input=payload, capture_output=True, cwd=REPO, timeout=60)
     assert out.stdout.startswith(b"Content-Length:"), out.stdout[:200]
     assert b"stray" not in out.stdout and b"stray print" in out.stderr and b"stray fd write" in out.stderr
+
+
+def test_lsp_over_tcp():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "lsp", "--tcp", f"127.0.0.1:{port}"], cwd=REPO,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                conn = socket.create_connection(("127.0.0.1", port), timeout=30)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}, "processId": None}})
+        conn.sendall(f"Content-Length: {len(body)}\r\n\r\n{body}".encode())
+        data = b""
+        while b'"result"' not in data or not data.rstrip().endswith(b"}"):
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        conn.close()
+        assert b'"codeActionProvider"' in data and b"refactorcoder.guide" in data
+    finally:
+        proc.terminate()
+        proc.wait(10)
