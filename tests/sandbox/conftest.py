@@ -8,6 +8,7 @@ go green without actually exercising the sandbox.
 from __future__ import annotations
 
 import os
+import re
 
 import psutil
 import pytest
@@ -53,16 +54,37 @@ def sandbox():
         yield sb
 
 
-def nobody_processes() -> list[psutil.Process]:
-    """Host processes running as the sandbox uid, other than pooled containers' idle `sleep`."""
+def _container_of(pid: int) -> str | None:
+    try:
+        text = open(f"/proc/{pid}/cgroup").read()
+    except OSError:
+        return None
+    match = re.search(r"[0-9a-f]{64}", text)
+    return match.group(0) if match else ""
+
+
+def stray_sandbox_processes() -> list[list[str]]:
+    """Host processes of the sandbox uid that are not the idle `sleep` of a container, and that
+    belong to this test session's containers or to no live container at all (escaped)."""
+    from sandbox.containers import LABEL
+    from sandbox.engine import get_client
+
+    containers = get_client().containers.list(filters={"label": f"{LABEL}=1"})
+    live = {c.id for c in containers}
+    mine = {c.id for c in containers if (c.labels or {}).get("refactorcoder.owner.pid") == str(os.getpid())}
     out = []
     for proc in psutil.process_iter(["uids", "cmdline"]):
         try:
-            if proc.info["uids"] and proc.info["uids"].real == 65534:
-                cmd = proc.info["cmdline"] or []
-                if cmd[:1] == ["sleep"] and len(cmd) == 2:
-                    continue  # PID 1 of an idle sandbox container
-                out.append(proc)
+            if not proc.info["uids"] or proc.info["uids"].real != 65534:
+                continue
+            cmd = proc.info["cmdline"] or []
+            if cmd[:1] == ["sleep"] and len(cmd) == 2:
+                continue  # PID 1 of an idle sandbox container
+            cid = _container_of(proc.pid)
+            if cid is None:
+                continue  # exited meanwhile
+            if cid in mine or (cid not in live and cid != ""):
+                out.append(cmd)
         except psutil.Error:
             continue
     return out
@@ -74,7 +96,7 @@ def host_unaffected(sandbox):
     yield
     from sandbox.containers import own_containers
 
-    leftovers = [p.info["cmdline"] for p in nobody_processes()]
+    leftovers = stray_sandbox_processes()
     assert leftovers == [], f"sandbox processes outlived their run on the host: {leftovers}"
     for container in own_containers():
         procs = container.top().get("Processes") or []

@@ -1,0 +1,59 @@
+"""Repeatability: coefficient of variation of wall and CPU time over repeated runs of a ~100 ms
+CPU-bound program in the warm pool (target: CV of CPU time <= 3 %).
+
+    .venv/bin/python benchmarks/sandbox_repeatability.py [--runs 20] [--lang cpp python]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from sandbox_common import machine, ms, write_result
+from rich.console import Console
+from rich.table import Table
+
+from profiling import summarize
+from sandbox import RunSpec, Sandbox
+
+# Loop counts calibrated to roughly 100 ms of CPU on a 2-core EPYC VM.
+PROGRAMS = {
+    "cpp": ("#include <cstdio>\nint main(){ volatile unsigned long s = 0; "
+            "for (unsigned long i = 0; i < 120000000UL; ++i) s += i * i; printf(\"%lu\\n\", s); }\n"),
+    "python": "s = 0\nfor i in range(1_800_000):\n    s += i * i\nprint(s)\n",
+    "java": ("public class Main { public static void main(String[] a) { long s = 0; "
+             "for (long i = 0; i < 300_000_000L; i++) s += i * i ^ (s >>> 3); System.out.println(s); } }\n"),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--lang", nargs="*", default=["cpp", "python"])
+    args = parser.parse_args()
+    rows = {}
+    with Sandbox(pool_size=1) as sandbox:
+        for language in args.lang:
+            spec = RunSpec(language=language, source=PROGRAMS[language])
+            sandbox.run(spec)  # warm-up: container start, page cache
+            results = [sandbox.run(spec) for _ in range(args.runs)]
+            assert all(r.ok for r in results), [r.message for r in results if not r.ok]
+            wall = summarize([r.profile.wall_time_s for r in results])
+            cpu = summarize([r.profile.cpu_time_s for r in results])
+            peak = summarize([r.profile.peak_memory_bytes for r in results])
+            rows[language] = {"wall": wall.model_dump(), "cpu": cpu.model_dump(), "peak_memory": peak.model_dump(),
+                              "cpu_cv_target_met": cpu.cv <= 0.03}
+    table = Table(title=f"Repeatability over {args.runs} warm runs of a ~100 ms CPU-bound program")
+    for col in ("language", "wall mean ms", "wall CV", "CPU mean ms", "CPU CV", "peak mem CV", "CPU CV <= 3%"):
+        table.add_column(col, justify="right")
+    for language, r in rows.items():
+        table.add_row(language, ms(r["wall"]["mean"]), f"{r['wall']['cv'] * 100:.2f}%", ms(r["cpu"]["mean"]),
+                      f"{r['cpu']['cv'] * 100:.2f}%", f"{r['peak_memory']['cv'] * 100:.2f}%",
+                      "yes" if r["cpu_cv_target_met"] else "no")
+    console = Console()
+    console.print(table)
+    path = write_result("sandbox_repeatability", {"machine": machine(), "args": vars(args), "results": rows})
+    console.print(f"written {path}")
+
+
+if __name__ == "__main__":
+    main()
