@@ -4,7 +4,8 @@
 #   client-vscode/scripts/e2e.sh [--fake] [--solve] [--shots DIR] [--keep]
 #
 #   --fake    use tests/client/fake_server (canned answers, no models) instead of the real `python -m server lsp`
-#   --solve   also run Solve → diff preview → Apply (default on with --fake; slow with a real model)
+#   --solve   also run Solve → diff preview → Apply (default on with --fake, plus a stale-edit refusal check;
+#             slow with a real model)
 #   --shots   where screenshots, timings.json and logs go (default: a new temp dir, printed at the end)
 #   --keep    leave code-server running at the end (prints its URL) for poking at it by hand
 #
@@ -16,10 +17,10 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ext_dir="$(dirname "$here")"
 repo="$(dirname "$ext_dir")"
-fake=0 solve=0 keep=0 shots=""
+fake=0 solve=0 stale=0 keep=0 shots=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --fake) fake=1; solve=1 ;;
+    --fake) fake=1; solve=1; stale=1 ;;
     --solve) solve=1 ;;
     --keep) keep=1 ;;
     --shots) shots="$2"; shift ;;
@@ -118,6 +119,7 @@ phase "start code-server" start_code_server
 drive_args=(--url "http://127.0.0.1:$port/?folder=$work/ws" --file two_sum.py --line 8 --shots "$shots"
             --job-timeout "$job_timeout" --chromium "$chromium")
 [ "$solve" = 1 ] && drive_args+=(--solve)
+[ "$stale" = 1 ] && drive_args+=(--stale)
 rc=0
 phase "drive VS Code (playwright)" node "$repo/tests/client/vscode_e2e.js" "${drive_args[@]}" || rc=$?
 # The extension host's logs (our output channel included) for the record.

@@ -5,9 +5,13 @@ import { activeEditorArgs, ServerManager } from './client';
 import { DiffPreview } from './diffPreview';
 import {
     APPLY_SOLUTION_COMMAND,
+    CANCEL_COMMAND,
     JOB_FINISHED,
+    JOB_STARTED,
     JobFinishedParams,
+    JobStartedParams,
     needsEditorArgs,
+    OPEN_REPORT_COMMAND,
     REPORT_REQUEST,
     ReportResult,
     SOLUTION_READY,
@@ -31,12 +35,35 @@ export function registerCommands(
     output: vscode.LogOutputChannel,
     diff: DiffPreview,
     report: ReportView,
+    status: StatusBar,
 ): vscode.Disposable[] {
+    const showReport = (arg?: unknown) => reportErrors('report', () => report.show(arg));
     return [
         vscode.commands.registerCommand('refactorcoder.restartServer', () => reportErrors('restart', () => manager.restart())),
         vscode.commands.registerCommand('refactorcoder.showLog', () => output.show(true)),
-        vscode.commands.registerCommand('refactorcoder.showReport', (arg?: unknown) => reportErrors('report', () => report.show(arg))),
+        vscode.commands.registerCommand('refactorcoder.showReport', showReport),
+        // The server's result code lenses call this with [{uri, position}].
+        vscode.commands.registerCommand(OPEN_REPORT_COMMAND, showReport),
         vscode.commands.registerCommand('refactorcoder.applyShownSolution', () => diff.applyActive()),
+        vscode.commands.registerCommand('refactorcoder.cancelJob', () =>
+            reportErrors('cancel', async () => {
+                const jobs = [...status.running.values()];
+                if (jobs.length === 0) {
+                    void vscode.window.showInformationMessage('RefactorCoder: no job is running.');
+                    return;
+                }
+                const pick =
+                    jobs.length === 1
+                        ? { job: jobs[0] }
+                        : await vscode.window.showQuickPick(
+                              jobs.map((job) => ({ label: job.title ?? job.kind, description: job.uri.split('/').pop(), job })),
+                              { placeHolder: 'Cancel which RefactorCoder job?' },
+                          );
+                if (pick) {
+                    await manager.executeServerCommand(CANCEL_COMMAND, [{ jobId: pick.job.jobId }]);
+                }
+            }),
+        ),
     ];
 }
 
@@ -60,17 +87,18 @@ export function attachClient(client: LanguageClient, diff: DiffPreview, status: 
         );
     }
     disposables.push(
+        client.onNotification(JOB_STARTED, (params: JobStartedParams) => status.jobStarted(params)),
         client.onNotification(SOLUTION_READY, (params: SolutionReadyParams) => {
             void diff.show(params);
         }),
         client.onNotification(JOB_FINISHED, async (params: JobFinishedParams) => {
-            status.job(params);
-            const ok = !/fail|error|cancel|timeout/i.test(params.status);
-            const message = `RefactorCoder ${params.kind}: ${params.status}`;
+            status.jobFinished(params);
+            // A failed job already got the server's own error message; a cancelled one was the user's doing.
+            if (params.status !== 'done') {
+                return;
+            }
             const actions = params.runId != null ? ['Show Report'] : [];
-            const choice = ok
-                ? await vscode.window.showInformationMessage(message, ...actions)
-                : await vscode.window.showWarningMessage(message, ...actions);
+            const choice = await vscode.window.showInformationMessage(`RefactorCoder ${params.kind}: ${params.status}`, ...actions);
             if (choice === 'Show Report') {
                 await reportErrors('report', () => report.show({ runId: params.runId }));
             }

@@ -1,8 +1,8 @@
 // refactorcoder/solutionReady → a diff between two virtual documents, with Apply/Discard.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { diffPaths, jobIdFromDiffPath } from './views';
-import { SolutionReadyParams } from './protocol';
+import { describeRange, diffPaths, jobIdFromDiffPath } from './views';
+import { ApplySolutionResult, SolutionReadyParams } from './protocol';
 
 export const DIFF_SCHEME = 'refactorcoder-diff';
 
@@ -30,7 +30,7 @@ export class DiffPreview implements vscode.TextDocumentContentProvider, vscode.D
         const name = path.posix.basename(paths.original);
         await vscode.commands.executeCommand('vscode.diff', left, right, `RefactorCoder: ${name} ↔ proposed`, { preview: true });
         const choice = await vscode.window.showInformationMessage(
-            `RefactorCoder proposed a change to ${name} (lines ${solution.range.start.line + 1}-${solution.range.end.line + 1}).`,
+            `RefactorCoder proposed a change to ${name} (${describeRange(solution.range)}).`,
             'Apply',
             'Discard',
         );
@@ -54,9 +54,9 @@ export class DiffPreview implements vscode.TextDocumentContentProvider, vscode.D
 
     private async applyJob(jobId: string): Promise<void> {
         try {
-            const result = (await this.apply(jobId)) as { applied?: boolean; reason?: string; message?: string } | undefined;
+            const result = (await this.apply(jobId)) as ApplySolutionResult | undefined;
             if (result && result.applied === false) {
-                throw new Error(result.reason ?? result.message ?? 'the server refused the edit');
+                throw new Error(result.failureReason || 'VS Code refused the edit');
             }
             this.forget(jobId);
             await vscode.commands.executeCommand('workbench.action.closeActiveEditor');

@@ -27,7 +27,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         manager.onDidChangeState((state) => status.server(state)),
         vscode.workspace.registerTextDocumentContentProvider(DIFF_SCHEME, diff),
         vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, report),
-        ...registerCommands(manager, output, diff, report),
+        ...registerCommands(manager, output, diff, report, status),
         // The interpreter and server arguments are fixed per process: restart when they change.
         vscode.workspace.onDidChangeConfiguration((e) => {
             if (e.affectsConfiguration(`${SECTION}.interpreter`) || e.affectsConfiguration(`${SECTION}.serverArgs`)) {

@@ -8,6 +8,22 @@ export interface StageCommandArgs { uri: string; range: LspRange; version: numbe
 
 export const STAGE_COMMANDS = ['refactorcoder.guide', 'refactorcoder.solve', 'refactorcoder.judge'] as const;
 export const APPLY_SOLUTION_COMMAND = 'refactorcoder.applySolution';
+export const CANCEL_COMMAND = 'refactorcoder.cancel';
+/** Client-side command the server puts on its result code lenses, arguments `[{uri, position}]`. */
+export const OPEN_REPORT_COMMAND = 'refactorcoder.openReport';
+
+/** Answer of refactorcoder.applySolution (a stale document is an error -32803 instead). */
+export interface ApplySolutionResult { applied: boolean; failureReason?: string | null }
+
+export const JOB_STARTED = 'refactorcoder/jobStarted';
+export interface JobStartedParams {
+    jobId: string;
+    kind: string;
+    uri: string;
+    version?: number | null;
+    token?: string | null;
+    title?: string;
+}
 
 export const SOLUTION_READY = 'refactorcoder/solutionReady';
 export interface SolutionReadyParams {
@@ -24,6 +40,7 @@ export interface JobFinishedParams {
     jobId: string;
     kind: string;
     uri: string;
+    /** done | cancelled | failed */
     status: string;
     runId?: string | number | null;
 }

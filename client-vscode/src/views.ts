@@ -36,3 +36,10 @@ export function jobText(job: JobFinishedParams): string {
     const ok = /^(ok|done|success|succeeded|passed|completed)$/i.test(job.status);
     return `${ok ? '$(check)' : '$(warning)'} RefactorCoder: ${job.kind} ${job.status}`;
 }
+
+/** Pure: "line 7" / "lines 7-12" (1-based) for an LSP range; an end at column 0 does not count its line. */
+export function describeRange(range: { start: { line: number; character: number }; end: { line: number; character: number } }): string {
+    const first = range.start.line + 1;
+    const last = range.end.character === 0 && range.end.line > range.start.line ? range.end.line : range.end.line + 1;
+    return first === last ? `line ${first}` : `lines ${first}-${last}`;
+}

@@ -8,7 +8,7 @@ Skipped unless REFACTORCODER_VSCODE_E2E=1 or code-server is already installed (C
 and chromium (~1 min) when missing.
 
 - test_e2e_fake_server: the client against tests/client/fake_server (no models): code lenses, Guide from
-  the code-action menu, jobFinished toast, report preview, Solve -> diff preview -> Apply. ~25 s warm.
+  the code-action menu, jobFinished toast, report preview, Solve -> diff preview -> stale Apply refused -> Solve -> Apply. ~40 s warm.
 - test_e2e_real_server: the client against the real `python -m server lsp` (Guide + report; Solve too with
   REFACTORCODER_VSCODE_E2E_SOLVE=1). Its duration depends on the model the server uses.
 """
@@ -92,7 +92,7 @@ def test_e2e_fake_server(e2e_ready):
     _assert_shots(
         proc,
         shots,
-        ["01-server-running.png", "02-code-actions.png", "03-guide-finished.png", "04-report.png", "05-diff-preview.png", "06-applied.png"],
+        ["01-server-running.png", "02-code-actions.png", "03-guide-finished.png", "04-report.png", "05-diff-preview.png", "06-stale-refused.png", "07-applied.png"],
     )
 
 

@@ -4,16 +4,17 @@
 // optionally Solve → diff preview → Apply. Screenshots go to --shots. Exit code 0 only if every step passed.
 //
 //   node vscode_e2e.js --url http://127.0.0.1:PORT/?folder=/ws --file two_sum.py --line 8 --shots DIR
-//                      [--solve] [--job-timeout 240] [--chromium /usr/bin/chromium]
+//                      [--solve [--stale]] [--job-timeout 240] [--chromium /usr/bin/chromium]
+// --stale: before applying, edit the file and check that the stale solution is refused with an error.
 'use strict';
 const fs = require('fs');
 const path = require('path');
 
 function parseArgs(argv) {
-    const out = { file: 'two_sum.py', line: 8, jobTimeout: 240, chromium: '/usr/bin/chromium', solve: false };
+    const out = { file: 'two_sum.py', line: 8, jobTimeout: 240, chromium: '/usr/bin/chromium', solve: false, stale: false };
     for (let i = 0; i < argv.length; i++) {
         const key = argv[i].replace(/^--/, '').replace(/-([a-z])/g, (_, c) => c.toUpperCase());
-        if (key === 'solve') out.solve = true;
+        if (key === 'solve' || key === 'stale') out[key] = true;
         else out[key] = argv[++i];
     }
     out.line = Number(out.line);
@@ -128,7 +129,7 @@ async function main() {
 
         const usedCodeAction = await step('Guide from the code-action menu', async () => {
             await page.keyboard.press(`${mod}+.`);
-            const item = page.locator('.action-widget .monaco-list-row', { hasText: /Guide/i }).first();
+            const item = page.locator('.action-widget .monaco-list-row[aria-label="RefactorCoder: Guide"]').first();
             try {
                 await item.waitFor({ timeout: 20_000 });
             } catch {
@@ -142,7 +143,7 @@ async function main() {
             // Mouse clicks are swallowed by the context-view pointer block; walk the list with the keyboard.
             for (let i = 0; i < 20; i++) {
                 const focused = await page.locator('.action-widget .monaco-list-row.focused').first().getAttribute('aria-label');
-                if (focused && /Guide/i.test(focused)) break;
+                if (focused && /RefactorCoder: Guide$/.test(focused)) break;
                 await page.keyboard.press('ArrowDown');
             }
             await page.keyboard.press('Enter');
@@ -165,35 +166,55 @@ async function main() {
         await shot('04-report.png');
 
         if (opts.solve) {
+            const editorLines = page.locator('.editor-instance .monaco-editor .view-lines').first();
+            const focusFile = async () => {
+                await page.locator('.tab', { hasText: opts.file }).first().click();
+                await editorLines.click();
+                await page.keyboard.press(`${mod}+G`);
+                await page.locator('.quick-input-widget input.input').fill(`:${opts.line}`);
+                await page.keyboard.press('Enter');
+            };
+            const solveToDiff = async () => {
+                await palette('Notifications: Clear All Notifications');
+                await focusFile();
+                await palette('RefactorCoder: Solve');
+                await page.locator('.monaco-diff-editor').first().waitFor({ timeout: opts.jobTimeout });
+                const toast = await notification(/proposed a change/i, 30_000);
+                await page.waitForTimeout(1000);
+                return toast;
+            };
+            const clickApply = (toast) => toast.locator('.monaco-button', { hasText: 'Apply' }).first().click();
+
             await step('close editors but the file', async () => {
                 await page.keyboard.press('Escape');
                 await palette('View: Close All Editors');
-                await page.waitForTimeout(500);
                 await page.keyboard.press(`${mod}+P`);
                 await page.locator('.quick-input-widget input.input').fill(opts.file);
                 await page.locator('.quick-input-list .monaco-list-row', { hasText: opts.file }).first().waitFor({ timeout: 30_000 });
                 await page.keyboard.press('Enter');
-                await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
-                await page.keyboard.press(`${mod}+G`);
-                await page.locator('.quick-input-widget input.input').fill(`:${opts.line}`);
-                await page.keyboard.press('Enter');
+                await editorLines.waitFor({ timeout: 30_000 });
             });
-            await step('Solve → diff preview', async () => {
-                await palette('RefactorCoder: Solve');
-                await page.locator('.monaco-diff-editor').first().waitFor({ timeout: opts.jobTimeout });
-                await notification(/proposed a change/i, 30_000);
-                await page.waitForTimeout(1000);
-            });
+            let toast = await step('Solve → diff preview', solveToDiff);
             await shot('05-diff-preview.png');
+            if (opts.stale) {
+                await step('edit the file, then Apply → refused as stale', async () => {
+                    await focusFile();
+                    await page.keyboard.press(`${mod}+End`);
+                    await page.keyboard.type('\n# an edit made after the solution\n');
+                    await clickApply(toast);
+                    await page.locator('.notification-toast', { hasText: /could not apply.*document changed/i }).first()
+                        .waitFor({ timeout: 30_000 });
+                    await page.waitForTimeout(500);
+                });
+                await shot('06-stale-refused.png');
+                toast = await step('Solve again → diff preview', solveToDiff);
+            }
             await step('Apply → file edited', async () => {
-                const toast = await notification(/proposed a change/i, 5_000);
-                await toast.locator('a.monaco-button, .monaco-button', { hasText: 'Apply' }).first().click();
-                await notification(/solution applied|could not apply/i, 30_000);
-                const applied = await page.locator('.notification-toast', { hasText: /solution applied/i }).count();
-                if (!applied) throw new Error('the server refused the edit');
+                await clickApply(toast);
+                await notification(/solution applied/i, 30_000);
                 await page.waitForTimeout(1000);
             });
-            await shot('06-applied.png');
+            await shot('07-applied.png');
         }
 
         fs.writeFileSync(path.join(opts.shots, 'timings.json'), JSON.stringify({ usedCodeAction, lenses, guideToast, timings }, null, 2));

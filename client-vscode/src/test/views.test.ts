@@ -24,3 +24,11 @@ test('job status text', () => {
     assert.match(jobText({ jobId: '1', kind: 'guide', uri: 'u', status: 'ok' }), /^\$\(check\) RefactorCoder: guide ok$/);
     assert.match(jobText({ jobId: '1', kind: 'judge', uri: 'u', status: 'failed' }), /^\$\(warning\)/);
 });
+
+test('range descriptions are 1-based and ignore a column-0 end line', async () => {
+    const { describeRange } = await import('../views');
+    assert.equal(describeRange({ start: { line: 6, character: 0 }, end: { line: 13, character: 0 } }), 'lines 7-13');
+    assert.equal(describeRange({ start: { line: 6, character: 0 }, end: { line: 12, character: 14 } }), 'lines 7-13');
+    assert.equal(describeRange({ start: { line: 21, character: 0 }, end: { line: 21, character: 0 } }), 'line 22');
+    assert.equal(describeRange({ start: { line: 6, character: 0 }, end: { line: 7, character: 0 } }), 'line 7');
+});

@@ -7,6 +7,7 @@ import sys
 import uuid
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
 server = LanguageServer("refactorcoder-fake", "0.0.1")
@@ -62,7 +63,7 @@ def code_action(ls: LanguageServer, params: types.CodeActionParams):
     return [
         types.CodeAction(
             title=f"RefactorCoder: {kind.title()}",
-            kind=types.CodeActionKind.RefactorRewrite,
+            kind=f"refactor.refactorcoder.{kind}",
             command=types.Command(title=f"RefactorCoder: {kind.title()}", command=f"refactorcoder.{kind}", arguments=[args]),
         )
         for kind in STAGES
@@ -76,6 +77,10 @@ def _stage(ls: LanguageServer, kind: str, arg: dict):
     original = "".join(doc.lines[rng.start.line : rng.end.line])
     job_id = uuid.uuid4().hex[:8]
     jobs[job_id] = {"uri": uri, "version": version, "range": rng, "original": original, "kind": kind}
+    ls.protocol.notify(
+        "refactorcoder/jobStarted",
+        {"jobId": job_id, "kind": kind, "uri": uri, "version": version, "token": None, "title": f"RefactorCoder: {kind}"},
+    )
     if kind == "solve":
         proposed = original.replace("for j in range(len(nums)):", "for j in range(i + 1, len(nums)):").replace(
             "if i != j and ", "if "
@@ -111,13 +116,13 @@ async def apply_solution(ls: LanguageServer, arg: dict):
     job = jobs[arg["jobId"]]
     doc = ls.workspace.get_text_document(job["uri"])
     if doc.version != job["version"]:
-        raise RuntimeError(f"the document changed since the solution was made (version {doc.version} != {job['version']})")
+        raise JsonRpcException(message="document changed since the solution was computed", code=-32803)
     edit = types.TextDocumentEdit(
         text_document=types.OptionalVersionedTextDocumentIdentifier(uri=job["uri"], version=job["version"]),
         edits=[types.TextEdit(range=job["range"], new_text=job["proposed"])],
     )
     result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=types.WorkspaceEdit(document_changes=[edit])))
-    return {"applied": result.applied, "reason": result.failure_reason}
+    return {"applied": result.applied, "failureReason": result.failure_reason}
 
 
 @server.feature("refactorcoder/report")
