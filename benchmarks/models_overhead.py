@@ -1,0 +1,113 @@
+"""Overhead of our model layer over raw llama-cpp-python on the same prompt and the same Llama instance.
+
+Three paths, interleaved (order rotated each round, KV cache reset before every call so each one
+evaluates its prompt from scratch, as a fresh problem would):
+  raw       Llama.create_chat_completion(stream=True), iterating chunks
+  model     LlamaCppModel.execute(...) with an on_text callback (template render, token budget, lock,
+            cancel/timeout checks between tokens, usage count)
+  pipeline  Pipeline.solve(...) with SQLite history (adds prompt building, the stage runner, a history row)
+Target: model ≤ 5% over raw.
+
+    .venv/bin/python benchmarks/models_overhead.py [--rounds 8] [--max-tokens 128]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+from models_common import load_problems, machine, write_result
+
+from models import llama_backend, prompts
+from models.base import Options
+from models.history import History
+from models.llama_backend import LlamaCppModel, embedded_gguf_path
+from models.pipeline import Pipeline
+from models.registry import ModelRegistry
+from models.settings import Settings
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=8)
+    ap.add_argument("--max-tokens", type=int, default=128)
+    args = ap.parse_args()
+
+    info = machine()
+    model = LlamaCppModel(embedded_gguf_path())
+    registry = ModelRegistry()
+    registry.register("local", model)
+    loaded = llama_backend._load(model.path, model.n_ctx)
+    llm = loaded.llm
+    problems = [p["problem"] for p in load_problems(args.rounds)]
+    stage = {"model": "local", "fallbacks": [], "max_tokens": args.max_tokens, "temperature": 0, "retries": 0}
+    tmp = tempfile.mkdtemp()
+    history = History(os.path.join(tmp, "h.db"))
+    pipeline = Pipeline(Settings.from_dict({"solve": stage}), history, registry=registry)
+    options = Options(temperature=0, max_tokens=args.max_tokens, seed=1)
+
+    def raw(messages):
+        llm.reset()
+        n, t = 0, time.perf_counter()
+        for chunk in llm.create_chat_completion(messages, stream=True, max_tokens=args.max_tokens, temperature=0,
+                                                seed=1):
+            if chunk["choices"][0]["delta"].get("content"):
+                n += 1
+        return time.perf_counter() - t, n
+
+    def ours(messages):
+        llm.reset()
+        sink = []
+        t = time.perf_counter()
+        r = model.execute(messages, options, on_text=sink.append)
+        return time.perf_counter() - t, r.usage.completion_tokens
+
+    def through_pipeline(problem):
+        llm.reset()
+        t = time.perf_counter()
+        r = pipeline.solve(problem, None)
+        return time.perf_counter() - t, r.usage.completion_tokens
+
+    ours(prompts.solve_messages(problems[0], None))  # warm-up
+    raw(prompts.solve_messages(problems[0], None))
+    samples = {"raw": [], "model": [], "pipeline": []}
+    tokens = {"raw": [], "model": [], "pipeline": []}
+    paths = ["raw", "model", "pipeline"]
+    for i, problem in enumerate(problems):
+        messages = prompts.solve_messages(problem, None)
+        order = paths[i % 3:] + paths[: i % 3]
+        for name in order:
+            seconds, n = {"raw": lambda: raw(messages), "model": lambda: ours(messages),
+                          "pipeline": lambda: through_pipeline(problem)}[name]()
+            samples[name].append(seconds)
+            tokens[name].append(n)
+        print(f"round {i}: " + "  ".join(f"{k} {samples[k][-1]:.3f}s/{tokens[k][-1]}t" for k in paths), file=sys.stderr)
+
+    # Per-token time makes rounds comparable even if a path stops a token earlier or later.
+    per_token = {k: [s / max(1, n) for s, n in zip(samples[k], tokens[k])] for k in paths}
+    med = {k: statistics.median(per_token[k]) for k in paths}
+    total = {k: sum(samples[k]) for k in paths}
+    overhead = {k: (med[k] / med["raw"] - 1) * 100 for k in ("model", "pipeline")}
+    overhead_total = {k: (total[k] / total["raw"] - 1) * 100 for k in ("model", "pipeline")}
+    info["load_avg_at_end"] = os.getloadavg()
+    path = write_result("models_overhead", {
+        "machine": info, "rounds": args.rounds, "max_tokens": args.max_tokens, "threads": llm.context_params.n_threads,
+        "seconds": samples, "tokens": tokens, "median_s_per_token": med, "total_s": total,
+        "overhead_pct_median_per_token": overhead, "overhead_pct_total": overhead_total})
+    print(f"Model-layer overhead vs raw llama-cpp-python, SmolLM2-135M Q4_1, {args.rounds} rounds x "
+          f"{args.max_tokens} tokens, {info['cpu']} x{info['cores']}, {info['date_utc']}")
+    print(f"{'path':<10}{'median ms/token':>17}{'total s':>10}{'tokens':>8}{'overhead (median)':>19}{'overhead (total)':>18}")
+    for k in paths:
+        o = f"{overhead[k]:+.1f}%" if k != "raw" else "-"
+        ot = f"{overhead_total[k]:+.1f}%" if k != "raw" else "-"
+        print(f"{k:<10}{med[k] * 1000:>17.2f}{total[k]:>10.2f}{sum(tokens[k]):>8}{o:>19}{ot:>18}")
+    print(f"wrote {path}")
+    history.close()
+
+
+if __name__ == "__main__":
+    main()
