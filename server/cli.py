@@ -217,8 +217,15 @@ def _mount_sandbox() -> None:
     app.command("run")(run_command)
 
 
+def _wants_sandbox(argv: list[str]) -> bool:
+    """Importing the sandbox package costs ~0.5 s: only for its own commands and the top-level help."""
+    command = next((a for a in argv[1:] if not a.startswith("-")), None)
+    return command in (None, "sandbox", "run")
+
+
 def main() -> None:
-    _mount_sandbox()
+    if _wants_sandbox(sys.argv):
+        _mount_sandbox()
     app()
 
 

@@ -160,3 +160,11 @@ def test_lsp_over_tcp():
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_sandbox_commands_mounted_when_present():
+    pytest.importorskip("sandbox.cli")
+    out = subprocess.run([sys.executable, "-m", "server.cli", "--help"], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert " run " in out.stdout and " sandbox " in out.stdout
+    out = subprocess.run([sys.executable, "-m", "server.cli", "run", "--help"], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert "--lang" in out.stdout and "--stdin" in out.stdout
