@@ -105,7 +105,6 @@ def _probe_checks(sandbox: Sandbox, limits: Limits, runtime: str | None) -> list
         Check("inside: non-root uid/gid", p["uid"] != 0 and p["gid"] != 0, f"uid={p['uid']} gid={p['gid']}"),
         Check("inside: no capabilities", int(p["cap_eff"] or "1", 16) == 0 and int(p["cap_bnd"] or "1", 16) == 0,
               f"CapEff={p['cap_eff']} CapBnd={p['cap_bnd']}"),
-        Check("inside: no_new_privs set", p["no_new_privs"] == "1", p["no_new_privs"]),
         Check("inside: root filesystem not writable", not p["write_root"], ""),
         Check("inside: work directory writable", p["write_work"], ""),
         Check("inside: /work capped", 0 < p["work_bytes"] <= limits.work_disk_mb * 2**20,
@@ -115,8 +114,9 @@ def _probe_checks(sandbox: Sandbox, limits: Limits, runtime: str | None) -> list
         Check("inside: no egress by IP", not p["egress_ip"], ""),
         Check("inside: no DNS", not p["dns"], ""),
     ]
-    if runtime != "runsc":  # gVisor has its own (sentry) accounting; the engine-side checks cover it
+    if runtime != "runsc":  # gVisor's /proc and cgroups are its own; the engine-side checks cover them
         checks += [
+            Check("inside: no_new_privs set", p["no_new_privs"] == "1", p["no_new_privs"]),
             Check("inside: seccomp filter active", p["seccomp"] == "2", p["seccomp"]),
             Check("inside: cgroup memory limit", p["mem_limit"] is not None and int(p["mem_limit"]) == mem,
                   str(p["mem_limit"])),

@@ -20,6 +20,7 @@ Why it is built this way:
 import ctypes
 import json
 import os
+import resource
 import select
 import shutil
 import signal
@@ -34,6 +35,7 @@ WIPE_DIRS = ("/work", "/tmp", "/dev/shm")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 SELF = os.getpid()
+SUBREAPER = True  # set in main(): whether orphans are re-parented to the supervisor
 # The program is backgrounded by sh (so its rusage starts small) with stdin kept explicitly;
 # sh reports the pid on fd 3 and exits, handing the program to this subreaper.
 # (An async list's stdin is /dev/null before its own redirections apply, hence the copy on fd 8.)
@@ -75,6 +77,14 @@ def sample_processes():
         except (OSError, IndexError, ValueError):
             continue  # exited meanwhile
     return rss, ticks / CLK_TCK
+
+
+def sample_self_rss():
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def oom_kills():
@@ -149,12 +159,17 @@ def run_step(step, env, output_cap):
     # what normally stops the program, so that the supervisor knows why it ended.
     cpu_soft = int(step["cpu_s"] + 0.999) + 1
     limits = ["prlimit", f"--cpu={cpu_soft}:{cpu_soft + 1}", f"--fsize={step['fsize']}",
-              "--core=0", "--msgqueue=0", f"--nofile={step.get('nofile', 1024)}", "--"]
+              f"--nofile={step.get('nofile', 1024)}", "--"]
     oom_before = oom_kills()
+    own_rss = sample_self_rss()
     t0 = time.monotonic()
-    sh = subprocess.Popen(["/bin/sh", "-c", SPAWN.replace("&3", f"&{pid_w}").replace("3>&-", f"{pid_w}>&-"),
-                           "sh", *limits, *step["argv"]],
-                          stdin=fin, stdout=out_w, stderr=err_w, pass_fds=(pid_w,), cwd=cwd, env=env)
+    if SUBREAPER:
+        sh = subprocess.Popen(["/bin/sh", "-c", SPAWN.replace("&3", f"&{pid_w}").replace("3>&-", f"{pid_w}>&-"),
+                               "sh", *limits, *step["argv"]],
+                              stdin=fin, stdout=out_w, stderr=err_w, pass_fds=(pid_w,), cwd=cwd, env=env)
+    else:  # e.g. gVisor: no subreaper, so the program must be our own child (rusage less exact)
+        sh = subprocess.Popen([*limits, *step["argv"]], stdin=fin, stdout=out_w, stderr=err_w, cwd=cwd, env=env)
+        os.write(pid_w, f"{sh.pid}\n".encode())
     fin.close()
     for fd in (out_w, err_w, pid_w):
         os.close(fd)
@@ -262,6 +277,9 @@ def run_step(step, env, output_cap):
     user = (usage.ru_utime if usage else 0.0)
     system = (usage.ru_stime if usage else 0.0)
     maxrss_kb = max(usage.ru_maxrss if usage else 0, state["orphans_rss"])
+    if not SUBREAPER and maxrss_kb * 1024 <= own_rss * 1.05:
+        # Forked straight from this process: ru_maxrss may be our own size, not the program's.
+        maxrss_kb = peak_sampled // 1024
     wall = end - t0
     return {
         "name": step.get("name", ""),
@@ -324,9 +342,17 @@ def wipe():
 
 def main():
     payload = read_payload()
+    global SUBREAPER
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    SUBREAPER = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    # Inherited by every program: no core dumps, no POSIX message queues (they would outlive a run
+    # in the container's IPC namespace and cannot be listed without mounting mqueue).
+    for name in ("RLIMIT_CORE", "RLIMIT_MSGQUEUE"):
+        try:
+            resource.setrlimit(getattr(resource, name), (0, 0))
+        except (ValueError, OSError):
+            pass  # not supported (gVisor): the run still proceeds
     signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes select() through set_wakeup_fd
     os.umask(0o077)
     root = payload["workdir"]
