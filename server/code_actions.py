@@ -7,7 +7,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from server.commands import GUIDE, JUDGE, SOLVE
-from server.problem_extract import Span
+from server.positions import span_from_client
 
 KIND_PREFIX = "refactor.refactorcoder"
 ACTIONS = (
@@ -29,7 +29,11 @@ def code_actions(server, params: types.CodeActionParams) -> list[types.CodeActio
         return None
     doc = server.workspace.get_text_document(params.text_document.uri)
     r = params.range
-    target = server.doc_cache.extract(doc, Span((r.start.line, r.start.character), (r.end.line, r.end.character)))
+    try:
+        span = span_from_client(doc, (r.start.line, r.start.character), (r.end.line, r.end.character))
+        target = server.doc_cache.extract(doc, span)
+    except OSError:  # a document neither open nor on disk
+        return None
     if target is None:
         return None
     argument = {

@@ -9,6 +9,7 @@ import logging
 from lsprotocol import types
 
 from server import command_args as args_
+from server.positions import span_from_client
 from server.solution_edit import STALE_MESSAGE, is_current, workspace_edit
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ async def start_job(server, kind: str, raw_args) -> dict:
             f"document version {target_args.version} is stale (now {doc.version}); ask for code actions again"
         )
     args_.check_range_in_document(target_args.span, doc.lines)
-    target = server.doc_cache.extract(doc, target_args.span)
+    target = server.doc_cache.extract(doc, span_from_client(doc, target_args.span.start, target_args.span.end))
     if target is None:
         raise args_.invalid("no function, selection or problem comment at the given range")
     return await server.jobs.run(kind, doc.uri, doc.version, target)
@@ -53,7 +54,7 @@ async def apply_solution(server, raw_args) -> dict:
         if job.proposal is None:
             raise args_.request_failed(f"job {parsed} has no solution to apply (status: {job.status})")
         uri, version, span, new_text = job.uri, job.proposal.version, job.proposal.span, job.proposal.new_text
-    else:
+    else:  # explicit edits come in client units already
         uri, version, span, new_text = parsed.uri, parsed.version, parsed.span, parsed.new_text
     doc = open_document(server, uri)
     if not is_current(version, doc.version):

@@ -10,7 +10,7 @@ import logging
 from lsprotocol import types
 
 from server.document_cache import language_from_uri
-from server.problem_extract import Span
+from server.positions import line_length, span_from_client
 from server.report_markdown import report_markdown, scores_line
 
 logger = logging.getLogger(__name__)
@@ -42,8 +42,9 @@ def _anchors(server, doc) -> dict[str, int]:
     return found
 
 
-def _line_range(line: int, text: str) -> types.Range:
-    return types.Range(start=types.Position(line=line, character=0), end=types.Position(line=line, character=len(text)))
+def _line_range(doc, line: int) -> types.Range:
+    text = doc.lines[line].rstrip("\r\n") if line < len(doc.lines) else ""
+    return types.Range(start=types.Position(line=line, character=0), end=types.Position(line=line, character=line_length(doc, text)))
 
 
 def code_lenses(server, doc) -> list[types.CodeLens]:
@@ -57,7 +58,7 @@ def code_lenses(server, doc) -> list[types.CodeLens]:
         position = {"line": line, "character": 0}
         lenses.append(
             types.CodeLens(
-                range=_line_range(line, doc.lines[line] if line < len(doc.lines) else ""),
+                range=_line_range(doc, line),
                 command=types.Command(title=title, command=OPEN_REPORT_COMMAND, arguments=[{"uri": doc.uri, "position": position}]),
             )
         )
@@ -75,7 +76,7 @@ def diagnostics(server, doc) -> list[types.Diagnostic]:
         message = f"RefactorCoder judge ({scores_line(judgment)})" + (f": {feedback}" if feedback else "")
         out.append(
             types.Diagnostic(
-                range=_line_range(line, doc.lines[line] if line < len(doc.lines) else ""),
+                range=_line_range(doc, line),
                 message=message,
                 severity=types.DiagnosticSeverity.Information,
                 source=SOURCE,
@@ -101,7 +102,8 @@ def hover(server, doc, position: types.Position) -> types.Hover | None:
     entries = server.results.for_uri(doc.uri)
     if not entries:
         return None
-    target = server.doc_cache.extract(doc, Span((position.line, position.character), (position.line, position.character)))
+    pos = (position.line, position.character)
+    target = server.doc_cache.extract(doc, span_from_client(doc, pos, pos))
     entry = entries.get(target.key) if target else None
     if entry is None:
         return None

@@ -16,11 +16,12 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from lsprotocol import types
 
+from server.positions import span_to_client
 from server.problem_extract import Extraction
 from server.solution_edit import Proposal, make_proposal
 
@@ -132,7 +133,7 @@ class JobManager:
             if report is not None:
                 job.report = report.model_dump(mode="json")
                 job.run_id = report.run_id
-                job.proposal = make_proposal(job, report.solution_code)
+                job.proposal = self._client_units(make_proposal(job, report.solution_code))
                 job.status = "done"
         except asyncio.CancelledError:
             job.cancel.set()  # server shutting down: stop the worker, answer nothing more
@@ -186,6 +187,14 @@ class JobManager:
                 on_text=lambda text: self._on_text(job, text),
                 solution=job.solution,
             )
+
+    def _client_units(self, proposal: Proposal | None) -> Proposal | None:
+        """Proposal ranges go out in the client's position encoding (the document is unchanged when it
+        matters: a proposal is only ever applied to the version it was computed on)."""
+        doc = self.server.workspace.text_documents.get(proposal.uri) if proposal else None
+        if doc is None or doc.version != proposal.version:
+            return proposal
+        return replace(proposal, span=span_to_client(doc, proposal.span))
 
     def _fail(self, job: Job, exc: Exception) -> None:
         from models.errors import RefactorCoderError

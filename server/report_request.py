@@ -7,7 +7,7 @@ import asyncio
 import logging
 
 from server import command_args as args_
-from server.problem_extract import Span
+from server.positions import span_from_client
 from server.report_markdown import history_markdown, report_markdown
 
 logger = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ def report_for_position(server, uri: str, position: tuple[int, int] | None) -> s
     entry = None
     if position is not None and entries:
         doc = server.workspace.get_text_document(uri)
-        target = server.doc_cache.extract(doc, Span(position, position))
+        target = server.doc_cache.extract(doc, span_from_client(doc, position, position))
         entry = entries.get(target.key) if target else None
     if entry is None and position is None:
         entry = server.results.latest(uri)

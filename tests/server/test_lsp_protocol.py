@@ -230,3 +230,17 @@ async def test_stale_command_version_and_empty_target_are_refused(client: Langua
         await execute(client, "refactorcoder.guide", target(uri, 1, 0))
     with pytest.raises(JsonRpcException, match="outside the document"):
         await execute(client, "refactorcoder.guide", target(uri, 500, 0))
+
+
+async def test_ranges_use_client_utf16_columns(client: LanguageClient):
+    uri = "file:///tmp/emoji_example.py"
+    text = "# Return a smiley.\ndef smile():\n    return '😋😋'\n"
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text))
+    )
+    # Cursor after the emoji in UTF-16 units (column 16 is past the string's end in code points).
+    result = await execute(client, "refactorcoder.solve", target(uri, 2, 16, version=1))
+    assert result["status"] == "done"
+    await wait_until(lambda: any(r["jobId"] == result["jobId"] for r in client.received["solutionReady"]))
+    ready = next(r for r in client.received["solutionReady"] if r["jobId"] == result["jobId"])
+    assert ready["range"]["end"] == {"line": 2, "character": len("    return '😋😋'".encode("utf-16-le")) // 2}
