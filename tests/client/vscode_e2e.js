@@ -173,6 +173,7 @@ async function main() {
                 await page.keyboard.press(`${mod}+G`);
                 await page.locator('.quick-input-widget input.input').fill(`:${opts.line}`);
                 await page.keyboard.press('Enter');
+                await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
             };
             const solveToDiff = async () => {
                 await palette('Notifications: Clear All Notifications');
@@ -199,8 +200,8 @@ async function main() {
             if (opts.stale) {
                 await step('edit the file, then Apply → refused as stale', async () => {
                     await focusFile();
-                    await page.keyboard.press(`${mod}+End`);
-                    await page.keyboard.type('\n# an edit made after the solution\n');
+                    await page.keyboard.press(`${mod}+Home`);
+                    await page.keyboard.type('# an edit made after the solution\n');
                     await clickApply(toast);
                     await page.locator('.notification-toast', { hasText: /could not apply.*document changed/i }).first()
                         .waitFor({ timeout: 30_000 });
@@ -210,12 +211,27 @@ async function main() {
                 toast = await step('Solve again → diff preview', solveToDiff);
             }
             await step('Apply → file edited', async () => {
+                const before = await page.locator('.editor-instance .monaco-editor .view-lines').first().innerText();
                 await clickApply(toast);
                 await notification(/solution applied/i, 30_000);
                 await page.waitForTimeout(1000);
+                const after = await editorLines.innerText();
+                if (after === before) throw new Error('the editor text did not change after Apply');
             });
             await shot('07-applied.png');
         }
+
+        await step('Restart Server → running again', async () => {
+            await palette('Notifications: Clear All Notifications');
+            await palette('RefactorCoder: Restart Server');
+            await page.waitForTimeout(1000);
+            await page.locator('.statusbar-item', { hasText: 'RefactorCoder' }).locator('.codicon-pass').first()
+                .waitFor({ timeout: 120_000 });
+            await palette('RefactorCoder: Show Server Log');
+            await page.locator('.panel .monaco-editor .view-lines').first().waitFor({ timeout: 15_000 });
+            await page.waitForTimeout(1000);
+        });
+        await shot('08-restarted-log.png');
 
         fs.writeFileSync(path.join(opts.shots, 'timings.json'), JSON.stringify({ usedCodeAction, lenses, guideToast, timings }, null, 2));
         log('all steps passed');
