@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 KIND_TITLES = {"guide": "Guide", "solve": "Solve with guidance", "judge": "Judge"}
 CANCEL_GRACE_S = 3.0  # after a cancel, how long we wait for the worker to stop before answering anyway
 MAX_FINISHED_JOBS = 200
+PROGRESS_CREATE_TIMEOUT_S = 10.0  # a client that never answers window/workDoneProgress/create must not stall jobs
 TEXT_REPORT_INTERVAL_S = 0.5  # streamed-text progress reports, at most this often
 
 
@@ -240,8 +241,8 @@ class JobManager:
             return
         token = f"refactorcoder/{job.id}/{uuid.uuid4().hex[:8]}"
         try:
-            await self.server.work_done_progress.create_async(token)
-        except Exception as exc:  # the client refused: run without progress
+            await asyncio.wait_for(self.server.work_done_progress.create_async(token), PROGRESS_CREATE_TIMEOUT_S)
+        except Exception as exc:  # the client refused or never answered: run without progress
             logger.info("progress not created for job %s: %s", job.id, exc)
             return
         job.token = token

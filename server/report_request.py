@@ -46,7 +46,8 @@ def _export_run(settings, run_id: int) -> list[dict]:
     path = settings.resolved_history_path()
     if not path.exists():
         return []
-    return History(path).export(run_id)
+    with History(path) as history:
+        return history.export(run_id)
 
 
 def setup(server) -> None:

@@ -174,3 +174,26 @@ async def test_malformed_and_unknown_commands(client: LanguageClient, command, a
         types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=7, character=0))
     )
     assert hover is None  # no results yet: answered, nothing to show
+
+
+def test_cli_pipeline_on_local_model(tmp_path):
+    """`refactorcoder pipeline FILE::function --json` through the console script, real model."""
+    import json
+    import subprocess
+    import sys
+
+    config = tmp_path / "rc.json"
+    config.write_text(json.dumps(settings(16, "cli") | {"history_path": str(tmp_path / "h.db")}))
+    example = Path(__file__).resolve().parents[2] / "examples" / "two_sum.py"
+    out = subprocess.run(
+        [sys.executable, "-m", "server.cli", "pipeline", f"{example}::two_sum", "--json", "--config", str(config)],
+        capture_output=True, text=True, timeout=600, cwd=example.parents[1],
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    report = json.loads(out.stdout)
+    assert report["guidance"]["text"] and report["solution"]["text"] and report["judgment"] is not None
+    history = subprocess.run(
+        [sys.executable, "-m", "server.cli", "history", "--json", "--config", str(config)],
+        capture_output=True, text=True, timeout=120, cwd=example.parents[1],
+    )
+    assert json.loads(history.stdout)[0]["id"] == report["run_id"]
