@@ -141,7 +141,8 @@ def _translate(litellm, model_id: str, exc: Exception, *, secret: str | None) ->
     # `from None` above and the redaction here: provider errors sometimes echo the key back.
     exceptions = litellm.exceptions
     name = type(exc).__name__
-    if isinstance(exc, getattr(exceptions, "Timeout", ())) or "Timeout" in name:
+    # A read timeout in the middle of a stream reaches us wrapped (MidStreamFallbackError/APIConnectionError).
+    if isinstance(exc, getattr(exceptions, "Timeout", ())) or "Timeout" in name or "timed out" in str(exc).lower():
         return ModelTimeout(f"{model_id} timed out: {_short(exc, secret)}")
     status = getattr(exc, "status_code", None)
     if isinstance(status, int) and status in (400, 401, 403, 404, 422):
