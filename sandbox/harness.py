@@ -126,7 +126,8 @@ def run_tests(language: str, tests: list[TestCase], source: str | None = None,
                 status = Status.FAILED
         report.tests.append(TestOutcome(name=name, passed=passed, status=status, time_s=step.profile.wall_time_s,
                                         exit_code=step.exit_code, stdout=step.stdout[-4000:],
-                                        stderr=step.stderr[-4000:], profile=step.profile))
+                                        stderr=step.stderr[-4000:], profile=step.profile,
+                                        diagnostics=step.diagnostics))
     return report
 
 

@@ -117,6 +117,7 @@ class StepResult(BaseModel):
     stderr_truncated: bool = False
     profile: Profile = Field(default_factory=Profile)
     skipped: bool = False
+    diagnostics: Optional[dict] = None  # supervisor's view when it stopped the program
 
 
 class Result(BaseModel):
@@ -133,6 +134,7 @@ class Result(BaseModel):
     language: Optional[str] = None
     limits: Limits = Field(default_factory=Limits)
     warm: bool = False
+    diagnostics: Optional[dict] = Field(None, description="supervisor's view when it stopped the program")
     overhead_s: float = Field(0.0, description="host wall time of the whole call minus the program's")
 
     @property
@@ -163,6 +165,7 @@ class TestOutcome(BaseModel):
     stdout: str = ""
     stderr: str = ""
     profile: Profile = Field(default_factory=Profile)
+    diagnostics: Optional[dict] = None
 
 
 class TestReport(BaseModel):

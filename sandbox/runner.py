@@ -77,7 +77,7 @@ def to_step(raw: dict) -> StepResult:
     return StepResult(name=raw.get("name", ""), exit_code=raw["exit_code"], signal=raw["signal"],
                       reason=raw["reason"], oom_killed=raw["oom_killed"], stdout=raw["stdout"],
                       stderr=raw["stderr"], stdout_truncated=raw["stdout_truncated"],
-                      stderr_truncated=raw["stderr_truncated"], profile=profile)
+                      stderr_truncated=raw["stderr_truncated"], profile=profile, diagnostics=raw.get("diag"))
 
 
 def classify(step: StepResult, compile_step: bool = False) -> Status:
@@ -112,7 +112,8 @@ def result_from_report(report: dict, spec: RunSpec, has_compile: bool) -> Result
                           stdout=compile_step.stdout, stderr=compile_step.stderr,
                           stdout_truncated=compile_step.stdout_truncated,
                           stderr_truncated=compile_step.stderr_truncated, profile=compile_step.profile,
-                          message=_message(compile_step, status, "compilation"), **base)
+                          message=_message(compile_step, status, "compilation"),
+                          diagnostics=compile_step.diagnostics, **base)
     run_steps = steps[1:] if has_compile else steps
     if not run_steps:
         return Result(status=Status.SANDBOX_ERROR, phase="sandbox", compile=compile_step,
@@ -121,7 +122,8 @@ def result_from_report(report: dict, spec: RunSpec, has_compile: bool) -> Result
     status = classify(step)
     return Result(status=status, phase="run", compile=compile_step, exit_code=step.exit_code, stdout=step.stdout,
                   stderr=step.stderr, stdout_truncated=step.stdout_truncated, stderr_truncated=step.stderr_truncated,
-                  profile=step.profile, message=_message(step, status, "the program"), **base)
+                  profile=step.profile, message=_message(step, status, "the program"),
+                  diagnostics=step.diagnostics, **base)
 
 
 def _message(step: StepResult, status: Status, what: str) -> str:

@@ -79,6 +79,21 @@ def sample_processes():
     return rss, ticks / CLK_TCK
 
 
+def describe_processes():
+    """(pid, command, state, CPU ticks) of the run's processes, for the report when a limit hits."""
+    out = []
+    for pid in other_pids()[:20]:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                head, tail = fh.read().rsplit(b")", 1)
+            fields = tail.split()
+            out.append([pid, head.split(b"(", 1)[1].decode("latin-1"), fields[0].decode(),
+                        int(fields[11]) + int(fields[12])])
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
+
+
 def sample_self_rss():
     try:
         with open("/proc/self/statm") as fh:
@@ -242,6 +257,8 @@ def run_step(step, env, output_cap):
             reason = "cpu_limit"
         if reason is not None:
             state["end"] = time.monotonic()
+            state["diag"] = {"elapsed_s": round(now - t0, 3), "cpu_sampled_s": round(cpu, 3), "prog": prog,
+                             "procs": describe_processes()}
             kill_everything(collect)
             break
     end = state["end"] or time.monotonic()
@@ -292,7 +309,7 @@ def run_step(step, env, output_cap):
         "peak_rss_bytes": maxrss_kb * 1024, "peak_sampled_bytes": peak_sampled,
         "mean_rss_bytes": (int(mem_area / sampled_span) if samples > 1 and sampled_span > 0
                            else (last_rss if samples else maxrss_kb * 1024)),
-        "samples": samples, "clean": clean,
+        "samples": samples, "clean": clean, "diag": state.get("diag"),
     }
 
 
