@@ -4,8 +4,11 @@ assembly of the feature modules (one module per feature, each with `setup(server
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+import attrs
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
@@ -18,10 +21,40 @@ from server.results_store import ResultStore
 logger = logging.getLogger(__name__)
 
 
+@attrs.define
+class MalformedRequest:
+    """A request whose params did not match the method's LSP type."""
+
+    id: Any
+    method: str
+    error: JsonRpcException
+    jsonrpc: str = "2.0"
+
+
 class RefactorCoderProtocol(LanguageServerProtocol):
-    """pygls cancels the *outer* executeCommand future on `$/cancelRequest`, answering
-    "RequestCancelled" while our background job keeps running. For our jobs we instead set the
-    job's cancel event and let the command answer normally with status "cancelled"."""
+    """Two changes to pygls' protocol:
+
+    * pygls drops a request whose params fail to deserialize (logging it, answering nothing), so the
+      client would wait forever; we answer it with the InvalidParams error instead.
+    * pygls cancels the *outer* executeCommand future on `$/cancelRequest`, answering
+      "RequestCancelled" while our background job keeps running. For our jobs we instead set the
+      job's cancel event and let the command answer normally with status "cancelled".
+    """
+
+    def structure_message(self, data):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if isinstance(data, dict) and "id" in data and "method" in data:
+                logger.warning("malformed %s request answered with %s", data.get("method"), type(exc).__name__)
+                return MalformedRequest(id=data["id"], method=data["method"], error=exc)
+            raise
+
+    def handle_message(self, message):
+        if isinstance(message, MalformedRequest):
+            self._send_response(message.id, None, message.error.to_response_error())
+            return
+        super().handle_message(message)
 
     def _handle_cancel_notification(self, msg_id):
         server = self._server

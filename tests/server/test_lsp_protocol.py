@@ -244,3 +244,35 @@ async def test_ranges_use_client_utf16_columns(client: LanguageClient):
     await wait_until(lambda: any(r["jobId"] == result["jobId"] for r in client.received["solutionReady"]))
     ready = next(r for r in client.received["solutionReady"] if r["jobId"] == result["jobId"])
     assert ready["range"]["end"] == {"line": 2, "character": len("    return '😋😋'".encode("utf-16-le")) // 2}
+
+
+
+def test_malformed_standard_request_is_answered_with_an_error():
+    """Raw JSON-RPC over stdio: a codeAction with garbage params gets an error response (pygls alone
+    answers nothing), and the next request is still answered."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.server.lsp_helpers import REPO, server_env
+
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}, "processId": None}},
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+        {"jsonrpc": "2.0", "id": 2, "method": "textDocument/codeAction", "params": {"textDocument": 5, "range": "bad"}},
+        {"jsonrpc": "2.0", "id": 3, "method": "workspace/executeCommand", "params": {"command": "refactorcoder.guide"}},
+        {"jsonrpc": "2.0", "id": 4, "method": "shutdown"},
+        {"jsonrpc": "2.0", "method": "exit"},
+    ]
+    payload = b"".join(
+        f"Content-Length: {len(body)}\r\n\r\n{body}".encode() for body in (json.dumps(m) for m in messages)
+    )
+    out = subprocess.run([sys.executable, "-m", "server"], input=payload, capture_output=True, cwd=REPO, timeout=60, env=server_env())
+    responses = {}
+    for chunk in out.stdout.split(b"Content-Length: ")[1:]:
+        body = json.loads(chunk.split(b"\r\n\r\n", 1)[1])
+        if "id" in body:
+            responses[body["id"]] = body
+    assert responses[2]["error"]["code"] == -32602
+    assert responses[3]["error"]["code"] == -32602 and "exactly one argument" in responses[3]["error"]["message"]
+    assert "result" in responses[4]
