@@ -13,7 +13,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from server.command_args import plain
 from tests.server.lsp_helpers import (
-    SERVER_COMMAND, execute, open_example, progress_kinds, server_env, start_session, target, wait_until,
+    EXAMPLE, SERVER_COMMAND, execute, open_example, progress_kinds, server_env, start_session, target, wait_until,
 )
 
 FAKE = "tests.server.fake_pipeline:make_pipeline"
@@ -276,3 +276,24 @@ def test_malformed_standard_request_is_answered_with_an_error():
     assert responses[2]["error"]["code"] == -32602
     assert responses[3]["error"]["code"] == -32602 and "exactly one argument" in responses[3]["error"]["message"]
     assert "result" in responses[4]
+
+
+async def test_judge_on_comment_only_problem_runs_whole_chain_and_proposes_an_insertion(client: LanguageClient):
+    uri = open_example(client)
+    lines = EXAMPLE.read_text().splitlines()
+    line = next(i for i, text in enumerate(lines) if "fizzbuzz" in text)
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(line=line, character=2), end=types.Position(line=line, character=2)),
+            context=types.CodeActionContext(diagnostics=[], only=["refactor.refactorcoder.judge"]),
+        )
+    )
+    assert [a.title for a in actions] == ["RefactorCoder: Solve and judge"]
+    result = await execute(client, actions[0].command.command, *actions[0].command.arguments)
+    report = result["report"]
+    assert report["guidance"] and report["solution"] and report["judgment"] and report["problem"]["code"] is None
+    await wait_until(lambda: any(r["jobId"] == result["jobId"] for r in client.received["solutionReady"]))
+    ready = next(r for r in client.received["solutionReady"] if r["jobId"] == result["jobId"])
+    assert ready["original"] == "" and ready["range"]["start"] == ready["range"]["end"]
+    assert ready["range"]["start"]["line"] == line + 1  # after the last comment line
