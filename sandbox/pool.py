@@ -52,6 +52,7 @@ class Sandbox:
         self._busy: set = set()
         self._lock = threading.Lock()
         self._closed = False
+        self._images: dict[str, str] = {}
         _live.add(self)
 
     # -- context manager -------------------------------------------------------------------------
@@ -71,13 +72,19 @@ class Sandbox:
             remove_container(slot.container)
 
     # -- pool ------------------------------------------------------------------------------------
+    def _image(self, language: str) -> str:
+        # Checked with the engine once per Sandbox; `sandbox build` is not expected meanwhile.
+        if language not in self._images:
+            self._images[language] = require_image(language)
+        return self._images[language]
+
     def _key(self, language: str, limits: Limits) -> tuple:
         return (language, *limits.container_key())
 
     def warm(self, language: str, limits: Limits | None = None, count: int | None = None) -> None:
         """Start containers ahead of time so that the first runs are warm too."""
         limits = limits or Limits()
-        image = require_image(language)
+        image = self._image(language)
         key = self._key(language, limits)
         want = self.pool_size if count is None else count
         while True:
@@ -90,7 +97,7 @@ class Sandbox:
 
     def _acquire(self, language: str, limits: Limits) -> tuple[_Slot, bool]:
         key = self._key(language, limits)
-        image = require_image(language)
+        image = self._image(language)
         with self._lock:
             if self._closed:
                 raise RuntimeError("Sandbox is closed")

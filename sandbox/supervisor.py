@@ -346,15 +346,22 @@ def wipe():
                 pass
             if os.path.lexists(p):
                 left.append(p)
-    subprocess.run(["ipcrm", "--all"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if sysv_objects():  # only then pay for a subprocess
+        subprocess.run(["ipcrm", "--all"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        left += [f"sysv-{kind}" for kind in sysv_objects()]
+    return left
+
+
+def sysv_objects():
+    kinds = []
     for kind in ("shm", "msg", "sem"):
         try:
             with open(f"/proc/sysvipc/{kind}") as fh:
                 if len(fh.read().splitlines()) > 1:
-                    left.append(f"sysv-{kind}")
+                    kinds.append(kind)
         except OSError:
             pass
-    return left
+    return kinds
 
 
 def main():
