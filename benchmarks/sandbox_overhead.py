@@ -112,7 +112,7 @@ def main() -> None:
         table.add_row(language, ms(r["host_baseline_s"]) + ("" if r["baseline_source"] == "host process" else "*"),
                       ms(r["program_in_sandbox_s"]), ms(r["compile_s"]), ms(r["cold_total_s"]),
                       ms(r["warm_total_s"]), ms(r["cold_overhead_s"]), ms(r["warm_overhead_s"]))
-    console = Console()
+    console = Console(width=150)
     console.print(table)
     console.print("* no host toolchain: baseline is the program's wall time measured inside the sandbox")
     path = write_result("sandbox_overhead", {"machine": machine(), "args": vars(args), "results": rows})

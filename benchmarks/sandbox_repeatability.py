@@ -49,7 +49,7 @@ def main() -> None:
         table.add_row(language, ms(r["wall"]["mean"]), f"{r['wall']['cv'] * 100:.2f}%", ms(r["cpu"]["mean"]),
                       f"{r['cpu']['cv'] * 100:.2f}%", f"{r['peak_memory']['cv'] * 100:.2f}%",
                       "yes" if r["cpu_cv_target_met"] else "no")
-    console = Console()
+    console = Console(width=150)
     console.print(table)
     path = write_result("sandbox_repeatability", {"machine": machine(), "args": vars(args), "results": rows})
     console.print(f"written {path}")

@@ -45,7 +45,7 @@ def main() -> None:
     for r in rows:
         table.add_row(r["language"], str(r["workers"]), str(r["runs"]), str(r["ok"]), f"{r['elapsed_s']:.2f}",
                       f"{r['runs_per_s']:.1f}")
-    console = Console()
+    console = Console(width=150)
     console.print(table)
     path = write_result("sandbox_throughput", {"machine": machine(), "args": vars(args), "results": rows})
     console.print(f"written {path}")
