@@ -167,6 +167,7 @@ async function main() {
 
         if (opts.solve) {
             const editorLines = page.locator('.editor-instance .monaco-editor .view-lines').first();
+            let fileTextBeforeSolve = '';
             const focusFile = async () => {
                 await page.locator('.tab', { hasText: opts.file }).first().click();
                 await editorLines.click();
@@ -178,6 +179,7 @@ async function main() {
             const solveToDiff = async () => {
                 await palette('Notifications: Clear All Notifications');
                 await focusFile();
+                fileTextBeforeSolve = await editorLines.innerText();
                 await palette('RefactorCoder: Solve');
                 await page.locator('.monaco-diff-editor').first().waitFor({ timeout: opts.jobTimeout });
                 const toast = await notification(/proposed a change/i, 30_000);
@@ -211,12 +213,11 @@ async function main() {
                 toast = await step('Solve again → diff preview', solveToDiff);
             }
             await step('Apply → file edited', async () => {
-                const before = await page.locator('.editor-instance .monaco-editor .view-lines').first().innerText();
                 await clickApply(toast);
                 await notification(/solution applied/i, 30_000);
                 await page.waitForTimeout(1000);
                 const after = await editorLines.innerText();
-                if (after === before) throw new Error('the editor text did not change after Apply');
+                if (after === fileTextBeforeSolve) throw new Error('the editor text did not change after Apply');
             });
             await shot('07-applied.png');
         }
