@@ -120,11 +120,21 @@ def setup(server) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
     def on_code_lens(ls, params: types.CodeLensParams):
-        return code_lenses(ls, ls.workspace.get_text_document(params.text_document.uri))
+        if not ls.results.for_uri(params.text_document.uri):
+            return []
+        try:
+            return code_lenses(ls, ls.workspace.get_text_document(params.text_document.uri))
+        except OSError:  # neither open nor on disk
+            return []
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def on_hover(ls, params: types.HoverParams):
-        return hover(ls, ls.workspace.get_text_document(params.text_document.uri), params.position)
+        if not ls.results.for_uri(params.text_document.uri):
+            return None
+        try:
+            return hover(ls, ls.workspace.get_text_document(params.text_document.uri), params.position)
+        except OSError:
+            return None
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def on_open(ls, params: types.DidOpenTextDocumentParams):

@@ -19,8 +19,11 @@ def report_for_position(server, uri: str, position: tuple[int, int] | None) -> s
     entries = server.results.for_uri(uri)
     entry = None
     if position is not None and entries:
-        doc = server.workspace.get_text_document(uri)
-        target = server.doc_cache.extract(doc, span_from_client(doc, position, position))
+        try:
+            doc = server.workspace.get_text_document(uri)
+            target = server.doc_cache.extract(doc, span_from_client(doc, position, position))
+        except OSError:  # neither open nor on disk: fall back to the latest result for the uri
+            target = None
         entry = entries.get(target.key) if target else None
     if entry is None and position is None:
         entry = server.results.latest(uri)
