@@ -61,6 +61,8 @@ def setup(server) -> None:
             raise args_.invalid("refactorcoder/report takes {uri, position?} or {runId}")
         if "runId" in obj:
             run_id = obj["runId"]
+            if isinstance(run_id, str) and run_id.isdigit():
+                run_id = int(run_id)  # clients that keep ids as strings
             if not isinstance(run_id, int) or isinstance(run_id, bool):
                 raise args_.invalid(f"'runId' must be an integer, got {run_id!r}")
             return {"markdown": await report_for_run(ls, run_id)}
