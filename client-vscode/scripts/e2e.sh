@@ -41,7 +41,7 @@ phase() { # phase NAME COMMAND...: run and time one phase
   local name="$1" t0; shift
   t0=$(date +%s.%N)
   echo "== $name" >&2
-  "$@"
+  "$@"   # setup phases abort the script on failure (set -e); drive/check record into $rc instead
   timings+=("$(printf '%-34s %6.1fs' "$name" "$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN{print a-b}')")")
 }
 
@@ -84,7 +84,9 @@ EOF
   "extensions.ignoreRecommendations": true,
   "update.mode": "none",
   "editor.codeLens": true,
-  "refactorcoder.interpreter": ["$python"]
+  "refactorcoder.interpreter": ["$python"],
+  "refactorcoder.history_path": "$work/home/history-from-settings.db",
+  "refactorcoder.judge": {"temperature": 0, "max_tokens": 256}
 }
 EOF
   "$CODE_SERVER" --user-data-dir "$work/user" --extensions-dir "$work/extensions" \
@@ -121,9 +123,24 @@ drive_args=(--url "http://127.0.0.1:$port/?folder=$work/ws" --file two_sum.py --
 [ "$solve" = 1 ] && drive_args+=(--solve)
 [ "$stale" = 1 ] && drive_args+=(--stale)
 rc=0
-phase "drive VS Code (playwright)" node "$repo/tests/client/vscode_e2e.js" "${drive_args[@]}" || rc=$?
+drive() { node "$repo/tests/client/vscode_e2e.js" "${drive_args[@]}" && return 0; rc=$?; }
+phase "drive VS Code (playwright)" drive
 # The extension host's logs (our output channel included) for the record.
 find "$work/user/logs" -name '*RefactorCoder*' -exec cp {} "$shots/" \; 2>/dev/null || true
+# Settings reach the server in its shape: the fake server logs what it got; the real one opens history_path.
+settings_ok() {
+  local log="$shots/RefactorCoder.log"
+  [ -f "$log" ] || return 1
+  if [ "$fake" = 1 ]; then
+    grep -q 'initializationOptions: .*"history_path": "[^"]*history-from-settings.db"' "$log" &&
+      grep -q 'workspace/configuration: .*"max_tokens": 256' "$log" &&
+      ! grep -qE '(initializationOptions|workspace/configuration): .*"(interpreter|serverArgs)"' "$log"
+  else
+    grep -q 'history-from-settings.db' "$log"
+  fi
+}
+check_settings() { settings_ok && return 0; echo "settings check failed (see $shots/RefactorCoder.log)" >&2; rc=1; }
+phase "settings reached the server" check_settings
 
 echo
 echo "timings:"; printf '  %s\n' "${timings[@]}"

@@ -16,6 +16,12 @@ import { SECTION, shapeConfigurationResult, shapeSettings } from './settings';
 
 export const LANGUAGES = ['python', 'cpp', 'c', 'java', 'go', 'rust', 'javascript', 'typescript'];
 
+/** The whole `refactorcoder` section as one plain object (what workspace/configuration answers too). */
+function sectionObject(): unknown {
+    const resource = vscode.workspace.workspaceFolders?.[0]?.uri;
+    return JSON.parse(JSON.stringify(vscode.workspace.getConfiguration(undefined, resource).get(SECTION) ?? {}));
+}
+
 /** The stage-command argument for the active editor's selection, or undefined without an editor. */
 export function activeEditorArgs(): unknown[] | undefined {
     const editor = vscode.window.activeTextEditor;
@@ -71,7 +77,7 @@ export class ServerManager implements vscode.Disposable {
         this.output.info(`Python (${interpreter.source}): ${interpreter.command.join(' ')}`);
         this.output.info(`Server command: ${[command, ...args].join(' ')}${cwd ? ` (cwd ${cwd})` : ''}`);
 
-        const shaped = shapeSettings(config.get(''));
+        const shaped = shapeSettings(sectionObject());
         shaped.warnings.forEach((w) => this.output.warn(w));
 
         const serverOptions: ServerOptions = {
@@ -101,7 +107,7 @@ export class ServerManager implements vscode.Disposable {
                     // Push the shaped section rather than the raw one.
                     didChangeConfiguration: async () => {
                         await this.client?.sendNotification(DidChangeConfigurationNotification.type, {
-                            settings: { [SECTION]: shapeSettings(vscode.workspace.getConfiguration(SECTION).get('')).settings },
+                            settings: { [SECTION]: shapeSettings(sectionObject()).settings },
                         });
                     },
                 },

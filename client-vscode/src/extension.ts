@@ -39,9 +39,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
     try {
         await manager.start();
-    } catch {
+    } catch (error) {
         // Not awaited: activation must not wait for the user to click.
-        void vscode.window.showErrorMessage('RefactorCoder server failed to start.', 'Show Log', 'Restart').then((choice) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        void vscode.window.showErrorMessage(`RefactorCoder server failed to start: ${reason}`, 'Show Log', 'Restart').then((choice) => {
             if (choice === 'Show Log') output.show(true);
             if (choice === 'Restart') void vscode.commands.executeCommand('refactorcoder.restartServer');
         });

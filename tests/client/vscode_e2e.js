@@ -102,8 +102,12 @@ async function main() {
         });
 
         await step('RefactorCoder server running (status bar)', async () => {
-            await page.locator('.statusbar-item', { hasText: 'RefactorCoder' }).locator('.codicon-pass').first()
-                .waitFor({ timeout: 120_000 });
+            const item = page.locator('.statusbar-item', { hasText: 'RefactorCoder' });
+            const state = await Promise.race([
+                item.locator('.codicon-pass').first().waitFor({ timeout: 120_000 }).then(() => 'running'),
+                item.locator('.codicon-error').first().waitFor({ timeout: 120_000 }).then(() => 'failed', () => new Promise(() => undefined)),
+            ]);
+            if (state !== 'running') throw new Error('the RefactorCoder server failed to start');
         });
 
         const lenses = await step('code lenses (optional, 20s)', async () => {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import uuid
@@ -29,9 +30,17 @@ def _whole_function(uri: str, line: int) -> types.Range:
     return types.Range(types.Position(start, 0), types.Position(end, 0))
 
 
+@server.feature(types.INITIALIZE)
+def initialize(ls: LanguageServer, params: types.InitializeParams):
+    logging.info("initializationOptions: %s", json.dumps(params.initialization_options, sort_keys=True))
+
+
 @server.feature(types.INITIALIZED)
-def initialized(ls: LanguageServer, params):
-    logging.info("fake server initialized")
+async def initialized(ls: LanguageServer, params):
+    config = await ls.workspace_configuration_async(
+        types.ConfigurationParams(items=[types.ConfigurationItem(section="refactorcoder")])
+    )
+    logging.info("workspace/configuration: %s", json.dumps(config, sort_keys=True))
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
