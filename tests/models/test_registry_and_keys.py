@@ -99,3 +99,19 @@ def test_transformers_backend_if_installed():
     model = ModelRegistry().get("hf:/nonexistent/model/dir")
     with pytest.raises(ModelError):
         model.execute("hi")
+
+
+def test_cost_from_litellm_price_table_when_priced():
+    """litellm's bundled price table prices known models; unknown (self-hosted) ones stay None, not 0."""
+    from models.litellm_backend import load_litellm
+
+    litellm = load_litellm()
+
+    def response(model):
+        return litellm.ModelResponse(
+            model=model, choices=[{"message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop", "index": 0}],
+            usage={"prompt_tokens": 1000, "completion_tokens": 500, "total_tokens": 1500})
+
+    priced = LiteLLMModel("openai/gpt-4o-mini")._usage(litellm, response("gpt-4o-mini"))
+    assert priced.prompt_tokens == 1000 and priced.completion_tokens == 500 and priced.cost_usd > 0
+    assert LiteLLMModel("openai/smol")._usage(litellm, response("smol")).cost_usd is None
