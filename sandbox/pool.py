@@ -139,7 +139,15 @@ class Sandbox:
         payload, has_compile = payload_for(spec)
         outcome, warm = self.session(spec.language, spec.limits, payload)
         if outcome.report is None:
-            status = Status.TIMEOUT if outcome.timed_out else Status.SANDBOX_ERROR
+            state = outcome.extra.get("container_state", {})
+            # Under gVisor the memory cgroup's OOM killer hits the whole sandbox (its sentry), so the
+            # container disappears instead of one process being killed.
+            gvisor_killed = (spec.limits.runtime == "runsc" and state.get("status") in ("gone", "exited")
+                             and not outcome.timed_out)
+            status = (Status.MEMORY_LIMIT if state.get("oom_killed") or gvisor_killed
+                      else Status.TIMEOUT if outcome.timed_out else Status.SANDBOX_ERROR)
+            if gvisor_killed:
+                outcome.error = "the gVisor sandbox was killed (by the memory cgroup's OOM killer, most likely)"
             result = Result(status=status, phase="sandbox", language=spec.language, limits=spec.limits,
                             message=(outcome.error or "") + (
                                 f"\n{outcome.supervisor_stderr[-2000:]}" if outcome.supervisor_stderr else ""))

@@ -36,14 +36,23 @@ def _raw_socket(sock):
     return getattr(sock, "_sock", sock)
 
 
-def _recv_exact(raw, n: int, deadline: float) -> bytes:
+class ExecEnded(Exception):
+    """The exec'd process is gone but the stream stays open (seen with gVisor after an OOM kill)."""
+
+
+def _recv_exact(raw, n: int, deadline: float, still_running=None) -> bytes:
     data = bytearray()
     while len(data) < n:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError
-        raw.settimeout(remaining)
-        chunk = raw.recv(n - len(data))
+        raw.settimeout(min(remaining, 2.0) if still_running else remaining)
+        try:
+            chunk = raw.recv(n - len(data))
+        except (TimeoutError, socket.timeout):
+            if still_running is not None and not still_running():
+                raise ExecEnded from None
+            continue
         if not chunk:
             if not data:
                 raise EOFError
@@ -69,6 +78,13 @@ def run_session(container, payload: dict, deadline_s: float, max_report_bytes: i
         out.elapsed_s = time.monotonic() - start
         return out
     raw = _raw_socket(sock)
+
+    def still_running() -> bool:
+        try:
+            return bool(api.exec_inspect(exec_id).get("Running"))
+        except Exception:
+            return False
+
     stdout = bytearray()
     stderr = bytearray()
     deadline = start + deadline_s
@@ -78,11 +94,11 @@ def run_session(container, payload: dict, deadline_s: float, max_report_bytes: i
         # Multiplexed stream: 8-byte header (stream id, 3 pad bytes, big-endian length) + data.
         while True:
             try:
-                header = _recv_exact(raw, 8, deadline)
+                header = _recv_exact(raw, 8, deadline, still_running)
             except EOFError:
                 break
             stream_id, length = struct.unpack(">BxxxL", header)
-            data = _recv_exact(raw, length, deadline)
+            data = _recv_exact(raw, length, deadline, still_running)
             if stream_id == 1:
                 stdout += data
                 if len(stdout) > max_report_bytes:
@@ -91,6 +107,9 @@ def run_session(container, payload: dict, deadline_s: float, max_report_bytes: i
                     break
             elif len(stderr) < SUPERVISOR_STDERR_CAP:
                 stderr += data[: SUPERVISOR_STDERR_CAP - len(stderr)]
+    except ExecEnded:
+        out.usable = False
+        out.error = "the supervisor ended without closing its stream"
     except (TimeoutError, socket.timeout):
         out.timed_out = True
         out.usable = False
@@ -122,4 +141,17 @@ def run_session(container, payload: dict, deadline_s: float, max_report_bytes: i
                 out.usable = False
     if out.report is not None and not out.report.get("clean", False):
         out.usable = False
+    if out.report is None:
+        out.extra["container_state"] = container_state(container)
     return out
+
+
+def container_state(container) -> dict:
+    """The container's state after a failed session (OOMKilled tells a memory bomb under gVisor)."""
+    try:
+        container.reload()
+        state = container.attrs.get("State", {})
+        return {"status": state.get("Status"), "oom_killed": bool(state.get("OOMKilled")),
+                "exit_code": state.get("ExitCode")}
+    except Exception as exc:  # removed already (auto_remove)
+        return {"status": "gone", "oom_killed": False, "error": str(exc)[:200]}
