@@ -116,9 +116,7 @@ def _comment_block_above(lines: list[str], first_line: int, language: str) -> tu
 def _python_outline(text: str, lines: list[str]) -> list[FunctionInfo]:
     tree = ast.parse(text)
     found: list[FunctionInfo] = []
-    for node in ast.walk(tree):
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
+    for node in _python_functions(tree.body):
         first = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
         last = (node.end_lineno or node.lineno) - 1
         above, above_span = _comment_block_above(lines, first, "python")
@@ -128,6 +126,20 @@ def _python_outline(text: str, lines: list[str]) -> list[FunctionInfo]:
         found.append(FunctionInfo(node.name, span, node.lineno - 1, problem, above_span))
     found.sort(key=lambda f: f.span.start)
     return found
+
+
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _python_functions(statements):
+    """Functions can only be statements: walk statement blocks, skipping the (many) expression nodes."""
+    for node in statements:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield node
+        for field in _BLOCK_FIELDS:
+            block = getattr(node, field, None)
+            if block:
+                yield from _python_functions(block)
 
 
 _PY_DEF = re.compile(r"^(\s*)(?:async\s+)?def\s+(\w+)")
