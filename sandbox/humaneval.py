@@ -64,9 +64,9 @@ def candidate_and_test(record: dict, language: str, solution: str | None = None)
             test += f"\ncheck({record['entry_point']})\n"
         return prompt + body, test
     if language == "go":
-        # One file: Go imports are per file and some tests use packages only the prompt imports.
-        # test_setup holds the package clause and the test imports; the prompt's import block follows.
-        return record.get("test_setup", "package main\n") + "\n" + prompt + body + "\n" + test, ""
+        # One file with one merged import block: Go rejects unused and duplicate imports, and some
+        # tests use packages that only the prompt (or nothing) imports.
+        return go_single_file(record.get("test_setup", ""), prompt + body + "\n" + test), ""
     if language == "rust":
         code, _ = strip_unavailable_rust_crates(prompt + body + "\n" + test)
         return code, ""
@@ -82,3 +82,33 @@ def run_record(record: dict, language: str, solution: str | None = None, limits:
         return run_tests(language, tests, files=files, limits=limits, sandbox=sandbox)
     tests = [TestCase(name=record["task_id"], test_program=test)]
     return run_tests(language, tests, source=source, limits=limits, sandbox=sandbox)
+
+
+GO_STD = {"math": "math", "strings": "strings", "strconv": "strconv", "sort": "sort", "fmt": "fmt",
+          "bytes": "bytes", "unicode": "unicode", "regexp": "regexp", "time": "time", "md5": "crypto/md5",
+          "rand": "math/rand", "reflect": "reflect", "errors": "errors", "bits": "math/bits", "heap": "container/heap",
+          "utf8": "unicode/utf8", "big": "math/big", "cmplx": "math/cmplx", "hex": "encoding/hex",
+          "testing": "testing", "assert": "github.com/stretchr/testify/assert"}
+_IMPORT_BLOCK = re.compile(r"^import\s*\(([^)]*)\)\s*$|^import\s+((?:\w+\s+)?\"[^\"]+\")\s*$", re.MULTILINE)
+
+
+def go_single_file(test_setup: str, code: str) -> str:
+    """``package main`` + one import block holding exactly the packages the code uses (a tiny goimports)."""
+    specs: dict[str, str] = {}  # name used in code -> import spec
+    for text in (test_setup, code):
+        for block, single in _IMPORT_BLOCK.findall(text):
+            for line in (block.splitlines() if block else [single]):
+                line = line.split("//")[0].strip()
+                m = re.match(r'(?:(\w+|\.)\s+)?"([^"]+)"', line)
+                if m:
+                    specs[m.group(1) or m.group(2).rsplit("/", 1)[-1]] = line
+    body = _IMPORT_BLOCK.sub("", re.sub(r"^package\s+\w+\s*$", "", code, flags=re.MULTILINE))
+    used = {}
+    for name, spec in specs.items():
+        if name in (".", "_") or re.search(rf"\b{re.escape(name)}\.", body):
+            used[name] = spec
+    for name, path in GO_STD.items():
+        if name not in used and re.search(rf"(?<![\w.]){name}\.[A-Z]", body):
+            used[name] = f'"{path}"'
+    imports = "\n".join(f"    {spec}" for spec in sorted(used.values()))
+    return f"package main\n\nimport (\n{imports}\n)\n{body}"

@@ -125,3 +125,17 @@ def test_humaneval_python_appends_check_when_missing():
 
 def test_output_normalisation():
     assert normalise_output("1 \n2\n\n") == normalise_output("1\n2")
+
+
+def test_go_single_file_merges_imports():
+    from sandbox.humaneval import go_single_file
+
+    setup = 'package main\n\nimport (\n    "testing"\n    "github.com/stretchr/testify/assert"\n)\n'
+    code = ('import (\n    "math"\n    "strings"\n)\n\nfunc F(x float64) float64 { return math.Abs(x) }\n'
+            'func TestF(t *testing.T) { assert := assert.New(t); assert.Equal(1.0, F(-1)); '
+            '_ = strconv.Itoa(1) }\n')
+    out = go_single_file(setup, code)
+    block = out.split("import (", 1)[1].split(")", 1)[0]
+    assert '"math"' in block and '"testing"' in block and '"strconv"' in block
+    assert '"strings"' not in block  # unused: Go would refuse to compile
+    assert out.count("import (") == 1 and out.startswith("package main")
