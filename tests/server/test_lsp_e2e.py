@@ -108,8 +108,8 @@ async def test_cancellation_stops_running_job(slow_client: LanguageClient):
             msg_id="e2e-cancel",
         )
     )
-    await wait_until(lambda: any("report" in k for k in progress_kinds(client).values()), timeout=120)
-    await asyncio.sleep(1.0)  # mid-generation
+    # A streamed-text report ("guide… N characters") proves the model is generating right now.
+    await wait_until(lambda: streaming(client), timeout=120)
     client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="e2e-cancel"))
     result = await asyncio.wait_for(task, 30)
     assert result["status"] == "cancelled"
@@ -121,6 +121,14 @@ async def test_cancellation_stops_running_job(slow_client: LanguageClient):
     client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
     result = await asyncio.wait_for(task, 30)
     assert result["status"] == "cancelled" and progress_kinds(client)[token][-1] == "end"
+
+
+def streaming(client: LanguageClient) -> bool:
+    return any(
+        getattr(value, "message", None) and "characters" in value.message
+        for values in client.progress_reports.values()
+        for value in values
+    )
 
 
 async def test_apply_solution_version_guard(client: LanguageClient):
