@@ -119,7 +119,7 @@ phase "npm ci + compile + package vsix" build_vsix
 phase "profile + install vsix" prepare_profile
 phase "start code-server" start_code_server
 drive_args=(--url "http://127.0.0.1:$port/?folder=$work/ws" --file two_sum.py --line 8 --shots "$shots"
-            --job-timeout "$job_timeout" --chromium "$chromium")
+            --job-timeout "$job_timeout" --chromium "$chromium" --user-settings "$work/user/User/settings.json")
 [ "$solve" = 1 ] && drive_args+=(--solve)
 [ "$stale" = 1 ] && drive_args+=(--stale)
 rc=0
@@ -134,9 +134,11 @@ settings_ok() {
   if [ "$fake" = 1 ]; then
     grep -q 'initializationOptions: .*"history_path": "[^"]*history-from-settings.db"' "$log" &&
       grep -q 'workspace/configuration: .*"max_tokens": 256' "$log" &&
+      grep -q "settings pushed: .*'guide': {'max_tokens': 200}" "$log" &&
       ! grep -qE '(initializationOptions|workspace/configuration): .*"(interpreter|serverArgs)"' "$log"
   else
-    grep -q 'history-from-settings.db' "$log"
+    grep -q 'history-from-settings.db' "$log" &&
+      [ "$(grep -c 'settings applied from workspace/configuration' "$log")" -ge 2 ]
   fi
 }
 check_settings() { settings_ok && return 0; echo "settings check failed (see $shots/RefactorCoder.log)" >&2; rc=1; }

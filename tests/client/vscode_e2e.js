@@ -4,7 +4,8 @@
 // optionally Solve → diff preview → Apply. Screenshots go to --shots. Exit code 0 only if every step passed.
 //
 //   node vscode_e2e.js --url http://127.0.0.1:PORT/?folder=/ws --file two_sum.py --line 8 --shots DIR
-//                      [--solve [--stale]] [--job-timeout 240] [--chromium /usr/bin/chromium]
+//                      [--solve [--stale]] [--job-timeout 240] [--chromium /usr/bin/chromium] [--user-settings FILE]
+// --user-settings: the profile's settings.json; its content is re-saved through the editor with one setting changed.
 // --stale: before applying, edit the file and check that the stale solution is refused with an error.
 'use strict';
 const fs = require('fs');
@@ -224,6 +225,23 @@ async function main() {
                 if (after === fileTextBeforeSolve) throw new Error('the editor text did not change after Apply');
             });
             await shot('07-applied.png');
+        }
+
+        if (opts.userSettings) {
+            await step('edit settings.json in VS Code → pushed to the server', async () => {
+                // Edit through the workbench (code-server does not notice settings.json changed on disk).
+                const settings = JSON.parse(fs.readFileSync(opts.userSettings, 'utf8'));
+                settings['refactorcoder.guide'] = { max_tokens: 200 };
+                await palette('Preferences: Open User Settings (JSON)');
+                const editor = page.locator('.editor-instance .monaco-editor .view-lines').first();
+                await page.locator('.tab', { hasText: 'settings.json' }).first().waitFor({ timeout: 15_000 });
+                await editor.click();
+                await page.keyboard.press(`${mod}+A`);
+                await page.keyboard.insertText(JSON.stringify(settings, null, 2));
+                await page.keyboard.press(`${mod}+S`);
+                await page.waitForTimeout(2000);
+                await palette('View: Close Editor');
+            });
         }
 
         await step('Restart Server → running again', async () => {
