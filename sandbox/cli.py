@@ -107,9 +107,9 @@ def _language(value: str) -> str:
 
 
 def run_command(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="source file to run"),
     lang: Optional[str] = typer.Option(None, "--lang", "-l", help="python, cpp, java, go, rust or js "
                                        "(default: from the file extension)"),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="source file to run"),
     stdin: Optional[Path] = typer.Option(None, "--stdin", exists=True, dir_okay=False, help="file fed to stdin"),
     json_output: bool = typer.Option(False, "--json", help="print the Result as JSON"),
     wall_time: float = typer.Option(10.0, "--wall-time", help="wall-clock limit in seconds"),
