@@ -50,61 +50,74 @@ def main() -> None:
     pipeline = Pipeline(Settings.from_dict({"solve": stage}), history, registry=registry)
     options = Options(temperature=0, max_tokens=args.max_tokens, seed=1)
 
-    def raw(messages):
+    # Wall time and this process's CPU time (all threads). The CPU time is what our layer can add to; it is
+    # also far less disturbed than wall time when other jobs share the cores, as they did on the 2-core box.
+    def timed(fn):
         llm.reset()
-        n, t = 0, time.perf_counter()
-        for chunk in llm.create_chat_completion(messages, stream=True, max_tokens=args.max_tokens, temperature=0,
-                                                seed=1):
-            if chunk["choices"][0]["delta"].get("content"):
-                n += 1
-        return time.perf_counter() - t, n
+        w, c = time.perf_counter(), time.process_time()
+        n = fn()
+        return time.perf_counter() - w, time.process_time() - c, n
+
+    def raw(messages):
+        def go():
+            n = 0
+            for chunk in llm.create_chat_completion(messages, stream=True, max_tokens=args.max_tokens,
+                                                    temperature=0, seed=1):
+                if chunk["choices"][0]["delta"].get("content"):
+                    n += 1
+            return n
+        return timed(go)
 
     def ours(messages):
-        llm.reset()
         sink = []
-        t = time.perf_counter()
-        r = model.execute(messages, options, on_text=sink.append)
-        return time.perf_counter() - t, r.usage.completion_tokens
+        return timed(lambda: model.execute(messages, options, on_text=sink.append).usage.completion_tokens)
 
     def through_pipeline(problem):
-        llm.reset()
-        t = time.perf_counter()
-        r = pipeline.solve(problem, None)
-        return time.perf_counter() - t, r.usage.completion_tokens
+        return timed(lambda: pipeline.solve(problem, None).usage.completion_tokens)
 
     ours(prompts.solve_messages(problems[0], None))  # warm-up
     raw(prompts.solve_messages(problems[0], None))
     samples = {"raw": [], "model": [], "pipeline": []}
+    cpu = {"raw": [], "model": [], "pipeline": []}
     tokens = {"raw": [], "model": [], "pipeline": []}
     paths = ["raw", "model", "pipeline"]
     for i, problem in enumerate(problems):
         messages = prompts.solve_messages(problem, None)
         order = paths[i % 3:] + paths[: i % 3]
         for name in order:
-            seconds, n = {"raw": lambda: raw(messages), "model": lambda: ours(messages),
+            seconds, cpu_s, n = {"raw": lambda: raw(messages), "model": lambda: ours(messages),
                           "pipeline": lambda: through_pipeline(problem)}[name]()
             samples[name].append(seconds)
+            cpu[name].append(cpu_s)
             tokens[name].append(n)
-        print(f"round {i}: " + "  ".join(f"{k} {samples[k][-1]:.3f}s/{tokens[k][-1]}t" for k in paths), file=sys.stderr)
+        print(f"round {i}: " + "  ".join(f"{k} {samples[k][-1]:.3f}s wall {cpu[k][-1]:.3f}s cpu/{tokens[k][-1]}t"
+                                         for k in paths), file=sys.stderr)
 
     # Per-token time makes rounds comparable even if a path stops a token earlier or later.
     per_token = {k: [s / max(1, n) for s, n in zip(samples[k], tokens[k])] for k in paths}
+    cpu_per_token = {k: [s / max(1, n) for s, n in zip(cpu[k], tokens[k])] for k in paths}
     med = {k: statistics.median(per_token[k]) for k in paths}
+    cpu_med = {k: statistics.median(cpu_per_token[k]) for k in paths}
     total = {k: sum(samples[k]) for k in paths}
+    cpu_total = {k: sum(cpu[k]) for k in paths}
     overhead = {k: (med[k] / med["raw"] - 1) * 100 for k in ("model", "pipeline")}
     overhead_total = {k: (total[k] / total["raw"] - 1) * 100 for k in ("model", "pipeline")}
+    cpu_overhead = {k: (cpu_total[k] / cpu_total["raw"] - 1) * 100 for k in ("model", "pipeline")}
     info["load_avg_at_end"] = os.getloadavg()
     path = write_result("models_overhead", {
         "machine": info, "rounds": args.rounds, "max_tokens": args.max_tokens, "threads": llm.context_params.n_threads,
-        "seconds": samples, "tokens": tokens, "median_s_per_token": med, "total_s": total,
-        "overhead_pct_median_per_token": overhead, "overhead_pct_total": overhead_total})
+        "seconds": samples, "cpu_seconds": cpu, "tokens": tokens, "median_s_per_token": med, "total_s": total,
+        "median_cpu_s_per_token": cpu_med, "total_cpu_s": cpu_total,
+        "overhead_pct_median_per_token": overhead, "overhead_pct_total": overhead_total,
+        "overhead_pct_cpu_total": cpu_overhead})
     print(f"Model-layer overhead vs raw llama-cpp-python, SmolLM2-135M Q4_1, {args.rounds} rounds x "
           f"{args.max_tokens} tokens, {info['cpu']} x{info['cores']}, {info['date_utc']}")
-    print(f"{'path':<10}{'median ms/token':>17}{'total s':>10}{'tokens':>8}{'overhead (median)':>19}{'overhead (total)':>18}")
+    print(f"{'path':<10}{'tokens':>8}{'wall ms/tok (med)':>19}{'wall total s':>14}{'wall overhead':>15}"
+          f"{'cpu total s':>13}{'cpu overhead':>14}")
     for k in paths:
-        o = f"{overhead[k]:+.1f}%" if k != "raw" else "-"
-        ot = f"{overhead_total[k]:+.1f}%" if k != "raw" else "-"
-        print(f"{k:<10}{med[k] * 1000:>17.2f}{total[k]:>10.2f}{sum(tokens[k]):>8}{o:>19}{ot:>18}")
+        o = f"{overhead_total[k]:+.1f}%" if k != "raw" else "-"
+        oc = f"{cpu_overhead[k]:+.1f}%" if k != "raw" else "-"
+        print(f"{k:<10}{sum(tokens[k]):>8}{med[k] * 1000:>19.2f}{total[k]:>14.2f}{o:>15}{cpu_total[k]:>13.2f}{oc:>14}")
     print(f"wrote {path}")
     history.close()
 
