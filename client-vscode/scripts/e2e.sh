@@ -72,6 +72,15 @@ def two_sum(nums, target):
                 return [i, j]
     return []
 EOF
+  # Real mode names the interpreter in settings; fake mode leaves it unset so that discovery finds the
+  # workspace's .venv/bin/python (a wrapper around $python).
+  local interpreter_setting="  \"refactorcoder.interpreter\": [\"$python\"],"
+  if [ "$fake" = 1 ]; then
+    interpreter_setting=""
+    mkdir -p "$work/ws/.venv/bin"
+    printf '#!/bin/sh\nexec "%s" "$@"\n' "$python" > "$work/ws/.venv/bin/python"
+    chmod +x "$work/ws/.venv/bin/python"
+  fi
   cat > "$work/user/User/settings.json" <<EOF
 {
   "security.workspace.trust.enabled": false,
@@ -84,7 +93,7 @@ EOF
   "extensions.ignoreRecommendations": true,
   "update.mode": "none",
   "editor.codeLens": true,
-  "refactorcoder.interpreter": ["$python"],
+$interpreter_setting
   "refactorcoder.history_path": "$work/home/history-from-settings.db",
   "refactorcoder.judge": {"temperature": 0, "max_tokens": 256}
 }
@@ -132,13 +141,14 @@ settings_ok() {
   local log="$shots/RefactorCoder.log"
   [ -f "$log" ] || return 1
   if [ "$fake" = 1 ]; then
-    grep -q 'initializationOptions: .*"history_path": "[^"]*history-from-settings.db"' "$log" &&
+    grep -q 'Python (workspace-venv): .*/ws/.venv/bin/python' "$log" &&
+      grep -q 'initializationOptions: .*"history_path": "[^"]*history-from-settings.db"' "$log" &&
       grep -q 'workspace/configuration: .*"max_tokens": 256' "$log" &&
       grep -q "settings pushed: .*'guide': {'max_tokens': 200}" "$log" &&
       ! grep -qE '(initializationOptions|workspace/configuration): .*"(interpreter|serverArgs)"' "$log"
   else
-    grep -q 'history-from-settings.db' "$log" &&
-      [ "$(grep -c 'settings applied from workspace/configuration' "$log")" -ge 2 ]
+    grep -q 'history-from-settings.db' "$log" &&                    # initializationOptions were used
+      grep -q 'settings applied from workspace/' "$log"               # the live change was applied
   fi
 }
 check_settings() { settings_ok && return 0; echo "settings check failed (see $shots/RefactorCoder.log)" >&2; rc=1; }
