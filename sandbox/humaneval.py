@@ -1,9 +1,10 @@
 """HumanEval-X / HumanEvalPack adapter: turn a record's prompt + solution + ``test`` into a harness run.
 
 Known gaps of the images (allowed failures): C++ problems that include Boost headers
-(``boost/any.hpp``: CPP/22, CPP/137) and JavaScript/162 (``require('js-md5')``, an npm package).
-Rust declarations ``use rand::Rng; use regex::Regex; use md5;`` are removed when the code does not use
-those crates (no crates are installed for plain ``rustc``); a problem that really uses one fails.
+(``boost/any.hpp``: CPP/22, CPP/137), JavaScript/162 (``require('js-md5')``, an npm package) and
+Rust/32, Rust/50 (tests written against rand 0.7's ``gen_range(low, high)``; Debian has rand 0.8).
+The Rust image has the crates the declarations name (rand, regex, md5) precompiled;
+:func:`strip_unavailable_rust_crates` is for images without them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from sandbox.models import Limits, TestCase, TestReport
 
 DATA_LANG = {"python": "python", "cpp": "cpp", "java": "java", "go": "go", "rust": "rust", "js": "js"}
 KNOWN_MISSING_DEPENDENCIES = {"CPP/22": "boost/any.hpp", "CPP/137": "boost/any.hpp",
-                              "JavaScript/162": "npm package js-md5"}
+                              "JavaScript/162": "npm package js-md5",
+                              # Their tests call rand 0.7's gen_range(low, high); Debian ships rand 0.8.
+                              "Rust/32": "rand 0.7 API", "Rust/50": "rand 0.7 API"}
 RUST_CRATES = {"rand": r"\brand::|\bRng\b|thread_rng", "regex": r"\bRegex\b|regex::", "md5": r"\bmd5::"}
 
 
@@ -67,9 +70,8 @@ def candidate_and_test(record: dict, language: str, solution: str | None = None)
         # One file with one merged import block: Go rejects unused and duplicate imports, and some
         # tests use packages that only the prompt (or nothing) imports.
         return go_single_file(record.get("test_setup", ""), prompt + body + "\n" + test), ""
-    if language == "rust":
-        code, _ = strip_unavailable_rust_crates(prompt + body + "\n" + test)
-        return code, ""
+    if language == "rust":  # the image provides rand, regex and md5
+        return prompt + body + "\n" + test, ""
     return prompt + body, test
 
 

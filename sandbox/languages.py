@@ -85,9 +85,12 @@ def plan(language: str, files: dict[str, str], args: list[str], mode: str = "run
         build = ["go", "build", "-o", "main", *[n for n in names if n.endswith(".go")]]
         return Plan(files, build, ["./main", *args], env, copy)
     if language == "rust":
+        # The image has rand, regex and md5 precompiled (no cargo at run time).
+        crates = ["-L", "dependency=/opt/rust-crates/deps",
+                  *[a for c in ("rand", "regex", "md5") for a in ("--extern", f"{c}=/opt/rust-crates/lib{c}.rlib")]]
         if mode == "test":
-            build = ["rustc", "--edition", "2021", "--test", "-A", "warnings", "-o", "main.test", main]
+            build = ["rustc", "--edition", "2021", "--test", "-A", "warnings", *crates, "-o", "main.test", main]
             return Plan(files, build, ["./main.test", "--test-threads=1", *args], home)
-        build = ["rustc", "--edition", "2021", "-O", "-A", "warnings", "-o", "main", main]
+        build = ["rustc", "--edition", "2021", "-O", "-A", "warnings", *crates, "-o", "main", main]
         return Plan(files, build, ["./main", *args], home)
     raise ValueError(f"unknown language {language!r}")
