@@ -220,3 +220,20 @@ def test_key_read_from_key_file_at_call_time_never_logged_or_stored(tmp_path, un
     assert hits == [f"Bearer {secret}"]
     assert secret not in str(info.value) and secret not in caplog.text
     assert secret not in repr(model.__dict__)
+
+
+def test_litellm_failures_print_nothing_to_stdout(failing_server):
+    """litellm likes to print help banners on errors; stdout is the server's JSON-RPC channel."""
+    base, _ = failing_server
+    code = (
+        "from models.litellm_backend import LiteLLMModel; from models.base import Options\n"
+        "from models.errors import ModelError\n"
+        f"m = LiteLLMModel('openai/x', api_base={base!r})\n"
+        "try:\n    m.execute('hi', Options(max_tokens=3, timeout_s=10))\nexcept ModelError as e:\n"
+        "    import sys; sys.stderr.write('failed as expected')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
+                         capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr.decode()
+    assert b"failed as expected" in out.stderr
+    assert out.stdout == b""
