@@ -8,9 +8,11 @@ Skipped unless REFACTORCODER_VSCODE_E2E=1 or code-server is already installed (C
 and chromium (~1 min) when missing.
 
 - test_e2e_fake_server: the client against tests/client/fake_server (no models): code lenses, Guide from
-  the code-action menu, jobFinished toast, report preview, Solve -> diff preview -> stale Apply refused -> Solve -> Apply. ~40 s warm.
-- test_e2e_real_server: the client against the real `python -m server lsp` (Guide + report; Solve too with
-  REFACTORCODER_VSCODE_E2E_SOLVE=1). Its duration depends on the model the server uses.
+  the code-action menu, jobFinished toast, report preview, Judge -> result lens -> openReport, Solve -> diff
+  preview -> stale Apply refused -> Solve -> Apply, live settings change, restart; interpreter found through
+  the workspace .venv. ~35-45 s warm.
+- test_e2e_real_server: the same against the real `python -m server lsp` (interpreter from settings; Solve and
+  Apply only with REFACTORCODER_VSCODE_E2E_SOLVE=1). ~1.5-2.5 min with the embedded SmolLM2.
 """
 
 from __future__ import annotations
@@ -92,7 +94,11 @@ def test_e2e_fake_server(e2e_ready):
     _assert_shots(
         proc,
         shots,
-        ["01-server-running.png", "02-code-actions.png", "03-guide-finished.png", "04-report.png", "05-diff-preview.png", "06-stale-refused.png", "07-applied.png"],
+        [
+            "01-server-running.png", "02-code-actions.png", "03-guide-finished.png", "04-report.png",
+            "05-judge-lens.png", "06-lens-report.png", "07-diff-preview.png", "08-stale-refused.png",
+            "09-applied.png", "10-restarted-log.png",
+        ],
     )
 
 
@@ -106,4 +112,7 @@ def test_e2e_real_server(e2e_ready):
         pytest.skip("the language server has no `python -m server` entry point yet")
     args = ["--solve"] if os.environ.get("REFACTORCODER_VSCODE_E2E_SOLVE") == "1" else []
     proc, shots = _run_e2e(*args)
-    _assert_shots(proc, shots, ["01-server-running.png", "03-guide-finished.png", "04-report.png"])
+    expected = ["01-server-running.png", "03-guide-finished.png", "04-report.png", "05-judge-lens.png", "06-lens-report.png"]
+    if args:
+        expected += ["07-diff-preview.png", "09-applied.png"]
+    _assert_shots(proc, shots, expected + ["10-restarted-log.png"])

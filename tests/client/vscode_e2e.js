@@ -111,9 +111,9 @@ async function main() {
             if (state !== 'running') throw new Error('the RefactorCoder server failed to start');
         });
 
-        const lenses = await step('code lenses (optional, 20s)', async () => {
+        const lenses = await step('code lenses (optional, 5s)', async () => {
             try {
-                await page.locator('.codelens-decoration').first().waitFor({ timeout: 20_000 });
+                await page.locator('.codelens-decoration').first().waitFor({ timeout: 5_000 });
                 return await page.locator('.codelens-decoration').allInnerTexts();
             } catch {
                 return [];
@@ -170,17 +170,37 @@ async function main() {
         });
         await shot('04-report.png');
 
+        const editorLines = page.locator('.editor-instance .monaco-editor .view-lines').first();
+        let fileTextBeforeSolve = '';
+        const focusFile = async () => {
+            await page.locator('.tab', { hasText: opts.file }).first().click();
+            await editorLines.click();
+            await page.keyboard.press(`${mod}+G`);
+            await page.locator('.quick-input-widget input.input').fill(`:${opts.line}`);
+            await page.keyboard.press('Enter');
+            await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+        };
+        await step('Judge → result code lens', async () => {
+            await palette('Notifications: Clear All Notifications');
+            await page.keyboard.press('Escape');
+            await focusFile();
+            await palette('RefactorCoder: Judge');
+            await notification(/RefactorCoder judge: done/i, opts.jobTimeout);
+            await page.locator('.codelens-decoration a', { hasText: /RefactorCoder: (accuracy|no score)/ }).first()
+                .waitFor({ timeout: 30_000 });
+            await page.waitForTimeout(500);
+        });
+        await shot('05-judge-lens.png');
+        await step('click the result lens → report (refactorcoder.openReport)', async () => {
+            await page.locator('.codelens-decoration a', { hasText: /RefactorCoder: (accuracy|no score)/ }).first().click();
+            await page.waitForFunction(() => /Preview/.test(document.querySelector('.tab.active')?.textContent || ''), null, {
+                timeout: 30_000,
+            });
+            await page.waitForTimeout(2000);
+        });
+        await shot('06-lens-report.png');
+
         if (opts.solve) {
-            const editorLines = page.locator('.editor-instance .monaco-editor .view-lines').first();
-            let fileTextBeforeSolve = '';
-            const focusFile = async () => {
-                await page.locator('.tab', { hasText: opts.file }).first().click();
-                await editorLines.click();
-                await page.keyboard.press(`${mod}+G`);
-                await page.locator('.quick-input-widget input.input').fill(`:${opts.line}`);
-                await page.keyboard.press('Enter');
-                await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
-            };
             const solveToDiff = async () => {
                 await palette('Notifications: Clear All Notifications');
                 await focusFile();
@@ -203,7 +223,7 @@ async function main() {
                 await editorLines.waitFor({ timeout: 30_000 });
             });
             let toast = await step('Solve → diff preview', solveToDiff);
-            await shot('05-diff-preview.png');
+            await shot('07-diff-preview.png');
             if (opts.stale) {
                 await step('edit the file, then Apply → refused as stale', async () => {
                     await focusFile();
@@ -214,7 +234,7 @@ async function main() {
                         .waitFor({ timeout: 30_000 });
                     await page.waitForTimeout(500);
                 });
-                await shot('06-stale-refused.png');
+                await shot('08-stale-refused.png');
                 toast = await step('Solve again → diff preview', solveToDiff);
             }
             await step('Apply → file edited', async () => {
@@ -224,7 +244,7 @@ async function main() {
                 const after = await editorLines.innerText();
                 if (after === fileTextBeforeSolve) throw new Error('the editor text did not change after Apply');
             });
-            await shot('07-applied.png');
+            await shot('09-applied.png');
         }
 
         if (opts.userSettings) {
@@ -254,7 +274,7 @@ async function main() {
             await page.locator('.panel .monaco-editor .view-lines').first().waitFor({ timeout: 15_000 });
             await page.waitForTimeout(1000);
         });
-        await shot('08-restarted-log.png');
+        await shot('10-restarted-log.png');
 
         fs.writeFileSync(path.join(opts.shots, 'timings.json'), JSON.stringify({ usedCodeAction, lenses, guideToast, timings }, null, 2));
         log('all steps passed');

@@ -13,6 +13,7 @@ from pygls.lsp.server import LanguageServer
 
 server = LanguageServer("refactorcoder-fake", "0.0.1")
 jobs: dict[str, dict] = {}
+judged: dict[str, set[str]] = {}  # uri -> header lines of judged functions (they get a result lens)
 STAGES = ("guide", "solve", "judge")
 
 
@@ -53,6 +54,17 @@ def code_lens(ls: LanguageServer, params: types.CodeLensParams):
     doc = ls.workspace.get_text_document(params.text_document.uri)
     lenses = []
     for i, line in enumerate(doc.lines):
+        if line.startswith("def ") and line in judged.get(doc.uri, set()):
+            lenses.append(
+                types.CodeLens(
+                    range=types.Range(types.Position(i, 0), types.Position(i, 0)),
+                    command=types.Command(
+                        title="RefactorCoder: accuracy 4 · clarity 3 · efficiency 4",
+                        command="refactorcoder.openReport",
+                        arguments=[{"uri": doc.uri, "position": {"line": i, "character": 0}}],
+                    ),
+                )
+            )
         if line.startswith("def "):
             args = {"uri": doc.uri, "range": _whole_function(doc.uri, i), "version": doc.version}
             for kind in STAGES:
@@ -100,6 +112,9 @@ def _stage(ls: LanguageServer, kind: str, arg: dict):
             "refactorcoder/solutionReady",
             {"jobId": job_id, "uri": uri, "version": version, "range": rng, "original": original, "proposed": proposed},
         )
+    if kind == "judge":
+        judged.setdefault(uri, set()).add(doc.lines[rng.start.line])
+        ls.workspace_code_lens_refresh(None)
     ls.window_show_message(types.ShowMessageParams(types.MessageType.Info, f"RefactorCoder {kind}: fake hint for {uri.rsplit('/', 1)[-1]}"))
     ls.protocol.notify("refactorcoder/jobFinished", {"jobId": job_id, "kind": kind, "uri": uri, "status": "done", "runId": 1})
     return {"jobId": job_id, "runId": 1, "status": "done"}
