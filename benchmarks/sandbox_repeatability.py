@@ -18,7 +18,7 @@ from sandbox import RunSpec, Sandbox
 # Loop counts calibrated to roughly 100 ms of CPU on a 2-core EPYC VM.
 PROGRAMS = {
     "cpp": ("#include <cstdio>\nint main(){ volatile unsigned long s = 0; "
-            "for (unsigned long i = 0; i < 120000000UL; ++i) s += i * i; printf(\"%lu\\n\", s); }\n"),
+            "for (unsigned long i = 0; i < 220000000UL; ++i) s += i * i; printf(\"%lu\\n\", s); }\n"),
     "python": "s = 0\nfor i in range(1_800_000):\n    s += i * i\nprint(s)\n",
     "java": ("public class Main { public static void main(String[] a) { long s = 0; "
              "for (long i = 0; i < 300_000_000L; i++) s += i * i ^ (s >>> 3); System.out.println(s); } }\n"),
