@@ -1,7 +1,7 @@
 // refactorcoder/solutionReady → a diff between two virtual documents, with Apply/Discard.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { describeRange, diffPaths, jobIdFromDiffPath } from './views';
+import { describeRange, diffPaths, isNoOpProposal, jobIdFromDiffPath } from './views';
 import { ApplySolutionResult, SolutionReadyParams } from './protocol';
 
 export const DIFF_SCHEME = 'refactorcoder-diff';
@@ -19,6 +19,9 @@ export class DiffPreview implements vscode.TextDocumentContentProvider, vscode.D
     }
 
     async show(solution: SolutionReadyParams): Promise<void> {
+        if (isNoOpProposal(solution.original, solution.proposed)) {
+            return; // e.g. a judge of existing code: its "solution" is the code itself
+        }
         const paths = diffPaths(solution.jobId, solution.uri);
         const left = vscode.Uri.from({ scheme: DIFF_SCHEME, path: paths.original });
         const right = vscode.Uri.from({ scheme: DIFF_SCHEME, path: paths.proposed });

@@ -43,3 +43,9 @@ export function describeRange(range: { start: { line: number; character: number 
     const last = range.end.character === 0 && range.end.line > range.start.line ? range.end.line : range.end.line + 1;
     return first === last ? `line ${first}` : `lines ${first}-${last}`;
 }
+
+/** Pure: a proposal that would change nothing but trailing whitespace (e.g. judging existing code). */
+export function isNoOpProposal(original: string, proposed: string): boolean {
+    const norm = (text: string) => text.split('\n').map((l) => l.trimEnd()).join('\n').trim();
+    return norm(original) === norm(proposed);
+}

@@ -173,7 +173,7 @@ async function main() {
         const editorLines = page.locator('.editor-instance .monaco-editor .view-lines').first();
         let fileTextBeforeSolve = '';
         const focusFile = async () => {
-            await page.locator('.tab', { hasText: opts.file }).first().click();
+            await page.locator('.tab', { hasText: new RegExp(`^${opts.file.replace('.', '\\.')}`) }).first().click();
             await editorLines.click();
             await page.keyboard.press(`${mod}+G`);
             await page.locator('.quick-input-widget input.input').fill(`:${opts.line}`);
@@ -186,6 +186,7 @@ async function main() {
             await focusFile();
             await palette('RefactorCoder: Judge');
             await notification(/RefactorCoder judge: done/i, opts.jobTimeout);
+            await page.locator('.tab', { hasText: new RegExp(`^${opts.file.replace('.', '\\.')}`) }).first().click();
             await page.locator('.codelens-decoration a', { hasText: /RefactorCoder: (accuracy|no score)/ }).first()
                 .waitFor({ timeout: 30_000 });
             await page.waitForTimeout(500);

@@ -32,3 +32,10 @@ test('range descriptions are 1-based and ignore a column-0 end line', async () =
     assert.equal(describeRange({ start: { line: 21, character: 0 }, end: { line: 21, character: 0 } }), 'line 22');
     assert.equal(describeRange({ start: { line: 6, character: 0 }, end: { line: 7, character: 0 } }), 'line 7');
 });
+
+test('identical proposals are recognised', async () => {
+    const { isNoOpProposal } = await import('../views');
+    assert.equal(isNoOpProposal('def f():\n    return 1\n', 'def f():  \n    return 1'), true);
+    assert.equal(isNoOpProposal('def f():\n    return 1\n', 'def f():\n    return 2\n'), false);
+    assert.equal(isNoOpProposal('', '\ndef f(): pass\n'), false);
+});
