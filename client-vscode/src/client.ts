@@ -41,9 +41,7 @@ export function activeEditorArgs(): unknown[] | undefined {
 export class ServerManager implements vscode.Disposable {
     private client: LanguageClient | undefined;
     private clientDisposables: vscode.Disposable[] = [];
-    private readonly startedEmitter = new vscode.EventEmitter<LanguageClient>();
     private readonly stateEmitter = new vscode.EventEmitter<'starting' | 'running' | 'stopped' | 'failed'>();
-    readonly onDidStart = this.startedEmitter.event;
     readonly onDidChangeState = this.stateEmitter.event;
 
     constructor(
@@ -145,7 +143,6 @@ export class ServerManager implements vscode.Disposable {
         }
         this.clientDisposables.push(...this.attach(client));
         this.output.info(`Server running: ${client.initializeResult?.serverInfo?.name ?? 'refactorcoder'} ${client.initializeResult?.serverInfo?.version ?? ''}`);
-        this.startedEmitter.fire(client);
     }
 
     async stop(): Promise<void> {
@@ -170,7 +167,6 @@ export class ServerManager implements vscode.Disposable {
 
     dispose(): void {
         void this.stop();
-        this.startedEmitter.dispose();
         this.stateEmitter.dispose();
     }
 }

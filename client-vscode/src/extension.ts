@@ -13,21 +13,22 @@ let manager: ServerManager | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
     const output = vscode.window.createOutputChannel('RefactorCoder', { log: true });
     const status = new StatusBar();
-    let current: ServerManager | undefined;
-    const diff = new DiffPreview((jobId) => applySolution(current!, jobId));
-    const report = new ReportView((params) => requestReport(current!, params));
-    manager = current = new ServerManager(output, (client) => attachClient(client, diff, status, report));
+    // The callbacks run only after activation, when `server` exists.
+    const diff: DiffPreview = new DiffPreview((jobId) => applySolution(server, jobId));
+    const report: ReportView = new ReportView((params) => requestReport(server, params));
+    const server: ServerManager = new ServerManager(output, (client) => attachClient(client, diff, status, report));
+    manager = server;
 
     context.subscriptions.push(
         output,
         status,
         diff,
         report,
-        manager,
-        manager.onDidChangeState((state) => status.server(state)),
+        server,
+        server.onDidChangeState((state) => status.server(state)),
         vscode.workspace.registerTextDocumentContentProvider(DIFF_SCHEME, diff),
         vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, report),
-        ...registerCommands(manager, output, diff, report, status),
+        ...registerCommands(server, output, diff, report, status),
         // The interpreter and server arguments are fixed per process: restart when they change.
         vscode.workspace.onDidChangeConfiguration((e) => {
             if (e.affectsConfiguration(`${SECTION}.interpreter`) || e.affectsConfiguration(`${SECTION}.serverArgs`)) {
@@ -38,7 +39,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     );
 
     try {
-        await manager.start();
+        await server.start();
     } catch (error) {
         // Not awaited: activation must not wait for the user to click.
         const reason = error instanceof Error ? error.message : String(error);
