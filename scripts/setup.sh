@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Sets RefactorCoder up on a fresh Debian machine (as root) and runs the main job on the embedded
+# local model: Guide -> Solve -> Judge on examples/two_sum.py, printing guidance, solution and scores.
+#   bash scripts/setup.sh            # set up + main job
+#   bash scripts/setup.sh --no-demo  # set up only (used by scripts/test.sh)
+# Idempotent: a second run reuses the venv, the cached llama-cpp-python wheel and the sandbox images.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+demo=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-demo) demo=0 ;;
+    *) echo "usage: $0 [--no-demo]" >&2; exit 2 ;;
+  esac
+done
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+
+# Built wheels survive across clones (llama-cpp-python takes ~5 min to compile on 2 cores).
+WHEELS="${REFACTORCODER_WHEELS:-/var/cache/refactorcoder/wheels}"
+mkdir -p "$WHEELS"
+
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  log "installing python3-venv"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
+fi
+if [ ! -x .venv/bin/python ]; then
+  log "creating .venv"
+  python3 -m venv .venv
+fi
+PY=.venv/bin/python
+PIP=(.venv/bin/pip --disable-pip-version-check -q)
+
+if ! "$PY" -c 'import llama_cpp' >/dev/null 2>&1; then
+  llama_req=$(grep -i '^llama[-_]cpp[-_]python' requirements.lock)
+  if ! ls "$WHEELS"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+    log "building $llama_req from source (about 5 minutes, once per machine)"
+    "${PIP[@]}" wheel --no-deps -w "$WHEELS" "$llama_req"
+  fi
+fi
+log "installing pinned Python dependencies (requirements.lock)"
+# The lock is a complete freeze, so --no-deps installs exactly what CI tested.
+"${PIP[@]}" install --no-deps --find-links "$WHEELS" -r requirements.lock
+"${PIP[@]}" install --no-deps -e .
+
+log "checking the embedded model"
+"$PY" -c 'import sys, models.llama_backend as m; p = m.embedded_gguf_path(); print(p); sys.exit(p is None)' >&2
+
+log "making sure a Docker engine runs"
+bash scripts/ensure-docker.sh
+log "building sandbox images (cached; rebuilt only when a recipe changes)"
+.venv/bin/refactorcoder sandbox build
+
+if [ "$demo" = 1 ]; then
+  log "main job: guide -> solve -> judge on examples/two_sum.py with the embedded local model"
+  .venv/bin/refactorcoder pipeline examples/two_sum.py::two_sum
+fi

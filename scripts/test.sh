@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against the real parts (Docker engine, embedded GGUF via llama.cpp,
+# real LSP client, real HTTP endpoint behind litellm). Sets up first (idempotent).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --no-demo
+export LITELLM_LOCAL_MODEL_COST_MAP=True
+exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
