@@ -40,6 +40,7 @@ export class DiffPreview implements vscode.TextDocumentContentProvider, vscode.D
         if (choice === 'Apply') {
             await this.applyJob(solution.jobId);
         } else if (choice === 'Discard') {
+            await this.closeDiff(solution.jobId);
             this.forget(solution.jobId);
         }
     }
@@ -61,12 +62,23 @@ export class DiffPreview implements vscode.TextDocumentContentProvider, vscode.D
             if (result && result.applied === false) {
                 throw new Error(result.failureReason || 'VS Code refused the edit');
             }
+            await this.closeDiff(jobId);
             this.forget(jobId);
-            await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
             void vscode.window.showInformationMessage('RefactorCoder: solution applied.');
         } catch (error) {
             const message = error instanceof Error ? error.message : String(error);
             void vscode.window.showErrorMessage(`RefactorCoder could not apply the solution: ${message}`);
+        }
+    }
+
+    /** Closes the diff tab(s) of this job, wherever they are (not just the active editor). */
+    private async closeDiff(jobId: string): Promise<void> {
+        const tabs = vscode.window.tabGroups.all
+            .flatMap((group) => group.tabs)
+            .filter((tab) => tab.input instanceof vscode.TabInputTextDiff && tab.input.modified.scheme === DIFF_SCHEME &&
+                jobIdFromDiffPath(tab.input.modified.path) === jobId);
+        if (tabs.length > 0) {
+            await vscode.window.tabGroups.close(tabs);
         }
     }
 
