@@ -35,6 +35,10 @@ def configure(server=None) -> None:
     for name in ("server", "models", "sandbox"):
         logging.getLogger(name).setLevel(level)
     if server is not None:
+        # The client shows stderr in the same output channel as window/logMessage: keep stderr to
+        # warnings and errors so INFO lines are not shown twice.
+        for stderr_handler in logging.getLogger().handlers:
+            stderr_handler.setLevel(logging.WARNING)
         handler = ClientLogHandler(server)
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
         for name in ("server", "models"):
