@@ -88,7 +88,8 @@ def test_prompts_follow_the_paper_and_truncate():
     assert "SolverLLM Response: answer" in judge and "Scores: Accuracy = N, Clarity = N, Efficiency = N" in judge
     assert "1 to 5" in judge and "Strengths:" in judge and "Weaknesses:" in judge
     retry = prompts.judge_retry_messages(prompts.judge_messages(problem, None, "a"), "meh")
-    assert retry[-2]["role"] == "assistant" and "Scores: Accuracy = N" in retry[-1]["content"]
+    assert len(retry) == 2 and retry[-1]["role"] == "user" and "Scores: Accuracy = N" in retry[-1]["content"]
+    assert retry[-1]["content"].endswith(prompts.JUDGE_REMINDER)
 
 
 def test_transformers_backend_if_installed():
