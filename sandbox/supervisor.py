@@ -8,8 +8,9 @@ Protocol: stdin carries ``<decimal length>\\n<JSON payload>``; stdout carries ``
 Why it is built this way:
 * Measurements come from ``wait4`` on the program itself. A process started by exec from this (large)
   Python process would inherit its resident-set high-water mark into ``ru_maxrss``; so each program is
-  started by a tiny ``/bin/sh`` that backgrounds it and exits. The supervisor is a child subreaper,
-  so the program (and any orphaned grandchild) is re-parented here and reaped with exact rusage.
+  started through ``setsid --fork`` and a tiny ``sh`` that execs it. The supervisor is a child
+  subreaper, so the program (and any orphaned grandchild) is re-parented here and reaped with exact
+  rusage.
 * All processes of the sandbox user except this one and PID 1 are SIGKILLed after every step, so a
   daemon or a process ignoring SIGTERM cannot outlive it; then the writable areas and SysV IPC are
   wiped, and the supervisor reports whether the container is clean enough to be pooled again.
@@ -36,10 +37,11 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 SELF = os.getpid()
 SUBREAPER = True  # set in main(): whether orphans are re-parented to the supervisor
-# The program is backgrounded by sh (so its rusage starts small) with stdin kept explicitly;
-# sh reports the pid on fd 3 and exits, handing the program to this subreaper.
-# (An async list's stdin is /dev/null before its own redirections apply, hence the copy on fd 8.)
-SPAWN = 'echo 1000 > /proc/self/oom_score_adj 2>/dev/null; exec 8<&0; "$@" <&8 8<&- 3>&- & echo $! >&3'
+# The program is started by `setsid --fork` (tiny, exits at once without waiting, so it never reaps
+# the program; a shell that backgrounds a job may reap it itself). The forked child is a small sh
+# that reports its pid on fd 3 and execs the program, so the program's rusage starts small and
+# it is re-parented to this subreaper.
+SPAWN = 'echo 1000 > /proc/self/oom_score_adj 2>/dev/null; echo $$ >&3; exec "$@" 3>&-'
 
 
 def read_payload():
@@ -179,7 +181,8 @@ def run_step(step, env, output_cap):
     own_rss = sample_self_rss()
     t0 = time.monotonic()
     if SUBREAPER:
-        sh = subprocess.Popen(["/bin/sh", "-c", SPAWN.replace("&3", f"&{pid_w}").replace("3>&-", f"{pid_w}>&-"),
+        sh = subprocess.Popen(["setsid", "--fork", "/bin/sh", "-c",
+                               SPAWN.replace("&3", f"&{pid_w}").replace("3>&-", f"{pid_w}>&-"),
                                "sh", *limits, *step["argv"]],
                               stdin=fin, stdout=out_w, stderr=err_w, pass_fds=(pid_w,), cwd=cwd, env=env)
     else:  # e.g. gVisor: no subreaper, so the program must be our own child (rusage less exact)
