@@ -58,18 +58,18 @@ def _valid_score(num: str, den: str | None) -> int | None:
 
 
 def parse_scores(text: str) -> JudgeScores | None:
-    """The three ratings, or None unless all three are present and valid (the last valid mention wins)."""
-    found: dict[str, int] = {}
+    """The three ratings, or None unless all three are present and valid. The last numeric mention of a
+    metric decides: a model that ends by enumerating "Accuracy = 6, ..." after "Accuracy = 5" is not
+    trusted for an earlier value."""
+    found: dict[str, int | None] = {}
     from_json = _scores_from_json(text)
     if from_json:
         found.update(from_json)
     cleaned = _RANGE_HINT.sub(" ", text)
     for match in _SCORE_RE.finditer(cleaned):
         metric = next(k for k in _METRIC_PATTERNS if match.group(k))
-        value = _valid_score(match.group("num"), match.group("den"))
-        if value is not None:
-            found[metric] = value
-    if len(found) < 3:
+        found[metric] = _valid_score(match.group("num"), match.group("den"))
+    if len(found) < 3 or any(v is None for v in found.values()):
         return None
     return JudgeScores(**found)
 

@@ -48,6 +48,8 @@ def test_parses_many_spellings(text, expected):
     "The solution looks good overall.",
     "",
     '{"accuracy": true, "clarity": 3, "efficiency": 4}',
+    # SmolLM2 enumerating: the last mention is out of range, so the earlier one is not trusted either
+    "Scores: Accuracy = 5, Clarity = 5, Efficiency = 5\n[6]\nScores: Accuracy = 6, Clarity = 6, Efficiency = 6",
 ])
 def test_rejects_what_it_cannot_trust(text):
     assert parse_scores(text) is None
