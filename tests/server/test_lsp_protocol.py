@@ -187,7 +187,6 @@ async def test_jobs_run_concurrently_while_requests_are_served(client: LanguageC
     uri = open_example(client)
     jobs = [asyncio.ensure_future(execute(client, "refactorcoder.guide", target(uri, line, version=1))) for line in (8, 16)]
     await wait_until(lambda: len(client.received["jobStarted"]) == 2)
-    start = asyncio.get_running_loop().time()
     actions = await client.text_document_code_action_async(
         types.CodeActionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
@@ -195,8 +194,8 @@ async def test_jobs_run_concurrently_while_requests_are_served(client: LanguageC
             context=types.CodeActionContext(diagnostics=[]),
         )
     )
-    assert actions and asyncio.get_running_loop().time() - start < 0.5  # not queued behind the jobs
-    assert not any(job.done() for job in jobs)
+    assert actions
+    assert not any(job.done() for job in jobs)  # answered while both jobs still run, not queued behind them
     results = await asyncio.gather(*jobs)
     assert [r["status"] for r in results] == ["done", "done"]
     assert results[0]["report"]["problem"]["title"] != results[1]["report"]["problem"]["title"]

@@ -1,9 +1,7 @@
 """Extraction: enclosing function and its problem text, selections, comment-only problems,
-brace languages, and the speed budget of the code-action path."""
+and brace languages."""
 
 from __future__ import annotations
-
-import time
 
 import pytest
 
@@ -165,16 +163,13 @@ def _three_hundred_lines() -> str:
     return text
 
 
-def test_extraction_is_fast_on_300_lines():
+def test_every_line_of_a_300_line_file_resolves_to_its_function():
+    """The code-action path outlines once per version and resolves each cursor from that outline
+    (its speed is measured by benchmarks/codeaction_latency.py, not asserted here)."""
     text = _three_hundred_lines()
-    start = time.perf_counter()
     functions = outline(text, "python")
-    cold = time.perf_counter() - start
-    times = []
-    for line in range(0, 300, 3):
-        t0 = time.perf_counter()
-        extract_at(text, "python", at(line), functions)
-        times.append(time.perf_counter() - t0)
-    times.sort()
-    assert cold < 0.05  # generous: shared 2-core machine
-    assert times[int(len(times) * 0.99) - 1] < 0.005
+    assert len(functions) == 3 * text.count("def two_sum_")  # two_sum, area, helper, and nothing else per block
+    for function in functions:
+        if function.name.startswith("two_sum_"):
+            inside = extract_at(text, "python", at(function.name_line + 1), functions)
+            assert inside.name == function.name and inside.code.startswith(f"def {function.name}(")
