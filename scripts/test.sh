@@ -5,4 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --no-demo
 export LITELLM_LOCAL_MODEL_COST_MAP=True
+# The VS Code end-to-end tests install code-server (npm) and chromium (apt) when missing, so a fresh
+# machine runs them instead of skipping. REFACTORCODER_VSCODE_E2E=0 leaves them out.
+export REFACTORCODER_VSCODE_E2E="${REFACTORCODER_VSCODE_E2E:-1}"
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"

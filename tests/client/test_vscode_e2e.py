@@ -48,6 +48,8 @@ def _python() -> str:
 
 def _skip_reason() -> str | None:
     enabled = os.environ.get("REFACTORCODER_VSCODE_E2E") == "1"
+    if os.environ.get("REFACTORCODER_VSCODE_E2E") == "0":
+        return "REFACTORCODER_VSCODE_E2E=0"
     if not shutil.which("node") or not shutil.which("npm"):
         return "node/npm not installed"
     if not enabled and _code_server() is None:
