@@ -21,7 +21,7 @@ PROGRAMS = {
             "for (unsigned long i = 0; i < 220000000UL; ++i) s += i * i; printf(\"%lu\\n\", s); }\n"),
     "python": "s = 0\nfor i in range(1_800_000):\n    s += i * i\nprint(s)\n",
     "java": ("public class Main { public static void main(String[] a) { long s = 0; "
-             "for (long i = 0; i < 300_000_000L; i++) s += i * i ^ (s >>> 3); System.out.println(s); } }\n"),
+             "for (long i = 0; i < 80_000_000L; i++) s += i * i ^ (s >>> 3); System.out.println(s); } }\n"),
 }
 
 

@@ -16,6 +16,7 @@ BASE_ENV = {
     "LC_ALL": "C.UTF-8",
     "PYTHONDONTWRITEBYTECODE": "1",
     "PYTHONUNBUFFERED": "1",
+    "PYTHONHASHSEED": "0",  # same hashing in every run: repeatable timings and set orders
 }
 JAVA_FAST_START = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto"]
 
