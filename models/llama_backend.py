@@ -9,6 +9,7 @@ verbose=False everywhere: stdout belongs to the language server's JSON-RPC strea
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import logging
 import os
@@ -50,6 +51,20 @@ class _Loaded:
 _cache: dict[tuple[str, int], _Loaded] = {}  # (path, n_ctx) -> model
 _cache_lock = threading.Lock()
 _load_locks: dict[tuple[str, int], threading.Lock] = {}
+
+
+@atexit.register
+def _close_cached_models() -> None:
+    # Llama.__del__ during interpreter shutdown finds llama.cpp's bindings already torn down and prints a
+    # TypeError traceback per model; closing them while the interpreter is intact avoids that noise.
+    with _cache_lock:
+        loaded_models = list(_cache.values())
+        _cache.clear()
+    for loaded in loaded_models:
+        try:
+            loaded.llm.close()
+        except Exception:  # best effort at exit
+            pass
 
 
 def _load(path: str, n_ctx: int) -> _Loaded:
