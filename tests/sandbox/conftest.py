@@ -33,10 +33,7 @@ def _engine_problem() -> str | None:
     return _state["problem"]
 
 
-@pytest.fixture(autouse=True)
-def _require_docker(request):
-    if request.node.get_closest_marker("docker") is None:
-        return
+def _fail_or_skip() -> None:
     problem = _engine_problem()
     if problem:
         if os.environ.get("CI"):
@@ -44,10 +41,15 @@ def _require_docker(request):
         pytest.skip(f"sandbox unavailable: {problem}")
 
 
+@pytest.fixture(autouse=True)
+def _require_docker(request):
+    if request.node.get_closest_marker("docker") is not None:
+        _fail_or_skip()
+
+
 @pytest.fixture(scope="session")
 def sandbox():
-    if _engine_problem():
-        pytest.skip("sandbox unavailable")
+    _fail_or_skip()  # session fixtures run before the autouse check above
     from sandbox import Sandbox
 
     with Sandbox(pool_size=1) as sb:
