@@ -142,8 +142,8 @@ class Sandbox:
             state = outcome.extra.get("container_state", {})
             # Under gVisor the memory cgroup's OOM killer hits the whole sandbox (its sentry), so the
             # container disappears instead of one process being killed.
-            gvisor_killed = (spec.limits.runtime == "runsc" and state.get("status") in ("gone", "exited")
-                             and not outcome.timed_out)
+            gvisor_killed = (spec.limits.runtime == "runsc" and not outcome.timed_out
+                             and (state.get("status") != "running" or "urpc" in outcome.supervisor_stderr))
             status = (Status.MEMORY_LIMIT if state.get("oom_killed") or gvisor_killed
                       else Status.TIMEOUT if outcome.timed_out else Status.SANDBOX_ERROR)
             if gvisor_killed:
