@@ -3,6 +3,8 @@
 # real LSP client, real HTTP endpoint behind litellm). Sets up first (idempotent).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# gVisor (runsc) is optional for users; the suite registers it so its tests run rather than skip.
+export REFACTORCODER_GVISOR="${REFACTORCODER_GVISOR:-1}"
 bash scripts/setup.sh --no-demo
 export LITELLM_LOCAL_MODEL_COST_MAP=True
 # The VS Code end-to-end tests install code-server (npm) and chromium (apt) when missing, so a fresh
