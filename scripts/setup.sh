@@ -52,6 +52,13 @@ bash scripts/ensure-docker.sh
 log "building sandbox images (cached; rebuilt only when a recipe changes)"
 .venv/bin/refactorcoder sandbox build
 
+if command -v npm >/dev/null 2>&1; then
+  log "building the VS Code extension (client-vscode)"
+  (cd client-vscode && npm ci --no-audit --no-fund --loglevel=error >&2 && npm run --silent compile >&2)
+else
+  log "npm not found: skipping the VS Code extension build (apt-get install nodejs npm)"
+fi
+
 if [ "$demo" = 1 ]; then
   log "main job: guide -> solve -> judge on examples/two_sum.py with the embedded local model"
   .venv/bin/refactorcoder pipeline examples/two_sum.py::two_sum
