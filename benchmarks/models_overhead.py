@@ -2,7 +2,7 @@
 
 Three paths, interleaved (order rotated each round, KV cache reset before every call so each one
 evaluates its prompt from scratch, as a fresh problem would):
-  raw       Llama.create_chat_completion(stream=True), iterating chunks
+  raw       Llama.create_chat_completion(stream=True), iterating chunks (same sampling as the backend)
   model     LlamaCppModel.execute(...) with an on_text callback (template render, token budget, lock,
             cancel/timeout checks between tokens, usage count)
   pipeline  Pipeline.solve(...) with SQLite history (adds prompt building, the stage runner, a history row)
@@ -25,7 +25,7 @@ from models_common import load_problems, machine, write_result
 from models import llama_backend, prompts
 from models.base import Options
 from models.history import History
-from models.llama_backend import LlamaCppModel, embedded_gguf_path
+from models.llama_backend import REPEAT_PENALTY, LlamaCppModel, embedded_gguf_path
 from models.pipeline import Pipeline
 from models.registry import ModelRegistry
 from models.settings import Settings
@@ -62,7 +62,7 @@ def main() -> None:
         def go():
             n = 0
             for chunk in llm.create_chat_completion(messages, stream=True, max_tokens=args.max_tokens,
-                                                    temperature=0, seed=1):
+                                                    temperature=0, seed=1, repeat_penalty=REPEAT_PENALTY):
                 if chunk["choices"][0]["delta"].get("content"):
                     n += 1
             return n
