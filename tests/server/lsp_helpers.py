@@ -106,3 +106,16 @@ async def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02) -
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(interval)
+
+
+async def code_actions_at(client: LanguageClient, uri: str, line: int, character: int = 0,
+                          only: list[str] | None = None):
+    """textDocument/codeAction for a cursor (empty range) at line:character."""
+    cursor = types.Position(line=line, character=character)
+    return await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=cursor, end=cursor),
+            context=types.CodeActionContext(diagnostics=[], only=only),
+        )
+    )

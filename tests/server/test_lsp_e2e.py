@@ -16,7 +16,7 @@ from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from server.command_args import plain
-from tests.server.lsp_helpers import SERVER_COMMAND, execute, open_example, progress_kinds, server_env, start_session, target, wait_until
+from tests.server.lsp_helpers import SERVER_COMMAND, code_actions_at, execute, open_example, progress_kinds, server_env, start_session, target, wait_until
 
 
 def _local_model_available() -> bool:
@@ -60,13 +60,7 @@ async def slow_client(lsp_client: LanguageClient):
 
 async def test_code_actions_listed(client: LanguageClient):
     uri = open_example(client)
-    actions = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(start=types.Position(line=8, character=4), end=types.Position(line=8, character=4)),
-            context=types.CodeActionContext(diagnostics=[]),
-        )
-    )
+    actions = await code_actions_at(client, uri, 8, 4)
     assert [a.command.command for a in actions] == ["refactorcoder.guide", "refactorcoder.solve", "refactorcoder.judge"]
 
 

@@ -13,7 +13,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from server.command_args import plain
 from tests.server.lsp_helpers import (
-    EXAMPLE, SERVER_COMMAND, execute, open_example, progress_kinds, server_env, start_session, target, wait_until,
+    EXAMPLE, SERVER_COMMAND, code_actions_at, execute, open_example, progress_kinds, server_env, start_session, target, wait_until,
 )
 
 FAKE = "tests.server.fake_pipeline:make_pipeline"
@@ -33,13 +33,7 @@ async def client(lsp_client: LanguageClient):
 
 async def test_code_actions_listed(client: LanguageClient):
     uri = open_example(client)
-    actions = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(start=types.Position(line=8, character=4), end=types.Position(line=8, character=4)),
-            context=types.CodeActionContext(diagnostics=[]),
-        )
-    )
+    actions = await code_actions_at(client, uri, 8, 4)
     titles = [a.title for a in actions]
     assert titles == ["RefactorCoder: Guide", "RefactorCoder: Solve with guidance", "RefactorCoder: Judge"]
     assert all(a.command.arguments[0]["version"] == 1 for a in actions)
@@ -48,13 +42,7 @@ async def test_code_actions_listed(client: LanguageClient):
 
 async def test_no_actions_outside_any_problem(client: LanguageClient):
     uri = open_example(client)
-    actions = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(start=types.Position(line=1, character=0), end=types.Position(line=1, character=0)),
-            context=types.CodeActionContext(diagnostics=[]),
-        )
-    )
+    actions = await code_actions_at(client, uri, 1, 0)
     assert not actions
 
 
@@ -173,13 +161,7 @@ async def test_malformed_requests_get_errors_and_server_survives(client: Languag
     with pytest.raises(JsonRpcException, match=message):
         await execute(client, command, *arguments)
     uri = open_example(client)
-    actions = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(start=types.Position(line=8, character=0), end=types.Position(line=8, character=0)),
-            context=types.CodeActionContext(diagnostics=[]),
-        )
-    )
+    actions = await code_actions_at(client, uri, 8, 0)
     assert len(actions) == 3
 
 
@@ -187,13 +169,7 @@ async def test_jobs_run_concurrently_while_requests_are_served(client: LanguageC
     uri = open_example(client)
     jobs = [asyncio.ensure_future(execute(client, "refactorcoder.guide", target(uri, line, version=1))) for line in (8, 16)]
     await wait_until(lambda: len(client.received["jobStarted"]) == 2)
-    actions = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(start=types.Position(line=8, character=0), end=types.Position(line=8, character=0)),
-            context=types.CodeActionContext(diagnostics=[]),
-        )
-    )
+    actions = await code_actions_at(client, uri, 8, 0)
     assert actions
     assert not any(job.done() for job in jobs)  # answered while both jobs still run, not queued behind them
     results = await asyncio.gather(*jobs)
@@ -281,13 +257,7 @@ async def test_judge_on_comment_only_problem_runs_whole_chain_and_proposes_an_in
     uri = open_example(client)
     lines = EXAMPLE.read_text().splitlines()
     line = next(i for i, text in enumerate(lines) if "fizzbuzz" in text)
-    actions = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(start=types.Position(line=line, character=2), end=types.Position(line=line, character=2)),
-            context=types.CodeActionContext(diagnostics=[], only=["refactor.refactorcoder.judge"]),
-        )
-    )
+    actions = await code_actions_at(client, uri, line, 2, only=["refactor.refactorcoder.judge"])
     assert [a.title for a in actions] == ["RefactorCoder: Solve and judge"]
     result = await execute(client, actions[0].command.command, *actions[0].command.arguments)
     report = result["report"]
