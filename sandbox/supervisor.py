@@ -212,6 +212,15 @@ def run_step(step, env, output_cap):
     first_t = last_t = t0
     last_rss = 0
 
+    def absorb(fd):
+        """Read what fd has: count every byte, keep at most output_cap of them; forget fd at EOF."""
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            open_fds.remove(fd)
+            return
+        seen[fd] += len(chunk)
+        bufs[fd] += chunk[:max(0, output_cap - len(bufs[fd]))]
+
     def collect(pid, status, usage):
         if pid == prog:
             state["main"] = (status, usage)
@@ -231,13 +240,7 @@ def run_step(step, env, output_cap):
             if fd == wake_r:
                 os.read(wake_r, 512)
                 continue
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                open_fds.remove(fd)
-                continue
-            seen[fd] += len(chunk)
-            room = output_cap - len(bufs[fd])
-            bufs[fd] += chunk[:max(0, room)]
+            absorb(fd)
             if seen[fd] > output_cap and reason is None:
                 reason = "output_limit"
         reap_all(collect)
@@ -274,13 +277,7 @@ def run_step(step, env, output_cap):
     while open_fds and time.monotonic() < drain_deadline:
         ready, _, _ = select.select(open_fds, [], [], 0.05)
         for fd in ready:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                open_fds.remove(fd)
-                continue
-            seen[fd] += len(chunk)
-            room = output_cap - len(bufs[fd])
-            bufs[fd] += chunk[:max(0, room)]
+            absorb(fd)
     for fd in (out_r, err_r, wake_r, wake_w):
         try:
             os.close(fd)
