@@ -93,3 +93,17 @@ def wait_for(predicate, timeout: float = 60.0, interval: float = 0.1) -> bool:
 
 
 __all__ = ["FakeModel", "free_port", "wait_for", "threading"]
+
+
+class CancelAfter:
+    """An on_text callback that records streamed pieces and sets `event` once `n` have arrived."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.event = threading.Event()
+        self.pieces: list[str] = []
+
+    def __call__(self, piece: str) -> None:
+        self.pieces.append(piece)
+        if len(self.pieces) == self.n:
+            self.event.set()

@@ -25,7 +25,7 @@ from models.registry import ModelRegistry
 from models.settings import Settings
 from models.types import Problem
 
-from .conftest import free_port, wait_for
+from .conftest import CancelAfter, free_port, wait_for
 
 pytestmark = [pytest.mark.llama, pytest.mark.slow]
 PROBLEM = Problem(title="Add two numbers", description="Write add(a, b) returning the sum.", language="python")
@@ -142,17 +142,10 @@ def test_non_streaming_against_real_server(llama_server):
 
 def test_cancel_mid_stream(llama_server):
     model = LiteLLMModel("openai/smol", api_base=llama_server)
-    cancel = threading.Event()
-    pieces = []
-
-    def on_text(piece):
-        pieces.append(piece)
-        if len(pieces) == 3:
-            cancel.set()
-
+    stop = CancelAfter(3)
     with pytest.raises(Cancelled):
-        model.execute("Tell a long story.", Options(max_tokens=300, timeout_s=60), cancel=cancel, on_text=on_text)
-    assert len(pieces) == 3
+        model.execute("Tell a long story.", Options(max_tokens=300, timeout_s=60), cancel=stop.event, on_text=stop)
+    assert len(stop.pieces) == 3
 
 
 def _pipeline(tmp_path, solve: dict, llama_server, **kw):

@@ -13,6 +13,7 @@ import pytest
 from models.base import Options
 from models.errors import Cancelled, ModelError, ModelTimeout
 from models.registry import ModelRegistry
+from .conftest import CancelAfter
 
 pytestmark = pytest.mark.llama
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,17 +44,10 @@ def test_deterministic_at_temperature_zero(local):
 
 
 def test_cancel_stops_within_a_token(local):
-    cancel = threading.Event()
-    pieces = []
-
-    def on_text(piece):
-        pieces.append(piece)
-        if len(pieces) == 3:
-            cancel.set()
-
+    stop = CancelAfter(3)
     with pytest.raises(Cancelled):
-        local.execute("Tell me a long story about a dragon.", Options(max_tokens=300), cancel=cancel, on_text=on_text)
-    assert len(pieces) == 3
+        local.execute("Tell me a long story about a dragon.", Options(max_tokens=300), cancel=stop.event, on_text=stop)
+    assert len(stop.pieces) == 3
 
 
 def test_timeout_between_tokens(local):

@@ -3,7 +3,6 @@ every call in history. SmolLM2-135M writes poor code; these tests check mechanic
 
 from __future__ import annotations
 
-import threading
 
 import pytest
 
@@ -12,6 +11,8 @@ from models.history import History
 from models.pipeline import Pipeline
 from models.settings import Settings
 from models.types import Problem
+
+from .conftest import CancelAfter
 
 pytestmark = [pytest.mark.llama, pytest.mark.slow]
 
@@ -61,15 +62,8 @@ def test_judge_existing_code(pipeline):
 
 
 def test_cancel_real_generation(pipeline):
-    cancel = threading.Event()
-    pieces = []
-
-    def on_text(piece):
-        pieces.append(piece)
-        if len(pieces) == 5:
-            cancel.set()
-
+    stop = CancelAfter(5)
     with pytest.raises(Cancelled):
-        pipeline.run(PROBLEM, cancel=cancel, on_text=on_text)
-    assert len(pieces) == 5
+        pipeline.run(PROBLEM, cancel=stop.event, on_text=stop)
+    assert len(stop.pieces) == 5
     assert pipeline.history.list_runs(1)[0]["status"] == "cancelled"
