@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from models.base import Options
-from models.errors import Cancelled, ModelError, ModelTimeout
+from models.errors import Cancelled, ModelError
 from models.history import History
 from models.litellm_backend import LiteLLMModel
 from models.pipeline import Pipeline
