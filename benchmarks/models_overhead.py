@@ -26,7 +26,7 @@ from models import llama_backend, prompts
 from models.base import Options
 from models.history import History
 from models.llama_backend import REPEAT_PENALTY, LlamaCppModel, embedded_gguf_path
-from models.pipeline import Pipeline
+from orchestrator.pipeline import Pipeline
 from models.registry import ModelRegistry
 from models.settings import Settings
 

@@ -16,7 +16,7 @@ import time
 from models_common import load_problems, machine, write_result
 
 from models.history import History
-from models.pipeline import Pipeline
+from orchestrator.pipeline import Pipeline
 from models.settings import Settings
 
 STAGES = ("guide", "solve", "judge")

@@ -65,7 +65,7 @@ def load_settings(config: Optional[Path]):
 
 def run_stages(target: str, kind: str, as_json: bool, config: Optional[Path], language: Optional[str]) -> None:
     from server.cli_targets import TargetError, resolve_target
-    from server.jobs import plan_stages
+    from orchestrator.plans import plan_stages
 
     settings = load_settings(config)
     try:

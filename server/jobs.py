@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 from lsprotocol import types
 
+from orchestrator.plans import plan_stages  # noqa: F401 - re-exported for older callers
 from server.positions import span_to_client
 from server.problem_extract import Extraction
 from server.solution_edit import Proposal, make_proposal
@@ -62,17 +63,6 @@ class Job:
         if self.error:
             out["error"] = self.error
         return out
-
-
-def plan_stages(kind: str, target: Extraction) -> tuple[tuple[str, ...], str | None]:
-    """Which pipeline stages a command runs, and the existing solution for judge-only runs."""
-    if kind == "guide":
-        return ("guide",), None
-    if kind == "solve":
-        return ("guide", "solve"), None
-    if target.code is not None:
-        return ("judge",), target.code  # judge the code that is there
-    return ("guide", "solve", "judge"), None  # nothing to judge yet: the whole chain
 
 
 class JobManager:

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 logger = logging.getLogger(__name__)
 
-# (settings, notify) -> object with the models.pipeline.Pipeline interface
+# (settings, notify) -> object with the orchestrator.pipeline.Pipeline interface
 PipelineFactory = Callable[[Any, Callable[[str], None]], Any]
 
 FACTORY_ENV = "REFACTORCODER_PIPELINE_FACTORY"  # "module:function", used by tests to inject a fake
@@ -24,7 +24,7 @@ FACTORY_ENV = "REFACTORCODER_PIPELINE_FACTORY"  # "module:function", used by tes
 
 def default_pipeline_factory(settings, notify):
     from models.history import History
-    from models.pipeline import Pipeline
+    from orchestrator.pipeline import Pipeline
 
     path = settings.resolved_history_path()
     path.parent.mkdir(parents=True, exist_ok=True)

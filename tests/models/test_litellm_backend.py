@@ -20,7 +20,7 @@ from models.base import Options
 from models.errors import Cancelled, ModelError
 from models.history import History
 from models.litellm_backend import LiteLLMModel
-from models.pipeline import Pipeline
+from orchestrator.pipeline import Pipeline
 from models.registry import ModelRegistry
 from models.settings import Settings
 from models.types import Problem

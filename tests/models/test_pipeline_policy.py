@@ -8,7 +8,7 @@ import pytest
 
 from models.errors import Cancelled, ModelError, ModelTimeout, RetryableModelError
 from models.history import History
-from models.pipeline import Pipeline
+from orchestrator.pipeline import Pipeline
 from models.registry import ModelRegistry
 from models.settings import Settings
 from models.types import Problem

@@ -1,4 +1,4 @@
-"""A fake model Pipeline with the models.pipeline.Pipeline interface, for unit tests and for
+"""A fake model Pipeline with the orchestrator.pipeline.Pipeline interface, for unit tests and for
 protocol tests that must be fast and deterministic (slow stages for cancellation).
 
 Selected in a server subprocess with REFACTORCODER_PIPELINE_FACTORY=tests.server.fake_pipeline:make_pipeline.

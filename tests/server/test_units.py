@@ -7,7 +7,7 @@ import pytest
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from server import command_args as a
-from server.jobs import plan_stages
+from orchestrator.plans import plan_stages
 from server.pipeline_holder import PipelineHolder
 from server.problem_extract import Extraction, Span
 from server.report_markdown import report_markdown, scores_line
