@@ -83,7 +83,12 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial, m002_
 class History:
     """Thread-safe: one connection shared behind a lock (writes are small and rare next to model calls)."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, migrations: list[Callable[[sqlite_utils.Database], None]] | None = None):
+        """`migrations` defaults to MIGRATIONS; packages above this one (the orchestrator) pass
+        MIGRATIONS + their own, append-only, so models/ never needs to import them."""
+        self.migrations = list(MIGRATIONS if migrations is None else migrations)
+        if self.migrations[:len(MIGRATIONS)] != MIGRATIONS:
+            raise ValueError("extra history migrations must come after models.history.MIGRATIONS")
         self.path = Path(path).expanduser()
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,7 +105,7 @@ class History:
         with self._lock:
             self.db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
             done = {row[0] for row in self.db.execute("SELECT name FROM _migrations").fetchall()}
-            for migration in MIGRATIONS:
+            for migration in self.migrations:
                 if migration.__name__ in done:
                     continue
                 self.db.execute("BEGIN IMMEDIATE")

@@ -23,12 +23,12 @@ FACTORY_ENV = "REFACTORCODER_PIPELINE_FACTORY"  # "module:function", used by tes
 
 
 def default_pipeline_factory(settings, notify):
-    from models.history import History
     from orchestrator.pipeline import Pipeline
+    from orchestrator.store import open_history
 
     path = settings.resolved_history_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    return Pipeline(settings, History(path), notify=notify)
+    return Pipeline(settings, open_history(path), notify=notify)  # with the orchestrator's tables
 
 
 def factory_from_env() -> PipelineFactory | None:
