@@ -202,6 +202,11 @@ def history(
         print_runs(Console(), rows)
 
 
+from server.cli_compare import compare_command  # noqa: E402  (imports only typer at module level)
+
+app.command("compare")(compare_command)
+
+
 def _mount_sandbox() -> None:
     """`refactorcoder sandbox build|check` and `refactorcoder run`, from the sandbox package when it is there."""
     import importlib.util
