@@ -1,0 +1,109 @@
+"""The speed decision's error rates on real sandbox runs (issue 8, "Deciding 'better', honestly").
+
+* false "better" rate: A/A pairs -- the same program as baseline and candidate (target <= 1%);
+* detection rate at 10% and 25% real slowdowns: one program does 10% (25%) more work in its loop; half
+  the trials put the slower one as the baseline (the right answer is "better"), half as the candidate
+  ("worse"); a trial counts as detected only when the verdict is the right one (targets >= 80%, >= 95%);
+* seconds to a verdict (warm-up, calibration and all pairs included).
+
+Each decision is a full ``profiling.compare_programs`` in one warm Sandbox: calibrated repeat count,
+>= 20 randomised interleaved pairs, fresh process per sample, more pairs within ``--budget-s``.
+
+    .venv/bin/python benchmarks/speed_decision.py [--aa 100] [--detect 40] [--budget-s 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from statistics import median
+
+from sandbox_common import machine, write_result
+from rich.console import Console
+from rich.table import Table
+
+from profiling import BETTER, WORSE, compare_programs, python_workload
+from sandbox import Sandbox
+
+WORK = """\
+def work(n):
+    s = 0
+    for i in range(n):
+        s += i * i % 7
+    return s
+"""
+BASE_N = 20_000  # ~2 ms per call: the calibration loops it ~50 times per 100 ms sample
+
+
+def program(scale: float):
+    return python_workload(WORK, f"work({round(BASE_N * scale)})")
+
+
+def trial(sandbox, a_scale: float, b_scale: float, args, seed: int) -> dict:
+    start = time.monotonic()
+    d = compare_programs(sandbox, program(a_scale), program(b_scale), metric=args.metric, budget_s=args.budget_s,
+                         min_pairs=args.min_pairs, min_sample_s=args.min_sample_ms / 1000, seed=seed)
+    return {"a": a_scale, "b": b_scale, "verdict": d.verdict, "ratio": d.ratio, "ci": [d.ci_low, d.ci_high],
+            "p": d.p_value, "n_pairs": d.n_pairs, "loop": d.loop_count, "seconds": time.monotonic() - start}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--aa", type=int, default=100, help="A/A decisions")
+    parser.add_argument("--detect", type=int, default=40, help="decisions per slowdown (10%%, 25%%)")
+    parser.add_argument("--budget-s", type=float, default=20.0, help="time budget per decision")
+    parser.add_argument("--min-pairs", type=int, default=20)
+    parser.add_argument("--min-sample-ms", type=float, default=100.0)
+    parser.add_argument("--metric", default="time")
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+    console = Console(stderr=True)
+    rng = random.Random(args.seed)
+    info = machine()
+    rows: dict[str, list[dict]] = {"A/A": [], "10% slowdown": [], "25% slowdown": []}
+    plan = [("A/A", 1.0, 1.0)] * args.aa
+    for name, slow in (("10% slowdown", 1.10), ("25% slowdown", 1.25)):
+        plan += [(name, slow, 1.0), (name, 1.0, slow)] * (args.detect // 2)
+    rng.shuffle(plan)  # conditions interleaved in time: the machine's load hits them alike
+    start = time.monotonic()
+    with Sandbox(pool_size=1) as sandbox:
+        for i, (name, a_scale, b_scale) in enumerate(plan, 1):
+            row = trial(sandbox, a_scale, b_scale, args, rng.randrange(2 ** 31))
+            rows[name].append(row)
+            console.print(f"[{i}/{len(plan)}] {name:<13} A={a_scale} B={b_scale}: {row['verdict']:<25} "
+                          f"ratio {row['ratio']:.3f} [{row['ci'][0]:.3f}, {row['ci'][1]:.3f}] p={row['p']:.2g} "
+                          f"n={row['n_pairs']} {row['seconds']:.1f}s")
+    summary = {}
+    for name, results in rows.items():
+        if not results:
+            continue
+        if name == "A/A":
+            hits = sum(r["verdict"] == BETTER for r in results)
+            what = 'false "better"'
+        else:
+            hits = sum(r["verdict"] == (BETTER if r["a"] > r["b"] else WORSE) for r in results)
+            what = "detected"
+        secs = [r["seconds"] for r in results]
+        summary[name] = {"trials": len(results), "hits": hits, "rate": hits / len(results), "what": what,
+                         "false_worse": sum(r["verdict"] == WORSE for r in results) if name == "A/A" else None,
+                         "wrong_direction": None if name == "A/A" else sum(
+                             r["verdict"] == (WORSE if r["a"] > r["b"] else BETTER) for r in results),
+                         "median_seconds": median(secs), "max_seconds": max(secs),
+                         "median_pairs": median(r["n_pairs"] for r in results),
+                         "median_ratio": median(r["ratio"] if r["a"] <= r["b"] else 1 / r["ratio"] for r in results)}
+    table = Table(title=f"speed decision ({args.metric}, min {args.min_pairs} pairs, budget {args.budget_s:.0f} s)")
+    for col in ("condition", "trials", "rate", "median B/A (slow/fast)", "median pairs", "median s", "max s"):
+        table.add_column(col)
+    for name, s in summary.items():
+        table.add_row(name, str(s["trials"]), f"{s['what']} {s['hits']}/{s['trials']} ({s['rate']:.0%})",
+                      f"{s['median_ratio']:.3f}", f"{s['median_pairs']:.0f}", f"{s['median_seconds']:.1f}",
+                      f"{s['max_seconds']:.1f}")
+    Console().print(table)
+    path = write_result("speed_decision", {"machine": info, "args": vars(args), "summary": summary,
+                                           "total_seconds": time.monotonic() - start, "trials": rows})
+    console.print(f"results in {path}")
+
+
+if __name__ == "__main__":
+    main()
