@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Packages the extension as a .vsix without @vscode/vsce (which needs many extra packages and, from 4.x, Node 22).
 // A .vsix is a zip: extension.vsixmanifest, [Content_Types].xml and the extension under extension/.
-// Contents: package.json, README.md, out/**/*.js (no tests, no source maps) and the production node_modules.
+// Contents: package.json, server-launch.json, README.md, out/**/*.js (no tests, no source maps) and the production node_modules.
 //   usage: node scripts/package-vsix.js [OUT.vsix]     (default: refactorcoder-<version>.vsix here)
 'use strict';
 const fs = require('fs');
@@ -33,7 +33,7 @@ function collectFiles() {
     if (!fs.existsSync(path.join(root, pkg.main))) {
         throw new Error(`${pkg.main} is missing: run "npm run compile" first`);
     }
-    const files = ['package.json'];
+    const files = ['package.json', 'server-launch.json']; // server-launch.json: how src/interpreter.ts starts the server
     if (fs.existsSync(path.join(root, 'README.md'))) files.push('README.md');
     const outDir = path.join(root, 'out');
     for (const f of walk(outDir, (f) => f.endsWith('.js') && !f.startsWith(path.join(outDir, 'test') + path.sep))) {

@@ -70,10 +70,20 @@ export class ServerManager implements vscode.Disposable {
     async start(): Promise<void> {
         const interpreter = await findInterpreter();
         const config = vscode.workspace.getConfiguration(SECTION);
-        const { command, args } = serverCommand(interpreter.command, config.get<string[]>('serverArgs') ?? []);
-        const cwd = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath;
+        // -I and a working directory outside the workspace: the workspace's own models.py, server/ or
+        // sandbox.py must never be imported in place of ours (see server-launch.json).
+        const { command, args, cwd } = serverCommand(interpreter.command, config.get<string[]>('serverArgs') ?? []);
+        for (const passed of interpreter.skipped ?? []) {
+            this.output.info(`Passed over ${passed.join(' ')}: refactorcoder is not installed for it`);
+        }
         this.output.info(`Python (${interpreter.source}): ${interpreter.command.join(' ')}`);
-        this.output.info(`Server command: ${[command, ...args].join(' ')}${cwd ? ` (cwd ${cwd})` : ''}`);
+        if (interpreter.hasRefactorcoder === false) {
+            this.output.warn(
+                `refactorcoder is not installed for ${interpreter.command.join(' ')}: install it there ` +
+                    '(pip install refactorcoder) or point the refactorcoder.interpreter setting at a Python that has it',
+            );
+        }
+        this.output.info(`Server command: ${[command, ...args].join(' ')} (cwd ${cwd})`);
 
         const shaped = shapeSettings(sectionObject());
         shaped.warnings.forEach((w) => this.output.warn(w));
@@ -81,7 +91,7 @@ export class ServerManager implements vscode.Disposable {
         const serverOptions: ServerOptions = {
             command,
             args,
-            options: { cwd, env: { ...process.env, PYTHONUNBUFFERED: '1' } },
+            options: { cwd }, // PYTHON* variables are ignored under -I; pygls flushes each message itself
         };
         const clientOptions: LanguageClientOptions = {
             documentSelector: LANGUAGES.flatMap((language) => [

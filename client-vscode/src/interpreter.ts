@@ -1,13 +1,19 @@
-// Pure interpreter resolution (no `vscode` import, so it is unit-testable under plain node).
+// Pure interpreter resolution and the server's launch command (no `vscode` import, so it is unit-testable
+// under plain node).
+import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-export type InterpreterSource = 'setting' | 'workspace-venv' | 'python-extension' | 'default';
+export type InterpreterSource = 'setting' | 'workspace-venv' | 'python-extension' | 'console-script' | 'default';
 
 export interface Interpreter {
     /** Command and leading arguments, e.g. ["/proj/.venv/bin/python"] or ["py", "-3"]. */
     command: string[];
     source: InterpreterSource;
+    /** Whether the probe found refactorcoder installed for this command (absent: not probed). */
+    hasRefactorcoder?: boolean;
+    /** Candidates passed over because refactorcoder is not installed for them. */
+    skipped?: string[][];
 }
 
 export interface InterpreterInputs {
@@ -17,9 +23,35 @@ export interface InterpreterInputs {
     workspaceFolders: readonly string[];
     /** Asks the ms-python extension for its selected interpreter; undefined when not installed. */
     pythonExtension?: () => Promise<string[] | undefined>;
+    /** The interpreter of the `refactorcoder` console script on PATH (from its shebang), if any. */
+    consoleScript?: () => string[] | undefined;
+    /** Whether refactorcoder is installed for an interpreter command; absent: every candidate counts. */
+    hasRefactorcoder?: (command: string[]) => Promise<boolean>;
     exists: (file: string) => boolean;
     platform?: NodeJS.Platform;
     home?: string;
+}
+
+/** server-launch.json: the one description of the server process; tests/server/test_shadowing.py reads it too. */
+export interface LaunchSpec {
+    /** Python arguments before the user's serverArgs, e.g. ["-I", "-m", "server", "lsp"]. */
+    args: string[];
+    /** "extension": the extension's own folder, never the workspace (whose files must not be importable). */
+    cwd: 'extension';
+    /** Python arguments that exit 0 only when refactorcoder is installed for that interpreter. */
+    probe: string[];
+}
+
+/** The extension's root folder (out/.. once compiled): holds package.json and server-launch.json. */
+export const EXTENSION_ROOT = path.resolve(__dirname, '..');
+
+export function loadLaunchSpec(root: string = EXTENSION_ROOT): LaunchSpec {
+    const file = path.join(root, 'server-launch.json');
+    const spec = JSON.parse(fs.readFileSync(file, 'utf8')) as LaunchSpec;
+    if (!Array.isArray(spec.args) || !Array.isArray(spec.probe) || spec.cwd !== 'extension') {
+        throw new Error(`malformed ${file}`);
+    }
+    return spec;
 }
 
 /** Expands `~`, `${userHome}` and `${workspaceFolder}` in one word of the interpreter setting. */
@@ -41,38 +73,90 @@ export function venvPython(folder: string, platform: NodeJS.Platform): string {
 }
 
 /**
- * Order: the `refactorcoder.interpreter` setting; else `<workspace>/.venv/bin/python` of the first
- * folder that has one; else the ms-python extension's selected interpreter; else `python3` (`python` on Windows).
+ * The interpreter a console script runs: its `#!` line, or pip's form for long paths
+ * (`#!/bin/sh` then `'''exec' /path/python "$0" "$@"`).
+ */
+export function shebangInterpreter(text: string): string[] | undefined {
+    const [first = '', second = ''] = text.split(/\r?\n/, 2);
+    if (!first.startsWith('#!')) {
+        return undefined;
+    }
+    const words = first.slice(2).trim().split(/\s+/).filter(Boolean);
+    if (words.length === 1 && words[0] === '/bin/sh') {
+        const exec = /^'''exec' (\S+) "\$0"/.exec(second);
+        return exec ? [exec[1]] : undefined;
+    }
+    return words.length > 0 ? words : undefined;
+}
+
+/**
+ * Order: the `refactorcoder.interpreter` setting (used as given); else the first of these that has
+ * refactorcoder installed: `<workspace>/.venv/bin/python` of each folder, the ms-python extension's
+ * interpreter, the interpreter of the `refactorcoder` console script on PATH; else `python3` (`python` on
+ * Windows). A workspace's own .venv without refactorcoder is passed over.
  */
 export async function resolveInterpreter(inputs: InterpreterInputs): Promise<Interpreter> {
     const platform = inputs.platform ?? process.platform;
     const home = inputs.home ?? os.homedir();
+    const probe = inputs.hasRefactorcoder;
     const configured = inputs.configured.filter((w) => w.trim() !== '');
     if (configured.length > 0) {
         const folder = inputs.workspaceFolders[0];
-        return { command: configured.map((w) => expandVariables(w, folder, home)), source: 'setting' };
+        const command = configured.map((w) => expandVariables(w, folder, home));
+        return probe ? { command, source: 'setting', hasRefactorcoder: await probe(command) } : { command, source: 'setting' };
     }
+    const skipped: string[][] = [];
+    const accept = async (command: string[], source: InterpreterSource): Promise<Interpreter | undefined> => {
+        if (!probe) {
+            return { command, source };
+        }
+        if (await probe(command)) {
+            return { command, source, hasRefactorcoder: true, skipped };
+        }
+        skipped.push(command);
+        return undefined;
+    };
     for (const folder of inputs.workspaceFolders) {
         const candidate = venvPython(folder, platform);
         if (inputs.exists(candidate)) {
-            return { command: [candidate], source: 'workspace-venv' };
+            const found = await accept([candidate], 'workspace-venv');
+            if (found) return found;
         }
     }
     if (inputs.pythonExtension) {
+        let fromExtension: string[] | undefined;
         try {
-            const fromExtension = await inputs.pythonExtension();
-            if (fromExtension && fromExtension.length > 0 && fromExtension[0]) {
-                return { command: fromExtension, source: 'python-extension' };
-            }
+            fromExtension = await inputs.pythonExtension();
         } catch {
-            // The Python extension is optional; fall through to the default.
+            // The Python extension is optional; fall through.
+        }
+        if (fromExtension && fromExtension.length > 0 && fromExtension[0]) {
+            const found = await accept(fromExtension, 'python-extension');
+            if (found) return found;
         }
     }
-    return { command: [platform === 'win32' ? 'python' : 'python3'], source: 'default' };
+    const fromScript = inputs.consoleScript?.();
+    if (fromScript && fromScript.length > 0 && fromScript[0]) {
+        const found = await accept(fromScript, 'console-script');
+        if (found) return found;
+    }
+    const command = [platform === 'win32' ? 'python' : 'python3'];
+    return probe ? { command, source: 'default', hasRefactorcoder: await probe(command), skipped } : { command, source: 'default' };
 }
 
-/** The process that runs the language server over stdio. */
-export function serverCommand(interpreter: readonly string[], serverArgs: readonly string[]): { command: string; args: string[] } {
+/** The server process: `<python> -I -m server lsp <serverArgs>` (per server-launch.json) in the extension's folder. */
+export function serverCommand(
+    interpreter: readonly string[],
+    serverArgs: readonly string[],
+    launch: LaunchSpec = loadLaunchSpec(),
+    root: string = EXTENSION_ROOT,
+): { command: string; args: string[]; cwd: string } {
     const [command, ...rest] = interpreter;
-    return { command, args: [...rest, '-m', 'server', 'lsp', ...serverArgs] };
+    return { command, args: [...rest, ...launch.args, ...serverArgs], cwd: root };
+}
+
+/** The probe process: exits 0 only if refactorcoder is installed for `interpreter`. */
+export function probeCommand(interpreter: readonly string[], launch: LaunchSpec = loadLaunchSpec()): { command: string; args: string[] } {
+    const [command, ...rest] = interpreter;
+    return { command, args: [...rest, ...launch.probe] };
 }

@@ -1,7 +1,9 @@
 // Finding the Python that runs the server: VS Code glue around the pure resolver in interpreter.ts.
+import { execFile } from 'child_process';
 import * as fs from 'fs';
+import * as path from 'path';
 import * as vscode from 'vscode';
-import { Interpreter, resolveInterpreter } from './interpreter';
+import { EXTENSION_ROOT, Interpreter, probeCommand, resolveInterpreter, shebangInterpreter } from './interpreter';
 import { SECTION } from './settings';
 
 /** The part of the ms-python extension API we use (both the current and the older shape). */
@@ -35,6 +37,37 @@ async function pythonExtensionInterpreter(resource: vscode.Uri | undefined): Pro
     return api.settings?.getExecutionDetails(resource).execCommand;
 }
 
+/** True when `<interpreter> -I -c "...version('refactorcoder')"` exits 0 (run in the extension's folder, not the workspace). */
+export function hasRefactorcoder(command: string[]): Promise<boolean> {
+    const { command: exe, args } = probeCommand(command);
+    return new Promise((resolve) => {
+        execFile(exe, args, { cwd: EXTENSION_ROOT, timeout: 20_000, windowsHide: true }, (error) => resolve(!error));
+    });
+}
+
+/** The interpreter named by the `refactorcoder` console script's shebang, for the first one on PATH. */
+function consoleScriptInterpreter(): string[] | undefined {
+    if (process.platform === 'win32') {
+        return undefined; // console scripts are .exe launchers there
+    }
+    for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+        const script = path.join(dir, 'refactorcoder');
+        try {
+            const fd = fs.openSync(script, 'r');
+            try {
+                const head = Buffer.alloc(1024);
+                const n = fs.readSync(fd, head, 0, head.length, 0);
+                return shebangInterpreter(head.subarray(0, n).toString('utf8'));
+            } finally {
+                fs.closeSync(fd);
+            }
+        } catch {
+            // not in this directory
+        }
+    }
+    return undefined;
+}
+
 export async function findInterpreter(): Promise<Interpreter> {
     const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
     const resource = folders[0]?.uri;
@@ -43,6 +76,8 @@ export async function findInterpreter(): Promise<Interpreter> {
         configured: typeof configured === 'string' ? [configured] : configured,
         workspaceFolders: folders.map((f) => f.uri.fsPath),
         pythonExtension: () => pythonExtensionInterpreter(resource),
+        consoleScript: consoleScriptInterpreter,
+        hasRefactorcoder,
         exists: (file) => fs.existsSync(file),
     });
 }

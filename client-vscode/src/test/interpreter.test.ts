@@ -1,6 +1,7 @@
 import { strict as assert } from 'assert';
 import { test } from 'node:test';
-import { expandVariables, resolveInterpreter, serverCommand, venvPython } from '../interpreter';
+import * as path from 'path';
+import { EXTENSION_ROOT, expandVariables, loadLaunchSpec, probeCommand, resolveInterpreter, serverCommand, shebangInterpreter, venvPython } from '../interpreter';
 
 const none = () => false;
 
@@ -67,10 +68,76 @@ test('tilde and userHome expansion', () => {
     assert.equal(expandVariables('a~b', undefined, '/home/u'), 'a~b');
 });
 
-test('server command: python -m server lsp plus extra args', () => {
-    assert.deepEqual(serverCommand(['/v/bin/python'], []), { command: '/v/bin/python', args: ['-m', 'server', 'lsp'] });
+test('server command: isolated python -I -m server lsp plus extra args, in the extension folder', () => {
+    const root = path.resolve(__dirname, '..', '..');
+    assert.equal(EXTENSION_ROOT, root);
+    assert.deepEqual(serverCommand(['/v/bin/python'], []), { command: '/v/bin/python', args: ['-I', '-m', 'server', 'lsp'], cwd: root });
     assert.deepEqual(serverCommand(['py', '-3'], ['--log-level', 'debug']), {
         command: 'py',
-        args: ['-3', '-m', 'server', 'lsp', '--log-level', 'debug'],
+        args: ['-3', '-I', '-m', 'server', 'lsp', '--log-level', 'debug'],
+        cwd: root,
     });
+});
+
+test('server-launch.json is what tests/server/test_shadowing.py also reads', () => {
+    const spec = loadLaunchSpec();
+    assert.deepEqual(spec.args, ['-I', '-m', 'server', 'lsp']);
+    assert.equal(spec.cwd, 'extension');
+    assert.ok(spec.probe[0] === '-I' && spec.probe.join(' ').includes("version('refactorcoder')"));
+    assert.deepEqual(probeCommand(['py', '-3']).args, ['-3', ...spec.probe]);
+});
+
+const withRefactorcoder = (good: string[]) => async (command: string[]) => good.includes(command[0]);
+
+test('a workspace .venv without refactorcoder is passed over for the Python extension\'s', async () => {
+    const r = await resolveInterpreter({
+        configured: [],
+        workspaceFolders: ['/ws'],
+        exists: () => true,
+        pythonExtension: async () => ['/ext/python'],
+        hasRefactorcoder: withRefactorcoder(['/ext/python']),
+        platform: 'linux',
+    });
+    assert.deepEqual(r, { command: ['/ext/python'], source: 'python-extension', hasRefactorcoder: true, skipped: [['/ws/.venv/bin/python']] });
+});
+
+test('then the console script\'s interpreter, then python3 marked as lacking refactorcoder', async () => {
+    const viaScript = await resolveInterpreter({
+        configured: [],
+        workspaceFolders: ['/ws'],
+        exists: () => true,
+        pythonExtension: async () => ['/ext/python'],
+        consoleScript: () => ['/opt/rc/bin/python'],
+        hasRefactorcoder: withRefactorcoder(['/opt/rc/bin/python']),
+        platform: 'linux',
+    });
+    assert.equal(viaScript.source, 'console-script');
+    assert.deepEqual(viaScript.command, ['/opt/rc/bin/python']);
+    assert.equal(viaScript.skipped?.length, 2);
+    const none = await resolveInterpreter({
+        configured: [],
+        workspaceFolders: ['/ws'],
+        exists: () => true,
+        hasRefactorcoder: async () => false,
+        platform: 'linux',
+    });
+    assert.deepEqual(none, { command: ['python3'], source: 'default', hasRefactorcoder: false, skipped: [['/ws/.venv/bin/python']] });
+});
+
+test('the setting is used as given, with the probe result for the log', async () => {
+    const r = await resolveInterpreter({
+        configured: ['/mine/python'],
+        workspaceFolders: ['/ws'],
+        exists: () => true,
+        hasRefactorcoder: async () => false,
+        platform: 'linux',
+    });
+    assert.deepEqual(r, { command: ['/mine/python'], source: 'setting', hasRefactorcoder: false });
+});
+
+test('shebang of a console script', () => {
+    assert.deepEqual(shebangInterpreter('#!/opt/v/bin/python\n# -*- coding: utf-8 -*-\n'), ['/opt/v/bin/python']);
+    assert.deepEqual(shebangInterpreter('#!/usr/bin/env python3\n'), ['/usr/bin/env', 'python3']);
+    assert.deepEqual(shebangInterpreter(`#!/bin/sh\n'''exec' /very/long/bin/python "$0" "$@"\n' '''\n`), ['/very/long/bin/python']);
+    assert.equal(shebangInterpreter('\x7fELF'), undefined);
 });
