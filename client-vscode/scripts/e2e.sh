@@ -1,27 +1,35 @@
 #!/usr/bin/env bash
 # End-to-end check of the RefactorCoder extension in a real VS Code (code-server) driven by headless Chromium.
 #
-#   client-vscode/scripts/e2e.sh [--fake] [--solve] [--shots DIR] [--keep]
+#   client-vscode/scripts/e2e.sh [--fake] [--quick] [--shots DIR] [--keep]
 #
-#   --fake    use tests/client/fake_server (canned answers, no models) instead of the real `python -m server lsp`
-#   --solve   also run Solve → diff preview → Apply (default on with --fake, plus a stale-edit refusal check;
-#             slow with a real model)
+#   --fake    use tests/client/fake_server (canned answers, no models) instead of the real server
+#             (`<python> -I -m server lsp` on the embedded model `local`, as the extension starts it)
+#   --quick   skip Solve → diff preview → stale Apply refused → Solve → Apply → file on disk changed
+#             (run by default in both modes; tens of seconds per Solve with the real model)
 #   --shots   where screenshots, timings.json and logs go (default: a new temp dir, printed at the end)
 #   --keep    leave code-server running at the end (prints its URL) for poking at it by hand
 #
 # Environment: PYTHON (default <repo>/.venv/bin/python), CODE_SERVER (binary; default: install/locate via
 # scripts/install-code-server.sh), CHROMIUM (default /usr/bin/chromium, apt-installed if missing),
 # E2E_JOB_TIMEOUT (seconds to wait for a guide/solve job, default 240).
+# A missing code-server or chromium is installed; when that fails the script fails (it never skips).
+#
+# The workspace holds, beside examples/*.py, a models.py, server/__init__.py and sandbox.py that leave a
+# marker and raise when imported: the server must start and work without ever importing them. In real mode
+# it also holds a decoy .venv whose python lacks refactorcoder: discovery must pass over it and find the
+# interpreter of the `refactorcoder` console script on PATH (no interpreter setting).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ext_dir="$(dirname "$here")"
 repo="$(dirname "$ext_dir")"
-fake=0 solve=0 stale=0 keep=0 shots=""
+fake=0 solve=1 stale=1 keep=0 shots=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --fake) fake=1; solve=1; stale=1 ;;
-    --solve) solve=1 ;;
+    --fake) fake=1 ;;
+    --quick) solve=0; stale=0 ;;
+    --solve) ;;  # the default; kept for old command lines
     --keep) keep=1 ;;
     --shots) shots="$2"; shift ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
@@ -72,15 +80,22 @@ def two_sum(nums, target):
                 return [i, j]
     return []
 EOF
-  # Real mode names the interpreter in settings; fake mode leaves it unset so that discovery finds the
-  # workspace's .venv/bin/python (a wrapper around $python).
-  local interpreter_setting="  \"refactorcoder.interpreter\": [\"$python\"],"
+  # A workspace whose own files would shadow ours if the server imported from it.
+  mkdir -p "$work/ws/server"
+  for f in models.py sandbox.py server/__init__.py; do
+    printf 'open(%s, "w").write("imported")\nraise RuntimeError("the workspace file %s was imported")\n' \
+      "'$work/IMPORTED-${f//\//-}'" "$f" > "$work/ws/$f"
+  done
+  # No interpreter setting: discovery runs. Fake mode: the workspace's .venv/bin/python is a wrapper that
+  # drops -I so that PYTHONPATH (the fake server) applies. Real mode: that .venv is a decoy without
+  # refactorcoder, passed over for the console script's interpreter.
+  mkdir -p "$work/ws/.venv/bin"
   if [ "$fake" = 1 ]; then
-    interpreter_setting=""
-    mkdir -p "$work/ws/.venv/bin"
-    printf '#!/bin/sh\nexec "%s" "$@"\n' "$python" > "$work/ws/.venv/bin/python"
-    chmod +x "$work/ws/.venv/bin/python"
+    printf '#!/bin/sh\n[ "$1" = "-I" ] && shift\nexec "%s" "$@"\n' "$python" > "$work/ws/.venv/bin/python"
+  else
+    printf '#!/bin/sh\nexec /usr/bin/python3 "$@"\n' > "$work/ws/.venv/bin/python"
   fi
+  chmod +x "$work/ws/.venv/bin/python"
   cat > "$work/user/User/settings.json" <<EOF
 {
   "security.workspace.trust.enabled": false,
@@ -93,8 +108,9 @@ EOF
   "extensions.ignoreRecommendations": true,
   "update.mode": "none",
   "editor.codeLens": true,
-$interpreter_setting
   "refactorcoder.history_path": "$work/home/history-from-settings.db",
+  "refactorcoder.guide": {"max_tokens": 160},
+  "refactorcoder.solve": {"max_tokens": 320},
   "refactorcoder.judge": {"temperature": 0, "max_tokens": 256}
 }
 EOF
@@ -103,9 +119,10 @@ EOF
 }
 start_code_server() {
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-  local pythonpath="$repo"
-  [ "$fake" = 1 ] && pythonpath="$repo/tests/client/fake_server"
-  PYTHONPATH="$pythonpath" REFACTORCODER_HOME="$work/home" LITELLM_LOCAL_MODEL_COST_MAP=True \
+  # Real mode: no PYTHONPATH (-I ignores it anyway); the console script's folder first on PATH.
+  local env_extra=(PATH="$(dirname "$python"):$PATH")
+  [ "$fake" = 1 ] && env_extra=(PYTHONPATH="$repo/tests/client/fake_server")
+  env "${env_extra[@]}" REFACTORCODER_HOME="$work/home" LITELLM_LOCAL_MODEL_COST_MAP=True \
     "$CODE_SERVER" --auth none --bind-addr "127.0.0.1:$port" --disable-telemetry --disable-update-check \
     --disable-workspace-trust --user-data-dir "$work/user" --extensions-dir "$work/extensions" "$work/ws" \
     >"$shots/code-server.log" 2>&1 &
@@ -127,7 +144,7 @@ phase "chromium" ensure_chromium
 phase "npm ci + compile + package vsix" build_vsix
 phase "profile + install vsix" prepare_profile
 phase "start code-server" start_code_server
-drive_args=(--url "http://127.0.0.1:$port/?folder=$work/ws" --file two_sum.py --line 8 --shots "$shots"
+drive_args=(--url "http://127.0.0.1:$port/?folder=$work/ws" --workspace "$work/ws" --file two_sum.py --line 8 --shots "$shots"
             --job-timeout "$job_timeout" --chromium "$chromium" --user-settings "$work/user/User/settings.json")
 [ "$solve" = 1 ] && drive_args+=(--solve)
 [ "$stale" = 1 ] && drive_args+=(--stale)
@@ -140,6 +157,7 @@ find "$work/user/logs" -name '*RefactorCoder*' -exec cp {} "$shots/" \; 2>/dev/n
 settings_ok() {
   local log="$shots/RefactorCoder.log"
   [ -f "$log" ] || return 1
+  grep -q "Server command: .* -I -m server lsp (cwd $work/extensions/" "$log" || return 1
   if [ "$fake" = 1 ]; then
     grep -q 'Python (workspace-venv): .*/ws/.venv/bin/python' "$log" &&
       grep -q 'initializationOptions: .*"history_path": "[^"]*history-from-settings.db"' "$log" &&
@@ -147,17 +165,25 @@ settings_ok() {
       grep -q "settings pushed: .*'guide': {'max_tokens': 200}" "$log" &&
       ! grep -qE '(initializationOptions|workspace/configuration): .*"(interpreter|serverArgs)"' "$log"
   else
-    grep -q 'history-from-settings.db' "$log" &&                    # initializationOptions were used
+    grep -q 'Passed over .*/ws/.venv/bin/python: refactorcoder is not installed' "$log" &&
+      grep -q "Python (console-script): $(dirname "$python")/python" "$log" &&
+      grep -q 'history-from-settings.db' "$log" &&                    # initializationOptions were used
       grep -q 'settings applied from workspace/' "$log"               # the live change was applied
   fi
 }
 check_settings() { settings_ok && return 0; echo "settings check failed (see $shots/RefactorCoder.log)" >&2; rc=1; }
 phase "settings reached the server" check_settings
+check_not_shadowed() {
+  local found; found="$(ls "$work"/IMPORTED-* 2>/dev/null || true)"
+  [ -z "$found" ] && return 0
+  echo "the workspace's own files were imported: $found" >&2; rc=1
+}
+phase "workspace files never imported" check_not_shadowed
 
 echo
 echo "timings:"; printf '  %s\n' "${timings[@]}"
 printf '  %-34s %6ss\n' "total" "$(( $(date +%s) - t_all ))"
-echo "mode: $([ "$fake" = 1 ] && echo fake server || echo "real server ($python -m server lsp)")"
+echo "mode: $([ "$fake" = 1 ] && echo fake server || echo "real server (python -I -m server lsp, model local)")"
 echo "screenshots: $shots"; ls "$shots"
 [ "$keep" = 1 ] && echo "code-server still running: http://127.0.0.1:$port/?folder=$work/ws (pid $cs_pid)"
 exit "$rc"

@@ -4,7 +4,9 @@
 // optionally Solve → diff preview → Apply. Screenshots go to --shots. Exit code 0 only if every step passed.
 //
 //   node vscode_e2e.js --url http://127.0.0.1:PORT/?folder=/ws --file two_sum.py --line 8 --shots DIR
-//                      [--solve [--stale]] [--job-timeout 240] [--chromium /usr/bin/chromium] [--user-settings FILE]
+//                      [--solve [--stale]] [--workspace DIR] [--job-timeout 240] [--chromium /usr/bin/chromium]
+//                      [--user-settings FILE]
+// --workspace: the folder opened (its copy of --file is checked on disk after Apply + save).
 // --user-settings: the profile's settings.json; its content is re-saved through the editor with one setting changed.
 // --stale: before applying, edit the file and check that the stale solution is refused with an error.
 'use strict';
@@ -71,19 +73,32 @@ async function main() {
         await page.keyboard.press('Enter');
     }
 
-    /** Waits for a toast matching `pattern`; fails early on a RefactorCoder error toast. */
+    // Any error toast (severity icon) or any RefactorCoder failure text counts as a failure.
+    const failureToasts = page.locator('.notification-toast').filter({
+        has: page.locator('.codicon-error'),
+    }).or(page.locator('.notification-toast', { hasText: /RefactorCoder.*(failed|could not)|Request .* failed/i }));
+
+    async function assertNoFailureToast(where) {
+        if (await failureToasts.count()) {
+            throw new Error(`error notification ${where}: ${await failureToasts.first().innerText()}`);
+        }
+    }
+
+    /** Waits for a toast matching `pattern` (a success text, matched precisely); fails on any error toast. */
     async function notification(pattern, timeout) {
         const toast = page.locator('.notification-toast', { hasText: pattern }).first();
-        const failure = page.locator('.notification-toast', { hasText: /RefactorCoder.*(failed|could not)|Request .* failed/i }).first();
         const which = await Promise.race([
             toast.waitFor({ timeout }).then(() => 'ok'),
-            failure.waitFor({ timeout }).then(() => 'error', () => new Promise(() => undefined)),
+            failureToasts.first().waitFor({ timeout }).then(() => 'error', () => new Promise(() => undefined)),
         ]);
-        if (which === 'error' && !(await toast.isVisible())) {
-            throw new Error(`error notification: ${await failure.innerText()}`);
+        if (which === 'error') {
+            throw new Error(`error notification while waiting for ${pattern}: ${await failureToasts.first().innerText()}`);
         }
+        await assertNoFailureToast(`beside ${pattern}`);
         return toast;
     }
+    const diskFile = opts.workspace ? path.join(opts.workspace, opts.file) : undefined;
+    const readDisk = () => (diskFile ? fs.readFileSync(diskFile, 'utf8') : '');
 
     try {
         await step('load workbench', async () => {
@@ -156,7 +171,8 @@ async function main() {
         });
 
         const guideToast = await step('Guide job finished (jobFinished notification)', async () => {
-            const toast = await notification(/RefactorCoder guide/i, opts.jobTimeout);
+            // Exactly the success text: "RefactorCoder guide: failed" or "RefactorCoder Guide failed: ..." must not pass.
+            const toast = await notification(/^RefactorCoder guide: done/, opts.jobTimeout);
             return toast.innerText();
         });
         log(`guide notification: ${JSON.stringify(guideToast)}`);
@@ -185,7 +201,7 @@ async function main() {
             await page.keyboard.press('Escape');
             await focusFile();
             await palette('RefactorCoder: Judge');
-            await notification(/RefactorCoder judge: done/i, opts.jobTimeout);
+            await notification(/^RefactorCoder judge: done/, opts.jobTimeout);
             await page.locator('.tab', { hasText: new RegExp(`^${opts.file.replace('.', '\\.')}`) }).first().click();
             await page.locator('.codelens-decoration a', { hasText: /RefactorCoder: (accuracy|no score)/ }).first()
                 .waitFor({ timeout: 30_000 });
@@ -238,12 +254,23 @@ async function main() {
                 await shot('08-stale-refused.png');
                 toast = await step('Solve again → diff preview', solveToDiff);
             }
-            await step('Apply → file edited', async () => {
+            const diskBeforeApply = readDisk();
+            await step('Apply → file edited, saved → changed on disk', async () => {
                 await clickApply(toast);
-                await notification(/solution applied/i, 30_000);
+                await notification(/^RefactorCoder: solution applied\./, 30_000);
                 await page.waitForTimeout(1000);
                 const after = await editorLines.innerText();
                 if (after === fileTextBeforeSolve) throw new Error('the editor text did not change after Apply');
+                if (diskFile) {
+                    await focusFile();
+                    await page.keyboard.press(`${mod}+S`);
+                    const deadline = Date.now() + 15_000;
+                    while (readDisk() === diskBeforeApply && Date.now() < deadline) await page.waitForTimeout(250);
+                    const disk = readDisk();
+                    if (disk === diskBeforeApply) throw new Error(`${diskFile} did not change on disk after Apply + save`);
+                    fs.writeFileSync(path.join(opts.shots, 'applied-file.txt'), disk);
+                    log(`on disk after Apply + save (${disk.length} chars, was ${diskBeforeApply.length})`);
+                }
             });
             await shot('09-applied.png');
         }
@@ -271,6 +298,7 @@ async function main() {
             await page.waitForTimeout(1000);
             await page.locator('.statusbar-item', { hasText: 'RefactorCoder' }).locator('.codicon-pass').first()
                 .waitFor({ timeout: 120_000 });
+            await assertNoFailureToast('after restart');
             await palette('RefactorCoder: Show Server Log');
             await page.locator('.panel .monaco-editor .view-lines').first().waitFor({ timeout: 15_000 });
             await page.waitForTimeout(1000);
