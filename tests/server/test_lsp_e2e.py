@@ -1,11 +1,11 @@
 """End to end: pytest-lsp launches the real server (`python -m server`), which runs the REAL
-Pipeline on the embedded local model (SmolLM2-135M via llama.cpp). Small max_tokens keep each
-job to a few seconds; SmolLM2's answers are not good code, so these check mechanics, not quality."""
+Pipeline through llama.cpp on SmolLM2-135M (alias `tiny`). Small max_tokens keep each job to a few
+seconds; SmolLM2's answers are not good code, so these check the protocol's mechanics, not quality
+(tests/models/test_pipeline_e2e.py and the VS Code test run the embedded coder model)."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import tempfile
 from pathlib import Path
 
@@ -19,25 +19,13 @@ from server.command_args import plain
 from tests.server.lsp_helpers import SERVER_COMMAND, code_actions_at, execute, open_example, progress_kinds, server_env, start_session, target, wait_until
 
 
-def _local_model_available() -> bool:
-    if importlib.util.find_spec("llama_cpp") is None:
-        return False
-    from models.llama_backend import embedded_gguf_path
-
-    return embedded_gguf_path() is not None
-
-
-pytestmark = [
-    pytest.mark.llama,
-    pytest.mark.slow,
-    pytest.mark.skipif(not _local_model_available(), reason="llama-cpp-python or the embedded SmolLM2 GGUF is missing"),
-]
+pytestmark = [pytest.mark.llama, pytest.mark.slow, pytest.mark.usefixtures("tiny_gguf")]
 
 HISTORY_DIR = Path(tempfile.mkdtemp(prefix="rc-e2e-"))
 
 
 def settings(max_tokens: int, name: str) -> dict:
-    stage = {"model": "local", "fallbacks": [], "max_tokens": max_tokens, "retries": 0, "timeout_s": 120}
+    stage = {"model": "tiny", "fallbacks": [], "max_tokens": max_tokens, "retries": 0, "timeout_s": 120}
     return {"history_path": str(HISTORY_DIR / f"{name}.db"), "guide": stage, "solve": stage, "judge": {**stage, "temperature": 0}}
 
 
