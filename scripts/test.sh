@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # gVisor (runsc) is optional for users; the suite registers it so its tests run rather than skip.
 export REFACTORCODER_GVISOR="${REFACTORCODER_GVISOR:-1}"
-bash scripts/setup.sh --no-demo
+bash scripts/setup.sh --test
 export LITELLM_LOCAL_MODEL_COST_MAP=True
 # The VS Code end-to-end tests install code-server (npm) and chromium (apt) when missing, so a fresh
 # machine runs them instead of skipping. REFACTORCODER_VSCODE_E2E=0 leaves them out.
