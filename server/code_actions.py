@@ -1,13 +1,12 @@
 """textDocument/codeAction: offer Guide / Solve / Judge for the selection or the function (or
-problem comment) under the cursor. No model call here: it answers from the cached outline in
-well under a millisecond; the Command carries {uri, range, version} for the job."""
+problem comment) under the cursor. No model call here: it asks the document's live tree (kept in
+step with every edit) about the cursor only; the Command carries {uri, range, version} for the job."""
 
 from __future__ import annotations
 
 from lsprotocol import types
 
 from server.commands import GUIDE, JUDGE, SOLVE
-from server.positions import span_from_client
 
 KIND_PREFIX = "refactor.refactorcoder"
 ACTIONS = (
@@ -30,8 +29,7 @@ def code_actions(server, params: types.CodeActionParams) -> list[types.CodeActio
     doc = server.workspace.get_text_document(params.text_document.uri)
     r = params.range
     try:
-        span = span_from_client(doc, (r.start.line, r.start.character), (r.end.line, r.end.character))
-        target = server.doc_cache.extract(doc, span)
+        target = server.doc_cache.extract_client(doc, (r.start.line, r.start.character), (r.end.line, r.end.character))
     except OSError:  # a document neither open nor on disk
         return None
     if target is None:

@@ -1,7 +1,7 @@
 """Results shown in the editor: judge scores as a code lens on the function, the judge's
 feedback as an Information diagnostic (source "refactorcoder"), and a hover on the function
-with its latest report. Anchors are re-found by function name in the current text, so results
-follow the function when lines above it change."""
+with its latest report. Each result is anchored in the live document (see `_anchors`), so it
+follows its function through edits above it and never lands on another function of the same name."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import logging
 
 from lsprotocol import types
 
-from server.document_cache import language_from_uri
-from server.positions import line_length, span_from_client
+from server.document_cache import encoding_of
+from server.positions import line_length
 from server.report_markdown import report_markdown, scores_line
 
 logger = logging.getLogger(__name__)
@@ -20,30 +20,29 @@ OPEN_REPORT_COMMAND = "refactorcoder.openReport"  # client-side command: show `r
 
 
 def _anchors(server, doc) -> dict[str, int]:
-    """Target key -> line, for every stored result that can still be found in the document."""
+    """Target key -> line, for every stored result whose target is still in the document. Each result
+    holds an anchor in the live document that moved with every edit; the function whose name holds it
+    is the result's function (two functions of one name each keep their own)."""
     entries = server.results.for_uri(doc.uri)
     if not entries:
         return {}
-    language = doc.language_id or language_from_uri(doc.uri)
-    functions = server.doc_cache.outline(doc.uri, doc.version, doc.source, language)
-    by_name = {}
-    for fn in functions:
-        by_name.setdefault(fn.name, fn.name_line)
-    lines = doc.lines
+    document = server.doc_cache.document(doc)
     found = {}
     for key, entry in entries.items():
+        anchor = entry.anchor
+        if anchor is None:
+            continue
         if entry.name:
-            if entry.name in by_name:
-                found[key] = by_name[entry.name]
-        else:
-            line = next((i for i, text in enumerate(lines) if entry.title and entry.title[:40] in text), None)
-            if line is not None:
-                found[key] = line
+            fn = document.function_at_anchor(anchor)
+            if fn is not None and fn.name == entry.name:
+                found[key] = fn.name_row
+        elif anchor.offset <= len(document.source):
+            found[key] = document.row_of(anchor.offset)
     return found
 
 
-def _line_range(doc, line: int) -> types.Range:
-    text = doc.lines[line].rstrip("\r\n") if line < len(doc.lines) else ""
+def _line_range(server, doc, line: int) -> types.Range:
+    text = server.doc_cache.document(doc).line(line)
     return types.Range(start=types.Position(line=line, character=0), end=types.Position(line=line, character=line_length(doc, text)))
 
 
@@ -58,7 +57,7 @@ def code_lenses(server, doc) -> list[types.CodeLens]:
         position = {"line": line, "character": 0}
         lenses.append(
             types.CodeLens(
-                range=_line_range(doc, line),
+                range=_line_range(server, doc, line),
                 command=types.Command(title=title, command=OPEN_REPORT_COMMAND, arguments=[{"uri": doc.uri, "position": position}]),
             )
         )
@@ -76,7 +75,7 @@ def diagnostics(server, doc) -> list[types.Diagnostic]:
         message = f"RefactorCoder judge ({scores_line(judgment)})" + (f": {feedback}" if feedback else "")
         out.append(
             types.Diagnostic(
-                range=_line_range(doc, line),
+                range=_line_range(server, doc, line),
                 message=message,
                 severity=types.DiagnosticSeverity.Information,
                 source=SOURCE,
@@ -103,7 +102,7 @@ def hover(server, doc, position: types.Position) -> types.Hover | None:
     if not entries:
         return None
     pos = (position.line, position.character)
-    target = server.doc_cache.extract(doc, span_from_client(doc, pos, pos))
+    target = server.doc_cache.extract_client(doc, pos, pos)
     entry = entries.get(target.key) if target else None
     if entry is None:
         return None
@@ -138,8 +137,18 @@ def setup(server) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def on_open(ls, params: types.DidOpenTextDocumentParams):
-        if ls.results.for_uri(params.text_document.uri):
-            publish(ls, params.text_document.uri)
+        item = params.text_document
+        ls.doc_cache.opened(item.uri, item.text, item.language_id, item.version)
+        if ls.results.for_uri(item.uri):
+            publish(ls, item.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def on_change(ls, params: types.DidChangeTextDocumentParams):
+        # pygls has applied the changes to its copy already; the same edits go into the parsed tree.
+        uri = params.text_document.uri
+        doc = ls.workspace.text_documents.get(uri)
+        encoding = encoding_of(doc) if doc is not None else "utf-16"
+        ls.doc_cache.changed(uri, params.content_changes, params.text_document.version, encoding)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def on_close(ls, params: types.DidCloseTextDocumentParams):

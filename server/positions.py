@@ -1,6 +1,9 @@
 """LSP positions count characters in the negotiated encoding (UTF-16 for VS Code); extraction works
 on Python string indices (code points). Convert at the edges: incoming ranges on arrival, outgoing
-ranges when sent. Only lines with characters outside the BMP (UTF-16) or non-ASCII (UTF-8) differ."""
+ranges when sent. Only lines with characters outside the BMP (UTF-16) or non-ASCII (UTF-8) differ.
+
+These helpers read single lines of the pygls document; the hot request paths (code actions, hovers,
+lenses) convert through the parsed document instead (`DocumentCache.extract_client`)."""
 
 from __future__ import annotations
 
@@ -10,13 +13,15 @@ from server.problem_extract import Span
 
 
 def span_from_client(doc, start: tuple[int, int], end: tuple[int, int]) -> Span:
-    lines = doc.lines
-    codec = doc.position_codec
+    lines = None
 
     def convert(pos: tuple[int, int]) -> tuple[int, int]:
+        nonlocal lines
+        if lines is None:
+            lines = doc.lines
         if pos[0] >= len(lines) or lines[pos[0]].isascii():
             return pos
-        server_pos = codec.position_from_client_units(lines, types.Position(line=pos[0], character=pos[1]))
+        server_pos = doc.position_codec.position_from_client_units(lines, types.Position(line=pos[0], character=pos[1]))
         return server_pos.line, server_pos.character
 
     return Span(convert(start), convert(end))

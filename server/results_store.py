@@ -1,4 +1,5 @@
-"""The latest results per document and target (function name or problem title), kept in memory
+"""The latest results per document and target (its key: the function or problem plus its anchor in
+the document, so two functions of one name keep apart), kept in memory
 for lenses, diagnostics, hovers and `refactorcoder/report`. Guidance and judgment are kept from
 the latest run that produced each, so a Guide after a Judge does not hide the scores."""
 
@@ -12,7 +13,8 @@ class TargetResult:
     key: str
     title: str
     name: str | None
-    report: dict  # the latest RunReport (JSON) for this target
+    report: dict
+    anchor: object | None = None  # source.document.Anchor: where the target is in the live document  # the latest RunReport (JSON) for this target
     guidance: dict | None = None
     judgment: dict | None = None
     solution_code: str | None = None
@@ -29,7 +31,7 @@ class ResultStore:
         target = job.target
         entry = self._by_uri.setdefault(job.uri, {}).get(target.key)
         if entry is None:
-            entry = TargetResult(target.key, target.title, target.name, job.report)
+            entry = TargetResult(target.key, target.title, target.name, job.report, getattr(target, "anchor", None))
             self._by_uri[job.uri][target.key] = entry
         entry.report = job.report
         entry.job_ids.append(job.id)
