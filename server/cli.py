@@ -146,8 +146,15 @@ def guide(target: str = TargetArg, as_json: bool = JsonOpt, config: Optional[Pat
 
 
 @app.command()
-def solve(target: str = TargetArg, as_json: bool = JsonOpt, config: Optional[Path] = ConfigOpt, language: Optional[str] = LanguageOpt):
-    """Guide, then solve with that guidance."""
+def solve(target: str = TargetArg, as_json: bool = JsonOpt, config: Optional[Path] = ConfigOpt, language: Optional[str] = LanguageOpt,
+          run: bool = typer.Option(False, "--run", help="run the solution's tests in the sandbox and fix it until they pass"),
+          tests: Optional[Path] = typer.Option(None, "--tests", help="with --run: test file or directory"),
+          apply: bool = typer.Option(False, "--apply", help="with --run: write the accepted version into the file")):
+    """Guide, then solve with that guidance (--run: prove it in the sandbox, fixing until the tests pass)."""
+    if run:
+        from server.cli_orchestrate import solve_run
+
+        return solve_run(target, tests=tests, apply=apply, as_json=as_json, config=config, language=language)
     run_stages(target, "solve", as_json, config, language)
 
 
@@ -226,6 +233,16 @@ def _wants_sandbox(argv: list[str]) -> bool:
     """Importing the sandbox package costs ~0.5 s: only for its own commands and the top-level help."""
     command = next((a for a in argv[1:] if not a.startswith("-")), None)
     return command in (None, "sandbox", "run")
+
+
+def _mount_orchestrate() -> None:
+    """`refactorcoder fix` and `refactorcoder optimize` (server/cli_orchestrate.py)."""
+    from server.cli_orchestrate import register
+
+    register(app)
+
+
+_mount_orchestrate()
 
 
 def main() -> None:

@@ -1,0 +1,400 @@
+"""Generate -> fix -> refine (PerfOrch, paper 001) with proof: every candidate runs in the sandbox.
+
+* fix: the failing test, its error and output go to the ranked fix models in turn (bounded attempts);
+  a candidate is accepted when every test passes and its answers keep no state between calls.
+* refine: the profile goes to the ranked refine models; a candidate is accepted only when every test
+  the original passes still passes, the differential tests agree with the original, no state is kept
+  between calls, and profiling.compare_programs says "better" with comparisons = the job's attempt
+  budget (Bonferroni); otherwise the last good version stays (rollback).
+* solve: guidance (when enabled) -> solver -> candidate -> tests, then fix when it fails.
+Cancellation (threading.Event) is checked between every step; limits on attempts, wall time and cost;
+everything goes to the run store. Nothing model-written runs outside the sandbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable
+
+from models.errors import Cancelled, ModelError
+from models.stage_runner import candidate_ids
+from models.types import Problem
+from orchestrator import differential as diff
+from orchestrator import prompts
+from orchestrator.errors import NoTests, OrchestratorError
+from orchestrator.execution import HarnessExecution, PythonExecution, TestRun
+from orchestrator.report import Attempt, JobLimits, JobReport, composite_score, unified_diff
+from orchestrator.store import RunStore
+from orchestrator.target import Target
+from orchestrator.testsuite import Suite, designed_tests, discover
+
+log = logging.getLogger(__name__)
+Event = Callable[[str, dict], None]
+SETTINGS_STAGE = {"generate": "solve", "fix": "fix", "refine": "refine"}
+
+
+class LimitReached(Exception):
+    pass
+
+
+class Job:
+    """One fix/optimize/solve job: its target, tests, limits, cancel event, store rows and report."""
+
+    def __init__(self, orch: "Orchestrator", kind: str, target: Target, *, cancel, on_event, metric=None,
+                 tests_path=None, benchmark_test=None, test_program=None):
+        self.o, self.kind, self.target = orch, kind, target
+        self.cancel = cancel or threading.Event()
+        self.on_event = on_event or (lambda kind, data: None)
+        self.limits = orch.limits
+        self.started = time.monotonic()
+        self.cost = 0.0
+        self.report = JobReport(kind=kind, target=target.label(), language=target.language, metric=metric,
+                                original_code=target.code if kind != "solve" else None)
+        self.problem_text = target.docstring or ""
+        if target.language == "python":
+            self.suite = discover(target, tests_path, benchmark_test)
+            self.exe = PythonExecution(orch.sandbox(), target, self.suite)
+        else:
+            self.suite = Suite()
+            if test_program:
+                from orchestrator.testsuite import TestSource
+
+                self.suite.tests.append(TestSource("user", "program", "tests", source=test_program))
+            self.exe = HarnessExecution(orch.sandbox(), target, test_program)
+        self.report.notes += self.suite.notes + self.exe.notes
+        history = orch.pipeline.history
+        problem = Problem(title=target.label(), description=self.problem_text, code=target.code,
+                          language=target.language, source=f"{target.path}::{target.qualname}")
+        self.run_id = history.start_run(kind, problem) if history is not None else None
+        self.report.run_id = self.run_id
+        self.store = orch.store
+        self.category = orch.category(self.problem_text or target.code)
+
+    # -- plumbing -----------------------------------------------------------------------------------
+    def event(self, kind: str, **data) -> None:
+        try:
+            self.on_event(kind, data)
+        except Exception:  # a broken progress display must not fail the job
+            log.exception("progress callback failed")
+
+    def check(self) -> None:
+        if self.cancel.is_set():
+            raise Cancelled("cancelled")
+        if time.monotonic() - self.started > self.limits.wall_time_s:
+            raise LimitReached(f"wall-time limit of {self.limits.wall_time_s:.0f}s reached")
+        if self.limits.max_cost_usd is not None and self.cost > self.limits.max_cost_usd:
+            raise LimitReached(f"cost limit of ${self.limits.max_cost_usd:.2f} reached")
+
+    def pool(self, stage: str) -> list[str]:
+        pool = candidate_ids(self.o.pipeline.settings.stage_settings(SETTINGS_STAGE[stage]))
+        if self.o.ranking is not None and len(pool) > 1:
+            try:
+                pool = self.o.ranking.order(stage, self.target.language, self.category, pool,
+                                            metric=self.report.metric if stage == "refine" else None)
+            except Exception:
+                log.exception("ranking failed; using the configured order")
+        return pool
+
+    def ask(self, stage: str, model: str, messages) -> tuple[str, int | None]:
+        """One model call on `model` alone (the loop itself moves to the next ranked model)."""
+        self.check()
+        base = self.o.pipeline.settings.stage_settings(SETTINGS_STAGE[stage])
+        settings = base.model_copy(update={"model": model, "fallbacks": [],
+                                           "api_base": base.api_base if model == base.model else None})
+        outcome = self.o.pipeline.runner.run(stage if stage != "generate" else "solve", settings, messages,
+                                             run_id=self.run_id, cancel=self.cancel, on_text=None)
+        self.report.model_calls += outcome.result.attempts
+        self.cost += outcome.result.usage.cost_usd or 0.0
+        return outcome.result.text, outcome.call_id
+
+    def record_tests(self, cid, run: TestRun) -> None:
+        for r in run.results:
+            self.store.test_result(cid, suite=r["suite"], name=r["name"], passed=bool(r.get("passed")),
+                                   status="skipped" if r.get("skipped") else None,
+                                   detail=r.get("error") or r.get("skipped"), duration_s=r.get("seconds"))
+        if run.error:
+            self.store.test_result(cid, suite="load", name="import", passed=False, detail=run.error)
+
+    def learn(self, stage: str, model: str, success: bool, improvement: float | None = None) -> None:
+        if self.o.ranking is None:
+            return
+        try:
+            self.o.ranking.record(stage, self.target.language, self.category, model, success=success,
+                                  metric=self.report.metric if stage == "refine" else None, improvement=improvement)
+        except Exception:
+            log.exception("ranking memory could not record an outcome")
+
+    def candidate(self, stage: str, number: int, model: str, answer: str, call_id, parent) -> tuple[Attempt, str | None]:
+        attempt = Attempt(stage=stage, number=number, model=model)
+        code, why = prompts.candidate_from_answer(answer, self.target.language, self.target.name, self.target.text)
+        if code is None:
+            attempt.status, attempt.reason = "no code", why
+            return attempt, None
+        attempt.code = code
+        attempt.candidate_id = self.store.candidate(self.run_id, stage=stage, code=code, model=model, attempt=number,
+                                                    language=self.target.language, parent_id=parent, call_id=call_id)
+        return attempt, code
+
+    # -- guards -------------------------------------------------------------------------------------
+    def inputs(self) -> list[dict]:
+        if not hasattr(self, "_inputs"):
+            self._inputs = diff.generate_inputs(self.target, self.suite.seen_calls, self.limits.differential_inputs) \
+                if self.can_call() else []
+        return self._inputs
+
+    def can_call(self) -> bool:
+        return self.exe.differential and self.target.class_name is None
+
+    def oracle(self) -> dict:
+        if not hasattr(self, "_oracle"):
+            n = len(self.inputs())
+            self._oracle = self.exe.calls(self.target.code, self.inputs(), [list(range(n)), list(reversed(range(n)))])
+        return self._oracle
+
+    def behaviour(self, code: str, attempt: Attempt, blocking: bool) -> bool:
+        """Differential tests and the state guard; False when the candidate must be rejected."""
+        if not self.can_call() or not self.inputs():
+            return True
+        self.check()
+        n = len(self.inputs())
+        forward, backward = list(range(n)), list(reversed(range(n)))
+        same = self.exe.calls(code, self.inputs(), [forward, backward])
+        fresh = self.exe.calls(code, self.inputs(), [backward])
+        oracle = self.oracle()
+        if not same.get("ok") or not fresh.get("ok"):
+            attempt.reason = "the differential driver failed: " + (same.get("error") or fresh.get("error") or "")
+            return False
+        comparison = diff.compare(oracle["passes"][0], same["passes"][0]) if oracle.get("ok") else None
+        attempt.differential = comparison.summary() if comparison else None
+        attempt.state = diff.state_problems(same["passes"], fresh["passes"][0], same.get("state_changed", []),
+                                            oracle.get("state_changed", []) if oracle.get("ok") else [])
+        self.store.test_result(attempt.candidate_id, suite="differential", name="generated inputs",
+                               passed=bool(comparison is None or comparison.passed or not blocking),
+                               detail=attempt.differential)
+        self.store.test_result(attempt.candidate_id, suite="state", name="state between calls",
+                               passed=not attempt.state, detail="; ".join(attempt.state) or None)
+        if attempt.state:
+            attempt.reason = "; ".join(attempt.state)
+            return False
+        if blocking and comparison is not None and not comparison.passed:
+            attempt.reason = comparison.summary()
+            return False
+        return True
+
+    # -- finishing ----------------------------------------------------------------------------------
+    def finish(self, code: str | None, run: TestRun | None, status: str) -> JobReport:
+        r = self.report
+        r.status = status
+        if code is not None and status == "accepted":
+            r.accepted_code = code
+            r.diff = unified_diff(self.report.original_code or "", code, self.target.rel_path)
+        if run is not None:
+            r.tests_passed, r.tests_total = run.counts()
+            r.correct = run.error is None and not run.failures and r.tests_total > 0
+        r.suites = sorted({t.suite for t in self.suite.tests})
+        final = r.accepted_code or r.original_code
+        if self.limits.judge and final and status != "cancelled" and not self.cancel.is_set():
+            try:
+                judgment = self.o.pipeline.judge(Problem(title=self.target.label(), description=self.problem_text,
+                                                         code=final, language=self.target.language),
+                                                 None, final, cancel=self.cancel, run_id=self.run_id)
+                r.judgment = {"scores": judgment.scores.model_dump() if judgment.scores else None,
+                              "feedback": judgment.feedback, "model": judgment.raw.model_id}
+                r.model_calls += judgment.raw.attempts
+            except (ModelError, Cancelled) as exc:
+                r.notes.append(f"judge: {exc}")
+        r.composite = composite_score(r.tests_passed, r.tests_total, r.judgment)
+        r.seconds = round(time.monotonic() - self.started, 2)
+        r.cost_usd = round(self.cost, 6) if self.cost else None
+        return r
+
+
+class Orchestrator:
+    """Entry points: fix(), optimize(), solve(). `pipeline` is an orchestrator.pipeline.Pipeline (its
+    settings, model runner and history); `sandbox` a sandbox.Sandbox (created on first use when None)."""
+
+    def __init__(self, pipeline, sandbox=None, *, limits: JobLimits | None = None, ranking=None):
+        self.pipeline = pipeline
+        self._sandbox = sandbox
+        self._own_sandbox = sandbox is None
+        self.limits = limits or JobLimits()
+        self.store = RunStore(pipeline.history)
+        self.ranking = ranking if ranking is not None else self._ranking()
+
+    def _ranking(self):
+        if self.pipeline.history is None:
+            return None
+        try:
+            from orchestrator.ranking import RankingMemory
+
+            return RankingMemory(self.pipeline.history)
+        except Exception as exc:  # the loop works with the configured order
+            log.info("no ranking memory: %s", exc)
+            return None
+
+    def category(self, text: str) -> str:
+        try:
+            from orchestrator.categories import classify
+
+            return classify(text)
+        except Exception:
+            return ""
+
+    def sandbox(self):
+        if self._sandbox is None:
+            from sandbox.pool import Sandbox
+
+            self._sandbox = Sandbox(pool_size=2)
+        return self._sandbox
+
+    def close(self) -> None:
+        if self._own_sandbox and self._sandbox is not None:
+            self._sandbox.close()
+
+    def _run(self, job: Job, body) -> JobReport:
+        status = "error"
+        try:
+            report = body(job)
+            status = "ok"
+            return report
+        except Cancelled:
+            status = "cancelled"
+            job.report.status = "cancelled"
+            job.report.accepted_code = None
+            raise
+        finally:
+            if self.pipeline.history is not None and job.run_id is not None:
+                self.pipeline.history.finish_run(job.run_id, status)
+
+    # -- fix ----------------------------------------------------------------------------------------
+    def fix(self, target: Target, *, tests_path=None, benchmark_test: str | None = None, test_program: str | None = None,
+            cancel: threading.Event | None = None, on_event: Event | None = None) -> JobReport:
+        job = Job(self, "fix", target, cancel=cancel, on_event=on_event, tests_path=tests_path,
+                  benchmark_test=benchmark_test, test_program=test_program)
+        return self._run(job, self._fix)
+
+    def _fix(self, job: Job, start_code: str | None = None, start_run: TestRun | None = None,
+             parent: int | None = None) -> JobReport:
+        if not job.suite.tests:
+            raise NoTests(f"fix needs a test that shows the bug: add a test that calls {job.target.name} "
+                          "(test_*.py in the project, or a doctest), or pass --tests PATH")
+        code = start_code if start_code is not None else job.target.code
+        if start_run is None:
+            job.event("stage", stage="baseline", message="running the tests on the current code")
+            parent = job.store.candidate(job.run_id, stage="original", code=code, language=job.target.language,
+                                         status="baseline")
+            start_run = job.exe.run_tests(code, job.suite.tests)
+            job.record_tests(parent, start_run)
+        if not start_run.failures and start_run.error is None:
+            job.report.summary = "every test passes already: nothing to fix"
+            job.report.accepted_code = None
+            return job.finish(None, start_run, "unchanged")
+        feedback = start_run.describe_failure()
+        pool = job.pool("fix")
+        try:
+            for number in range(1, job.limits.max_attempts + 1):
+                model = pool[(number - 1) % len(pool)]
+                job.event("attempt", stage="fix", number=number, model=model)
+                t0 = time.monotonic()
+                answer, call_id = job.ask("fix", model, prompts.fix_messages(
+                    job.target.language, job.target.name, code, job.problem_text, feedback))
+                attempt, candidate = job.candidate("fix", number, model, answer, call_id, parent)
+                job.report.attempts.append(attempt)
+                if candidate is not None:
+                    job.check()
+                    run = job.exe.run_tests(candidate, job.suite.tests)
+                    job.record_tests(attempt.candidate_id, run)
+                    attempt.tests_passed, attempt.tests_total = run.counts()
+                    attempt.failed_tests = [r["name"] for r in run.failures]
+                    ok = run.error is None and not run.failures and job.behaviour(candidate, attempt, blocking=False)
+                    if ok:
+                        attempt.status = "accepted"
+                        job.store.set_status(attempt.candidate_id, "accepted")
+                        job.learn("fix", model, True)
+                        attempt.seconds = round(time.monotonic() - t0, 2)
+                        job.event("result", **attempt.model_dump(exclude={"code"}))
+                        job.report.summary = f"fixed by {model} on attempt {number}: every test passes"
+                        return job.finish(candidate, run, "accepted")
+                    attempt.status = "failed" if (run.failures or run.error) else "rejected"
+                    attempt.reason = attempt.reason or run.describe_failure(1)[:300]
+                    feedback = start_run.describe_failure() + "\n\nA previous attempt also failed:\n" + (
+                        run.describe_failure(1) if (run.failures or run.error) else
+                        "its answers depended on state kept between calls")
+                job.store.set_status(attempt.candidate_id, attempt.status, attempt.reason)
+                job.learn("fix", model, False)
+                attempt.seconds = round(time.monotonic() - t0, 2)
+                job.event("result", **attempt.model_dump(exclude={"code"}))
+        except LimitReached as exc:
+            job.report.notes.append(str(exc))
+        except ModelError as exc:
+            job.report.notes.append(f"models: {exc}")
+        job.report.summary = f"no candidate passed every test in {len(job.report.attempts)} attempts: the code is unchanged"
+        return job.finish(None, start_run, "failed")
+
+    # -- optimize -----------------------------------------------------------------------------------
+    def optimize(self, target: Target, *, metric: str = "time", workload: str | None = None, tests_path=None,
+                 benchmark_test: str | None = None, test_program: str | None = None,
+                 cancel: threading.Event | None = None, on_event: Event | None = None) -> JobReport:
+        from orchestrator.refine import refine
+
+        job = Job(self, "optimize", target, cancel=cancel, on_event=on_event, metric=metric, tests_path=tests_path,
+                  benchmark_test=benchmark_test, test_program=test_program)
+        return self._run(job, lambda j: refine(j, metric, workload))
+
+    # -- solve --------------------------------------------------------------------------------------
+    def solve(self, target: Target, *, tests_path=None, benchmark_test: str | None = None,
+              cancel: threading.Event | None = None, on_event: Event | None = None) -> JobReport:
+        job = Job(self, "solve", target, cancel=cancel, on_event=on_event, tests_path=tests_path,
+                  benchmark_test=benchmark_test)
+        return self._run(job, self._solve)
+
+    def _solve(self, job: Job) -> JobReport:
+        problem = Problem(title=job.target.label(), description=job.problem_text, code=job.target.code,
+                          language=job.target.language)
+        guidance = None
+        if job.limits.guide:
+            job.event("stage", stage="guide", message="guidance")
+            job.check()
+            guidance = self.pipeline.guide(problem, cancel=job.cancel, run_id=job.run_id).text
+        model = job.pool("generate")[0]
+        job.event("attempt", stage="generate", number=1, model=model)
+        from models import prompts as model_prompts
+
+        answer, call_id = job.ask("generate", model, model_prompts.solve_messages(problem, guidance))
+        attempt, code = job.candidate("generate", 1, model, answer, call_id, None)
+        job.report.attempts.append(attempt)
+        if code is None:
+            job.report.summary = f"the solver gave no usable code ({attempt.reason})"
+            return job.finish(None, None, "failed")
+        if not job.suite.tests and job.limits.design_tests and job.target.language == "python":
+            text, _ = job.ask("generate", model, prompts.test_designer_messages(
+                "python", job.target.name, job.target.code, job.problem_text))
+            job.suite.tests += designed_tests(text, job.target.name)
+            job.report.notes.append("no tests of yours were found: the tests are model-generated (AgentCoder test "
+                                    "designer) and unverified")
+        if not job.suite.tests:
+            raise NoTests(f"solve --run needs tests: add a test that calls {job.target.name} or pass --tests PATH")
+        run = job.exe.run_tests(code, job.suite.tests)
+        job.record_tests(attempt.candidate_id, run)
+        attempt.tests_passed, attempt.tests_total = run.counts()
+        attempt.failed_tests = [r["name"] for r in run.failures]
+        passed = run.error is None and not run.failures
+        attempt.status = "passed" if passed else "failed"
+        job.learn("generate", model, passed)
+        job.event("result", **attempt.model_dump(exclude={"code"}))
+        job.report.original_code = job.target.code
+        if passed:
+            job.store.set_status(attempt.candidate_id, "accepted")
+            job.report.summary = f"generated by {model}: every test passes"
+            return job.finish(code, run, "accepted")
+        job.store.set_status(attempt.candidate_id, "failed")
+        return self._fix(job, start_code=code, start_run=run, parent=attempt.candidate_id)
+
+
+def check_language(target: Target) -> None:
+    from sandbox.images import LANGUAGES
+
+    if target.language not in LANGUAGES:
+        raise OrchestratorError(f"the sandbox has no image for {target.language}")

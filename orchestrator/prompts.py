@@ -1,0 +1,126 @@
+"""Prompts of the loop's own stages (fix, refine, test designer) and turning an answer into a candidate.
+
+What a prompt may carry: the code, the problem text, the user's failing test with its error and output
+(fix), the profile of where time goes and the measured ratio (refine). What it never carries: the
+differential inputs and the timing workload (reward-hacking guard) -- only counts and kinds.
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+from models.base import Message
+from models.parsing import extract_code
+from models.prompts import SYSTEM_PROMPT
+
+FENCE = {"python": "python", "cpp": "cpp", "java": "java", "go": "go", "rust": "rust", "js": "javascript"}
+METRIC_WORDS = {"time": "execution time", "peak_memory": "peak memory use", "mean_memory": "mean memory use",
+                "cpu": "CPU utilisation"}
+
+
+def _cut(text: str, budget: int = 3000) -> str:
+    text = text or ""
+    return text if len(text) <= budget else text[: budget // 2] + "\n…\n" + text[-budget // 2:]
+
+
+def _msgs(user: str) -> list[Message]:
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+def fix_messages(language: str, name: str, code: str, problem: str, failure: str) -> list[Message]:
+    fence = FENCE.get(language, language)
+    return _msgs(
+        f"Objective: fix the bug in the {language} function `{name}`.\n\n"
+        + (f"Problem description:\n{_cut(problem, 2000)}\n\n" if problem else "")
+        + f"Code:\n```{fence}\n{_cut(code, 4000)}\n```\n\n"
+        f"What went wrong when it ran:\n{_cut(failure, 2500)}\n\n"
+        f"Instruction: answer with exactly one fenced code block (```{fence}) containing the complete corrected "
+        f"function `{name}` (same name and parameters, plus any imports it needs), then at most one sentence.")
+
+
+def refine_messages(language: str, name: str, code: str, problem: str, metric: str, profile: str,
+                    feedback: str) -> list[Message]:
+    fence = FENCE.get(language, language)
+    goal = METRIC_WORDS.get(metric, metric)
+    return _msgs(
+        f"Objective: make the {language} function `{name}` use less {goal} while keeping exactly the same "
+        "behaviour (same results, same exceptions, same output, no changes to its arguments unless the original "
+        "changes them).\n\n"
+        + (f"Problem description:\n{_cut(problem, 1500)}\n\n" if problem else "")
+        + f"Code:\n```{fence}\n{_cut(code, 4000)}\n```\n\n"
+        + (f"Where the {goal} goes (profile of a typical run):\n{_cut(profile, 1500)}\n\n" if profile else "")
+        + (f"Earlier attempts:\n{_cut(feedback, 1500)}\n\n" if feedback else "")
+        + "Use a better algorithm or data structure. Do not cache results between calls (no module-level caches, "
+        "mutable default arguments or functools caches): every call must do its own work.\n"
+        f"Instruction: answer with exactly one fenced code block (```{fence}) containing the complete function "
+        f"`{name}` (same name and parameters, plus any imports it needs), then at most one sentence.")
+
+
+def test_designer_messages(language: str, name: str, code: str, problem: str) -> list[Message]:
+    return _msgs(
+        f"Objective: write tests for the {language} function `{name}`.\n\n"
+        + (f"Problem description:\n{_cut(problem, 2000)}\n\n" if problem else "")
+        + f"Code:\n```python\n{_cut(code, 3000)}\n```\n\n"
+        f"Instruction: answer with one ```python code block of 5 to 10 lines, each a single `assert {name}(...) "
+        "== expected` covering basic, edge and large cases, with expected values you are sure of.")
+
+
+def candidate_from_answer(answer: str, language: str, name: str, module_text: str | None = None) -> tuple[str | None, str]:
+    """The function to put in place of the original, from a model's answer: (code, reason if none).
+
+    Python: the function `name` from the answer, preceded by the answer's imports and new helper
+    functions (ones the module does not define already); other top-level code is dropped.
+    """
+    code = extract_code(answer, language) or (answer if language == "python" and "def " in answer else None)
+    if not code:
+        return None, "the answer had no code block"
+    if language != "python":
+        return code.strip("\n"), ""
+    try:
+        tree = ast.parse(textwrap.dedent(code))
+    except SyntaxError as exc:
+        return None, f"the answer's code does not parse (line {exc.lineno}: {exc.msg})"
+    existing = _top_level_names(module_text)
+    target = None
+    extras: list[str] = []
+    text = textwrap.dedent(code)
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            target = node
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == name and target is None:
+                    target = item
+    if target is None:
+        return None, f"the answer has no function named {name}"
+    for node in tree.body:
+        if node is target:
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            segment = ast.get_source_segment(text, node)
+            if segment and segment not in (module_text or ""):
+                extras.append(segment)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name not in existing \
+                and node.name != name and _is_top(tree, target):
+            extras.append(_segment(text, node))
+    body = _segment(text, target)
+    return ("\n".join(extras) + ("\n\n" if extras else "") + body).strip("\n"), ""
+
+
+def _is_top(tree: ast.Module, node: ast.AST) -> bool:
+    return node in tree.body
+
+
+def _segment(text: str, node: ast.AST) -> str:
+    lines = text.splitlines()
+    first = min([node.lineno, *[d.lineno for d in getattr(node, "decorator_list", [])]])
+    return textwrap.dedent("\n".join(lines[first - 1:node.end_lineno]))
+
+
+def _top_level_names(module_text: str | None) -> set[str]:
+    try:
+        tree = ast.parse(module_text or "")
+    except SyntaxError:
+        return set()
+    return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}

@@ -1,0 +1,142 @@
+"""Running Python candidates in the sandbox: the project's sources copied in read-only fashion, the
+driver (orchestrator/sandbox_driver.py) as main.py, one job.json describing what to do.
+
+The project is *copied*, not mounted: the sandbox's containers are created by a warm pool keyed by
+limits, and a copy works with remote engines too. Limits (documented in docs/orchestrator.md): only
+text source files (.py anywhere, small data files next to the target) up to PROJECT_BYTES in all; what the
+candidate writes stays in the container and is wiped; third-party packages must be importable in the
+sandbox image (stdlib only today) -- a missing one is named in the error, nothing falls back to the host.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import sys
+from pathlib import Path
+
+from orchestrator.errors import Unsupported
+from orchestrator.target import Target
+
+log = logging.getLogger(__name__)
+
+DRIVER = Path(__file__).with_name("sandbox_driver.py").read_text(encoding="utf-8")
+PYTEST_SHIM = Path(__file__).with_name("pytest_shim.py").read_text(encoding="utf-8")
+PROJECT_BYTES = 4 * 1024 * 1024
+SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "build", "dist", "site-packages",
+             ".tox", ".mypy_cache", ".pytest_cache", ".idea", ".vscode"}
+DATA_SUFFIXES = (".py", ".json", ".txt", ".csv", ".toml", ".cfg", ".ini", ".yaml", ".yml")
+SYS_PATHS = ["project", "project/src", "extra", "shim"]
+
+
+def project_files(root: Path, keep: Path | None = None) -> tuple[dict[str, str], list[str]]:
+    """Text sources of the project, relative path -> text (the target's own file always included)."""
+    files: dict[str, str] = {}
+    notes: list[str] = []
+    total = 0
+    home = keep.parent if keep is not None else root
+    # Python sources anywhere in the project; small data files only next to the target (what it may open).
+    paths = sorted(p for p in root.rglob("*") if p.is_file() and (p.suffix == ".py" or (
+        p.suffix in DATA_SUFFIXES and p.parent == home and p.stat().st_size < 256 * 1024))
+        and not any(part in SKIP_DIRS or part.startswith(".") for part in p.relative_to(root).parts[:-1]))
+    if keep is not None and keep in paths:
+        paths.remove(keep)
+        paths.insert(0, keep)
+    for path in paths:
+        if path.name.startswith(".env"):
+            continue  # secrets never travel into a sandbox
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if total + len(text) > PROJECT_BYTES and path != keep:
+            notes.append(f"project copy capped at {PROJECT_BYTES // 1024} KiB: {path.relative_to(root)} and later "
+                         "files not copied into the sandbox")
+            break
+        total += len(text)
+        files[path.relative_to(root).as_posix()] = text
+    return files, notes
+
+
+class PyJobs:
+    """Builds and runs driver jobs for one target; the project copy is made once per job."""
+
+    def __init__(self, sandbox, target: Target, *, extra_files: dict[str, str] | None = None, limits=None):
+        from sandbox.models import Limits
+
+        self.sandbox = sandbox
+        self.target = target
+        self.limits = limits or Limits(wall_time_s=60, cpu_time_s=60)
+        self.project, self.notes = project_files(target.root, target.path)
+        self.extra = dict(extra_files or {})  # e.g. a --tests file outside the project: extra/<name>
+
+    def spec(self, module_text: str, job: dict, limits=None):
+        """A RunSpec for `job` against the module with `module_text`; returns (spec, nonce)."""
+        from sandbox.models import RunSpec
+
+        nonce = secrets.token_hex(12)
+        job = {"module": self.target.module, "qualname": self.target.qualname, "paths": SYS_PATHS, **job,
+               "nonce": nonce}
+        files = {"main.py": DRIVER, "job.json": json.dumps(job), "shim/pytest.py": PYTEST_SHIM}
+        for rel, text in self.project.items():
+            files[f"project/{rel}"] = text
+        files[f"project/{self.target.rel_path}"] = module_text
+        for rel, text in self.extra.items():
+            files[f"extra/{rel}"] = text
+        return RunSpec(language="python", files=files, limits=limits or self.limits), nonce
+
+    def run(self, module_text: str, job: dict, limits=None) -> dict:
+        spec, nonce = self.spec(module_text, job, limits)
+        result = self.sandbox.run(spec)
+        return parse_report(result, nonce)
+
+
+def parse_report(result, nonce: str) -> dict:
+    marker = f"\n@@RC-DRIVER-{nonce}@@\n"
+    at = result.stdout.rfind(marker)
+    if at < 0:
+        detail = (result.message or "") + ("\n" + result.stderr[-2000:] if result.stderr else "")
+        return {"ok": False, "status": str(getattr(result.status, "value", result.status)),
+                "error": f"the program did not finish ({getattr(result.status, 'value', result.status)}): "
+                         f"{detail.strip()}"[:3000], "profile": result.profile.model_dump()}
+    try:
+        report = json.loads(result.stdout[at + len(marker):])
+    except ValueError as exc:
+        return {"ok": False, "status": "failed", "error": f"unreadable driver report: {exc}"}
+    report["status"] = str(getattr(result.status, "value", result.status))
+    report["profile"] = result.profile.model_dump()
+    return report
+
+
+_MISSING = re.compile(r"No module named '([\w.]+)'")
+
+
+def missing_module(report: dict, project: dict[str, str]) -> str | None:
+    """The third-party package a failed import names, when it is not part of the project."""
+    match = _MISSING.search(report.get("error", "") + report.get("traceback", ""))
+    if not match:
+        return None
+    top = match.group(1).split(".")[0]
+    local = any(rel.split("/")[0] in (top, f"{top}.py") or rel.startswith(f"src/{top}") for rel in project)
+    return None if local else top
+
+
+def require_importable(report: dict, project: dict[str, str]) -> None:
+    name = missing_module(report, project)
+    if name is not None:
+        in_host = " (installed in the workspace's environment, but" if _host_has(name) else " (not"
+        raise Unsupported(
+            f"the code imports '{name}', which the Python sandbox image does not provide{in_host} copied into the "
+            "sandbox: only the standard library and the project's own files are available there). Nothing was "
+            "run on the host.")
+
+
+def _host_has(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None and name not in sys.stdlib_module_names
+    except (ImportError, ValueError):
+        return False

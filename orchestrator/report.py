@@ -1,0 +1,89 @@
+"""Typed results of an orchestrator job (what the CLI prints and --json emits) and its limits."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+JobKind = Literal["fix", "optimize", "solve"]
+JobStatus = Literal["accepted", "unchanged", "failed", "cancelled"]
+
+
+class JobLimits(BaseModel):
+    max_attempts: int = Field(4, ge=1, le=50, description="candidates per job (fix / refine attempts)")
+    wall_time_s: float = Field(900.0, gt=0, description="the whole job")
+    max_cost_usd: float | None = Field(None, ge=0, description="stop when model calls cost more (priced models)")
+    decision_budget_s: float = Field(60.0, gt=0, description="time budget of one speed decision")
+    min_pairs: int = Field(20, ge=2)
+    design_tests: bool = True  # AgentCoder test designer when the user has no tests
+    judge: bool = True  # the judge's scores beside the execution verdict
+    guide: bool = True  # guidance before generating (solve)
+    differential_inputs: int = Field(40, ge=0, le=200)
+
+
+class Attempt(BaseModel):
+    stage: str  # generate | fix | refine
+    number: int
+    model: str
+    candidate_id: int | None = None
+    status: str = "pending"  # passed | failed | rejected | accepted | not better | no code | error
+    tests_passed: int = 0
+    tests_total: int = 0
+    failed_tests: list[str] = Field(default_factory=list)
+    differential: str | None = None
+    state: list[str] = Field(default_factory=list)
+    decision: dict | None = None
+    reason: str = ""
+    seconds: float = 0.0
+    code: str | None = None
+
+
+class JobReport(BaseModel):
+    kind: JobKind
+    target: str
+    language: str
+    metric: str | None = None
+    status: JobStatus = "unchanged"
+    correct: bool = False  # the reported code passed every test that judged it (never from the judge alone)
+    summary: str = ""
+    original_code: str | None = None
+    accepted_code: str | None = None
+    diff: str = ""
+    suites: list[str] = Field(default_factory=list)
+    tests_passed: int = 0
+    tests_total: int = 0
+    differential: str | None = None
+    attempts: list[Attempt] = Field(default_factory=list)
+    decision: dict | None = None  # the accepted candidate's speed decision
+    judgment: dict | None = None  # the judge's scores and feedback
+    composite: float | None = None  # RefineCoder-style: execution score and judge score in one number
+    run_id: int | None = None
+    notes: list[str] = Field(default_factory=list)
+    seconds: float = 0.0
+    cost_usd: float | None = None
+    model_calls: int = 0
+    applied: bool = False
+
+
+def unified_diff(before: str, after: str, label: str) -> str:
+    if before == after:
+        return ""
+    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                 fromfile=f"a/{label}", tofile=f"b/{label}")
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def composite_score(tests_passed: int, tests_total: int, judgment: dict | None) -> float | None:
+    """RefineCoder's composite (paper 004): execution score and the judge's point-wise score, each in
+    [0, 1], averaged; execution counts double when there is no judgment. A failing test caps it at 0.5."""
+    execution = tests_passed / tests_total if tests_total else None
+    scores = (judgment or {}).get("scores")
+    judge = (sum(scores.values()) / (5.0 * len(scores))) if scores else None
+    if execution is None and judge is None:
+        return None
+    if execution is None:
+        return round(judge, 3)
+    value = execution if judge is None else (execution + judge) / 2
+    return round(min(value, 0.5) if execution < 1 else value, 3)

@@ -1,0 +1,197 @@
+"""Which tests judge a function, in order of trust (issue 8):
+
+1. the user's own tests: pytest/unittest files in the project (or `--tests PATH`) whose test functions
+   mention the function; 2. its doctests; 3. benchmark tests when the problem comes from a benchmark;
+4. tests written by a test-designer prompt (AgentCoder), kept only when the original passes them;
+5. differential tests against the original (orchestrator/differential.py).
+
+Also collects the literal inputs the user's tests and doctests call the function with: they seed the
+differential inputs and the default workload for optimize.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestrator.pyrun import SKIP_DIRS
+from orchestrator.target import Target, TargetError
+
+log = logging.getLogger(__name__)
+
+SUITE_TRUST = ("user", "doctest", "benchmark", "designed")
+
+
+@dataclass
+class TestSource:
+    __test__ = False
+    suite: str  # user | doctest | benchmark | designed
+    kind: str  # file | doctest | program
+    name: str
+    path: str | None = None  # sandbox path of a test file
+    source: str | None = None  # program text (benchmark check, designed asserts)
+    only: list[str] | None = None  # test functions/classes in the file that mention the target
+
+    def job(self) -> dict:
+        return {"suite": self.suite, "kind": self.kind, "name": self.name, "path": self.path, "source": self.source,
+                "only": self.only}
+
+
+@dataclass
+class Suite:
+    tests: list[TestSource] = field(default_factory=list)
+    seen_calls: list[dict] = field(default_factory=list)  # {"args": repr(tuple), "kwargs": repr(dict)}
+    extra_files: dict[str, str] = field(default_factory=dict)  # test files from outside the project
+    notes: list[str] = field(default_factory=list)
+
+    def suites(self) -> list[str]:
+        return sorted({t.suite for t in self.tests}, key=SUITE_TRUST.index)
+
+
+def _is_test_file(path: Path) -> bool:
+    return path.suffix == ".py" and (path.name.startswith("test_") or path.stem.endswith("_test"))
+
+
+def _project_test_files(root: Path) -> list[Path]:
+    out = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).parts
+        if any(part in SKIP_DIRS or part.startswith(".") for part in rel[:-1]):
+            continue
+        if _is_test_file(path):
+            out.append(path)
+    return out
+
+
+def _mentions(node: ast.AST, name: str) -> bool:
+    return any((isinstance(n, ast.Name) and n.id == name) or (isinstance(n, ast.Attribute) and n.attr == name)
+               for n in ast.walk(node))
+
+
+def _tests_in(tree: ast.Module, name: str) -> list[str]:
+    found = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
+            if _mentions(node, name):
+                found.append(node.name)
+        elif isinstance(node, ast.ClassDef) and _mentions(node, name):
+            found.append(node.name)
+    return found
+
+
+def literal_calls(tree: ast.AST, name: str) -> list[dict]:
+    """Calls `name(...)` / `x.name(...)` whose arguments are all literals."""
+    calls = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        if called != name or any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            continue
+        try:
+            args = tuple(ast.literal_eval(a) for a in node.args)
+            kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+        call = {"args": repr(args), "kwargs": repr(kwargs)}
+        if call not in calls and _round_trips(call):
+            calls.append(call)
+    return calls
+
+
+def _round_trips(call: dict) -> bool:
+    try:
+        return repr(ast.literal_eval(call["args"])) == call["args"] and repr(ast.literal_eval(call["kwargs"])) == call["kwargs"]
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return False
+
+
+def doctest_calls(docstring: str | None, name: str) -> list[dict]:
+    calls = []
+    for line in (docstring or "").splitlines():
+        stripped = line.strip()
+        if stripped.startswith(">>> "):
+            try:
+                calls += literal_calls(ast.parse(stripped[4:]), name)
+            except SyntaxError:
+                continue
+    return calls
+
+
+def discover(target: Target, tests_path: Path | None = None, benchmark_test: str | None = None) -> Suite:
+    suite = Suite()
+    name = target.name
+    if tests_path is not None:
+        tests_path = tests_path.expanduser().resolve()
+        if not tests_path.exists():
+            raise TargetError(f"--tests {tests_path}: no such file or directory")
+        files = [tests_path] if tests_path.is_file() else [p for p in sorted(tests_path.rglob("*.py")) if _is_test_file(p)]
+        if not files:
+            raise TargetError(f"--tests {tests_path}: no test_*.py / *_test.py files there")
+        explicit = True
+    else:
+        files = _project_test_files(target.root)
+        explicit = False
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if name not in text:
+            continue
+        try:
+            tree = ast.parse(text)
+        except SyntaxError as exc:
+            suite.notes.append(f"{path.name} does not parse (line {exc.lineno}): its tests were not run")
+            continue
+        only = _tests_in(tree, name)
+        if not only and not explicit:
+            continue
+        try:
+            rel = path.relative_to(target.root).as_posix()
+            sandbox_path = f"project/{rel}"
+        except ValueError:  # outside the project: shipped next to it
+            rel = path.name
+            suite.extra_files[rel] = text
+            sandbox_path = f"extra/{rel}"
+        suite.tests.append(TestSource("user", "file", path.name, path=sandbox_path, only=only or None))
+        suite.seen_calls += [c for c in literal_calls(tree, name) if c not in suite.seen_calls]
+    if target.docstring and ">>>" in target.docstring:
+        suite.tests.append(TestSource("doctest", "doctest", f"doctests of {target.qualname}"))
+        suite.seen_calls += [c for c in doctest_calls(target.docstring, name) if c not in suite.seen_calls]
+    if benchmark_test:
+        suite.tests.append(TestSource("benchmark", "program", "benchmark tests", source=benchmark_test))
+        try:
+            suite.seen_calls += [c for c in literal_calls(ast.parse(benchmark_test), "candidate") + literal_calls(
+                ast.parse(benchmark_test), name) if c not in suite.seen_calls]
+        except SyntaxError:
+            pass
+    return suite
+
+
+def designed_tests(text: str, name: str) -> list[TestSource]:
+    """A test designer's answer -> one program test per top-level assert (each alone, so one wrong
+    expectation does not sink the others)."""
+    from models.parsing import extract_code
+
+    code = extract_code(text, "python") or text
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        # Keep the lines that parse on their own: small models often break one line of many.
+        lines = [ln for ln in code.splitlines() if re.match(r"\s*assert\b", ln)]
+        tree = ast.Module(body=[], type_ignores=[])
+        for line in lines:
+            try:
+                tree.body += ast.parse(line.strip()).body
+            except SyntaxError:
+                continue
+    tests = []
+    for node in tree.body:
+        if isinstance(node, ast.Assert) and _mentions(node, name):
+            tests.append(TestSource("designed", "program", f"designed {len(tests) + 1}", source=ast.unparse(node)))
+    return tests[:12]

@@ -1,0 +1,213 @@
+"""`refactorcoder fix | optimize` and `solve --run`: the generate -> fix -> refine loop from the CLI.
+
+Human output (rich): progress per stage and attempt on stderr, then the verdict, the per-attempt table,
+the diff and the judge's scores. `--json` prints the JobReport (with the accepted code). `--apply`
+writes the accepted version into the file (only that function's text, only if the file is unchanged).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from server.cli import EXIT_CANCELLED, EXIT_MODEL_ERROR, EXIT_USAGE, ConfigOpt, _err, load_settings
+
+EXIT_NOT_ACCEPTED = 3  # ran fine, but nothing was accepted (the file stays as it is)
+
+
+def _orchestrate(kind: str, spec: str, *, config, as_json: bool, apply: bool, language: Optional[str],
+                 tests: Optional[Path], metric: str = "time", workload: Optional[str] = None,
+                 attempts: Optional[int] = None, judge: bool = True) -> None:
+    from models.errors import Cancelled, RefactorCoderError
+    from orchestrator.errors import OrchestratorError
+    from orchestrator.target import TargetError, locate
+
+    settings = load_settings(config)
+    try:
+        target = locate(spec, language)
+    except TargetError as exc:
+        raise _err(str(exc), EXIT_USAGE)
+    test_program = None
+    if target.language != "python" and tests is not None:
+        test_program = tests.read_text(encoding="utf-8")
+    if target.language != "python" and workload and Path(workload).is_file():
+        workload = Path(workload).read_text(encoding="utf-8")
+    console = _console()
+    cancel = threading.Event()
+    outcome: dict = {}
+
+    def on_event(event: str, data: dict) -> None:
+        if as_json:
+            return
+        if event == "stage":
+            console.print(f"[dim]… {data.get('message') or data.get('stage')}[/dim]")
+        elif event == "attempt":
+            console.print(f"[cyan]{data['stage']} attempt {data['number']}[/cyan] on {data['model']} …")
+        elif event == "result":
+            console.print(f"  → {data['status']}: tests {data['tests_passed']}/{data['tests_total']}"
+                          + (f"; {data['reason'][:160]}" if data.get("reason") else ""))
+
+    def work():
+        from orchestrator.loop import Orchestrator
+        from orchestrator.pipeline import Pipeline
+        from orchestrator.report import JobLimits
+        from orchestrator.store import open_history
+
+        history = open_history(settings.resolved_history_path())
+        pipeline = Pipeline(settings, history, notify=lambda m: typer.echo(f"refactorcoder: {m}", err=True))
+        limits = JobLimits(judge=judge, **({"max_attempts": attempts} if attempts else {}))
+        orch = Orchestrator(pipeline, limits=limits)
+        try:
+            if kind == "fix":
+                outcome["report"] = orch.fix(target, tests_path=tests if target.language == "python" else None,
+                                             test_program=test_program, cancel=cancel, on_event=on_event)
+            elif kind == "optimize":
+                outcome["report"] = orch.optimize(target, metric=metric, workload=workload,
+                                                  tests_path=tests if target.language == "python" else None,
+                                                  test_program=test_program, cancel=cancel, on_event=on_event)
+            else:
+                outcome["report"] = orch.solve(target, tests_path=tests, cancel=cancel, on_event=on_event)
+        except BaseException as exc:  # handed to the main thread
+            outcome["error"] = exc
+        finally:
+            orch.close()
+            pipeline.close()
+            history.close()
+
+    worker = threading.Thread(target=work, name=f"refactorcoder-{kind}", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+    except KeyboardInterrupt:
+        cancel.set()
+        typer.echo("refactorcoder: cancelling… (the file is left untouched)", err=True)
+        worker.join(30)
+        raise _err("cancelled", EXIT_CANCELLED)
+    error = outcome.get("error")
+    if isinstance(error, Cancelled):
+        raise _err("cancelled: the file is untouched", EXIT_CANCELLED)
+    if isinstance(error, OrchestratorError):
+        raise _err(str(error), EXIT_USAGE)
+    if isinstance(error, RefactorCoderError):
+        raise _err(str(error), EXIT_MODEL_ERROR)
+    if error is not None:
+        from sandbox.errors import SandboxError
+
+        if isinstance(error, SandboxError):
+            raise _err(f"sandbox: {error}", EXIT_MODEL_ERROR)
+        raise error
+    report = outcome["report"]
+    if apply and report.status == "accepted" and report.accepted_code:
+        from orchestrator.target import FileChanged, apply as apply_code
+
+        try:
+            apply_code(target, report.accepted_code)
+            report.applied = True
+        except FileChanged as exc:
+            report.notes.append(str(exc))
+    if as_json:
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+    else:
+        print_job(console, report, apply)
+    if report.status != "accepted":
+        raise typer.Exit(EXIT_NOT_ACCEPTED)
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def print_job(console, report, apply: bool) -> None:
+    from rich.panel import Panel
+    from rich.syntax import Syntax
+    from rich.table import Table
+
+    out = console
+    colour = {"accepted": "green", "unchanged": "yellow", "failed": "red", "cancelled": "red"}[report.status]
+    out.print(f"\n[bold]{report.kind} {report.target}[/bold]" + (f"  [dim](run {report.run_id})[/dim]"
+                                                                  if report.run_id else ""))
+    verdict = f"[{colour}]{report.status}[/{colour}]: {report.summary}"
+    out.print(verdict)
+    correct = ("[green]correct[/green]" if report.correct else "[red]NOT shown correct[/red]")
+    out.print(f"tests ({', '.join(report.suites) or 'none'}): {report.tests_passed}/{report.tests_total} passed — {correct}")
+    if report.decision:
+        d = report.decision
+        out.print(f"{d.get('metric')}: {d['verdict']}, B/A = {d['ratio']:.3f} "
+                  f"[95% CI {d['ci_low']:.3f} – {d['ci_high']:.3f}], p = {d['p_value']:.2g}, n = {d['n_pairs']} pairs")
+    table = Table(title="attempts", show_lines=False)
+    for column in ("#", "stage", "model", "status", "tests", "differential / state", "measured", "s"):
+        table.add_column(column)
+    for a in report.attempts:
+        measured = ""
+        if a.decision:
+            measured = f"{a.decision['ratio']:.3f} [{a.decision['ci_low']:.3f}, {a.decision['ci_high']:.3f}]"
+        table.add_row(str(a.number), a.stage, a.model, a.status, f"{a.tests_passed}/{a.tests_total}",
+                      "; ".join(a.state) or (a.differential or ""), measured, f"{a.seconds:.1f}")
+    if report.attempts:
+        out.print(table)
+    if report.diff:
+        out.print(Panel(Syntax(report.diff, "diff"), title="diff", title_align="left"))
+    if report.judgment:
+        scores = report.judgment.get("scores")
+        line = (f"accuracy {scores['accuracy']}/5, clarity {scores['clarity']}/5, efficiency {scores['efficiency']}/5"
+                if scores else "no readable scores")
+        out.print(f"judge ({report.judgment.get('model')}): {line}" + (
+            "  [dim](execution decides correctness, not the judge)[/dim]" if not report.correct else ""))
+    if report.composite is not None:
+        out.print(f"composite score (execution + judge): {report.composite:.2f}")
+    for note in report.notes:
+        out.print(f"[dim]note: {note}[/dim]")
+    if report.status == "accepted":
+        out.print("[green]written to the file[/green]" if report.applied else
+                  "the file is untouched (use --apply to write the accepted version)")
+
+
+TargetSpec = typer.Argument(..., help="FILE::function")
+TestsOpt = typer.Option(None, "--tests", help="test file or directory (Python); a test program for other languages")
+ApplyOpt = typer.Option(False, "--apply", help="write the accepted version into the file")
+JsonOpt = typer.Option(False, "--json", help="print the job report as JSON (with the accepted code)")
+LangOpt = typer.Option(None, "--language", "-l", help="language (default: from the file name)")
+AttemptsOpt = typer.Option(None, "--attempts", min=1, max=50, help="candidates to try (default 4)")
+JudgeOpt = typer.Option(True, "--judge/--no-judge", help="ask the judge for scores beside the execution verdict")
+
+
+def fix(target: str = TargetSpec, tests: Optional[Path] = TestsOpt, apply: bool = ApplyOpt, as_json: bool = JsonOpt,
+        config: Optional[Path] = ConfigOpt, language: Optional[str] = LangOpt, attempts: Optional[int] = AttemptsOpt,
+        judge: bool = JudgeOpt):
+    """Fix FILE::function until its tests pass (candidates run in the sandbox; ranked models in turn)."""
+    _orchestrate("fix", target, config=config, as_json=as_json, apply=apply, language=language, tests=tests,
+                 attempts=attempts, judge=judge)
+
+
+def optimize(target: str = TargetSpec,
+             metric: str = typer.Option("time", "--metric", help="time | peak_memory | mean_memory | cpu"),
+             workload: Optional[str] = typer.Option(None, "--workload", help="Python expression, e.g. 'f(list(range(1000)))'"
+                                                    "; for other languages a file whose main loops N times"),
+             tests: Optional[Path] = TestsOpt, apply: bool = ApplyOpt, as_json: bool = JsonOpt,
+             config: Optional[Path] = ConfigOpt, language: Optional[str] = LangOpt,
+             attempts: Optional[int] = AttemptsOpt, judge: bool = JudgeOpt):
+    """Make FILE::function measurably better on METRIC without changing what it does (or keep it as is)."""
+    if metric not in ("time", "peak_memory", "mean_memory", "cpu"):
+        raise _err(f"--metric {metric}: choose time, peak_memory, mean_memory or cpu", EXIT_USAGE)
+    _orchestrate("optimize", target, config=config, as_json=as_json, apply=apply, language=language, tests=tests,
+                 metric=metric, workload=workload, attempts=attempts, judge=judge)
+
+
+def solve_run(target: str, *, tests: Optional[Path], apply: bool, as_json: bool, config, language) -> None:
+    """`solve TARGET --run`: generate, test in the sandbox, fix when it fails."""
+    if "::" not in target:
+        raise _err("solve --run needs FILE::function (a stub with its docstring); tests come from the project "
+                   "or --tests", EXIT_USAGE)
+    _orchestrate("solve", target, config=config, as_json=as_json, apply=apply, language=language, tests=tests)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("fix")(fix)
+    app.command("optimize")(optimize)

@@ -1,0 +1,183 @@
+"""The loop's decisions, driven by a scripted OpenAI-compatible endpoint on loopback behind litellm
+(real HTTP, litellm not patched) and the real Python sandbox (Docker)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from models.errors import Cancelled
+from models.registry import ModelRegistry
+from models.settings import Settings
+from orchestrator.loop import Orchestrator
+from orchestrator.pipeline import Pipeline
+from orchestrator.report import JobLimits
+from orchestrator.store import RunStore, open_history
+from orchestrator.target import locate
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+CORRECT = '''def count_pairs(nums: list[int], k: int) -> int:
+    """Number of index pairs i < j with nums[i] + nums[j] == k."""
+    total = 0
+    for i in range(len(nums)):
+        for j in range(i + 1, len(nums)):
+            if nums[i] + nums[j] == k:
+                total += 1
+    return total
+'''
+BUGGY = CORRECT.replace("range(i + 1, len(nums))", "range(i, len(nums))")
+FAST = '''```python
+from collections import Counter
+
+def count_pairs(nums: list[int], k: int) -> int:
+    seen = Counter()
+    total = 0
+    for x in nums:
+        total += seen[k - x]
+        seen[x] += 1
+    return total
+```'''
+SLOWER = '''```python
+def count_pairs(nums: list[int], k: int) -> int:
+    total = 0
+    for i in range(len(nums)):
+        for j in range(len(nums)):
+            if i < j and nums[i] + nums[j] == k:
+                total += 1
+    return total
+```'''
+ONLY_ON_TESTS = FAST.replace("    seen = Counter()", "    if k < 0:\n        return 0\n    seen = Counter()")
+MEMO = '''```python
+def count_pairs(nums: list[int], k: int, _memo={}) -> int:
+    key = (tuple(nums), k)
+    if key not in _memo:
+        total = 0
+        for i in range(len(nums)):
+            for j in range(i + 1, len(nums)):
+                if nums[i] + nums[j] == k:
+                    total += 1
+        _memo[key] = total
+    return _memo[key]
+```'''
+TESTS = '''from pairs import count_pairs
+
+
+def test_basic():
+    assert count_pairs([1, 2, 3, 4], 5) == 2
+
+
+def test_empty():
+    assert count_pairs([], 3) == 0
+
+
+def test_duplicates():
+    assert count_pairs([1, 1, 1], 2) == 3
+'''
+JUDGE = ("Strengths:\n- clear\nWeaknesses:\n- none\nFeedback: fine.\nScores: Accuracy = 4, Clarity = 5, Efficiency = 3")
+WORKLOAD = "count_pairs(list(range(1200)), 1200)"
+
+
+def _project(tmp_path, code):
+    root = tmp_path / "proj"
+    (root / "tests").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'proj'\n")
+    (root / "pairs.py").write_text('"""Pairs."""\n\n\n' + code + "\n\ndef other():\n    return 1\n")
+    (root / "tests" / "test_pairs.py").write_text(TESTS)
+    return root / "pairs.py"
+
+
+def _orchestrator(tmp_path, endpoint, py_sandbox, first: str, then: list[str], **limits):
+    registry = ModelRegistry()
+    from models.litellm_backend import LiteLLMModel
+
+    for name in then:
+        registry.register(name, LiteLLMModel(f"openai/{name}", api_base=endpoint.base))
+    stage = {"model": f"openai/{first}", "api_base": endpoint.base, "fallbacks": then, "retries": 0, "timeout_s": 30}
+    settings = Settings.from_dict({"fix": stage, "refine": stage, "solve": stage,
+                                   "judge": {"model": "openai/judge", "api_base": endpoint.base, "fallbacks": [],
+                                             "retries": 0}})
+    endpoint.scripts["judge"] = [JUDGE]
+    history = open_history(tmp_path / "history.db")
+    pipeline = Pipeline(settings, history, registry=registry)
+    limits = JobLimits(**{"max_attempts": 2, "decision_budget_s": 40, "min_pairs": 10, "differential_inputs": 30,
+                          **limits})
+    orch = Orchestrator(pipeline, py_sandbox, limits=limits)
+    orch.ranking = None  # the configured order (the ranking memory has its own tests)
+    return orch
+
+
+def test_wrong_candidate_rejected_then_next_model_fixes(tmp_path, endpoint, py_sandbox):
+    path = _project(tmp_path, BUGGY)
+    endpoint.scripts["wrong"] = ["```python\n" + BUGGY + "```"]
+    endpoint.scripts["good"] = ["```python\n" + CORRECT + "```"]
+    orch = _orchestrator(tmp_path, endpoint, py_sandbox, "wrong", ["good"])
+    before = path.read_text()
+    report = orch.fix(locate(f"{path}::count_pairs"))
+    assert report.status == "accepted" and report.correct
+    assert [(a.model, a.status) for a in report.attempts] == [("openai/wrong", "failed"), ("good", "accepted")]
+    assert report.attempts[0].failed_tests == ["test_duplicates"]
+    assert any("test_duplicates" in p for p in endpoint.prompts_to("good"))  # the failure was fed back
+    assert "range(i + 1, len(nums))" in report.accepted_code and "+    for j in range(i + 1" in report.diff
+    assert report.judgment["scores"] == {"accuracy": 4, "clarity": 5, "efficiency": 3}
+    assert path.read_text() == before  # no --apply: untouched
+    store = RunStore(orch.pipeline.history)
+    statuses = [c["status"] for c in store.rows("candidates", report.run_id)]
+    assert statuses == ["baseline", "failed", "accepted"]
+
+
+def test_correct_faster_candidate_accepted_with_diff(tmp_path, endpoint, py_sandbox):
+    path = _project(tmp_path, CORRECT)
+    endpoint.scripts["slow"] = [SLOWER]
+    endpoint.scripts["fast"] = [FAST]
+    orch = _orchestrator(tmp_path, endpoint, py_sandbox, "slow", ["fast"])
+    report = orch.optimize(locate(f"{path}::count_pairs"), metric="time", workload=WORKLOAD)
+    first, second = report.attempts
+    assert first.status in ("not better",) and first.decision["verdict"] != "better"  # correct but slower
+    assert second.status == "accepted" and second.decision["verdict"] == "better"
+    assert second.decision["comparisons"] == 2 and second.decision["ci_high"] < 0.95
+    assert report.status == "accepted" and "Counter" in report.accepted_code and "+from collections" in report.diff
+    prompts = " ".join(endpoint.prompts_to("fast"))
+    assert "1200" not in prompts and WORKLOAD not in prompts  # the timing workload is never shown
+    decisions = RunStore(orch.pipeline.history).rows("decisions", report.run_id)
+    assert [d["verdict"] for d in decisions][-1] == "better"
+
+
+def test_candidate_differing_only_on_generated_inputs_is_caught(tmp_path, endpoint, py_sandbox):
+    path = _project(tmp_path, CORRECT)
+    endpoint.scripts["sneaky"] = [ONLY_ON_TESTS]
+    orch = _orchestrator(tmp_path, endpoint, py_sandbox, "sneaky", [], max_attempts=1)
+    report = orch.optimize(locate(f"{path}::count_pairs"), workload=WORKLOAD)
+    (attempt,) = report.attempts
+    assert attempt.tests_passed == attempt.tests_total == 3  # the user's tests pass...
+    assert attempt.status == "rejected" and "differs from the original" in attempt.reason  # ...the differential does not
+    assert report.status == "unchanged" and report.accepted_code is None
+
+
+def test_candidate_memoizing_across_calls_is_caught(tmp_path, endpoint, py_sandbox):
+    path = _project(tmp_path, CORRECT)
+    endpoint.scripts["memo"] = [MEMO]
+    orch = _orchestrator(tmp_path, endpoint, py_sandbox, "memo", [], max_attempts=1)
+    report = orch.optimize(locate(f"{path}::count_pairs"), workload=WORKLOAD)
+    (attempt,) = report.attempts
+    assert attempt.status == "rejected" and "state kept between calls" in attempt.reason
+    assert "defaults" in attempt.reason and attempt.decision is None  # never timed
+
+
+def test_cancellation_mid_refine_leaves_the_file_untouched(tmp_path, endpoint, py_sandbox):
+    path = _project(tmp_path, CORRECT)
+    endpoint.scripts["fast"] = [FAST]
+    orch = _orchestrator(tmp_path, endpoint, py_sandbox, "fast", [], max_attempts=1)
+    before = path.read_bytes()
+    cancel = threading.Event()
+
+    def on_event(kind, data):
+        if kind == "stage" and data.get("stage") == "measure":
+            threading.Timer(1.0, cancel.set).start()  # while the measurement runs
+
+    with pytest.raises(Cancelled):
+        orch.optimize(locate(f"{path}::count_pairs"), workload=WORKLOAD, cancel=cancel, on_event=on_event)
+    assert path.read_bytes() == before
+    runs = orch.pipeline.history.list_runs()
+    assert runs[0]["status"] == "cancelled"

@@ -1,0 +1,141 @@
+"""Unit tests of the orchestrator's pure parts: targets and --apply, candidate extraction, test discovery,
+differential inputs and comparisons, the composite score. No sandbox, no model."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from orchestrator import differential as diff
+from orchestrator.prompts import candidate_from_answer, refine_messages
+from orchestrator.report import composite_score
+from orchestrator.target import FileChanged, TargetError, apply, locate
+from orchestrator.testsuite import designed_tests, discover
+
+MODULE = '''"""m"""
+import math
+
+
+class Box:
+    def area(self, w: int, h: int) -> int:
+        return w * h
+
+
+def square(x: int) -> int:
+    """Square.
+
+    >>> square(3)
+    9
+    """
+    return x * x
+'''
+
+
+@pytest.fixture
+def project(tmp_path):
+    root = tmp_path / "p"
+    (root / "tests").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("")
+    (root / "m.py").write_text(MODULE)
+    (root / "tests" / "test_m.py").write_text(
+        "from m import square\n\ndef test_sq():\n    assert square(4) == 16\n\ndef test_other():\n    assert 1\n")
+    return root
+
+
+def test_locate_function_and_method(project):
+    t = locate(f"{project}/m.py::square")
+    assert t.code.startswith("def square(x: int)") and t.code.endswith("return x * x")
+    assert t.root == project and t.module == "m" and t.class_name is None
+    m = locate(f"{project}/m.py::Box.area")
+    assert m.class_name == "Box" and m.indent == "    " and m.code.startswith("def area")
+    new = m.with_code("def area(self, w, h):\n    return h * w")
+    assert "    def area(self, w, h):\n        return h * w" in new
+    ast.parse(new)
+
+
+def test_clear_errors(tmp_path, project):
+    with pytest.raises(TargetError, match="no function 'nope'.*square"):
+        locate(f"{project}/m.py::nope")
+    (tmp_path / "bad.py").write_text("def f(:\n")
+    with pytest.raises(TargetError, match="does not parse: line 1"):
+        locate(f"{tmp_path}/bad.py::f")
+    (tmp_path / "x.kt").write_text("fun f() {}")
+    with pytest.raises(TargetError, match="unknown language"):
+        locate(f"{tmp_path}/x.kt::f")
+    with pytest.raises(TargetError, match="no .* image|has no"):
+        locate(f"{tmp_path}/x.kt::f", language="kotlin")
+    with pytest.raises(TargetError, match="FILE::function"):
+        locate(f"{project}/m.py")
+
+
+def test_apply_replaces_only_the_function_and_refuses_a_changed_file(project):
+    t = locate(f"{project}/m.py::square")
+    apply(t, "def square(x: int) -> int:\n    return x ** 2")
+    text = (project / "m.py").read_text()
+    assert "return x ** 2" in text and "class Box" in text and text.startswith('"""m"""')
+    t2 = locate(f"{project}/m.py::square")
+    (project / "m.py").write_text(text + "\n# edited\n")
+    with pytest.raises(FileChanged):
+        apply(t2, "def square(x):\n    return 0")
+    assert (project / "m.py").read_text().endswith("# edited\n")
+
+
+def test_braced_language_function(tmp_path):
+    (tmp_path / "a.go").write_text("package main\n\nfunc helper() int { return 1 }\n\nfunc Sum(xs []int) int {\n"
+                                   "    s := 0\n    for _, x := range xs { s += x }\n    if s > 0 { return s }\n"
+                                   "    return 0\n}\n")
+    t = locate(f"{tmp_path}/a.go::Sum")
+    assert t.code.startswith("func Sum(") and t.code.endswith("return 0\n}")
+
+
+def test_candidate_from_answer_keeps_imports_and_new_helpers():
+    answer = ("Here:\n```python\nimport heapq\nimport math\n\ndef _h(x):\n    return x\n\ndef square(x):\n"
+              "    return _h(x) * x\n\nprint(square(3))\n```")
+    code, why = candidate_from_answer(answer, "python", "square", MODULE)
+    assert why == "" and code.startswith("import heapq\n") and "import math" not in code  # already imported
+    assert "def _h(x)" in code and "print(" not in code
+    assert candidate_from_answer("no code here", "python", "square", MODULE)[0] is None
+    assert "no function named square" in candidate_from_answer("```python\ndef f():\n    pass\n```", "python",
+                                                               "square", MODULE)[1]
+
+
+def test_discovery_finds_user_tests_doctests_and_seen_inputs(project):
+    suite = discover(locate(f"{project}/m.py::square"))
+    assert [(t.suite, t.only) for t in suite.tests] == [("user", ["test_sq"]), ("doctest", None)]
+    assert {"args": "(4,)", "kwargs": "{}"} in suite.seen_calls and {"args": "(3,)", "kwargs": "{}"} in suite.seen_calls
+
+
+def test_designed_tests_are_split_per_assert():
+    tests = designed_tests("```python\nassert square(2) == 4\nassert square(-1) == 1\nx = 1\n```", "square")
+    assert [t.source for t in tests] == ["assert square(2) == 4", "assert square(-1) == 1"]
+
+
+def test_generated_inputs_follow_hints_and_seen_values(project):
+    t = locate(f"{project}/m.py::square")
+    calls = diff.generate_inputs(t, [{"args": "(4,)", "kwargs": "{}"}], n=20)
+    assert calls[0] == {"args": "(4,)", "kwargs": "{}"} and len(calls) > 5
+    assert all(isinstance(ast.literal_eval(c["args"])[0], int) for c in calls)
+    assert calls == diff.generate_inputs(t, [{"args": "(4,)", "kwargs": "{}"}], n=20)  # deterministic
+
+
+def test_compare_and_state_problems():
+    oracle = {"0": {"r": 1, "e": None, "m": None, "o": ""}, "1": {"r": None, "e": "timeout"}}
+    same = {"0": {"r": 1, "e": None, "m": None, "o": ""}, "1": {"r": 5, "e": None, "m": None, "o": ""}}
+    assert diff.compare(oracle, same).passed and diff.compare(oracle, same).compared == 1
+    other = {"0": {"r": 2, "e": None, "m": None, "o": ""}}
+    assert diff.compare(oracle, other).mismatches == [(0, "return value")]
+    assert diff.state_problems([same, same], same, ["defaults"], []) == [
+        "calls change state kept between calls: defaults"]
+    assert diff.state_problems([same, other], same, [], []) and not diff.state_problems([same], same, ["g"], ["g"])
+
+
+def test_refine_prompt_carries_profile_not_inputs():
+    text = refine_messages("python", "f", "def f(x): ...", "", "time", "10 f.py:1(f)", "")[1]["content"]
+    assert "10 f.py:1(f)" in text and "Do not cache" in text
+
+
+def test_composite_never_rates_a_failing_candidate_above_half():
+    assert composite_score(2, 3, {"scores": {"accuracy": 5, "clarity": 5, "efficiency": 5}}) == 0.5
+    assert composite_score(3, 3, {"scores": {"accuracy": 5, "clarity": 5, "efficiency": 5}}) == 1.0
+    assert composite_score(0, 0, None) is None
