@@ -27,8 +27,11 @@ RUST_CRATES = {"rand": r"\brand::|\bRng\b|thread_rng", "regex": r"\bRegex\b|rege
 
 
 def default_data_dir() -> Path:
+    """The copy that ships with the project (evaluation/data, Apache-2.0/MIT with its LICENSE), else ../shared.
+    A file path only: the sandbox does not import the evaluation package."""
     here = Path(__file__).resolve().parents[1]
-    for candidate in (here.parent / "shared" / "data" / "humanevalpack",
+    for candidate in (here / "evaluation" / "data" / "humanevalpack",
+                      here.parent / "shared" / "data" / "humanevalpack",
                       here / "shared" / "data" / "humanevalpack",
                       Path("/work/shared/data/humanevalpack")):
         if candidate.is_dir():
@@ -41,8 +44,15 @@ def load(language: str, data_dir: Path | None = None) -> list[dict]:
     matches = sorted(data_dir.glob(f"*_{DATA_LANG[language]}.jsonl.gz"))
     if not matches:
         raise FileNotFoundError(f"no HumanEval data for {language} in {data_dir}")
-    with gzip.open(matches[0], "rt", encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    records, number = [], 0
+    try:
+        with gzip.open(matches[0], "rt", encoding="utf-8") as fh:
+            for number, line in enumerate(fh, 1):
+                if line.strip():
+                    records.append(json.loads(line))
+    except (OSError, EOFError, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"corrupt HumanEval data file {matches[0]} (near line {number}): {exc}") from exc
+    return records
 
 
 def strip_unavailable_rust_crates(code: str) -> tuple[str, list[str]]:
