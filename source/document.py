@@ -211,6 +211,13 @@ class Document:
         in the comment block (or attribute lines) right above a function gives that function."""
         if self.tree is None:
             return None
+        # A line belongs to what is written on it: a cursor in its indentation or trailing blanks counts
+        # as on its first or last character (whole-line semantics, as editors select lines).
+        line = self.line_bytes(row)
+        body = line.strip()
+        if body:
+            first = len(line) - len(line.lstrip())
+            column_bytes = min(max(column_bytes, first), first + len(body) - 1)
         point = (row, column_bytes)
         node = self.tree.root_node.descendant_for_point_range(point, point)
         found = self._enclosing_definition(node)

@@ -1,0 +1,96 @@
+"""Incremental documents: LSP edits (UTF-16 positions) applied with tree-sitter's edit + reparse
+give the same text, tree and functions as parsing the edited text afresh; anchors follow edits."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from source.document import Document
+from tests.source.test_structure import CPP, GO, JAVA, JS, PYTHON, RUST
+
+SAMPLES = {"python": PYTHON, "cpp": CPP, "java": JAVA, "go": GO, "rust": RUST, "javascript": JS}
+SNIPPETS = ["", "x", "\n", "def f(a):\n    return a\n", "int g() { return 1; }\n", "}", "{", "(", "'é😀'", "// c\n",
+            "/** d */\n", "\n\n", "    ", "fn h() {}\n", "const k = () => 1;\n", "😀"]
+
+
+def _utf16_position(text: str, index: int) -> tuple[int, int]:
+    """(line, UTF-16 column) of a code-point index."""
+    before = text[:index]
+    line = before.count("\n")
+    col_text = before[before.rfind("\n") + 1:]
+    return line, len(col_text.encode("utf-16-le")) // 2
+
+
+def _fresh(text: str, language: str) -> Document:
+    return Document(text, language)
+
+
+def _same(doc: Document, text: str) -> None:
+    assert doc.source == text.encode("utf-8") and doc.char_count == len(text)
+    fresh = _fresh(text, doc.language)
+    assert doc.starts == fresh.starts
+    assert str(doc.tree.root_node) == str(fresh.tree.root_node)
+    assert [(f.qualified_name, f.first_row, f.last_row, f.name_row) for f in doc.outline()] == [
+        (f.qualified_name, f.first_row, f.last_row, f.name_row) for f in fresh.outline()
+    ]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    language=st.sampled_from(sorted(SAMPLES)),
+    edits=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 40), st.sampled_from(SNIPPETS)), min_size=1, max_size=8),
+)
+def test_incremental_edits_match_a_fresh_parse(language, edits):
+    text = SAMPLES[language].replace("Stack", "Stäck😀")  # non-ASCII, and outside the BMP: UTF-16 != code points
+    doc = Document(text, language, version=1)
+    for version, (where, length, new) in enumerate(edits, start=2):
+        start = int(where * len(text))
+        end = min(len(text), start + length)
+        doc.apply_change(_utf16_position(text, start), _utf16_position(text, end), new, "utf-16", version)
+        text = text[:start] + new + text[end:]
+        assert doc.version == version
+    _same(doc, text)
+
+
+def test_edit_at_end_and_past_the_last_line_and_full_replacement():
+    doc = Document("def f():\n    return 1\n", "python")
+    doc.apply_change((2, 0), (2, 0), "def g():\n    pass\n")
+    assert [f.name for f in doc.outline()] == ["f", "g"]
+    doc.replace_all("x = 1\n", version=7)
+    assert doc.outline() == [] and doc.version == 7 and doc.text == "x = 1\n"
+
+
+def test_utf8_and_utf32_encodings():
+    doc = Document("s = '😀'; t = 1\n", "python")
+    doc.apply_change((0, 7), (0, 8), "2", "utf-32")  # code points: the quote after the emoji
+    assert doc.text == "s = '😀'2 t = 1\n"
+    doc.apply_change((0, 10), (0, 10), ";", "utf-8")  # bytes: the emoji is 4 of them
+    assert doc.text == "s = '😀';2 t = 1\n"
+
+
+def test_anchors_follow_edits_above_and_collapse_when_their_text_goes():
+    text = "def a():\n    pass\n\ndef a():\n    return 2\n"
+    doc = Document(text, "python")
+    first, second = doc.outline()
+    anchor_first = doc.anchor(first.name_start_byte)
+    anchor_second = doc.anchor(second.name_start_byte)
+    assert anchor_first is not anchor_second and doc.anchor(second.name_start_byte) is anchor_second
+    doc.apply_change((0, 0), (0, 0), "import os\n\n\n")  # three lines above both
+    assert doc.function_at_anchor(anchor_first).name_row == 3
+    assert doc.function_at_anchor(anchor_second).name_row == 6
+    doc.apply_change((6, 4), (6, 5), "b")  # rename the second: its anchor is inside the replaced name
+    assert doc.function_at_anchor(anchor_second).name == "b"
+    doc.apply_change((3, 0), (5, 0), "")  # delete the first function
+    assert doc.function_at_anchor(anchor_first) is None or doc.function_at_anchor(anchor_first).name == "b"
+    del anchor_first
+    assert len(list(doc._anchors)) == 1  # the document only holds anchors weakly
+
+
+def test_function_at_is_local_and_owned_span_widens_to_whole_lines_only_when_alone():
+    doc = Document("struct P { int get() const { return x; } int x; };\nint f() {\n  return 1;\n}\n", "cpp")
+    get, f = doc.outline()
+    assert doc.owned_span(get.start_byte, get.end_byte) == (get.start_byte, get.end_byte)  # shares its line
+    start, end = doc.owned_span(f.start_byte, f.end_byte)
+    assert doc.source[start:end] == b"int f() {\n  return 1;\n}"
+    assert doc.function_at(2, 0).name == "f" and doc.function_at(0, 30).name == "get"
