@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from models.types import JudgeScores
+from source import languages
 
 _METRIC_PATTERNS = {
     "accuracy": r"a?c{1,2}u?r{1,2}[ae]n?c[yi]\w*|accuracy|correctness|\bacc\b\.?",
@@ -156,11 +157,10 @@ def _as_list(value) -> list[str]:
 
 _FENCE_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<tag>[\w+#.\-]*)[^\n]*\n(?P<body>.*?)(?:^[ \t]*(?P=fence)[ \t]*$|\Z)",
                        re.S | re.M)
-_TAG_ALIASES = {
-    "python": {"python", "py", "python3", "py3"}, "cpp": {"cpp", "c++", "cxx", "cc"}, "c": {"c", "h"},
-    "javascript": {"javascript", "js", "node", "jsx"}, "typescript": {"typescript", "ts", "tsx"},
-    "go": {"go", "golang"}, "rust": {"rust", "rs"}, "java": {"java"}, "csharp": {"csharp", "cs", "c#"},
-}
+def _wanted_tags(language: str) -> set[str]:
+    """Fence tags that mean `language` (from the language table; any other language: its own name)."""
+    known = languages.lookup(language)
+    return set(known.fence_tags) | {known.id} if known is not None else {language.lower()}
 _NOT_CODE_TAGS = {"text", "txt", "output", "console", "shell", "bash", "sh", "plaintext", "json", "yaml"}
 
 
@@ -172,7 +172,7 @@ def extract_code(text: str, language: str | None = None) -> str | None:
     blocks = [(tag, body) for tag, body in blocks if body.strip()]
     if not blocks:
         return None
-    wanted = _TAG_ALIASES.get((language or "").lower(), {(language or "").lower()}) if language else set()
+    wanted = _wanted_tags(language) if language else set()
 
     def rank(item):
         tag, body = item

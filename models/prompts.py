@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from models.base import Message
 from models.types import Problem
+from source import languages
 
 # Character budgets per field (≈ 4 chars/token): the judge prompt stays under ~3k tokens.
 DESCRIPTION_BUDGET = 4000
@@ -62,18 +63,16 @@ JUDGE_REMINDER = (
     "line: Scores: Accuracy = 3, Clarity = 4, Efficiency = 3"
 )
 
-# LSP languageId -> (name for the prompt, fence tag)
-_LANGUAGES = {
-    "python": ("Python", "python"), "cpp": ("C++", "cpp"), "c": ("C", "c"), "java": ("Java", "java"),
-    "go": ("Go", "go"), "rust": ("Rust", "rust"), "javascript": ("JavaScript", "javascript"),
-    "typescript": ("TypeScript", "typescript"), "csharp": ("C#", "csharp"), "ruby": ("Ruby", "ruby"),
-}
-
-
 def language_names(language: str | None) -> tuple[str, str]:
+    """(name for the prompt, fence tag), from the language table; a language outside it (RefactorCoderQA
+    has C problems) is named as given."""
     if not language:
         return ("Python", "python")  # RefactorCoderQA is mostly Python; the most useful default
-    return _LANGUAGES.get(language.lower(), (language, language.lower()))
+    known = languages.lookup(language)
+    if known is not None:
+        return known.name, known.fence
+    name = language.upper() if len(language) <= 2 else language.capitalize()  # "c" -> "C"
+    return name, language.lower()
 
 
 def truncate_middle(text: str, budget: int) -> str:

@@ -18,13 +18,13 @@ from rich.table import Table
 
 from sandbox.errors import SandboxError, SandboxUnavailable
 from sandbox.images import LANGUAGES
+from source import languages
 
 sandbox_app = typer.Typer(help="Build and check the Docker sandbox that runs model-written code.",
                           no_args_is_help=True)
 console = Console(stderr=True)
 
-EXTENSIONS = {".py": "python", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp", ".java": "java", ".go": "go",
-              ".rs": "rust", ".js": "js", ".mjs": "js"}
+EXTENSIONS = {suffix: lang.sandbox for lang in languages.LANGUAGES for suffix in lang.suffixes}
 
 
 @sandbox_app.command("build")

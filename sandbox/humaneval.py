@@ -17,8 +17,9 @@ from pathlib import Path
 from sandbox.harness import run_tests
 from sandbox.languages import main_file
 from sandbox.models import Limits, TestCase, TestReport
+from source import languages
 
-DATA_LANG = {"python": "python", "cpp": "cpp", "java": "java", "go": "go", "rust": "rust", "js": "js"}
+DATA_LANG = {key: key for key in languages.SANDBOX_KEYS}  # the data files are named by sandbox key
 KNOWN_MISSING_DEPENDENCIES = {"CPP/22": "boost/any.hpp", "CPP/137": "boost/any.hpp",
                               "JavaScript/162": "npm package js-md5",
                               # Their tests call rand 0.7's gen_range(low, high); Debian ships rand 0.8.

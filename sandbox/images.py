@@ -24,9 +24,10 @@ from typing import Callable, Iterable
 
 from sandbox.engine import get_client
 from sandbox.errors import ImageMissing, SandboxError
+from source import languages
 
 IMAGES_DIR = Path(__file__).with_name("images")
-LANGUAGES = ("python", "cpp", "java", "go", "rust", "js")
+LANGUAGES = languages.SANDBOX_KEYS  # one image per language of the table (source/languages.py)
 REPO = "refactorcoder-sandbox"
 RECIPE_LABEL = "refactorcoder.recipe"
 SUITE = "bookworm"

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from source import languages
+
 BASE_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -31,8 +33,11 @@ class Plan:
 
 
 def main_file(language: str) -> str:
-    return {"python": "main.py", "cpp": "main.cpp", "java": "Main.java", "go": "main.go", "rust": "main.rs",
-            "js": "main.js"}[language]
+    """The main file of a sandbox language: main + its usual suffix (Java: Main.java, named after its class)."""
+    lang = next((lang for lang in languages.LANGUAGES if lang.sandbox == language), None)
+    if lang is None:
+        raise KeyError(language)
+    return ("Main" if lang.sandbox == "java" else "main") + lang.suffixes[0]
 
 
 def java_main_class(source: str) -> str:

@@ -9,12 +9,14 @@ from typing import Literal, Optional
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from profiling.metrics import Profile
+from source import languages
 
 log = logging.getLogger(__name__)
 
-Language = Literal["python", "cpp", "java", "go", "rust", "js"]
-LANGUAGE_ALIASES = {"py": "python", "python3": "python", "c++": "cpp", "cxx": "cpp", "javascript": "js",
-                    "node": "js", "nodejs": "js", "golang": "go", "rs": "rust"}
+# The sandbox keys of the language table (source/languages.py): python, cpp, java, go, rust, js.
+Language = Literal[languages.SANDBOX_KEYS]  # type: ignore[valid-type]
+# Every other name of a language (its LSP id, fence tag, aliases) -> its sandbox key.
+LANGUAGE_ALIASES = {name: lang.sandbox for lang in languages.LANGUAGES for name in lang.names if name != lang.sandbox}
 
 
 class Status(str, Enum):
