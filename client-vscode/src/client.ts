@@ -14,7 +14,7 @@ import { needsEditorArgs, stageArgs, STAGE_COMMANDS } from './protocol';
 import { findInterpreter } from './python';
 import { SECTION, shapeConfigurationResult, shapeSettings } from './settings';
 
-export const LANGUAGES = ['python', 'cpp', 'c', 'java', 'go', 'rust', 'javascript', 'typescript'];
+export const LANGUAGES = ['python', 'cpp', 'java', 'go', 'rust', 'javascript']; // = source/languages.py IDS (tests/source/test_languages.py)
 
 /** The whole `refactorcoder` section as one plain object (what workspace/configuration answers too). */
 function sectionObject(): unknown {
