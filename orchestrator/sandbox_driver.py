@@ -93,6 +93,13 @@ def load_target():
     return module, resolve(module, JOB["qualname"]) if JOB.get("qualname") else None
 
 
+def user_traceback(exc):
+    """The traceback without the driver's own frames (what a model needs to see)."""
+    tb = traceback.TracebackException.from_exception(exc)
+    tb.stack = traceback.StackSummary.from_list([f for f in tb.stack if os.path.basename(f.filename) != "main.py"])
+    return "".join(tb.format())[-3000:]
+
+
 def describe(exc):
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()[-1500:]
 
@@ -112,9 +119,7 @@ def run_one(suite, name, fn, timeout):
     except unittest.SkipTest as exc:
         return {"suite": suite, "name": name, "passed": True, "skipped": str(exc)}
     except BaseException as exc:  # noqa: B036 - a test's failure of any kind
-        ok = False
-        tb = traceback.format_exc(limit=6)
-        error = tb[-3000:] if isinstance(exc, AssertionError) else describe(exc) + "\n" + tb[-1500:]
+        ok, error = False, user_traceback(exc)
     return {"suite": suite, "name": name, "passed": ok, "error": error, "output": buf.getvalue()[-2000:],
             "seconds": round(time.perf_counter() - started, 4)}
 
