@@ -244,6 +244,10 @@ def _mount_orchestrate() -> None:
 
 _mount_orchestrate()
 
+from server.cli_eval import register as _register_eval  # noqa: E402  (typer only at import)
+
+_register_eval(app)
+
 
 def main() -> None:
     if _wants_sandbox(sys.argv):

@@ -1,0 +1,180 @@
+"""humaneval-x (pass@1 per language, PerfOrch Tables 2/8) and humanevalpack-fix (fix@1 from the buggy solutions).
+
+Problems and tests come from HumanEvalPack: the HumanEval-X problems with OctoPack's fixes to a few broken
+C++/JS/Rust/Java tests (evaluation/data/humanevalpack/SOURCE.md), plus the hand-inserted bugs.
+Every answer runs in the Docker sandbox (sandbox.harness), never on the host.
+
+Variants of humaneval-x: ``one-shot`` (the solver writes the function once), ``pipeline`` (generate -> fix
+through the orchestrator's loop, Python: see :func:`run_pipeline`).
+"""
+
+from __future__ import annotations
+
+import time
+
+from evaluation import data, references
+from evaluation.context import Timer
+from evaluation.metrics import fix_at_1, mean_pass_at_k
+from evaluation.suite import Chart, Item, Suite, SuiteReport, limited, register
+from evaluation.suites.common import latency_table, ok_rows, rate_table
+
+LANGUAGES = ("python", "cpp", "java", "go", "rust", "js")
+NAMES = {"python": "Python", "cpp": "C++", "java": "Java", "go": "Go", "rust": "Rust", "js": "JavaScript"}
+CODE_TOKENS = 640
+
+
+def records(language: str, options: dict) -> list[dict]:
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r}; HumanEval-X has {', '.join(LANGUAGES)}")
+    return data.load("humanevalpack", f"humanevalpack_{language}.jsonl.gz", options.get("data"),
+                     required=("task_id", "prompt", "canonical_solution", "test", "entry_point"))
+
+
+def run_code(ctx, record: dict, language: str, code: str | None, timer: Timer) -> dict:
+    from evaluation.humaneval_code import report_summary, run_answer_code
+
+    if not code or not code.strip():
+        return {"passed": False, "status": "no code", "output": "the answer had no code"}
+    started = time.monotonic()
+    report = run_answer_code(record, language, code, sandbox=ctx.sandbox())
+    timer.add("sandbox", time.monotonic() - started)
+    return report_summary(report)
+
+
+class _HumanEvalBase(Suite):
+    uses_sandbox = True
+    variants: tuple[str, ...] = ("one-shot",)
+
+    def items(self, options: dict) -> list[Item]:
+        langs = options.get("langs") or list(LANGUAGES)
+        variants = options.get("variants") or list(self.variants)
+        out = []
+        for model in options["models"]:
+            for variant in variants:
+                for lang in langs:
+                    for r in limited(records(lang, options), options):
+                        out.append(Item(key=f"{model}|{variant}|{r['task_id']}", item_id=r["task_id"], model=model,
+                                        variant=variant, group=lang, payload=r))
+        return out
+
+
+@register
+class HumanEvalX(_HumanEvalBase):
+    name = "humaneval-x"
+    description = "HumanEval-X pass@1 per language (one-shot; pipeline = generate -> fix)"
+    variants = ("one-shot",)
+
+    def run_item(self, item: Item, ctx) -> dict:
+        from models.parsing import extract_code
+        from models.types import Problem
+
+        from evaluation.humaneval_code import LSP_ID
+
+        record, lang, timer = item.payload, item.group, Timer()
+        if item.variant == "pipeline":
+            return run_pipeline(item, ctx, timer)
+        problem = Problem(title=f"Complete the {NAMES[lang]} function `{record['entry_point']}`",
+                          code=record["prompt"], language=LSP_ID[lang])
+        answer = ctx.pipeline(item.model, max_tokens=CODE_TOKENS).solve(problem, None)
+        timer.add("solve", answer.duration_s)
+        code = extract_code(answer.text, LSP_ID[lang]) or answer.text
+        result = run_code(ctx, record, lang, code, timer)
+        return {"status": "ok", "prompt": record["prompt"], "answer": answer.text, "test_result": result,
+                "metrics": {"correct": bool(result["passed"])}, "latency": timer.latency}
+
+    def aggregate(self, rows: list[dict], options: dict) -> SuiteReport:
+        langs = [lang for lang in LANGUAGES if any(r.get("grp") == lang for r in rows)]
+
+        def metric(part):
+            return mean_pass_at_k([(1, int(bool(r["metrics"]["correct"]))) for r in part], 1)
+
+        table, values = rate_table("HumanEval-X pass@1 per language", rows, langs, metric,
+                                   references.PERFORCH_HUMANEVAL_X_PASS, "PerfOrch (paper, 17 models)",
+                                   note="pass@1 with one sample per problem (unbiased estimator, n=1).")
+        chart = Chart("bars", "HumanEval-X pass@1 per language", "humaneval_x_pass1.png",
+                      {"groups": [*langs, "overall"], "series": {f"{m} {v}": vals for (m, v), vals in values.items()},
+                       "reference": {"PerfOrch (paper)": {k: v / 100 for k, v in
+                                                          references.PERFORCH_HUMANEVAL_X_PASS.items()}},
+                       "ylabel": "pass@1"})
+        return SuiteReport([table, latency_table(rows, "language")], [chart],
+                           {f"{m}|{v}": vals for (m, v), vals in values.items()})
+
+
+def run_pipeline(item: Item, ctx, timer: Timer) -> dict:
+    """generate -> fix through orchestrator.loop.Orchestrator.solve (PerfOrch's first two stages).
+
+    Python only for now: the orchestrator takes a FILE::function target, so the problem is written to a
+    temporary module and the HumanEval test program is passed as the benchmark test.
+    """
+    if item.group != "python":
+        return {"status": "error", "error": "the pipeline variant runs Python only (orchestrator targets)"}
+    import tempfile
+    from pathlib import Path
+
+    from sandbox.humaneval import candidate_and_test
+
+    try:
+        from orchestrator.loop import Orchestrator
+        from orchestrator.target import locate
+    except ImportError as exc:  # TODO(orchestrator): drop once its public target API is settled
+        return {"status": "error", "error": f"orchestrator pipeline unavailable: {exc}"}
+    record = item.payload
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "problem.py"
+        path.write_text(record["prompt"] + "    raise NotImplementedError\n", encoding="utf-8")
+        _, test = candidate_and_test(record, "python", "")
+        started = time.monotonic()
+        orch = Orchestrator(ctx.pipeline(item.model, max_tokens=CODE_TOKENS), ctx.sandbox())
+        report = orch.solve(locate(f"{path}::{record['entry_point']}"), benchmark_test=test)
+        timer.add("solve", time.monotonic() - started)
+    return {"status": "ok", "prompt": record["prompt"], "answer": report.accepted_code or "",
+            "test_result": {"passed": bool(report.correct), "status": report.status, "summary": report.summary,
+                            "attempts": len(report.attempts)},
+            "metrics": {"correct": bool(report.correct), "attempts": len(report.attempts)}, "latency": timer.latency}
+
+
+@register
+class HumanEvalPackFix(_HumanEvalBase):
+    name = "humanevalpack-fix"
+    description = "HumanEvalFix: fix@1 from the hand-inserted buggy solutions, per language"
+    variants = ("fix",)
+
+    def run_item(self, item: Item, ctx) -> dict:
+        from orchestrator.prompts import candidate_from_answer, fix_messages
+
+        from evaluation.humaneval_code import canonical_answer
+
+        record, lang, timer = item.payload, item.group, Timer()
+        buggy = canonical_answer(record, lang, buggy=True)
+        failure = ("The function fails its unit tests (below); find and fix the bug.\n" + record["test"])
+        messages = fix_messages(lang, record["entry_point"], buggy, record.get("docstring") or "", failure)
+        answer = ctx.ask(item.model, messages, stage="fix", max_tokens=CODE_TOKENS)
+        timer.add("fix", answer.duration_s)
+        code, reason = candidate_from_answer(answer.text, lang, record["entry_point"])
+        result = run_code(ctx, record, lang, code, timer) if code else {"passed": False, "status": "no code",
+                                                                        "output": reason}
+        return {"status": "ok", "prompt": messages[-1]["content"], "answer": answer.text, "test_result": result,
+                "expected": record.get("bug_type"), "metrics": {"correct": bool(result["passed"]),
+                                                                "bug_type": record.get("bug_type")},
+                "latency": timer.latency}
+
+    def aggregate(self, rows: list[dict], options: dict) -> SuiteReport:
+        langs = [lang for lang in LANGUAGES if any(r.get("grp") == lang for r in rows)]
+
+        def metric(part):
+            return fix_at_1([bool(r["metrics"]["correct"]) for r in part])
+
+        table, values = rate_table("HumanEvalFix fix@1 per language", rows, langs, metric)
+        by_bug: dict[str, list[bool]] = {}
+        for r in ok_rows(rows):
+            by_bug.setdefault(r["metrics"].get("bug_type") or "?", []).append(bool(r["metrics"]["correct"]))
+        from evaluation.suite import Table
+        from evaluation.suites.common import pct
+
+        bugs = Table("fix@1 per bug type", ["bug type", "fix@1", "n"],
+                     [[b, pct(fix_at_1(v)), len(v)] for b, v in sorted(by_bug.items())])
+        chart = Chart("bars", "HumanEvalFix fix@1 per language", "humanevalpack_fix1.png",
+                      {"groups": [*langs, "overall"], "series": {f"{m} {v}": vals for (m, v), vals in values.items()},
+                       "reference": {}, "ylabel": "fix@1"})
+        return SuiteReport([table, bugs, latency_table(rows, "language")], [chart],
+                           {f"{m}|{v}": vals for (m, v), vals in values.items()})

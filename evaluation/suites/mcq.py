@@ -1,0 +1,96 @@
+"""refactorcoderqa-mcq: the 262-question multiple-choice test (RefactorCoderQA Table IV shape).
+
+Two variants per model: ``direct`` (question and options, answer with a letter) and ``guide-solve`` (GuideLLM
+writes its methodology first; the solver then picks a letter with that guidance in its prompt). Accuracy per
+domain (SE, DS, ML, NLP) and overall.
+"""
+
+from __future__ import annotations
+
+import re
+
+from evaluation import data, references
+from evaluation.context import Timer
+from evaluation.metrics import accuracy
+from evaluation.suite import Chart, Item, Suite, SuiteReport, limited, register
+from evaluation.suites.common import latency_table, rate_table
+
+DOMAINS = ("SE", "DS", "ML", "NLP")
+VARIANTS = ("direct", "guide-solve")
+QUESTION_BUDGET, OPTION_BUDGET, GUIDANCE_BUDGET = 1500, 500, 1200
+LETTER = re.compile(r"(?:answer|option)\s*(?:is|:)?\s*\(?\**([ABCD])\b|^\W*\(?([ABCD])\b(?:[).:]|\s|$)|\b([ABCD])\b",
+                    re.IGNORECASE | re.MULTILINE)
+
+
+def parse_letter(text: str) -> str | None:
+    """The chosen option: an explicit "Answer: X", else a letter opening the reply, else the first lone A-D."""
+    for pattern_group in (1, 2, 3):
+        for m in LETTER.finditer(text or ""):
+            letter = m.group(pattern_group)
+            if letter and (pattern_group == 1 or letter.isupper()):
+                return letter.upper()
+    return None
+
+
+def mcq_messages(record: dict, guidance: str | None = None) -> list[dict]:
+    from models.prompts import SYSTEM_PROMPT, truncate_middle
+
+    options = "\n".join(f"{k}. {truncate_middle((record.get(k) or '(empty)').strip(), OPTION_BUDGET)}"
+                        for k in "ABCD")
+    parts = [f"Question: {record['instruction'].strip()}",
+             truncate_middle((record.get("input") or "").strip(), QUESTION_BUDGET)]
+    if guidance:
+        parts.append(f"GuideLLM Response: {truncate_middle(guidance.strip(), GUIDANCE_BUDGET)}")
+    parts += [f"Which answer below is the accepted answer to this question?\n{options}",
+              "Instruction: reply with the letter of the correct answer only (A, B, C or D)."]
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "\n\n".join(parts)}]
+
+
+@register
+class McqSuite(Suite):
+    name = "refactorcoderqa-mcq"
+    description = "RefactorCoderQA multiple-choice test: accuracy per domain, direct and Guide -> Solve"
+
+    def records(self, options: dict) -> list[dict]:
+        records = data.load(data.QA_FOLDER, "refactorcoderqa_mcq_test.jsonl.gz", options.get("data"),
+                            required=("id", "domain", "instruction", "A", "B", "C", "D", "answer"))
+        domains = options.get("domains")
+        return [r for r in records if not domains or r["domain"] in domains]
+
+    def items(self, options: dict) -> list[Item]:
+        variants = options.get("variants") or list(VARIANTS)
+        return [Item(key=f"{m}|{v}|{r['id']}", item_id=r["id"], model=m, variant=v, group=r["domain"], payload=r)
+                for m in options["models"] for v in variants for r in limited(self.records(options), options)]
+
+    def run_item(self, item: Item, ctx) -> dict:
+        from models.types import Problem
+
+        record, timer, guidance = item.payload, Timer(), None
+        if item.variant == "guide-solve":
+            problem = Problem(title=record["instruction"], description=record.get("input") or "")
+            result = ctx.pipeline(item.model, max_tokens=256).guide(problem)
+            guidance = result.text
+            timer.add("guide", result.duration_s)
+        messages = mcq_messages(record, guidance)
+        answer = ctx.ask(item.model, messages, stage="solve", max_tokens=8)
+        timer.add("solve", answer.duration_s)
+        letter = parse_letter(answer.text)
+        return {"status": "ok", "prompt": messages[-1]["content"], "answer": answer.text, "expected": record["answer"],
+                "test_result": {"letter": letter, "guidance": guidance},
+                "metrics": {"letter": letter, "correct": letter == record["answer"]}, "latency": timer.latency}
+
+    def aggregate(self, rows: list[dict], options: dict) -> SuiteReport:
+        def metric(part):
+            return accuracy([(r["metrics"] or {}).get("letter") for r in part], [r["expected"] for r in part])
+
+        table, values = rate_table("RefactorCoderQA MCQ accuracy (Table IV shape)", rows, list(DOMAINS), metric,
+                                   references.MCQ_REFACTORCODER_MOE, "RefactorCoder-MoE (paper)",
+                                   note="n = questions answered; an unreadable reply counts as wrong.")
+        chart = Chart("bars", "RefactorCoderQA MCQ accuracy per domain", "mcq_accuracy.png",
+                      {"groups": [*DOMAINS, "overall"],
+                       "series": {f"{m} {v}": vals for (m, v), vals in values.items()},
+                       "reference": {"RefactorCoder-MoE (paper)": {k: v / 100 for k, v in
+                                                                   references.MCQ_REFACTORCODER_MOE.items()}},
+                       "ylabel": "accuracy"})
+        return SuiteReport([table, latency_table(rows, "domain")], [chart],
+                           {f"{m}|{v}": vals for (m, v), vals in values.items()})
