@@ -172,7 +172,7 @@ async function main() {
 
         const guideToast = await step('Guide job finished (jobFinished notification)', async () => {
             // Exactly the success text: "RefactorCoder guide: failed" or "RefactorCoder Guide failed: ..." must not pass.
-            const toast = await notification(/^RefactorCoder guide: done/, opts.jobTimeout);
+            const toast = await notification(/RefactorCoder guide: done/, opts.jobTimeout);
             return toast.innerText();
         });
         log(`guide notification: ${JSON.stringify(guideToast)}`);
@@ -201,7 +201,7 @@ async function main() {
             await page.keyboard.press('Escape');
             await focusFile();
             await palette('RefactorCoder: Judge');
-            await notification(/^RefactorCoder judge: done/, opts.jobTimeout);
+            await notification(/RefactorCoder judge: done/, opts.jobTimeout);
             await page.locator('.tab', { hasText: new RegExp(`^${opts.file.replace('.', '\\.')}`) }).first().click();
             await page.locator('.codelens-decoration a', { hasText: /RefactorCoder: (accuracy|no score)/ }).first()
                 .waitFor({ timeout: 30_000 });
@@ -257,7 +257,7 @@ async function main() {
             const diskBeforeApply = readDisk();
             await step('Apply → file edited, saved → changed on disk', async () => {
                 await clickApply(toast);
-                await notification(/^RefactorCoder: solution applied\./, 30_000);
+                await notification(/RefactorCoder: solution applied\./, 30_000);
                 await page.waitForTimeout(1000);
                 const after = await editorLines.innerText();
                 if (after === fileTextBeforeSolve) throw new Error('the editor text did not change after Apply');
