@@ -142,7 +142,7 @@ def extract_in(doc: Document, selection: Span) -> Extraction | None:
             return _problem_only(description, language, selection, doc.anchor(start))
     if empty:
         row = doc.row_of(start)
-        fn = doc.function_at(row, start - doc.starts[row], include_comment_above=True)
+        fn = doc.function_at(row, start - doc.line_start(row), include_comment_above=True)
         if fn:
             return _from_function(doc, fn)
         return _comment_problem_at(doc, row)
@@ -187,7 +187,7 @@ def _is_comment_line(doc: Document, row: int) -> bool:
         return False
     line = doc.line_bytes(row)
     stripped = line.lstrip()
-    return bool(stripped) and doc.comment_at(doc.starts[row] + len(line) - len(stripped))
+    return bool(stripped) and doc.comment_at(doc.line_start(row) + len(line) - len(stripped))
 
 
 def _comment_block_above(doc: Document, row: int) -> tuple[str, Span | None]:
@@ -212,7 +212,7 @@ def _comment_problem_at(doc: Document, row: int) -> Extraction | None:
     description = strip_comment_markers(lines)
     if not description:
         return None
-    anchor = doc.anchor(doc.starts[first])
+    anchor = doc.anchor(doc.line_start(first))
     return _problem_only(description, doc.language, Span((first, 0), (last, len(lines[-1]))), anchor)
 
 

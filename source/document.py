@@ -7,7 +7,6 @@ Positions come in as (row, column) in the client's units: "utf-16" (LSP's defaul
 
 from __future__ import annotations
 
-import bisect
 import logging
 import threading
 import weakref
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 import tree_sitter as ts
 
 from source import grammars
+from source.lines import LineIndex
 from source.structure import Function, build, definition
 
 logger = logging.getLogger(__name__)
@@ -28,16 +28,6 @@ class Anchor:
 
     offset: int
     id: int
-
-
-def _line_starts(data: bytes, base: int = 0) -> list[int]:
-    starts = []
-    find = data.find
-    i = find(b"\n")
-    while i >= 0:
-        starts.append(base + i + 1)
-        i = find(b"\n", i + 1)
-    return starts
 
 
 def _units_to_bytes(line: bytes, units: int, encoding: str) -> int:
@@ -76,7 +66,7 @@ class Document:
     def _set_text(self, text: str) -> None:
         self.source = text.encode("utf-8")
         self.char_count = len(text)
-        self.starts = [0] + _line_starts(self.source)
+        self.index = LineIndex(self.source)
         self.tree = grammars.parser(self.language).parse(self.source) if self.grammar else None
         self._outline = None
 
@@ -86,16 +76,24 @@ class Document:
 
     @property
     def line_count(self) -> int:
-        return len(self.starts)
+        return len(self.index)
+
+    @property
+    def starts(self) -> list[int]:
+        """Every line's start offset (a copy; for tests and tools, not the request path)."""
+        return self.index.to_list()
 
     def line_start(self, row: int) -> int:
-        return self.starts[row] if row < len(self.starts) else len(self.source)
+        return self.index.start(row) if row < len(self.index) else len(self.source)
+
+    def _line_end(self, row: int) -> int:
+        """Offset of the newline that ends `row` (or the end of the text)."""
+        return self.index.start(row + 1) - 1 if row + 1 < len(self.index) else len(self.source)
 
     def line_bytes(self, row: int) -> bytes:
-        if row >= len(self.starts):
+        if row >= len(self.index):
             return b""
-        end = self.starts[row + 1] - 1 if row + 1 < len(self.starts) else len(self.source)
-        line = self.source[self.starts[row]:end]
+        line = self.source[self.index.start(row):self._line_end(row)]
         return line[:-1] if line.endswith(b"\r") else line
 
     def line(self, row: int) -> str:
@@ -103,29 +101,28 @@ class Document:
 
     def lines_text(self, first: int, last: int) -> str:
         """Rows first..last inclusive, without the final newline."""
-        end = self.starts[last + 1] - 1 if last + 1 < len(self.starts) else len(self.source)
-        return self.source[self.line_start(first):end].decode("utf-8", "replace").replace("\r\n", "\n")
+        return self.source[self.line_start(first):self._line_end(last)].decode("utf-8", "replace").replace("\r\n", "\n")
 
     def byte_offset(self, row: int, column: int, encoding: str = "utf-32") -> int:
-        if row >= len(self.starts):
+        if row >= len(self.index):
             return len(self.source)
-        return self.starts[row] + _units_to_bytes(self.line_bytes(row), column, encoding)
+        return self.index.start(row) + _units_to_bytes(self.line_bytes(row), column, encoding)
 
     def row_of(self, offset: int) -> int:
-        return bisect.bisect_right(self.starts, offset) - 1
+        return self.index.row_of(offset)
 
     def char_column(self, offset: int) -> tuple[int, int]:
         """(row, code-point column) of a byte offset."""
         row = self.row_of(offset)
-        prefix = self.source[self.starts[row]:offset]
+        prefix = self.source[self.index.start(row):offset]
         return row, (len(prefix) if prefix.isascii() else len(prefix.decode("utf-8", "replace")))
 
     def owned_span(self, start_byte: int, end_byte: int) -> tuple[int, int]:
         """Widen `start..end` to whole lines when nothing else shares them (the usual case: indentation
         kept, so a method stays inside its class); else keep the exact bytes."""
         first, last = self.row_of(start_byte), self.row_of(max(end_byte - 1, start_byte))
-        line_start = self.starts[first]
-        line_end = self.starts[last + 1] - 1 if last + 1 < len(self.starts) else len(self.source)
+        line_start = self.index.start(first)
+        line_end = self._line_end(last)
         if self.source[line_end - 1:line_end] == b"\r":
             line_end -= 1
         before = self.source[line_start:start_byte]
@@ -158,18 +155,15 @@ class Document:
         start_byte = self.byte_offset(*start, encoding)
         old_end_byte = self.byte_offset(*end, encoding)
         start_row, end_row = self.row_of(start_byte), self.row_of(old_end_byte)
-        start_point = (start_row, start_byte - self.starts[start_row])
-        old_end_point = (end_row, old_end_byte - self.starts[end_row])
+        start_point = (start_row, start_byte - self.index.start(start_row))
+        old_end_point = (end_row, old_end_byte - self.index.start(end_row))
         new_bytes = new_text.encode("utf-8")
         old_bytes = self.source[start_byte:old_end_byte]
         self.source = self.source[:start_byte] + new_bytes + self.source[old_end_byte:]
         old_chars = len(old_bytes) if old_bytes.isascii() else len(old_bytes.decode("utf-8", "replace"))
         self.char_count += len(new_text) - old_chars
         delta = len(new_bytes) - len(old_bytes)
-        tail = self.starts[end_row + 1:]
-        if delta:
-            tail = [s + delta for s in tail]
-        self.starts[start_row + 1:] = _line_starts(new_bytes, start_byte) + tail
+        self.index.edit(start_row, end_row, start_byte, old_end_byte, new_bytes)
         new_end_byte = start_byte + len(new_bytes)
         for anchor in list(self._anchors):
             if anchor.offset >= old_end_byte:
@@ -180,7 +174,7 @@ class Document:
         if self.tree is None:
             return
         new_end_row = self.row_of(new_end_byte)
-        new_end_point = (new_end_row, new_end_byte - self.starts[new_end_row])
+        new_end_point = (new_end_row, new_end_byte - self.index.start(new_end_row))
         self.tree.edit(start_byte=start_byte, old_end_byte=old_end_byte, new_end_byte=new_end_byte,
                        start_point=start_point, old_end_point=old_end_point, new_end_point=new_end_point)
         self.tree = grammars.parser(self.language).parse(self.source, self.tree)
@@ -262,7 +256,7 @@ class Document:
         if found is not None:
             return self._build(found)
         row = self.row_of(start_byte)
-        fn = self.function_at(row, start_byte - self.starts[row], include_comment_above=True)
+        fn = self.function_at(row, start_byte - self.index.start(row), include_comment_above=True)
         return fn if fn is not None and fn.doc_start_byte <= start_byte and end_byte <= fn.end_byte else None
 
     def function_at_anchor(self, anchor: Anchor) -> Function | None:

@@ -94,3 +94,23 @@ def test_function_at_is_local_and_owned_span_widens_to_whole_lines_only_when_alo
     start, end = doc.owned_span(f.start_byte, f.end_byte)
     assert doc.source[start:end] == b"int f() {\n  return 1;\n}"
     assert doc.function_at(2, 0).name == "f" and doc.function_at(0, 30).name == "get"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 1), st.integers(0, 3000), st.sampled_from(["", "a", "\n", "x\ny\n", "\n" * 300])),
+                min_size=1, max_size=12))
+def test_line_index_blocks_match_a_fresh_index(edits):
+    from source.lines import LineIndex
+
+    text = "".join(f"line {i}\n" for i in range(1000)).encode()
+    index = LineIndex(text)
+    for where, length, new in edits:
+        start = int(where * len(text))
+        end = min(len(text), start + length)
+        index.edit(index.row_of(start), index.row_of(end), start, end, new.encode())
+        text = text[:start] + new.encode() + text[end:]
+        fresh = LineIndex(text)
+        assert index.to_list() == fresh.to_list() and len(index) == len(fresh)
+        for offset in (0, start, end, len(text) // 2, len(text)):
+            offset = min(offset, len(text))
+            assert index.row_of(offset) == fresh.row_of(offset)

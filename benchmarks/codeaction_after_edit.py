@@ -1,0 +1,181 @@
+"""codeAction after an edit, our server beside a trivial pygls server, same run, same client.
+
+A real LSP client (pygls) starts each server over stdio, opens a generated file of 600, 5,000 and
+20,000 lines (Python, and C++ as the brace language), and then, for each of N requests, sends one
+incremental didChange (a character typed at the end of a line in a function) and then
+textDocument/codeAction with the cursor on that line. Each sample is timed from sending the edit to
+receiving the code actions, so the server's handling of the edit counts. The two servers get the same
+edits, alternating request by request, so load on the machine falls on both alike. The trivial server (benchmarks/trivial_lsp_server.py)
+lets pygls apply the same edits and reads the line under the cursor: the floor for a pygls server.
+
+Goal: our p99 within 2x of the trivial server's at every size. Prints a table and writes JSON to
+benchmarks/results/codeaction_after_edit.json.
+
+    .venv/bin/python benchmarks/codeaction_after_edit.py [--requests 100] [--sizes 600 5000 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from codeaction_latency import CPP_BLOCK, PY_BLOCK, make_document, percentile  # noqa: E402
+
+RESULTS = REPO / "benchmarks" / "results" / "codeaction_after_edit.json"
+SERVERS = {"refactorcoder": ["-m", "server"], "trivial-pygls": [str(REPO / "benchmarks" / "trivial_lsp_server.py")]}
+LANGUAGES = {"python": (PY_BLOCK, '"""Benchmark document."""\nimport os\n', "py"),
+             "cpp": (CPP_BLOCK, "#include <vector>\n#include <algorithm>\n", "cpp")}
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+async def _start(server: str) -> LanguageClient:
+    client = LanguageClient("codeaction-after-edit", "1")
+    client.feature(types.WINDOW_LOG_MESSAGE)(lambda params: None)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "REFACTORCODER_HOME": tempfile.mkdtemp(prefix="rc-bench-")}
+    await client.start_io(sys.executable, *SERVERS[server], env=env, cwd=str(REPO))
+    await client.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities(), process_id=os.getpid()))
+    client.initialized(types.InitializedParams())
+    return client
+
+
+async def _stop(client: LanguageClient) -> None:
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+
+
+def _body_lines(text: str) -> list[int]:
+    """Lines inside functions with code on them (where a user types and asks for the lightbulb)."""
+    return [i for i, line in enumerate(text.splitlines()) if line.startswith("    ") and line.strip() and not line.lstrip().startswith(("#", "//", '"""'))]
+
+
+async def _open(client: LanguageClient, uri: str, language: str, text: str) -> None:
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)))
+    # The first request waits for the initial parse; it is not what this benchmark measures.
+    cursor = types.Position(line=0, character=0)
+    await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=types.Range(start=cursor, end=cursor),
+        context=types.CodeActionContext(diagnostics=[])))
+
+
+async def _edit_then_action(client: LanguageClient, uri: str, version: int, line: int, column: int) -> tuple[float, bool]:
+    at = types.Position(line=line, character=column)
+    cursor = types.Position(line=line, character=4)
+    start = time.perf_counter()
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        content_changes=[types.TextDocumentContentChangePartial(range=types.Range(start=at, end=at), text=" ")]))
+    result = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=types.Range(start=cursor, end=cursor),
+        context=types.CodeActionContext(diagnostics=[])))
+    return (time.perf_counter() - start) * 1000, bool(result)
+
+
+def _summary(server: str, language: str, lines: int, timings: list[float], answered: int) -> dict:
+    ordered = sorted(timings)
+    return {"server": server, "language": language, "lines": lines, "requests": len(timings), "answered": answered,
+            "p50_ms": round(percentile(ordered, 50), 2), "p90_ms": round(percentile(ordered, 90), 2),
+            "p99_ms": round(percentile(ordered, 99), 2), "max_ms": round(ordered[-1], 2),
+            "mean_ms": round(statistics.fmean(ordered), 2)}
+
+
+async def run(clients: dict[str, LanguageClient], language: str, lines: int, requests: int, warmup: int = 5) -> list[dict]:
+    """The same edits and requests to every server, alternating request by request, so a burst of load
+    on the machine falls on both alike."""
+    block, header, suffix = LANGUAGES[language]
+    text = make_document(block, header, lines)
+    uris = {name: Path(tempfile.gettempdir(), f"after_edit_{name}_{lines}.{suffix}").as_uri() for name in clients}
+    for name, client in clients.items():
+        await _open(client, uris[name], language, text)
+    text_lines = text.splitlines()
+    candidates = _body_lines(text)
+    timings = {name: [] for name in clients}
+    answered = dict.fromkeys(clients, 0)
+    for i in range(requests + warmup):
+        line = candidates[(i * 7919) % len(candidates)]
+        column = len(text_lines[line])
+        text_lines[line] += " "
+        order = list(clients) if i % 2 == 0 else list(reversed(clients))
+        for name in order:
+            elapsed, has_actions = await _edit_then_action(clients[name], uris[name], i + 2, line, column)
+            if i >= warmup:
+                timings[name].append(elapsed)
+                answered[name] += has_actions
+    for name, client in clients.items():
+        client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uris[name])))
+    return [_summary(name, language, lines, timings[name], answered[name]) for name in clients]
+
+
+async def main(requests: int, sizes: list[int], languages: list[str]) -> dict:
+    clients = {name: await _start(name) for name in SERVERS}
+    rows = []
+    load_before = os.getloadavg()[0]
+    for language in languages:
+        for lines in sizes:
+            rows.extend(await run(clients, language, lines, requests))
+            print(rows[-2:], file=sys.stderr)
+    for client in clients.values():
+        await _stop(client)
+    return {
+        "benchmark": "codeaction_after_edit",
+        "goal": "refactorcoder p99 <= 2x trivial-pygls p99 at every size",
+        "machine": {"cpu": _cpu_model(), "cpus": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform(), "loadavg_1m_before": round(load_before, 2),
+                    "loadavg_1m_after": round(os.getloadavg()[0], 2)},
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "results": rows,
+    }
+
+
+def print_table(report: dict) -> None:
+    print("| language | lines | ours p50 / p99 (ms) | trivial p50 / p99 (ms) | p99 ratio |")
+    print("|---|---|---|---|---|")
+    ok = True
+    by_key = {(r["language"], r["lines"], r["server"]): r for r in report["results"]}
+    for (language, lines, server), ours in by_key.items():
+        if server != "refactorcoder":
+            continue
+        base = by_key[(language, lines, "trivial-pygls")]
+        ratio = ours["p99_ms"] / base["p99_ms"]
+        ok &= ratio <= 2.0
+        print(f"| {language} | {lines:,} | {ours['p50_ms']} / {ours['p99_ms']} | {base['p50_ms']} / {base['p99_ms']} | {ratio:.2f} |")
+    machine = report["machine"]
+    print(f"\ngoal p99 <= 2x trivial: {'MET' if ok else 'MISSED'} (load average {machine['loadavg_1m_before']} before,"
+          f" {machine['loadavg_1m_after']} after, on {machine['cpus']} CPUs)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[600, 5000, 20000])
+    parser.add_argument("--languages", nargs="+", default=list(LANGUAGES))
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    report = asyncio.run(main(args.requests, args.sizes, args.languages))
+    print_table(report)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.out}")
