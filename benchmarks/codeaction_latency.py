@@ -5,8 +5,11 @@ textDocument/codeAction requests one after another at varying cursor positions, 
 send to response in the client. Scenarios:
 
   python-static   the same document version throughout (the outline cache is warm)
-  cpp-static      the same for a C++ file (brace heuristic)
-  python-editing  a didChange before every 10th request, so 1 in 10 requests re-parses the document
+  cpp-static      the same for a C++ file
+  python-editing  a didChange before every 10th request (applied to the server's tree incrementally)
+
+benchmarks/codeaction_after_edit.py measures an edit before *every* request, on files up to 20,000
+lines, beside a trivial pygls server.
 
 Target: p99 <= 10 ms for the static scenarios. Prints a table and writes JSON to
 benchmarks/results/codeaction_latency.json.

@@ -152,7 +152,7 @@ def extract_in(doc: Document, selection: Span) -> Extraction | None:
     code = doc.text_between(start, end)
     description, _ = _comment_block_above(doc, selection.start[0])
     title = _title(description) or "Selected code"
-    return Extraction(title, description, code, language, selection, selection.start[0])
+    return Extraction(title, description, code, language, selection, selection.start[0], None, doc.anchor(start))
 
 
 def _span(doc: Document, start_byte: int, end_byte: int) -> Span:

@@ -266,3 +266,15 @@ def test_brace_syntax_errors_elsewhere_keep_the_functions_that_parse():
     assert "count" in {f.name for f in Document(broken_rust, "rust").outline()}
     broken_js = JS.replace("const fs = require(\"fs\");", "const fs = require(\"fs\";;{")
     assert {"greet", "count"} <= {f.name for f in Document(broken_js, "javascript").outline()}
+
+
+def test_cursor_on_doc_comments_and_attributes_gives_the_function_below():
+    def at(text, language, *positions):
+        doc = Document(text, language)
+        return [getattr(doc.function_at(row, col), "name", None) for row, col in positions]
+
+    assert at(RUST, "rust", (2, 3), (3, 2), (4, 5), (14, 6), (0, 3)) == ["count", "count", "count", "new", None]
+    assert at(JAVA, "java", (3, 8), (8, 10), (9, 6)) == ["sum", "sum", "sum"]
+    assert at(CPP, "cpp", (4, 3), (9, 3), (10, 3), (0, 3)) == ["largest", "maxOf", "maxOf", None]
+    assert at(GO, "go", (10, 3), (7, 3)) == ["Pop", None]  # the comment above a type is not a function's
+    assert at(JS, "javascript", (3, 3), (8, 3)) == ["add", "greet"]
