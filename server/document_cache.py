@@ -55,16 +55,20 @@ class DocumentCache:
         document = self._open.get(uri)
         if document is None:
             return  # opened before we were listening: built from the pygls copy on first use
-        for change in changes:
-            change_range = getattr(change, "range", None)
-            if change_range is None:
-                document.replace_all(change.text, version)
-                continue
-            document.apply_change(
-                (change_range.start.line, change_range.start.character),
-                (change_range.end.line, change_range.end.character),
-                change.text, encoding,
-            )
+        try:
+            for change in changes:
+                change_range = getattr(change, "range", None)
+                if change_range is None:
+                    document.replace_all(change.text, version)
+                    continue
+                document.apply_change(
+                    (change_range.start.line, change_range.start.character),
+                    (change_range.end.line, change_range.end.character),
+                    change.text, encoding,
+                )
+        except Exception:  # noqa: BLE001 - a change we cannot apply must not take the server down
+            logger.exception("could not apply a change to %s: re-parsed on next use", uri)
+            document.char_count = -1  # out of step: `document()` re-parses the pygls copy
         document.version = version
 
     def forget(self, uri: str) -> None:
