@@ -118,7 +118,7 @@ def whole_text(text: str, language: str) -> Extraction:
     if language in ("plaintext", "markdown"):
         return _problem_only(text.strip(), language, end)
     if doc.tree is not None and doc.is_comment_or_string(0, len(doc.source)):
-        return _problem_only(strip_comment_markers(lines), language, end)
+        return _problem_only(strip_comment_markers(lines, languages.lookup(language)), language, end)
     description, _ = _comment_block_above(doc, 0)
     return Extraction(_title(description) or "Whole file", description, text, language, end, 0)
 
@@ -138,7 +138,7 @@ def extract_in(doc: Document, selection: Span) -> Extraction | None:
         if not selected.strip():
             empty = True  # a whitespace selection behaves like a cursor
         elif language in ("plaintext", "markdown") or (doc.tree is not None and doc.is_comment_or_string(start, end)):
-            description = strip_comment_markers(selected.splitlines()) or selected.strip()
+            description = strip_comment_markers(selected.splitlines(), languages.lookup(language)) or selected.strip()
             return _problem_only(description, language, selection, doc.anchor(start))
     if empty:
         row = doc.row_of(start)
@@ -197,7 +197,7 @@ def _comment_block_above(doc: Document, row: int) -> tuple[str, Span | None]:
     if first >= row:
         return "", None
     lines = [doc.line(r) for r in range(first, row)]
-    return strip_comment_markers(lines), Span((first, 0), (row - 1, len(lines[-1])))
+    return strip_comment_markers(lines, languages.lookup(doc.language)), Span((first, 0), (row - 1, len(lines[-1])))
 
 
 def _comment_problem_at(doc: Document, row: int) -> Extraction | None:
@@ -209,7 +209,7 @@ def _comment_problem_at(doc: Document, row: int) -> Extraction | None:
     while _is_comment_line(doc, last + 1):
         last += 1
     lines = [doc.line(r) for r in range(first, last + 1)]
-    description = strip_comment_markers(lines)
+    description = strip_comment_markers(lines, languages.lookup(doc.language))
     if not description:
         return None
     anchor = doc.anchor(doc.line_start(first))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import tree_sitter as ts
 
@@ -231,16 +232,32 @@ def _comment_above(node: ts.Node, source: bytes, grammar: Grammar, line_start) -
     return strip_comment_markers(lines, lang), block[0].start_point.row, line_start(block[0].start_point.row)
 
 
-_MARKERS = re.compile(r'^\s*(?:#+|//+!?|/\*+!?|\*+/|\*+(?!/)|"""|\'\'\')\s?')
+_QUOTES = ('"""', "'''")  # a docstring selected as a problem
+
+
+@lru_cache(maxsize=None)
+def _marker_patterns(lang: languages.Language | None) -> tuple[re.Pattern, re.Pattern]:
+    """(leading marker, trailing marker) for a language's comment syntax from the table; every
+    language's markers when the language is not known."""
+    table = [lang] if lang is not None else list(languages.LANGUAGES)
+    lead = {re.escape(x.line_comment) + "+!?" for x in table}  # `//`, `///`, `//!`, `#`, `##`
+    tail = set()
+    for x in table:
+        if x.block_comment:
+            opener, closer = x.block_comment
+            lead |= {re.escape(opener[0]) + re.escape(opener[1:]) + "+!?", re.escape(closer[0]) + "+" + re.escape(closer[1:]),
+                     re.escape(closer[0]) + "+(?!" + re.escape(closer[1:]) + ")"}  # `/**`, `*/`, ` * ` continuation lines
+            tail.add(re.escape(closer[0]) + "+" + re.escape(closer[1:]))
+    lead |= {re.escape(q) for q in _QUOTES}
+    tail |= {re.escape(q) for q in _QUOTES}
+    return (re.compile(r"^\s*(?:" + "|".join(sorted(lead, key=len, reverse=True)) + r")\s?"),
+            re.compile(r"\s*(?:" + "|".join(sorted(tail)) + r")\s*$"))
 
 
 def strip_comment_markers(lines: list[str], lang: languages.Language | None = None) -> str:
     """Comment (or docstring) lines -> plain text, markers removed, blank edges trimmed."""
-    out = []
-    for line in lines:
-        s = _MARKERS.sub("", line.rstrip())
-        s = re.sub(r'\s*(?:\*+/|"""|\'\'\')\s*$', "", s)
-        out.append(s)
+    lead, tail = _marker_patterns(lang)
+    out = [tail.sub("", lead.sub("", line.rstrip())) for line in lines]
     return "\n".join(out).strip()
 
 
