@@ -4,12 +4,13 @@ Protocol (pyperf / criterion.rs ideas, adapted to a sandbox where every run is a
 
 1. warm-up: each program runs once unmeasured (the container, page cache and compiler caches get warm;
    a program that fails here raises :class:`MeasurementError` -- correctness is checked elsewhere);
-2. calibration: one repeat count N, the same for A and B, grown until the *faster* program's sample
-   lasts at least ``min_sample_s`` (100 ms) of wall time, and capped so the slower one stays well
-   inside the wall-clock limit;
+2. calibration: one repeat count N, the same for A and B, grown until the *faster* program's workload
+   loop lasts at least ``min_sample_s`` (100 ms) of CPU time on top of its process start (measured
+   with N = 0), and capped so the slower one stays well inside the wall-clock limit;
 3. at least ``min_pairs`` interleaved pairs, the order inside each pair drawn at random (so neither
    program always runs first, after the other's cache footprint); every sample is a **fresh process**
-   started by the sandbox (nothing a candidate caches survives into the next sample);
+   (nothing a candidate caches survives into the next sample). With a real ``sandbox.Sandbox`` a few
+   pairs share one supervisor session (A and B compiled once; see ``profiling.batch``);
 4. while the decision is open and its interval is wider than the +-min_effect band, more pairs, until
    ``max_pairs`` or the time budget.
 
@@ -25,6 +26,7 @@ import random
 import time
 from typing import Any, Callable, Optional, Protocol
 
+from profiling.batch import BatchError, batch_runner
 from profiling.decision import Decision, decide, settled
 from profiling.programs import Program, as_program
 
@@ -40,6 +42,7 @@ METRICS: dict[str, tuple[str, str, str]] = {
     "cpu": ("cpu_utilisation", "", "CPU utilisation, CPU time / wall time (lower is better)"),
 }
 DECIDE_EVERY = 10  # pairs between interim decisions once min_pairs are in
+PAIRS_PER_SESSION = 5  # pairs run in one sandbox session (compiled once; cancel/budget checked between)
 
 
 class Runner(Protocol):
@@ -68,28 +71,48 @@ def _check(result: Any, label: str, repeat: int) -> Any:
     return result
 
 
+def _loop_part(result: Any, base: tuple[float, float]) -> float:
+    """Seconds of a sample spent in the workload loop: CPU time above the repeat-0 run's, or wall time
+    above it for a program that mostly waits (sleeps, I/O)."""
+    cpu = result.profile.cpu_time_s - base[0]
+    wall = result.profile.wall_time_s - base[1]
+    return cpu if cpu >= 0.5 * wall else wall
+
+
 def calibrate(runner: Runner, a: Program, b: Program, min_sample_s: float = 0.1, max_loop: int = 10 ** 7,
               cancel=None) -> tuple[int, list[str]]:
-    """Smallest repeat count (roughly, within 25%) for which both programs' samples last ``min_sample_s``."""
+    """Repeat count N (the same for A and B) for which the *faster* program's workload loop lasts at
+    least ``min_sample_s``: samples of >= 100 ms of work, on top of the process start.
+
+    The start-up cost (interpreter, JIT, imports) is measured with N = 0 and subtracted, otherwise a
+    node or JVM start of ~100 ms would pass the threshold with one cheap iteration and drown the
+    difference between A and B. CPU time is used, so a loaded machine does not shrink N.
+    """
     notes: list[str] = []
     if not (a.loopable and b.loopable):
         notes.append("a program cannot repeat its workload (no repeat count): one run per sample")
         return 1, notes
     wall_limit = float(a.spec(1).limits.wall_time_s)
+    bases = []
+    for program in (a, b):
+        _stop(cancel)
+        zero = runner.run(program.spec(0))
+        bases.append((zero.profile.cpu_time_s, zero.profile.wall_time_s) if getattr(zero, "ok", False) else (0.0, 0.0))
     n = 1
     while True:
         _stop(cancel)
-        walls = [_check(runner.run(p.spec(n)), label, n).profile.wall_time_s for p, label in ((a, "A"), (b, "B"))]
-        fast, slow = min(walls), max(walls)
+        results = [_check(runner.run(p.spec(n)), label, n) for p, label in ((a, "A"), (b, "B"))]
+        parts = [_loop_part(r, base) for r, base in zip(results, bases)]
+        fast = min(parts)
+        slow_wall = max(r.profile.wall_time_s for r in results)
         if fast >= min_sample_s or n >= max_loop:
             return n, notes
-        # Startup time does not scale with n, so this underestimates: the loop simply goes round again.
-        grow = max(2.0, 1.25 * min_sample_s / max(fast, 1e-4))
-        ceiling = max(1, int(n * (wall_limit / 4) / max(slow, 1e-4)))  # keep the slower sample < limit/4
+        grow = max(2.0, 1.2 * min_sample_s / max(fast, 1e-4))
+        ceiling = max(1, int(n * (wall_limit / 4) / max(slow_wall, 1e-4)))  # the slower sample < limit/4
         new_n = min(max_loop, ceiling, math.ceil(n * grow))
         if new_n <= n:
-            notes.append(f"samples stay under {min_sample_s * 1000:.0f} ms: the slower program would near the "
-                         f"{wall_limit:.0f} s wall limit")
+            notes.append(f"workload under {min_sample_s * 1000:.0f} ms per sample: more repetitions would bring "
+                         f"the slower program near the {wall_limit:.0f} s wall limit")
             return n, notes
         n = new_n
 
@@ -127,26 +150,34 @@ def compare_programs(runner: Runner, spec_a: Any, spec_b: Any, *, metric: str = 
     if repeat is None:
         repeat, notes = calibrate(runner, a, b, min_sample_s, cancel=cancel)
     spec = {"A": a.spec(repeat), "B": b.spec(repeat)}
+    run_batch = batch_runner(runner)
     order = random.Random(seed)
     samples: dict[str, list[float]] = {"A": [], "B": []}
     short = 0
     decision: Optional[Decision] = None
-    pair_s = 0.0
+    pairs, pair_s = 0, 0.0
     while True:
         _stop(cancel)
-        pair_start = time.monotonic()
-        for label in (("A", "B") if order.random() < 0.5 else ("B", "A")):
-            result = _check(runner.run(spec[label]), label, repeat)
+        # Pairs in this session: up to the next interim decision (every DECIDE_EVERY after min_pairs).
+        due = min_pairs - pairs if pairs < min_pairs else DECIDE_EVERY - (pairs - min_pairs) % DECIDE_EVERY
+        k = max(1, min(PAIRS_PER_SESSION, due, max_pairs - pairs))
+        labels = [label for _ in range(k) for label in (("A", "B") if order.random() < 0.5 else ("B", "A"))]
+        chunk_start = time.monotonic()
+        try:
+            results = run_batch([spec[label] for label in labels])
+        except BatchError as exc:
+            raise MeasurementError(f"the sandbox failed while measuring: {exc}") from exc
+        for label, result in zip(labels, results):
+            _check(result, label, repeat)
             samples[label].append(metric_value(result, metric))
             short += result.profile.wall_time_s < min_sample_s
-        pair_s = max(pair_s, time.monotonic() - pair_start) if len(samples["A"]) <= 3 else \
-            0.8 * pair_s + 0.2 * (time.monotonic() - pair_start)
-        pairs = len(samples["A"])
+        pairs += k
+        pair_s = (time.monotonic() - chunk_start) / k
         if pairs < min_pairs:
             if on_progress:
                 on_progress(pairs, None)
             continue
-        out_of_time = time.monotonic() - start + pair_s > budget_s
+        out_of_time = time.monotonic() - start + pair_s * min(PAIRS_PER_SESSION, DECIDE_EVERY) > budget_s
         if (pairs - min_pairs) % DECIDE_EVERY == 0 or out_of_time or pairs >= max_pairs:
             decision = decide(samples["A"], samples["B"], lower_is_better=lower_is_better, min_effect=min_effect,
                               alpha=alpha, comparisons=comparisons, metric=metric, unit=METRICS[metric][1],
