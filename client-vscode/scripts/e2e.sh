@@ -119,10 +119,11 @@ EOF
 }
 start_code_server() {
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-  # Real mode: no PYTHONPATH (-I ignores it anyway); the console script's folder first on PATH.
+  # Real mode: no PYTHONPATH (-I ignores it anyway); the console script's folder first on PATH, which
+  # reaches the extension host only with VSCODE_CLI=1 (else the PATH of a login shell replaces it).
   local env_extra=(PATH="$(dirname "$python"):$PATH")
   [ "$fake" = 1 ] && env_extra=(PYTHONPATH="$repo/tests/client/fake_server")
-  env "${env_extra[@]}" REFACTORCODER_HOME="$work/home" LITELLM_LOCAL_MODEL_COST_MAP=True \
+  env "${env_extra[@]}" VSCODE_CLI=1 REFACTORCODER_HOME="$work/home" LITELLM_LOCAL_MODEL_COST_MAP=True \
     "$CODE_SERVER" --auth none --bind-addr "127.0.0.1:$port" --disable-telemetry --disable-update-check \
     --disable-workspace-trust --user-data-dir "$work/user" --extensions-dir "$work/extensions" "$work/ws" \
     >"$shots/code-server.log" 2>&1 &
