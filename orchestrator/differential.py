@@ -40,7 +40,8 @@ def _from_value(value, st):
     if isinstance(value, bool):
         return st.booleans()
     if isinstance(value, int):
-        return st.integers(min(-10, value), max(25, value))
+        # A narrow range too, so that equal values and sums that match (collisions) actually occur.
+        return st.one_of(st.integers(-4, 6), st.integers(min(-10, value), max(25, value)))
     if isinstance(value, float):
         return st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
     if isinstance(value, str):
@@ -83,7 +84,7 @@ def _from_annotation(node: ast.expr | None, st):
         parts = [p for p in parts if p is not None]
         return st.one_of(*parts) if parts else None
     name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
-    simple = {"int": st.integers(-10, 25), "float": st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False),
+    simple = {"int": st.one_of(st.integers(-4, 6), st.integers(-10, 25)), "float": st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False),
               "str": st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=12), "bool": st.booleans(),
               "bytes": st.binary(max_size=16), "None": st.none()}
     if name in simple:

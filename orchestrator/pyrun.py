@@ -100,13 +100,13 @@ def parse_report(result, nonce: str) -> dict:
         detail = (result.message or "") + ("\n" + result.stderr[-2000:] if result.stderr else "")
         return {"ok": False, "status": str(getattr(result.status, "value", result.status)),
                 "error": f"the program did not finish ({getattr(result.status, 'value', result.status)}): "
-                         f"{detail.strip()}"[:3000], "profile": result.profile.model_dump()}
+                         f"{detail.strip()}"[:3000], "run_profile": result.profile.model_dump()}
     try:
         report = json.loads(result.stdout[at + len(marker):])
     except ValueError as exc:
         return {"ok": False, "status": "failed", "error": f"unreadable driver report: {exc}"}
     report["status"] = str(getattr(result.status, "value", result.status))
-    report["profile"] = result.profile.model_dump()
+    report["run_profile"] = result.profile.model_dump()
     return report
 
 

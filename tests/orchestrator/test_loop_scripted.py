@@ -48,7 +48,8 @@ def count_pairs(nums: list[int], k: int) -> int:
                 total += 1
     return total
 ```'''
-ONLY_ON_TESTS = FAST.replace("    seen = Counter()", "    if k < 0:\n        return 0\n    seen = Counter()")
+# Right on every input of the user's tests (no negative numbers there), wrong when a negative one counts.
+ONLY_ON_TESTS = FAST.replace("    for x in nums:\n", "    for x in nums:\n        if x < 0:\n            continue\n")
 MEMO = '''```python
 def count_pairs(nums: list[int], k: int, _memo={}) -> int:
     key = (tuple(nums), k)
@@ -119,7 +120,7 @@ def test_wrong_candidate_rejected_then_next_model_fixes(tmp_path, endpoint, py_s
     assert [(a.model, a.status) for a in report.attempts] == [("openai/wrong", "failed"), ("good", "accepted")]
     assert report.attempts[0].failed_tests == ["test_duplicates"]
     assert any("test_duplicates" in p for p in endpoint.prompts_to("good"))  # the failure was fed back
-    assert "range(i + 1, len(nums))" in report.accepted_code and "+    for j in range(i + 1" in report.diff
+    assert "range(i + 1, len(nums))" in report.accepted_code and "+        for j in range(i + 1, len(nums)):" in report.diff
     assert report.judgment["scores"] == {"accuracy": 4, "clarity": 5, "efficiency": 3}
     assert path.read_text() == before  # no --apply: untouched
     store = RunStore(orch.pipeline.history)
