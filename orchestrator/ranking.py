@@ -136,6 +136,11 @@ def _norm_metric(stage: str, metric: str | None) -> str:
     return (metric or "time").lower().strip()
 
 
+def _norm_category(category) -> str:
+    """A name, or a categories.Category (its name), or None/'' for no category."""
+    return str(getattr(category, "name", category) or "")
+
+
 def _rng(rng) -> random.Random:
     if rng is None:
         return random.Random()
@@ -184,7 +189,7 @@ class RankingMemory:
         accepted (correct and significantly better) and its improvement in percent (Eq. 3)."""
         stage = _norm_stage(stage)
         metric = _norm_metric(stage, metric)
-        category = category or ""
+        category = _norm_category(category)
         gain = float(improvement) if (success and improvement is not None) else 0.0
         key = [stage, language, category, metric, model]
 
@@ -221,6 +226,7 @@ class RankingMemory:
         """Backed-off posteriors of each model of `pool` (no sampling), in pool order."""
         stage = _norm_stage(stage)
         metric = _norm_metric(stage, metric)
+        category = _norm_category(category)
         rows = self._counts(stage, metric, pool)
         out = []
         for model in pool:

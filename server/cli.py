@@ -248,6 +248,10 @@ from server.cli_eval import register as _register_eval  # noqa: E402  (typer onl
 
 _register_eval(app)
 
+from server.cli_models import register as _register_models  # noqa: E402  (typer only at import)
+
+_register_models(app)
+
 
 def main() -> None:
     if _wants_sandbox(sys.argv):
