@@ -19,6 +19,10 @@ LSP_ID = {"python": "python", "cpp": "cpp", "java": "java", "go": "go", "rust": 
 MAIN = {"cpp": r"\bint\s+main\s*\([^)]*\)\s*\{", "go": r"\bfunc\s+main\s*\(\s*\)\s*\{",
         "rust": r"\bfn\s+main\s*\(\s*\)\s*\{", "java": r"(?:public\s+)?class\s+Main\b[^{]*\{"}
 
+# Headers a model's C++ may rely on without including them (cheaper to compile than <bits/stdc++.h>).
+CPP_HEADERS = "".join(f"#include<{h}>\n" for h in ("vector", "string", "algorithm", "cmath", "map", "set",
+                                                    "unordered_map", "numeric", "climits")) + "using namespace std;\n"
+
 
 def _block_end(text: str, open_brace: int) -> int:
     """Index after the brace that closes the one at ``open_brace`` (strings and comments are not parsed:
@@ -68,7 +72,7 @@ def assemble(record: dict, language: str, code: str) -> str:
     head = preamble(record, language)
     code = strip_main(code, language)
     if language == "cpp":
-        head = "#include<bits/stdc++.h>\nusing namespace std;\n" + head
+        head = CPP_HEADERS + head
     elif language == "java":
         code = re.sub(r"\bpublic\s+(final\s+)?class\s+Solution\b", "class Solution", code)
         if not re.search(r"\bclass\s+Solution\b", code):
