@@ -74,7 +74,12 @@ def _missing_part() -> str | None:
 
 
 def _run_e2e(*args: str) -> tuple[subprocess.CompletedProcess, Path]:
-    shots = Path(tempfile.mkdtemp(prefix="refactorcoder-e2e-shots-"))
+    # Screenshots, timings.json, the extension's log and applied-file.txt: a CI artifact folder when
+    # REFACTORCODER_E2E_SHOTS is set, else a new temp folder (printed).
+    base = os.environ.get("REFACTORCODER_E2E_SHOTS")
+    if base:
+        Path(base).mkdir(parents=True, exist_ok=True)
+    shots = Path(tempfile.mkdtemp(prefix=f"refactorcoder-e2e-shots-{args[0].lstrip('-') if args else 'real'}-", dir=base))
     env = dict(os.environ, PYTHON=_python())
     if _code_server():
         env["CODE_SERVER"] = _code_server()

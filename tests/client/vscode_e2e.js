@@ -249,6 +249,8 @@ async function main() {
                     await clickApply(toast);
                     await page.locator('.notification-toast', { hasText: /could not apply.*document changed/i }).first()
                         .waitFor({ timeout: 30_000 });
+                    // The refusal is a real error toast: the detector that fails Guide/Judge/Solve must see it.
+                    if (!(await failureToasts.count())) throw new Error('the error-toast detector missed the refusal');
                     await page.waitForTimeout(500);
                 });
                 await shot('08-stale-refused.png');
