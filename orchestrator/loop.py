@@ -23,7 +23,7 @@ from models.stage_runner import candidate_ids
 from models.types import Problem
 from orchestrator import differential as diff
 from orchestrator import prompts
-from orchestrator.errors import NoTests, OrchestratorError
+from orchestrator.errors import NoTests
 from orchestrator.execution import HarnessExecution, PythonExecution, TestRun
 from orchestrator.report import Attempt, JobLimits, JobReport, composite_score, unified_diff
 from orchestrator.store import RunStore
@@ -37,6 +37,16 @@ SETTINGS_STAGE = {"generate": "solve", "fix": "fix", "refine": "refine"}
 
 class LimitReached(Exception):
     pass
+
+
+class _LazySandbox:
+    """The orchestrator's sandbox, started on first use: bad input gets its answer without Docker."""
+
+    def __init__(self, orch: "Orchestrator"):
+        self._orch = orch
+
+    def __getattr__(self, name):
+        return getattr(self._orch.sandbox(), name)
 
 
 class Job:
@@ -55,14 +65,14 @@ class Job:
         self.problem_text = target.docstring or ""
         if target.language == "python":
             self.suite = discover(target, tests_path, benchmark_test)
-            self.exe = PythonExecution(orch.sandbox(), target, self.suite)
+            self.exe = PythonExecution(_LazySandbox(orch), target, self.suite)
         else:
             self.suite = Suite()
             if test_program:
                 from orchestrator.testsuite import TestSource
 
                 self.suite.tests.append(TestSource("user", "program", "tests", source=test_program))
-            self.exe = HarnessExecution(orch.sandbox(), target, test_program)
+            self.exe = HarnessExecution(_LazySandbox(orch), target, test_program)
         self.report.notes += self.suite.notes + self.exe.notes
         history = orch.pipeline.history
         problem = Problem(title=target.label(), description=self.problem_text, code=target.code,
@@ -97,12 +107,14 @@ class Job:
                 log.exception("ranking failed; using the configured order")
         return pool
 
-    def ask(self, stage: str, model: str, messages) -> tuple[str, int | None]:
-        """One model call on `model` alone (the loop itself moves to the next ranked model)."""
+    def ask(self, stage: str, model: str, messages, round_: int = 0) -> tuple[str, int | None]:
+        """One model call on `model` alone (the loop itself moves to the next ranked model). A model's
+        second and later turns run warmer: at temperature 0 the same prompt gives the same wrong answer."""
         self.check()
         base = self.o.pipeline.settings.stage_settings(SETTINGS_STAGE[stage])
         settings = base.model_copy(update={"model": model, "fallbacks": [],
-                                           "api_base": base.api_base if model == base.model else None})
+                                           "api_base": base.api_base if model == base.model else None,
+                                           "temperature": min(1.0, base.temperature + 0.4 * round_)})
         outcome = self.o.pipeline.runner.run(stage if stage != "generate" else "solve", settings, messages,
                                              run_id=self.run_id, cancel=self.cancel, on_text=None)
         self.report.model_calls += outcome.result.attempts
@@ -299,7 +311,8 @@ class Orchestrator:
                 job.event("attempt", stage="fix", number=number, model=model)
                 t0 = time.monotonic()
                 answer, call_id = job.ask("fix", model, prompts.fix_messages(
-                    job.target.language, job.target.name, code, job.problem_text, feedback))
+                    job.target.language, job.target.name, code, job.problem_text, feedback),
+                    round_=(number - 1) // len(pool))
                 attempt, candidate = job.candidate("fix", number, model, answer, call_id, parent)
                 job.report.attempts.append(attempt)
                 if candidate is not None:
@@ -392,9 +405,3 @@ class Orchestrator:
         job.store.set_status(attempt.candidate_id, "failed")
         return self._fix(job, start_code=code, start_run=run, parent=attempt.candidate_id)
 
-
-def check_language(target: Target) -> None:
-    from sandbox.images import LANGUAGES
-
-    if target.language not in LANGUAGES:
-        raise OrchestratorError(f"the sandbox has no image for {target.language}")

@@ -89,7 +89,8 @@ def refine(job, metric: str, workload: str | None):
             job.event("attempt", stage="refine", number=number, model=model)
             t0 = time.monotonic()
             answer, call_id = job.ask("refine", model, prompts.refine_messages(
-                target.language, target.name, best, job.problem_text, metric, profile_text, feedback))
+                target.language, target.name, best, job.problem_text, metric, profile_text, feedback),
+                round_=(number - 1) // len(pool))
             attempt, candidate = job.candidate("refine", number, model, answer, call_id, best_id)
             job.report.attempts.append(attempt)
             accepted = False

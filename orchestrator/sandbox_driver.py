@@ -150,8 +150,8 @@ def file_tests(spec, timeout):
         with contextlib.redirect_stdout(io.StringIO()):
             limited(timeout, loader_spec.loader.exec_module, mod)
     except BaseException as exc:  # noqa: B036
-        return [{"suite": spec["suite"], "name": path, "passed": False, "error": "importing the test file failed: "
-                 + describe(exc), "import_error": isinstance(exc, ImportError)}]
+        return [{"suite": spec["suite"], "name": path, "passed": False, "error": "importing the test file failed:\n"
+                 + user_traceback(exc), "import_error": isinstance(exc, ImportError)}]
     only = set(spec.get("only") or [])
     for attr, obj in list(vars(mod).items()):
         if attr.startswith("test") and callable(obj) and not isinstance(obj, type):

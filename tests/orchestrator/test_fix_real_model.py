@@ -51,7 +51,8 @@ def test_buggy_humanevalpack_function_is_fixed_in_the_sandbox(tmp_path, py_sandb
     (root / "pyproject.toml").write_text("")
     module = root / "task.py"
     module.write_text(record["prompt"] + record["buggy_solution"])
-    (root / "test_task.py").write_text(f"from task import *  # noqa\n\n{record['test']}\n\n"
+    test = "\n".join(ln for ln in record["test"].splitlines() if not ln.startswith("check("))  # called below
+    (root / "test_task.py").write_text(f"from task import *  # noqa\n\n{test}\n\n"
                                        f"def test_benchmark():\n    check({record['entry_point']})\n")
     stage = {"model": "local", "fallbacks": [], "temperature": 0.0, "max_tokens": 300, "retries": 0}
     settings = Settings.from_dict({"fix": stage, "judge": {**stage, "max_tokens": 120}})

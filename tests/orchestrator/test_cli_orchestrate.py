@@ -1,0 +1,63 @@
+"""`refactorcoder fix | optimize | solve --run` as a user runs them (a subprocess), with the scripted
+endpoint as every model: clear answers for bad input, --json with the accepted code, --apply."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.orchestrator.test_loop_scripted import BUGGY, CORRECT, JUDGE, _project
+
+
+def _cli(tmp_path, *args, env_extra=None):
+    env = dict(os.environ, REFACTORCODER_HOME=str(tmp_path / "home"), **(env_extra or {}))
+    return subprocess.run([sys.executable, "-m", "server", *args], capture_output=True, text=True, env=env,
+                          timeout=300, cwd=tmp_path)
+
+
+def _config(tmp_path, endpoint):
+    stage = {"model": "openai/good", "api_base": endpoint.base, "fallbacks": [], "retries": 0}
+    path = tmp_path / "cfg.json"
+    path.write_text(json.dumps({"fix": stage, "refine": stage, "solve": stage, "guide": stage,
+                                "judge": {**stage, "model": "openai/judge"}}))
+    return path
+
+
+def test_clear_answers_without_docker_or_models(tmp_path):
+    (tmp_path / "bad.py").write_text("def f(:\n    pass\n")
+    out = _cli(tmp_path, "fix", "bad.py::f")
+    assert out.returncode == 2 and "does not parse: line 1" in out.stderr
+    (tmp_path / "x.kt").write_text("fun f() {}\n")
+    out = _cli(tmp_path, "fix", "x.kt::f", "--language", "kotlin")
+    assert out.returncode == 2 and "no kotlin image" in out.stderr
+    (tmp_path / "ok.py").write_text("def f(x):\n    return x\n")
+    out = _cli(tmp_path, "optimize", "ok.py::f")
+    assert out.returncode == 2 and "--workload" in out.stderr and "add a test" in out.stderr
+    out = _cli(tmp_path, "fix", "ok.py::f")
+    assert out.returncode == 2 and "fix needs a test" in out.stderr
+    out = _cli(tmp_path, "optimize", "ok.py::f", "--metric", "speed")
+    assert out.returncode == 2 and "--metric speed" in out.stderr
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_fix_json_and_apply(tmp_path, endpoint, py_sandbox):
+    path = _project(tmp_path, BUGGY)
+    endpoint.scripts["good"] = ["```python\n" + CORRECT + "```"]
+    endpoint.scripts["judge"] = [JUDGE]
+    cfg = _config(tmp_path, endpoint)
+    out = _cli(tmp_path, "fix", f"{path}::count_pairs", "--json", "--config", str(cfg))
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["status"] == "accepted" and report["correct"] and "range(i + 1" in report["accepted_code"]
+    assert report["judgment"]["scores"]["accuracy"] == 4 and not report["applied"]
+    assert "range(i, len(nums))" in path.read_text()  # without --apply the file is untouched
+    out = _cli(tmp_path, "fix", f"{path}::count_pairs", "--apply", "--no-judge", "--config", str(cfg))
+    assert out.returncode == 0, out.stderr
+    assert "written to the file" in out.stderr and "attempts" in out.stderr
+    text = path.read_text()
+    assert "range(i + 1, len(nums))" in text and text.startswith('"""Pairs."""') and "def other():" in text
