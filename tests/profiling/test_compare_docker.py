@@ -18,6 +18,8 @@ from sandbox import Limits
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
+# The console script's own entry point (what `refactorcoder` runs), not `-m server.cli`.
+CLI = [sys.executable, "-c", "from server.cli import main; main()"]
 
 WORK = """\
 def work(n):
@@ -85,7 +87,7 @@ def test_cli_json(tmp_path):
     b = tmp_path / "b.py"
     a.write_text(WORK + "print(work(60000))\n")
     b.write_text(WORK + "print(work(20000))\n")
-    out = subprocess.run([sys.executable, "-m", "server.cli", "compare", str(a), str(b), "--json", "--budget-s", "10",
+    out = subprocess.run([*CLI, "compare", str(a), str(b), "--json", "--budget-s", "10",
                           "--seed", "7"], capture_output=True, text=True, cwd=REPO, timeout=300,
                          env={**os.environ, "PYTHONPATH": str(REPO)})
     assert out.returncode == 0, out.stderr
@@ -99,7 +101,7 @@ def test_cli_json(tmp_path):
 def test_cli_function_with_workload_and_human_output(tmp_path):
     a = tmp_path / "a.py"
     a.write_text(WORK)
-    out = subprocess.run([sys.executable, "-m", "server.cli", "compare", f"{a}::work", f"{a}::work",
+    out = subprocess.run([*CLI, "compare", f"{a}::work", f"{a}::work",
                           "--workload", "work(20000)", "--budget-s", "5", "--seed", "8"],
                          capture_output=True, text=True, cwd=REPO, timeout=300,
                          env={**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "120"})
@@ -114,7 +116,7 @@ def test_cli_failing_program_is_a_clear_error(tmp_path):
     b = tmp_path / "b.py"
     a.write_text("print(1)\n")
     b.write_text("raise SystemExit(3)\n")
-    out = subprocess.run([sys.executable, "-m", "server.cli", "compare", str(a), str(b)], capture_output=True,
+    out = subprocess.run([*CLI, "compare", str(a), str(b)], capture_output=True,
                          text=True, cwd=REPO, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert out.returncode == 1
     assert "program B did not run cleanly" in out.stderr
