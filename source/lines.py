@@ -55,10 +55,24 @@ class LineIndex:
     def to_list(self) -> list[int]:
         return [base + s for base, block in zip(self._bases, self._blocks) for s in block]
 
+    def _shift_within_line(self, row: int, delta: int) -> None:
+        if not delta:
+            return
+        b = bisect_right(self._first_rows, row) - 1
+        block = self._blocks[b]
+        r = row - self._first_rows[b] + 1
+        if r < len(block):
+            block[r:] = [s + delta for s in block[r:]]
+        for i in range(b + 1, len(self._bases)):
+            self._bases[i] += delta
+
     def edit(self, start_row: int, end_row: int, start_byte: int, old_end_byte: int, new_bytes: bytes) -> None:
         """Lines start_row+1..end_row are replaced by the lines that start inside `new_bytes` (inserted at
         start_byte); everything after old_end_byte moves by the length difference."""
         delta = len(new_bytes) - (old_end_byte - start_byte)
+        if start_row == end_row and b"\n" not in new_bytes:
+            self._shift_within_line(start_row, delta)  # typing on one line: no line starts or ends
+            return
         b1 = bisect_right(self._first_rows, start_row) - 1
         b2 = bisect_right(self._first_rows, end_row) - 1
         absolute = [base + s for base, block in zip(self._bases[b1:b2 + 1], self._blocks[b1:b2 + 1]) for s in block]

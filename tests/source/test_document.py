@@ -97,7 +97,7 @@ def test_function_at_is_local_and_owned_span_widens_to_whole_lines_only_when_alo
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.floats(0, 1), st.integers(0, 3000), st.sampled_from(["", "a", "\n", "x\ny\n", "\n" * 300])),
+@given(st.lists(st.tuples(st.floats(0, 1), st.integers(0, 3000), st.sampled_from(["", "a", "bc", "\n", "x\ny\n", "\n" * 300])),
                 min_size=1, max_size=12))
 def test_line_index_blocks_match_a_fresh_index(edits):
     from source.lines import LineIndex
