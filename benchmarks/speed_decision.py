@@ -48,6 +48,28 @@ def trial(sandbox, a_scale: float, b_scale: float, args, seed: int) -> dict:
             "p": d.p_value, "n_pairs": d.n_pairs, "loop": d.loop_count, "seconds": time.monotonic() - start}
 
 
+def summarise(rows: dict[str, list[dict]]) -> dict:
+    summary = {}
+    for name, results in rows.items():
+        if not results:
+            continue
+        if name == "A/A":
+            hits = sum(r["verdict"] == BETTER for r in results)
+            what = 'false "better"'
+        else:
+            hits = sum(r["verdict"] == (BETTER if r["a"] > r["b"] else WORSE) for r in results)
+            what = "detected"
+        secs = [r["seconds"] for r in results]
+        summary[name] = {"trials": len(results), "hits": hits, "rate": hits / len(results), "what": what,
+                         "false_worse": sum(r["verdict"] == WORSE for r in results) if name == "A/A" else None,
+                         "wrong_direction": None if name == "A/A" else sum(
+                             r["verdict"] == (WORSE if r["a"] > r["b"] else BETTER) for r in results),
+                         "median_seconds": median(secs), "max_seconds": max(secs),
+                         "median_pairs": median(r["n_pairs"] for r in results),
+                         "median_ratio": median(r["ratio"] if r["a"] <= r["b"] else 1 / r["ratio"] for r in results)}
+    return summary
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--aa", type=int, default=100, help="A/A decisions")
@@ -74,24 +96,11 @@ def main() -> None:
             console.print(f"[{i}/{len(plan)}] {name:<13} A={a_scale} B={b_scale}: {row['verdict']:<25} "
                           f"ratio {row['ratio']:.3f} [{row['ci'][0]:.3f}, {row['ci'][1]:.3f}] p={row['p']:.2g} "
                           f"n={row['n_pairs']} {row['seconds']:.1f}s")
-    summary = {}
-    for name, results in rows.items():
-        if not results:
-            continue
-        if name == "A/A":
-            hits = sum(r["verdict"] == BETTER for r in results)
-            what = 'false "better"'
-        else:
-            hits = sum(r["verdict"] == (BETTER if r["a"] > r["b"] else WORSE) for r in results)
-            what = "detected"
-        secs = [r["seconds"] for r in results]
-        summary[name] = {"trials": len(results), "hits": hits, "rate": hits / len(results), "what": what,
-                         "false_worse": sum(r["verdict"] == WORSE for r in results) if name == "A/A" else None,
-                         "wrong_direction": None if name == "A/A" else sum(
-                             r["verdict"] == (WORSE if r["a"] > r["b"] else BETTER) for r in results),
-                         "median_seconds": median(secs), "max_seconds": max(secs),
-                         "median_pairs": median(r["n_pairs"] for r in results),
-                         "median_ratio": median(r["ratio"] if r["a"] <= r["b"] else 1 / r["ratio"] for r in results)}
+            # Written after every trial, so an interrupted run still leaves its figures.
+            write_result("speed_decision", {"machine": info, "args": vars(args), "summary": summarise(rows),
+                                            "total_seconds": time.monotonic() - start, "complete": False,
+                                            "trials": rows})
+    summary = summarise(rows)
     table = Table(title=f"speed decision ({args.metric}, min {args.min_pairs} pairs, budget {args.budget_s:.0f} s)")
     for col in ("condition", "trials", "rate", "median B/A (slow/fast)", "median pairs", "median s", "max s"):
         table.add_column(col)
@@ -101,7 +110,8 @@ def main() -> None:
                       f"{s['max_seconds']:.1f}")
     Console().print(table)
     path = write_result("speed_decision", {"machine": info, "args": vars(args), "summary": summary,
-                                           "total_seconds": time.monotonic() - start, "trials": rows})
+                                           "total_seconds": time.monotonic() - start, "complete": True,
+                                           "trials": rows})
     console.print(f"results in {path}")
 
 

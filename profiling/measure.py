@@ -71,22 +71,24 @@ def _check(result: Any, label: str, repeat: int) -> Any:
     return result
 
 
-def _loop_part(result: Any, base: tuple[float, float]) -> float:
-    """Seconds of a sample spent in the workload loop: CPU time above the repeat-0 run's, or wall time
-    above it for a program that mostly waits (sleeps, I/O)."""
-    cpu = result.profile.cpu_time_s - base[0]
-    wall = result.profile.wall_time_s - base[1]
-    return cpu if cpu >= 0.5 * wall else wall
+def _loop_part(result: Any, base: tuple[float, float], wall: bool) -> float:
+    """Seconds of a sample spent in the workload loop: CPU (or, for the wall-time metric, wall) time
+    above the repeat-0 run's. CPU time, because on a loaded machine wall time swells with waiting for a
+    core and would stop the calibration early."""
+    if wall:
+        return result.profile.wall_time_s - base[1]
+    return result.profile.cpu_time_s - base[0]
 
 
 def calibrate(runner: Runner, a: Program, b: Program, min_sample_s: float = 0.1, max_loop: int = 10 ** 7,
-              cancel=None) -> tuple[int, list[str]]:
+              cancel=None, metric: str = "time") -> tuple[int, list[str]]:
     """Repeat count N (the same for A and B) for which the *faster* program's workload loop lasts at
     least ``min_sample_s``: samples of >= 100 ms of work, on top of the process start.
 
     The start-up cost (interpreter, JIT, imports) is measured with N = 0 and subtracted, otherwise a
     node or JVM start of ~100 ms would pass the threshold with one cheap iteration and drown the
-    difference between A and B. CPU time is used, so a loaded machine does not shrink N.
+    difference between A and B. CPU time is used (wall time for the wall-time metric), so a loaded
+    machine does not shrink N; a program that mostly sleeps grows N up to the wall-limit cap.
     """
     notes: list[str] = []
     if not (a.loopable and b.loopable):
@@ -102,7 +104,7 @@ def calibrate(runner: Runner, a: Program, b: Program, min_sample_s: float = 0.1,
     while True:
         _stop(cancel)
         results = [_check(runner.run(p.spec(n)), label, n) for p, label in ((a, "A"), (b, "B"))]
-        parts = [_loop_part(r, base) for r, base in zip(results, bases)]
+        parts = [_loop_part(r, base, metric == "wall_time") for r, base in zip(results, bases)]
         fast = min(parts)
         slow_wall = max(r.profile.wall_time_s for r in results)
         if fast >= min_sample_s or n >= max_loop:
@@ -148,7 +150,7 @@ def compare_programs(runner: Runner, spec_a: Any, spec_b: Any, *, metric: str = 
             _check(runner.run(program.spec(1)), label, 1)
     notes: list[str] = []
     if repeat is None:
-        repeat, notes = calibrate(runner, a, b, min_sample_s, cancel=cancel)
+        repeat, notes = calibrate(runner, a, b, min_sample_s, cancel=cancel, metric=metric)
     spec = {"A": a.spec(repeat), "B": b.spec(repeat)}
     run_batch = batch_runner(runner)
     order = random.Random(seed)
@@ -170,7 +172,8 @@ def compare_programs(runner: Runner, spec_a: Any, spec_b: Any, *, metric: str = 
         for label, result in zip(labels, results):
             _check(result, label, repeat)
             samples[label].append(metric_value(result, metric))
-            short += result.profile.wall_time_s < min_sample_s
+            short += (result.profile.wall_time_s if metric == "wall_time" else result.profile.cpu_time_s) \
+                < min_sample_s
         pairs += k
         pair_s = (time.monotonic() - chunk_start) / k
         if pairs < min_pairs:
