@@ -1,0 +1,126 @@
+"""refine: from the canonical HumanEval-X solutions, ask the model for a faster / leaner version, keep it only
+if every test still passes, then measure original and refinement interleaved in the sandbox and decide with
+the product's own statistics (``profiling.compare_programs`` -> ``profiling.decide``). Reported per language
+and metric: the share of programs improved significantly and the median improvement among them (PerfOrch
+Tables 6, 7, 9), and the improvement distribution as box plots (Figure 5 shape).
+
+Variants are the metrics: time (CPU time), peak_memory, mean_memory, cpu. The measured program is the
+problem's own test program (candidate + tests), looped N times in one process for Python and JavaScript
+(python_script / js_script); C++ and Java run once per sample (``fixed``). Go and Rust tests run through
+`go test` / `rustc --test` and are not measured yet.
+"""
+
+from __future__ import annotations
+
+import time
+
+from evaluation import references
+from evaluation.context import Timer
+from evaluation.metrics import improvement_summary
+from evaluation.suite import Chart, Item, Suite, SuiteReport, Table, limited, register
+from evaluation.suites.common import by, latency_table, num, ok_rows, pct
+from evaluation.suites.humaneval import records
+
+METRICS = ("time", "peak_memory", "mean_memory", "cpu")
+MEASURABLE = ("python", "js", "cpp", "java")
+
+
+def measured_program(record: dict, language: str, code: str):
+    from evaluation.humaneval_code import assemble
+    from profiling import fixed, js_script, python_script
+    from sandbox.humaneval import candidate_and_test
+    from sandbox.models import Limits, RunSpec
+
+    source = assemble(record, language, code)
+    _, test = candidate_and_test(record, language, "")
+    whole = source + "\n" + test + "\n"
+    limits = Limits(wall_time_s=30, cpu_time_s=30)
+    if language == "python":
+        return python_script(whole, limits=limits)
+    if language == "js":
+        from sandbox.harness import JS_ASSERT_SHIM
+
+        return js_script(JS_ASSERT_SHIM + whole, limits=limits)
+    return fixed(RunSpec(language=language, source=whole, limits=limits))
+
+
+@register
+class RefineSuite(Suite):
+    name = "refine"
+    description = "refine canonical HumanEval-X solutions: significant-improvement share and median per metric"
+    uses_sandbox = True
+
+    def items(self, options: dict) -> list[Item]:
+        langs = options.get("langs") or ["python"]
+        bad = [lang for lang in langs if lang not in MEASURABLE]
+        if bad:
+            raise ValueError(f"refine measures {', '.join(MEASURABLE)} so far, not {', '.join(bad)}")
+        metrics = options.get("variants") or ["time"]
+        budget = {"budget_s": float(options.get("budget_s") or 20), "min_pairs": int(options.get("min_pairs") or 20)}
+        return [Item(key=f"{m}|{metric}|{r['task_id']}", item_id=r["task_id"], model=m, variant=metric, group=lang,
+                     payload={**r, "_measure": budget})
+                for m in options["models"] for metric in metrics for lang in langs
+                for r in limited(records(lang, options), options)]
+
+    def run_item(self, item: Item, ctx) -> dict:
+        from orchestrator.prompts import candidate_from_answer, refine_messages
+        from profiling import MeasurementError, compare_programs
+
+        from evaluation.humaneval_code import canonical_answer, report_summary, run_answer_code
+
+        record, lang, metric, timer = item.payload, item.group, item.variant, Timer()
+        original = canonical_answer(record, lang)
+        messages = refine_messages(lang, record["entry_point"], original, record.get("docstring") or "", metric, "", "")
+        answer = ctx.ask(item.model, messages, stage="refine", max_tokens=640)
+        timer.add("refine", answer.duration_s)
+        code, reason = candidate_from_answer(answer.text, lang, record["entry_point"])
+        out = {"status": "ok", "prompt": messages[-1]["content"], "answer": answer.text}
+        if not code:
+            return {**out, "test_result": {"passed": False, "status": "no code", "output": reason},
+                    "metrics": {"verdict": "no code", "improvement": None, "correct": False}, "latency": timer.latency}
+        started = time.monotonic()
+        tests = report_summary(run_answer_code(record, lang, code, sandbox=ctx.sandbox()))
+        timer.add("sandbox", time.monotonic() - started)
+        if not tests["passed"]:
+            return {**out, "test_result": tests, "metrics": {"verdict": "incorrect", "improvement": None,
+                                                             "correct": False}, "latency": timer.latency}
+        started = time.monotonic()
+        try:
+            decision = compare_programs(ctx.sandbox(), measured_program(record, lang, original),
+                                        measured_program(record, lang, code), metric=metric,
+                                        **record["_measure"])
+        except MeasurementError as exc:
+            timer.add("profile", time.monotonic() - started)
+            return {**out, "test_result": tests, "metrics": {"verdict": "measurement failed", "improvement": None,
+                                                             "correct": True, "error": str(exc)},
+                    "latency": timer.latency}
+        timer.add("profile", time.monotonic() - started)
+        profile = decision.model_dump(exclude={"samples_a", "samples_b"})
+        profile["samples_a"], profile["samples_b"] = decision.samples_a[:50], decision.samples_b[:50]
+        return {**out, "test_result": tests, "profile": profile,
+                "metrics": {"verdict": decision.verdict, "improvement": decision.improvement, "correct": True,
+                            "ratio": decision.ratio, "p_value": decision.p_value},
+                "latency": timer.latency}
+
+    def aggregate(self, rows: list[dict], options: dict) -> SuiteReport:
+        done = ok_rows(rows)
+        table_rows, boxes, reference = [], {}, {}
+        for (model, metric, lang), part in by(done, "model", "variant", "grp").items():
+            s = improvement_summary([(r["metrics"]["verdict"], r["metrics"]["improvement"]) for r in part])
+            incorrect = sum(r["metrics"]["verdict"] in ("incorrect", "no code") for r in part)
+            paper = references.PERFORCH_MEDIAN_TIME_IMPROVEMENT.get(lang) if metric == "time" else None
+            table_rows.append([model, metric, lang, f"{s['improved']}/{s['programs']}", pct(s["share"]),
+                               pct(s["median_improvement"]), incorrect, f"{paper:.2f}%" if paper else "—"])
+            boxes[f"{lang} {metric}"] = [r["metrics"]["improvement"] for r in part
+                                         if r["metrics"]["improvement"] is not None]
+            if paper:
+                reference[f"{lang} {metric}"] = paper
+        table = Table("Refinement of canonical solutions: significant improvements (PerfOrch Tables 6/7/9 shape)",
+                      ["model", "metric", "language", "improved", "share", "median improvement", "rejected",
+                       "PerfOrch median (paper)"], table_rows,
+                      "improved = verdict 'better' from profiling.decide (bootstrap CI clears 5% and Mann-Whitney "
+                      "p < 0.05); median over the improved ones; rejected = no code or tests failed.")
+        chart = Chart("box", "Improvement per program (1 - median(B)/median(A))", "refine_improvement.png",
+                      {"series": boxes, "reference": reference, "ylabel": "improvement (%)"})
+        return SuiteReport([table, latency_table(rows, "language")], [chart],
+                           {k: num(v[0]) if v else None for k, v in boxes.items()})
