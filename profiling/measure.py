@@ -135,7 +135,8 @@ def compare_programs(runner: Runner, spec_a: Any, spec_b: Any, *, metric: str = 
     ``spec_a`` / ``spec_b``: a :class:`profiling.programs.Program`, a ``RunSpec`` (one run per sample) or
     a callable ``repeat -> RunSpec``. ``metric``: one of :data:`METRICS` ("time" is CPU time). ``repeat``
     skips calibration with a given count. ``min_pairs`` are always taken; ``budget_s`` bounds the extra
-    pairs. ``cancel``: an Event-like object checked between runs. ``on_progress(pairs, interim decision)``.
+    pairs. ``cancel``: an Event-like object checked between sandbox sessions (at most 5 pairs apart).
+    ``on_progress(pairs, interim decision or None)``.
     Raises :class:`MeasurementError` when a run fails (the programs must already be correct).
     """
     if metric not in METRICS:
