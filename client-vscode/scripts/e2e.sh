@@ -12,7 +12,8 @@
 #
 # Environment: PYTHON (default <repo>/.venv/bin/python), CODE_SERVER (binary; default: install/locate via
 # scripts/install-code-server.sh), CHROMIUM (default /usr/bin/chromium, apt-installed if missing),
-# E2E_JOB_TIMEOUT (seconds to wait for a guide/solve job, default 240).
+# E2E_JOB_TIMEOUT (seconds to wait for a guide/solve job, default 420: a Solve with guidance on the embedded
+# Qwen2.5-Coder-0.5B took 40-95 s on a busy 2-core machine).
 # A missing code-server or chromium is installed; when that fails the script fails (it never skips).
 #
 # The workspace holds, beside examples/*.py, a models.py, server/__init__.py and sandbox.py that leave a
@@ -39,7 +40,7 @@ done
 
 python="${PYTHON:-$repo/.venv/bin/python}"
 chromium="${CHROMIUM:-/usr/bin/chromium}"
-job_timeout="${E2E_JOB_TIMEOUT:-240}"
+job_timeout="${E2E_JOB_TIMEOUT:-420}"
 work="$(mktemp -d /tmp/refactorcoder-e2e.XXXXXX)"
 shots="${shots:-$work/shots}"
 mkdir -p "$shots"

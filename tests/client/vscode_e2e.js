@@ -14,7 +14,7 @@ const fs = require('fs');
 const path = require('path');
 
 function parseArgs(argv) {
-    const out = { file: 'two_sum.py', line: 8, jobTimeout: 240, chromium: '/usr/bin/chromium', solve: false, stale: false };
+    const out = { file: 'two_sum.py', line: 8, jobTimeout: 420, chromium: '/usr/bin/chromium', solve: false, stale: false };
     for (let i = 0; i < argv.length; i++) {
         const key = argv[i].replace(/^--/, '').replace(/-([a-z])/g, (_, c) => c.toUpperCase());
         if (key === 'solve' || key === 'stale') out[key] = true;
