@@ -4,7 +4,7 @@
 // optionally Solve → diff preview → Apply. Screenshots go to --shots. Exit code 0 only if every step passed.
 //
 //   node vscode_e2e.js --url http://127.0.0.1:PORT/?folder=/ws --file two_sum.py --line 8 --shots DIR
-//                      [--solve [--stale]] [--workspace DIR] [--job-timeout 240] [--chromium /usr/bin/chromium]
+//                      [--solve [--stale]] [--workspace DIR] [--job-timeout 420] [--chromium /usr/bin/chromium]
 //                      [--user-settings FILE]
 // --workspace: the folder opened (its copy of --file is checked on disk after Apply + save).
 // --user-settings: the profile's settings.json; its content is re-saved through the editor with one setting changed.
