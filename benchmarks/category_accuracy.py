@@ -7,6 +7,8 @@ a hit when the predicted category is among the problem's tags restricted to the 
 Deterministic split by a hash of the task id (about half train, half test). The embedding classifier's
 shipped neighbours (orchestrator/category_examples.json) are the train half only; every method is
 reported on the test half, and the ones that learn nothing from the data also on all problems.
+Methods: majority class; keywords (the fallback); embedding with the descriptions only; with the
+k nearest train-half neighbours only; and the shipped blend of the two (what classify() does).
 
     .venv/bin/python benchmarks/category_accuracy.py [--data DIR] [--json OUT] [--write-examples]
 """
@@ -106,8 +108,12 @@ def main() -> None:
         if shipped is not None and set(categories.json.loads(
                 categories.EXAMPLES_PATH.read_text())["ids"]) & {p["task_id"] for p in test}:
             raise SystemExit("the shipped examples overlap the test half: regenerate with --write-examples")
-        categories.fit()  # descriptions + shipped train-half examples: what classify() uses
-        results["embedding_knn"] = {"k": categories.K_NEIGHBOURS, "test": run(test, "embedding")}
+        categories.fit()  # descriptions + shipped train-half neighbours: what classify() uses
+        results["embedding"] = {"k": categories.K_NEIGHBOURS, "neighbour_weight": categories.NEIGHBOUR_WEIGHT,
+                                "test": run(test, "embedding")}
+        weight, categories.NEIGHBOUR_WEIGHT = categories.NEIGHBOUR_WEIGHT, 100.0
+        results["embedding_neighbours_only"] = {"k": categories.K_NEIGHBOURS, "test": run(test, "embedding")}
+        categories.NEIGHBOUR_WEIGHT = weight
         started = time.perf_counter()
         categories.classify("Return the prime factors of n in ascending order.", method="embedding")
         results["embedding_one_text_s"] = round(time.perf_counter() - started, 3)
