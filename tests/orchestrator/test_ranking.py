@@ -84,8 +84,16 @@ def test_exploration_gives_a_new_model_a_chance(memory):
         tried[model] += 1
         memory.record("fix", "python", "String", model, success=rng.random() < truth[model])
     assert tried["c"] >= 150, tried  # the newcomer was explored and then preferred
-    assert tried["a"] >= 1, tried  # nobody is starved outright
     assert memory.order("fix", "python", "String", ["a", "b", "c"], explore=False)[0] == "c"
+
+
+def test_one_failure_does_not_starve_a_model(memory):
+    memory.record("fix", "python", "String", "new", success=False)
+    record_many(memory, 6, "fix", "python", "String", "old", True)
+    record_many(memory, 4, "fix", "python", "String", "old", False)
+    rng = random.Random(0)
+    firsts = Counter(memory.order("fix", "python", "String", ["old", "new"], rng=rng)[0] for _ in range(2000))
+    assert 0.03 < firsts["new"] / 2000 < 0.2, firsts  # about 6%: still tried, rightly not often
 
 
 def test_back_off_from_category_to_language_to_global(memory):
