@@ -19,6 +19,7 @@ from server.problem_extract import Extraction, Span, extract_in
 logger = logging.getLogger(__name__)
 
 _ENCODINGS = {"utf-8": "utf-8", "utf-16": "utf-16", "utf-32": "utf-32"}
+SETTLE_AFTER_S = 0.3  # a pause in typing this long lets waiting edits be re-parsed
 
 
 def language_from_uri(uri: str) -> str:
@@ -41,6 +42,7 @@ class DocumentCache:
         self._closed: dict[str, Document] = {}  # read from disk, not tracked by edits
         self._lock = threading.Lock()
         self._max_closed = max_closed
+        self._settle_handles: dict[str, object] = {}
 
     # -- editor notifications (event loop) --------------------------------------------------------------------
 
@@ -71,7 +73,26 @@ class DocumentCache:
             document.char_count = -1  # out of step: `document()` re-parses the pygls copy
         document.version = version
 
+    def settle_later(self, uri: str, loop, delay_s: float = SETTLE_AFTER_S) -> None:
+        """Re-parse `uri` once the editor has been quiet for `delay_s` (each edit pushes it back): edits
+        that keep every function's bounds leave the re-parse to this moment, off the request path."""
+        handle = self._settle_handles.pop(uri, None)
+        if handle is not None:
+            handle.cancel()
+        document = self._open.get(uri)
+        if document is not None and document.stale:
+            self._settle_handles[uri] = loop.call_later(delay_s, self._settle, uri)
+
+    def _settle(self, uri: str) -> None:
+        self._settle_handles.pop(uri, None)
+        document = self._open.get(uri)
+        if document is not None:
+            document.settle()
+
     def forget(self, uri: str) -> None:
+        handle = self._settle_handles.pop(uri, None)
+        if handle is not None:
+            handle.cancel()
         with self._lock:
             self._open.pop(uri, None)
             self._closed.pop(uri, None)
@@ -106,8 +127,11 @@ class DocumentCache:
         self._closed[uri] = document
 
     def extract(self, doc, selection: Span) -> Extraction | None:
-        """Extraction for a pygls TextDocument at a selection in code points (None when nothing is there)."""
-        return extract_in(self.document(doc), selection)
+        """Extraction for a pygls TextDocument at a selection in code points (None when nothing is there).
+        For commands: the tree is brought fully up to date first (a job's target deserves every detail)."""
+        document = self.document(doc)
+        document.settle()
+        return extract_in(document, selection)
 
     def extract_client(self, doc, start: tuple[int, int], end: tuple[int, int]) -> Extraction | None:
         """The same for a selection in the client's position units (what LSP requests carry)."""

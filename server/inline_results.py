@@ -5,6 +5,7 @@ follows its function through edits above it and never lands on another function 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from lsprotocol import types
@@ -12,6 +13,7 @@ from lsprotocol import types
 from server.document_cache import encoding_of
 from server.positions import line_length
 from server.report_markdown import report_markdown, scores_line
+from server.verdict import lens_title, still_valid, test_diagnostics
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +36,9 @@ def _anchors(server, doc) -> dict[str, int]:
             continue
         if entry.name:
             fn = document.function_at_anchor(anchor)
-            if fn is not None and fn.name == entry.name:
-                found[key] = fn.name_row
+            if fn is not None and fn.name == entry.name and still_valid(
+                    entry.report, document.text_between(*document.owned_span(fn.start_byte, fn.end_byte))):
+                found[key] = fn.name_row  # a result of an older text of this function is not shown
         elif anchor.offset <= len(document.source):
             found[key] = document.row_of(anchor.offset)
     return found
@@ -51,9 +54,9 @@ def code_lenses(server, doc) -> list[types.CodeLens]:
     entries = server.results.for_uri(doc.uri)
     for key, line in _anchors(server, doc).items():
         entry = entries[key]
-        if entry.judgment is None:
+        if entry.judgment is None and not (entry.report or {}).get("verdict"):
             continue
-        title = f"RefactorCoder: {scores_line(entry.judgment)}"
+        title = lens_title(entry.report, entry.judgment)
         position = {"line": line, "character": 0}
         lenses.append(
             types.CodeLens(
@@ -69,6 +72,9 @@ def diagnostics(server, doc) -> list[types.Diagnostic]:
     entries = server.results.for_uri(doc.uri)
     for key, line in _anchors(server, doc).items():
         judgment = entries[key].judgment
+        for message in test_diagnostics(entries[key].report):  # failing tests Fix found
+            out.append(types.Diagnostic(range=_line_range(server, doc, line), message=message,
+                                        severity=types.DiagnosticSeverity.Warning, source=SOURCE))
         if judgment is None:
             continue
         feedback = (judgment.get("feedback") or "").strip() or "; ".join(judgment.get("weaknesses") or [])
@@ -104,10 +110,24 @@ def hover(server, doc, position: types.Position) -> types.Hover | None:
     pos = (position.line, position.character)
     target = server.doc_cache.extract_client(doc, pos, pos)
     entry = entries.get(target.key) if target else None
-    if entry is None:
+    if entry is None or not still_valid(entry.report, target.code):
         return None
     text = report_markdown(entry.report, guidance=entry.guidance, judgment=entry.judgment)
     return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
+
+
+def refresh_soon(server, uri: str, delay_s: float = 0.4) -> None:
+    """Re-publish a document's results once typing pauses (one pending refresh per document)."""
+    pending = server.__dict__.setdefault("_refresh_pending", set())
+    if uri in pending or server.jobs.loop is None:
+        return
+    pending.add(uri)
+
+    def run():
+        pending.discard(uri)
+        publish(server, uri)
+
+    server.jobs.loop.call_later(delay_s, run)
 
 
 def setup(server) -> None:
@@ -149,6 +169,9 @@ def setup(server) -> None:
         doc = ls.workspace.text_documents.get(uri)
         encoding = encoding_of(doc) if doc is not None else "utf-16"
         ls.doc_cache.changed(uri, params.content_changes, params.text_document.version, encoding)
+        if ls.results.for_uri(uri):
+            refresh_soon(ls, uri)  # a result whose function changed must leave the diagnostics too
+        ls.doc_cache.settle_later(uri, asyncio.get_running_loop())
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def on_close(ls, params: types.DidCloseTextDocumentParams):

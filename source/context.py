@@ -33,6 +33,7 @@ def imports(doc: Document) -> tuple[str, ...]:
     """Top-level imports; JavaScript's `const x = require(...)` counts too."""
     if doc.tree is None:
         return ()
+    doc.settle()  # Node.text needs a tree that is not waiting for edits
     kinds = doc.grammar.imports
     found = []
     for node in doc.tree.root_node.named_children:

@@ -91,5 +91,22 @@ def parser(language: str) -> ts.Parser:
     return p
 
 
+@lru_cache(maxsize=None)
+def definitions_query(language: str) -> ts.Query:
+    """Matches every node that is (or may become, for JavaScript's bound function values) a definition."""
+    g = GRAMMARS[language]
+    lang = ts_language(language)
+    kinds = g.functions | g.wrappers | g.containers | (g.anonymous if language == "javascript" else frozenset())
+    known = sorted(k for k in kinds if lang.id_for_node_kind(k, True) is not None)
+    return ts.Query(lang, "[" + " ".join(f"({k})" for k in known) + "] @definition")
+
+
+def contains_definition(node: ts.Node, language: str) -> bool:
+    """Does the subtree under `node` hold a function, class or wrapper definition?"""
+    cursor = ts.QueryCursor(definitions_query(language))
+    cursor.set_byte_range(node.start_byte, node.end_byte)
+    return any(found for found in cursor.captures(node).values())
+
+
 def supported(language: str | None) -> bool:
     return language in GRAMMARS

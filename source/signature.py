@@ -10,9 +10,11 @@ _SKIP = {"comment", "line_comment", "block_comment", "(", ")", ","}
 
 
 def _text(node: ts.Node | None) -> str | None:
-    if node is None or node.text is None:
+    if node is None:
         return None
-    return " ".join(node.text.decode("utf-8", "replace").split())
+    from source.structure import node_bytes
+
+    return " ".join(node_bytes(node).decode("utf-8", "replace").split())
 
 
 def signature(fn: ts.Node, grammar: Grammar):
@@ -53,7 +55,7 @@ def _param(node: ts.Node, lang: str) -> list[tuple[str, str | None, str | None]]
         type_text = _text(node.child_by_field_name("type"))
         if declarator is not None and name is not None and declarator != name:
             # `const vector<int>& xs`: the reference/pointer belongs to the type
-            prefix = declarator.text[: name.start_byte - declarator.start_byte].decode("utf-8", "replace").strip()
+            prefix = _text(declarator)[: name.start_byte - declarator.start_byte].strip()
             type_text = f"{type_text}{prefix}" if prefix else type_text
         qualifiers = " ".join(_text(c) for c in node.named_children if c.type == "type_qualifier")
         if qualifiers and type_text:

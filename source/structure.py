@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -79,8 +80,21 @@ class Function:
         return self.doc_start_byte, self.end_byte
 
 
+# The bytes the nodes index into. A tree that has been edited but not yet re-parsed (see
+# Document: edits that cannot move a function's bounds wait for the next quiet moment) has node
+# ranges that fit the current text while `Node.text` is gone, so text is always sliced from here.
+SOURCE: ContextVar[bytes | None] = ContextVar("source", default=None)
+
+
+def node_bytes(node: ts.Node) -> bytes:
+    source = SOURCE.get()
+    if source is None:
+        return node.text or b""
+    return source[node.start_byte:node.end_byte]
+
+
 def _text(node: ts.Node | None) -> str:
-    return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
+    return node_bytes(node).decode("utf-8", "replace") if node is not None else ""
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -178,6 +192,14 @@ def function_name(name_node: ts.Node) -> str:
 def build(fn: ts.Node, outer: ts.Node, name_node: ts.Node, source: bytes, grammar: Grammar,
           line_start) -> Function:
     """`line_start(row)` is the byte offset where `row` begins (the document keeps that table)."""
+    token = SOURCE.set(source)
+    try:
+        return _build(fn, outer, name_node, source, grammar, line_start)
+    finally:
+        SOURCE.reset(token)
+
+
+def _build(fn: ts.Node, outer: ts.Node, name_node: ts.Node, source: bytes, grammar: Grammar, line_start) -> Function:
     start = outer
     prev = outer.prev_named_sibling
     while prev is not None and prev.type in grammar.attributes and _adjacent(prev, start):
@@ -286,7 +308,7 @@ def _ancestors(node: ts.Node, grammar: Grammar) -> tuple[list[Container], list[s
             body = parent.child_by_field_name("body")
             body_start = body.start_byte if body is not None else parent.end_byte
             name = _text(parent.child_by_field_name("name") or parent.child_by_field_name("type"))
-            header = parent.text[: body_start - parent.start_byte].decode("utf-8", "replace").rstrip()
+            header = node_bytes(parent)[: body_start - parent.start_byte].decode("utf-8", "replace").rstrip()
             containers.append(Container(parent.type, name, header, parent.start_byte, body_start))
             chain.append((name, False))
         elif parent.type in grammar.functions or parent.type in grammar.anonymous:
