@@ -115,6 +115,7 @@ def run_pipeline(item: Item, ctx, timer: Timer) -> dict:
 
     try:
         from orchestrator.loop import Orchestrator
+        from orchestrator.report import JobLimits
         from orchestrator.target import locate
     except ImportError as exc:  # TODO(orchestrator): drop once its public target API is settled
         return {"status": "error", "error": f"orchestrator pipeline unavailable: {exc}"}
@@ -124,7 +125,9 @@ def run_pipeline(item: Item, ctx, timer: Timer) -> dict:
         path.write_text(record["prompt"] + "    raise NotImplementedError\n", encoding="utf-8")
         _, test = candidate_and_test(record, "python", "")
         started = time.monotonic()
-        orch = Orchestrator(ctx.pipeline(item.model, max_tokens=CODE_TOKENS), ctx.sandbox())
+        # PerfOrch's generate -> fix only: no guidance, no judge, no model-written tests (the benchmark's are used)
+        limits = JobLimits(max_attempts=3, guide=False, judge=False, design_tests=False)
+        orch = Orchestrator(ctx.pipeline(item.model, max_tokens=CODE_TOKENS), ctx.sandbox(), limits=limits)
         report = orch.solve(locate(f"{path}::{record['entry_point']}"), benchmark_test=test)
         timer.add("solve", time.monotonic() - started)
     return {"status": "ok", "prompt": record["prompt"], "answer": report.accepted_code or "",

@@ -85,3 +85,24 @@ def test_answer_assembly_canonical_passes_buggy_fails(language, docker_sandbox):
     bad = run_answer_code(record, language, canonical_answer(record, language, buggy=True), sandbox=docker_sandbox,
                           limits=limits)
     assert not bad.all_passed
+
+
+def test_humaneval_x_generate_fix_pipeline(tmp_path, local_gguf, docker_sandbox):
+    """The pipeline variant goes through orchestrator.loop.Orchestrator.solve (generate -> fix)."""
+    meta, rows, report = run(tmp_path, "humaneval-x", {"models": ["local"], "langs": ["python"], "limit": 1,
+                                                       "variants": ["pipeline"]}, docker_sandbox)
+    assert rows[0]["variant"] == "pipeline" and rows[0]["test_result"]["attempts"] >= 1
+    assert rows[0]["test_result"]["status"] in ("accepted", "failed", "unchanged")
+
+
+@pytest.mark.parametrize("suite,options", [
+    ("leetcode", {"limit": 2}),
+    ("refine", {"langs": ["python"], "limit": 2, "min_pairs": 6, "budget_s": 5}),
+    ("enamel", {"limit": 2}),
+])
+def test_execution_suites_with_the_embedded_model(tmp_path, tiny_gguf, docker_sandbox, suite, options):
+    meta, rows, report = run(tmp_path, suite, {"models": ["tiny"], **options}, docker_sandbox)
+    assert len(rows) == 2 and all(r["answer"] is not None for r in rows)
+    stage = "refine" if suite == "refine" else "solve"
+    assert all(r["latency"][stage] > 0 for r in rows)
+    check_report(tmp_path, meta, rows, report)
