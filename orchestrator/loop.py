@@ -250,8 +250,9 @@ class Orchestrator:
         try:
             from orchestrator.categories import classify
 
-            return classify(text)
-        except Exception:
+            return classify(text).name
+        except Exception as exc:  # routing falls back to the pool's own order for an unknown category
+            log.info("no problem category: %s", exc)
             return ""
 
     def sandbox(self):

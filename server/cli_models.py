@@ -2,7 +2,7 @@
 
 `profile` seeds the memory the way PerfOrch profiled its models (generate on HumanEval-X, fix on
 HumanEvalPack's buggy solutions, refine on the canonical solutions), running every candidate in the
-Docker sandbox (orchestrator/seeding.py). `rank` prints what the memory holds. Only typer is imported at
+Docker sandbox (evaluation/seeding.py). `rank` prints what the memory holds. Only typer is imported at
 module level (the CLI's start-up stays fast).
 """
 
@@ -62,7 +62,7 @@ def profile(
 ):
     """Seed the ranking memory: run each model of the pool on HumanEval-X / HumanEvalPack in the sandbox."""
     from orchestrator.ranking import METRICS
-    from orchestrator.seeding import REFINE_LANGUAGES, STAGES, SeedPlan
+    from evaluation.seeding import REFINE_LANGUAGES, STAGES, SeedPlan
     from evaluation.suites.humaneval import LANGUAGES
 
     settings = _settings(config)
@@ -95,7 +95,7 @@ def _run_profile(settings, plan, quiet: bool):
     from sandbox.errors import SandboxUnavailable
 
     from orchestrator.ranking import RankingMemory
-    from orchestrator.seeding import Seeder
+    from evaluation.seeding import Seeder
     from orchestrator.store import open_history
 
     err = Console(stderr=True)

@@ -37,7 +37,7 @@ def test_seeder_records_sandbox_verdicts(tmp_path):
     from models.registry import ModelRegistry
 
     from orchestrator.ranking import RankingMemory
-    from orchestrator.seeding import SeedPlan, Seeder
+    from evaluation.seeding import SeedPlan, Seeder
     from orchestrator.store import open_history
 
     record = records("python", {})[2]  # truncate_number
