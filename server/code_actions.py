@@ -6,14 +6,18 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from server.commands import GUIDE, JUDGE, SOLVE
+from server.commands import FIX, GUIDE, JUDGE, OPTIMIZE, SOLVE
 
 KIND_PREFIX = "refactor.refactorcoder"
 ACTIONS = (
     ("RefactorCoder: Guide", GUIDE, f"{KIND_PREFIX}.guide"),
     ("RefactorCoder: Solve with guidance", SOLVE, f"{KIND_PREFIX}.solve"),
     ("RefactorCoder: Judge", JUDGE, f"{KIND_PREFIX}.judge"),
+    ("RefactorCoder: Fix with tests", FIX, f"{KIND_PREFIX}.fix"),
+    ("RefactorCoder: Optimize", OPTIMIZE, f"{KIND_PREFIX}.optimize"),
+    ("RefactorCoder: Optimize for…", "refactorcoder.optimizePick", f"{KIND_PREFIX}.optimize.pick"),
 )
+FUNCTION_ONLY = {FIX, OPTIMIZE, "refactorcoder.optimizePick"}  # run code: a function, never a bare problem
 ACTION_KINDS = [kind for _, _, kind in ACTIONS]
 
 
@@ -45,7 +49,7 @@ def code_actions(server, params: types.CodeActionParams) -> list[types.CodeActio
     what = f"`{target.name}`" if target.name else "problem"
     actions = []
     for title, command, kind in ACTIONS:
-        if not wanted(kind, only):
+        if not wanted(kind, only) or (command in FUNCTION_ONLY and (target.code is None or target.name is None)):
             continue
         label = title if target.code is not None or command != JUDGE else "RefactorCoder: Solve and judge"
         actions.append(

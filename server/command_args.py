@@ -108,6 +108,45 @@ def parse_target(args, command: str) -> TargetArgs:
     return TargetArgs(uri, parse_range(obj["range"]), parse_version(obj))
 
 
+METRICS = ("time", "peak_memory", "mean_memory", "cpu")
+LIMIT_KEYS = {"maxAttempts": "max_attempts", "wallTimeS": "wall_time_s", "decisionBudgetS": "decision_budget_s",
+              "minPairs": "min_pairs", "maxCostUsd": "max_cost_usd", "judge": "judge", "guide": "guide",
+              "designTests": "design_tests", "differentialInputs": "differential_inputs"}
+
+
+@dataclass(frozen=True)
+class JobOptionArgs:
+    metric: str = "time"
+    workload: str | None = None
+    limits: dict | None = None
+
+
+def parse_job_options(args) -> JobOptionArgs:
+    """The optional `metric`, `workload` and `limits` of fix/optimize/judge (limits in JobLimits' names or
+    the client's camelCase ones; validated here so a bad value is an InvalidParams, not a failed job)."""
+    obj = as_dict(args[0]) if args else None
+    obj = obj or {}
+    metric = obj.get("metric") or "time"
+    if metric not in METRICS:
+        raise invalid(f"'metric' must be one of {', '.join(METRICS)}, got {metric!r}")
+    workload = obj.get("workload")
+    if workload is not None and (not isinstance(workload, str) or not workload.strip()):
+        raise invalid("'workload' must be a non-empty expression string")
+    raw = obj.get("limits") or {}
+    if not isinstance(raw, dict):
+        raise invalid("'limits' must be an object")
+    limits = {LIMIT_KEYS.get(k, k): v for k, v in raw.items() if v is not None}
+    from pydantic import ValidationError
+
+    from orchestrator.report import JobLimits
+
+    try:
+        JobLimits(**limits)
+    except (ValidationError, TypeError) as exc:
+        raise invalid(f"'limits': {str(exc).splitlines()[0] if str(exc) else exc}")
+    return JobOptionArgs(metric, workload.strip() if workload else None, limits)
+
+
 def parse_job_id(args, command: str) -> str:
     obj = single_object(args, command)
     job_id = obj.get("jobId")

@@ -28,7 +28,8 @@ from server.solution_edit import Proposal, make_proposal
 
 logger = logging.getLogger(__name__)
 
-KIND_TITLES = {"guide": "Guide", "solve": "Solve with guidance", "judge": "Judge"}
+KIND_TITLES = {"guide": "Guide", "solve": "Solve with guidance", "judge": "Judge", "fix": "Fix with tests",
+               "optimize": "Optimize", "optimizeChanged": "Optimize changed functions"}
 CANCEL_GRACE_S = 3.0  # after a cancel, how long we wait for the worker to stop before answering anyway
 MAX_FINISHED_JOBS = 200
 PROGRESS_CREATE_TIMEOUT_S = 10.0  # a client that never answers window/workDoneProgress/create must not stall jobs
@@ -57,6 +58,9 @@ class Job:
     streamed_chars: int = 0
     last_text_report: float = 0.0
     cancel_requested: asyncio.Event | None = None
+    runner: Any = None  # how the work is done: PipelineRunner (guide/solve/judge) or server.verify_jobs runners
+    last_progress: dict = field(default_factory=dict)
+    applied: bool = False
 
     def response(self) -> dict:
         out = {"jobId": self.id, "runId": self.run_id, "status": self.status, "report": self.report}
@@ -105,10 +109,11 @@ class JobManager:
 
     # -- running ---------------------------------------------------------------------------------------------
 
-    async def run(self, kind: str, uri: str, version: int | None, target: Extraction) -> dict:
+    async def run(self, kind: str, uri: str, version: int | None, target: Extraction, runner=None) -> dict:
         self.loop = asyncio.get_running_loop()
-        stages, solution = plan_stages(kind, target)
-        job = Job(uuid.uuid4().hex[:12], kind, uri, version, target, stages, solution)
+        runner = runner or PipelineRunner()
+        stages, solution = runner.plan(kind, target)
+        job = Job(uuid.uuid4().hex[:12], kind, uri, version, target, stages, solution, runner=runner)
         job.request_id = self.server.protocol.msg_id  # the executeCommand id, for $/cancelRequest
         job.cancel_requested = asyncio.Event()
         self._remember(job)
@@ -119,12 +124,16 @@ class JobManager:
                 "refactorcoder/jobStarted",
                 {"jobId": job.id, "kind": kind, "uri": uri, "version": version, "token": job.token, "title": target.title},
             )
-            worker = self.loop.run_in_executor(self._executor, self._work, job)
+            worker = self.loop.run_in_executor(self._executor, job.runner.work, self, job)
             report = await self._wait(job, worker)
             if report is not None:
-                job.report = report.model_dump(mode="json")
-                job.run_id = report.run_id
-                job.proposal = self._client_units(make_proposal(job, report.solution_code))
+                job.report = report
+                job.run_id = report.get("run_id")
+                job.proposal = self._client_units(job.runner.proposal(self, job))
+                # What the result was computed on (and the verified new text): lenses and hovers show it
+                # only while the function's text is one of these.
+                job.report["result_texts"] = [t for t in (job.target.code, job.proposal.new_text if (
+                    job.proposal is not None and job.runner.verified(job)) else None) if t]
                 job.status = "done"
         except asyncio.CancelledError:
             job.cancel.set()  # server shutting down: stop the worker, answer nothing more
@@ -162,23 +171,6 @@ class JobManager:
         finally:
             cancel_wait.cancel()
 
-    def _work(self, job: Job):
-        """Runs in a worker thread."""
-        from models.errors import Cancelled
-
-        with self.server.pipelines.lease() as pipeline:
-            if job.cancel.is_set():
-                raise Cancelled("cancelled before start")
-            problem = job.target.to_problem(source=f"{job.uri}::{job.target.name or job.target.title}")
-            return pipeline.run(
-                problem,
-                stages=job.stages,
-                cancel=job.cancel,
-                on_stage=lambda stage: self._on_stage(job, stage),
-                on_text=lambda text: self._on_text(job, text),
-                solution=job.solution,
-            )
-
     def _client_units(self, proposal: Proposal | None) -> Proposal | None:
         """Proposal ranges go out in the client's position encoding (the document is unchanged when it
         matters: a proposal is only ever applied to the version it was computed on)."""
@@ -191,15 +183,20 @@ class JobManager:
         from models.errors import RefactorCoderError
 
         job.status = "failed"
-        if isinstance(exc, RefactorCoderError):
+        if job.runner.expected_error(exc):
+            job.error = str(exc) or type(exc).__name__
+            logger.warning("job %s failed: %s", job.id, job.error)
+        elif isinstance(exc, RefactorCoderError):
             job.error = str(exc) or type(exc).__name__
             logger.warning("job %s failed: %s", job.id, job.error)
         else:
             job.error = f"internal error: {type(exc).__name__}: {exc}"
             logger.exception("job %s crashed", job.id)
+        expected = job.runner.expected_error(exc)
         self.server.window_show_message(
             types.ShowMessageParams(
-                type=types.MessageType.Error, message=f"RefactorCoder {KIND_TITLES[job.kind]} failed: {job.error}"
+                type=types.MessageType.Warning if expected else types.MessageType.Error,
+                message=f"RefactorCoder {KIND_TITLES.get(job.kind, job.kind)} failed: {job.error}",
             )
         )
 
@@ -208,7 +205,8 @@ class JobManager:
             self.server.protocol.notify("refactorcoder/solutionReady", job.proposal.notification(job.id))
         self.server.protocol.notify(
             "refactorcoder/jobFinished",
-            {"jobId": job.id, "kind": job.kind, "uri": job.uri, "status": job.status, "runId": job.run_id},
+            {"jobId": job.id, "kind": job.kind, "uri": job.uri, "status": job.status, "runId": job.run_id,
+             "summary": (job.report or {}).get("summary") or job.error or "", "verdict": (job.report or {}).get("verdict")},
         )
         for listener in self.listeners:
             try:
@@ -229,6 +227,8 @@ class JobManager:
     async def _begin_progress(self, job: Job) -> None:
         if not self.server.client_supports("window", "work_done_progress"):
             return
+        if (getattr(self.server, "client_options", None) or {}).get("jobProgress") == "notifications":
+            return  # the client draws its own progress (with Cancel) from refactorcoder/jobProgress
         token = f"refactorcoder/{job.id}/{uuid.uuid4().hex[:8]}"
         try:
             await asyncio.wait_for(self.server.work_done_progress.create_async(token), PROGRESS_CREATE_TIMEOUT_S)
@@ -240,7 +240,7 @@ class JobManager:
         self.server.work_done_progress.begin(
             token,
             types.WorkDoneProgressBegin(
-                title=f"RefactorCoder: {KIND_TITLES[job.kind]}", message=job.target.title, cancellable=True, percentage=0
+                title=f"RefactorCoder: {KIND_TITLES.get(job.kind, job.kind)}", message=job.target.title, cancellable=True, percentage=0
             ),
         )
 
@@ -258,13 +258,24 @@ class JobManager:
             self.server.call_in_loop(self._report, job, f"{job.stage}… {job.streamed_chars} characters", job.stage)
 
     def _report(self, job: Job, message: str, stage: str | None) -> None:
-        if not job.progress_open:
-            return  # a late callback from a worker that outlived its job
         done = job.stages.index(stage) if stage in job.stages else None
         percentage = int(100 * done / len(job.stages)) if done is not None else None
-        self.server.work_done_progress.report(
-            job.token, types.WorkDoneProgressReport(message=message, percentage=percentage)
-        )
+        self.progress(job, message, percentage, stage=stage)
+
+    def progress(self, job: Job, message: str, percentage: int | None = None, **detail) -> None:
+        """Event loop: one progress step, as a work-done report and as `refactorcoder/jobProgress`."""
+        if job.status != "running":
+            return  # a late callback from a worker that outlived its job
+        job.last_progress = {"jobId": job.id, "kind": job.kind, "message": message, "percentage": percentage,
+                             **{k: v for k, v in detail.items() if v is not None}}
+        self.server.protocol.notify("refactorcoder/jobProgress", job.last_progress)
+        if job.progress_open:
+            self.server.work_done_progress.report(
+                job.token, types.WorkDoneProgressReport(message=message, percentage=percentage)
+            )
+
+    def progress_threadsafe(self, job: Job, message: str, percentage: int | None = None, **detail) -> None:
+        self.server.call_in_loop(lambda: self.progress(job, message, percentage, **detail))
 
     def _end_progress(self, job: Job) -> None:
         if not job.progress_open:
@@ -276,6 +287,43 @@ class JobManager:
     def shutdown(self) -> None:
         self.cancel_all()
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+class PipelineRunner:
+    """Guide / Solve / Judge on the model pipeline (no execution)."""
+
+    def plan(self, kind: str, target: Extraction):
+        return plan_stages(kind, target)
+
+    def work(self, manager: JobManager, job: Job) -> dict:
+        """Runs in a worker thread."""
+        from models.errors import Cancelled
+
+        with manager.server.pipelines.lease() as pipeline:
+            if job.cancel.is_set():
+                raise Cancelled("cancelled before start")
+            problem = job.target.to_problem(source=f"{job.uri}::{job.target.name or job.target.title}")
+            report = pipeline.run(
+                problem,
+                stages=job.stages,
+                cancel=job.cancel,
+                on_stage=lambda stage: manager._on_stage(job, stage),
+                on_text=lambda text: manager._on_text(job, text),
+                solution=job.solution,
+            )
+        out = report.model_dump(mode="json")
+        if "solve" in job.stages and not (report.solution_code or "").strip():
+            out["summary"] = "the model answered without a code block: nothing to propose (see the report)"
+        return out
+
+    def proposal(self, manager: JobManager, job: Job) -> Proposal | None:
+        return make_proposal(job, (job.report or {}).get("solution_code"))
+
+    def verified(self, job: Job) -> bool:
+        return False
+
+    def expected_error(self, exc: Exception) -> bool:
+        return False
 
 
 def _swallow_result(future: asyncio.Future) -> None:

@@ -17,6 +17,7 @@ from server.document_cache import DocumentCache
 from server.jobs import JobManager
 from server.pipeline_holder import PipelineFactory, PipelineHolder
 from server.results_store import ResultStore
+from server.verify_jobs import SandboxHolder
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +76,14 @@ class RefactorCoderServer(LanguageServer):
         self.pipelines = PipelineHolder(pipeline_factory, notify=self.notify_user_threadsafe)
         self.jobs = JobManager(self)
         self.results = ResultStore()
+        self.sandboxes = SandboxHolder()
+        self.client_options: dict = {}  # initializationOptions beside the settings (e.g. {"jobProgress": "notifications"})
 
     def shutdown(self):
         """Also on a lost connection or `exit` without `shutdown`: running jobs must stop, or their
         non-daemon worker threads would keep the process alive until generation ends."""
         self.jobs.shutdown()
+        self.sandboxes.close()
         super().shutdown()
 
     # -- messages to the user; safe to call from worker threads -----------------------------------------------
@@ -106,10 +110,26 @@ class RefactorCoderServer(LanguageServer):
         return bool(node)
 
 
-def create_server(pipeline_factory: PipelineFactory | None = None) -> RefactorCoderServer:
-    from server import code_actions, commands, inline_results, report_request, settings_sync
+class OneLineRefusals(logging.Filter):
+    """pygls logs every JsonRpcException a handler raises with its traceback at ERROR. A refusal the user
+    caused (stale proposal, bad arguments) is not a bug: one WARNING line with the message instead."""
 
+    CODES = (-32803, -32602)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, JsonRpcException) and getattr(exc, "code", None) in self.CODES:
+            record.msg, record.args = "request refused: %s", (getattr(exc, "message", None) or str(exc),)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def create_server(pipeline_factory: PipelineFactory | None = None) -> RefactorCoderServer:
+    from server import code_actions, commands, inline_results, report_data, report_request, settings_sync
+
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(OneLineRefusals())
     server = RefactorCoderServer(pipeline_factory)
-    for feature in (settings_sync, code_actions, commands, inline_results, report_request):
+    for feature in (settings_sync, code_actions, commands, inline_results, report_request, report_data):
         feature.setup(server)
     return server

@@ -89,6 +89,8 @@ def setup(server) -> None:
     def on_initialize(ls, params: types.InitializeParams):
         ls.jobs.loop = asyncio.get_running_loop()  # worker threads post messages through it
         sync.init_section = section_from_init_options(params.initialization_options)
+        options = params.initialization_options
+        ls.client_options = dict(options.get("client") or {}) if isinstance(options, dict) else {}
         sync.apply(sync.init_section, "initializationOptions")
 
     @server.feature(types.INITIALIZED)

@@ -128,8 +128,9 @@ async def test_apply_solution_version_guard(client: LanguageClient):
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
             content_changes=[
                 types.TextDocumentContentChangePartial(
-                    range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)),
-                    text="# unsaved user edit\n",
+                    # inside two_sum: the function's text changed, so its proposal is stale
+                    range=types.Range(start=types.Position(line=7, character=0), end=types.Position(line=7, character=0)),
+                    text="    # unsaved user edit\n",
                 )
             ],
         )

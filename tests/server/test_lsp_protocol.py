@@ -35,7 +35,8 @@ async def test_code_actions_listed(client: LanguageClient):
     uri = open_example(client)
     actions = await code_actions_at(client, uri, 8, 4)
     titles = [a.title for a in actions]
-    assert titles == ["RefactorCoder: Guide", "RefactorCoder: Solve with guidance", "RefactorCoder: Judge"]
+    assert titles == ["RefactorCoder: Guide", "RefactorCoder: Solve with guidance", "RefactorCoder: Judge",
+                      "RefactorCoder: Fix with tests", "RefactorCoder: Optimize", "RefactorCoder: Optimize for…"]
     assert all(a.command.arguments[0]["version"] == 1 for a in actions)
     assert actions[0].command.command == "refactorcoder.guide"
 
@@ -162,7 +163,7 @@ async def test_malformed_requests_get_errors_and_server_survives(client: Languag
         await execute(client, command, *arguments)
     uri = open_example(client)
     actions = await code_actions_at(client, uri, 8, 0)
-    assert len(actions) == 3
+    assert len(actions) == 6
 
 
 async def test_jobs_run_concurrently_while_requests_are_served(client: LanguageClient):

@@ -81,9 +81,12 @@ async def test_results_follow_their_function_through_edits_and_twins_stay_apart(
     actions = await code_actions_at(client, URI, 13, 8)  # inside Right.solve after the edits
     assert actions and "`solve`" in actions[0].command.title
 
-    # Editing inside the function keeps the result on it; deleting Left leaves Right's result alone.
-    _edit(client, 5, 14, 8, "# inner edit\n        ")
-    _edit(client, 6, 3, 0, "", end=(9, 0))
+    # Deleting Left leaves Right's result alone; editing inside Right makes its result stale: no lens,
+    # no hover (a result is shown only on the text it was computed from).
+    _edit(client, 5, 3, 0, "", end=(9, 0))
     lenses = await _lenses(client)
     assert [lens.range.start.line for lens in lenses] == [5]
     assert "Judgment" in (await _hover(client, 8)).contents.value
+    _edit(client, 6, 8, 8, "# inner edit\n        ")
+    assert not await _lenses(client)
+    assert await _hover(client, 8) is None

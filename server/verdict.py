@@ -1,0 +1,91 @@
+"""One-line verdicts of a job's results (diff titles, code lenses, toasts) and whether a stored result still
+describes a function's current text. Plain functions over the report JSON: no pygls here."""
+
+from __future__ import annotations
+
+LOWER_IS_BETTER = {"time": "faster", "cpu_time": "faster", "wall_time": "faster", "peak_memory": "less peak memory",
+                   "mean_memory": "less mean memory", "cpu": "less CPU"}
+
+
+def judge_scores(judgment: dict | None) -> str:
+    scores = (judgment or {}).get("scores") or {}
+    if not scores:
+        return ""
+    values = [scores.get(k) for k in ("accuracy", "clarity", "efficiency")]
+    return "judge " + "/".join("?" if v is None else str(v) for v in values)
+
+
+def change_text(decision: dict | None) -> str:
+    """'1.8× faster, 95% CI 1.6–2.0' or '23% less peak memory, 95% CI 12–31%' from a profiling Decision."""
+    if not decision or not decision.get("ratio"):
+        return ""
+    metric = decision.get("metric") or "time"
+    ratio, low, high = decision["ratio"], decision.get("ci_low"), decision.get("ci_high")
+    word = LOWER_IS_BETTER.get(metric, f"better {metric}")
+    if metric in ("time", "cpu_time", "wall_time"):
+        text = f"{1 / ratio:.1f}× {word}" if ratio < 1 else f"{ratio:.2f}× the time"
+        if low and high:
+            text += f", 95% CI {1 / high:.1f}–{1 / low:.1f}"
+        return text
+    text = f"{(1 - ratio) * 100:.0f}% {word}"
+    if low is not None and high is not None:
+        text += f", 95% CI {(1 - high) * 100:.0f}–{(1 - low) * 100:.0f}%"
+    return text
+
+
+def verdict_line(report: dict) -> str:
+    """'tests 14/14 · 1.8× faster, 95% CI 1.6–2.0 · judge 5/4/4' (what was verified, nothing more)."""
+    parts = []
+    total = report.get("tests_total") or 0
+    if total:
+        parts.append(f"tests {report.get('tests_passed', 0)}/{total}")
+    elif report.get("execution") == "not run":
+        parts.append("not run")
+    if report.get("kind") == "optimize":
+        if report.get("status") == "accepted":
+            parts.append(change_text(report.get("decision")) or "better")
+        elif report.get("status") == "unchanged":
+            parts.append("no measurable gain")
+    if report.get("kind") == "fix":
+        parts.append({"accepted": "fixed", "unchanged": "passes already", "failed": "not fixed"}.get(
+            report.get("status", ""), report.get("status", "")))
+    scores = judge_scores(report.get("judgment"))
+    if scores:
+        parts.append(scores)
+    return " · ".join(p for p in parts if p)
+
+
+def normalized(text: str | None) -> str:
+    return "\n".join(line.rstrip() for line in (text or "").strip("\n").splitlines())
+
+
+def still_valid(report: dict | None, code: str | None) -> bool:
+    """A result describes the function only while its text is the one the result was computed on (or the
+    verified proposal once applied). Reports without that record (older clients' jobs) stay valid."""
+    texts = (report or {}).get("result_texts")
+    if not texts or code is None:
+        return True
+    now = normalized(code)
+    return any(normalized(t) == now for t in texts)
+
+
+def lens_title(report: dict | None, judgment: dict | None) -> str:
+    line = verdict_line(report or {}) if (report or {}).get("kind") in ("fix", "optimize", "judge") else ""
+    if line:
+        return f"RefactorCoder: {line}"
+    from server.report_markdown import scores_line
+
+    return f"RefactorCoder: {scores_line(judgment)}"
+
+
+def test_diagnostics(report: dict | None) -> list[str]:
+    """One line per failing test a Fix (or an executing Judge) found in the original (shown while the
+    function is unchanged: the result stops showing as soon as its text changes)."""
+    report = report or {}
+    if report.get("kind") not in ("fix", "judge") or report.get("status") == "unchanged" and report.get("kind") == "fix":
+        return []
+    out = []
+    for test in report.get("failing_tests") or []:
+        detail = " ".join((test.get("detail") or "").split())
+        out.append(f"RefactorCoder: test {test.get('name')} fails" + (f": {detail[-200:]}" if detail else ""))
+    return out
