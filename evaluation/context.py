@@ -8,6 +8,7 @@ worker process that runs many tasks loads its model once).
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import time
@@ -22,7 +23,7 @@ class WorkerContext:
         self._sandbox = sandbox
         self._own_sandbox = sandbox is None
         self._lock = threading.Lock()
-        self.worker = f"{socket.gethostname()}:{__import__('os').getpid()}"
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"
 
     def settings(self, model: str, max_tokens: int = 384, temperature: float = 0.0):
         from models.settings import Settings

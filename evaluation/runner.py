@@ -14,6 +14,7 @@ dispatched again. A kill loses at most the items in flight.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import json
 import logging
 import multiprocessing
 import os
@@ -125,7 +126,7 @@ def run_suite(suite_name: str, options: dict, store: EvalStore, *, run_name: str
         run_id = existing["id"]
         merged = {**existing["options"], **{k: v for k, v in options.items() if v is not None}}
         with store.conn:
-            store.db["eval_runs"].update(run_id, {"options": __import__("json").dumps(merged, sort_keys=True)})
+            store.db["eval_runs"].update(run_id, {"options": json.dumps(merged, sort_keys=True)})
         options = merged
         store.set_status(run_id, "running")
     else:
