@@ -39,6 +39,8 @@ def bars(chart: Chart, path: Path) -> Path:
         ax.bar_label(bar, labels=[f"{100 * y:.0f}" if values.get(g) is not None and not
                                   (isinstance(values.get(g), float) and math.isnan(values.get(g))) else ""
                                   for g, y in zip(groups, ys)], fontsize=7)
+    if chart.data.get("chance") is not None:
+        ax.axhline(chart.data["chance"], color="grey", ls=":", lw=1, label="chance")
     ax.set_xticks(range(len(groups)), groups)
     ax.set_ylim(0, 1.08)
     ax.set_ylabel(chart.data.get("ylabel", ""))

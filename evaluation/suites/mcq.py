@@ -91,6 +91,6 @@ class McqSuite(Suite):
                        "series": {f"{m} {v}": vals for (m, v), vals in values.items()},
                        "reference": {"RefactorCoder-MoE (paper)": {k: v / 100 for k, v in
                                                                    references.MCQ_REFACTORCODER_MOE.items()}},
-                       "ylabel": "accuracy"})
+                       "ylabel": "accuracy", "chance": 0.25})
         return SuiteReport([table, latency_table(rows, "domain")], [chart],
                            {f"{m}|{v}": vals for (m, v), vals in values.items()})
