@@ -135,7 +135,8 @@ def test_correct_faster_candidate_accepted_with_diff(tmp_path, endpoint, py_sand
     orch = _orchestrator(tmp_path, endpoint, py_sandbox, "slow", ["fast"])
     report = orch.optimize(locate(f"{path}::count_pairs"), metric="time", workload=WORKLOAD)
     first, second = report.attempts
-    assert first.status in ("not better",) and first.decision["verdict"] != "better"  # correct but slower
+    assert first.status == "not better", first.reason  # correct but slower: measured, not accepted
+    assert first.decision["verdict"] != "better"
     assert second.status == "accepted" and second.decision["verdict"] == "better"
     assert second.decision["comparisons"] == 2 and second.decision["ci_high"] < 0.95
     assert report.status == "accepted" and "Counter" in report.accepted_code and "+from collections" in report.diff
