@@ -8,11 +8,11 @@ differential inputs and the timing workload (reward-hacking guard) -- only count
 from __future__ import annotations
 
 import ast
-import textwrap
 
 from models.base import Message
 from models.parsing import extract_code
 from models.prompts import SYSTEM_PROMPT
+from orchestrator.code import function_from_answer
 
 FENCE = {"python": "python", "cpp": "cpp", "java": "java", "go": "go", "rust": "rust", "js": "javascript"}
 METRIC_WORDS = {"time": "execution time", "peak_memory": "peak memory use", "mean_memory": "mean memory use",
@@ -69,58 +69,22 @@ def test_designer_messages(language: str, name: str, code: str, problem: str) ->
 def candidate_from_answer(answer: str, language: str, name: str, module_text: str | None = None) -> tuple[str | None, str]:
     """The function to put in place of the original, from a model's answer: (code, reason if none).
 
-    Python: the function `name` from the answer, preceded by the answer's imports and new helper
-    functions (ones the module does not define already); other top-level code is dropped.
+    Every language (tree-sitter, orchestrator/code.py): the function `name` from the answer, with the
+    answer's imports, helper functions, helper types and constants that the module does not define
+    already; example usage (`print(f(3))`, `main`, `console.log(...)`, `if __name__ == ...`) is dropped.
     """
     code = extract_code(answer, language) or (answer if language == "python" and "def " in answer else None)
     if not code:
         return None, "the answer had no code block"
-    if language != "python":
-        return code.strip("\n"), ""
     try:
-        tree = ast.parse(textwrap.dedent(code))
-    except SyntaxError as exc:
-        return None, f"the answer's code does not parse (line {exc.lineno}: {exc.msg})"
-    existing = _top_level_names(module_text)
-    target = None
-    extras: list[str] = []
-    text = textwrap.dedent(code)
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-            target = node
-        elif isinstance(node, ast.ClassDef):
-            for item in node.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == name and target is None:
-                    target = item
-    if target is None:
-        return None, f"the answer has no function named {name}"
-    for node in tree.body:
-        if node is target:
-            continue
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            segment = ast.get_source_segment(text, node)
-            if segment and segment not in (module_text or ""):
-                extras.append(segment)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name not in existing \
-                and node.name != name and _is_top(tree, target):
-            extras.append(_segment(text, node))
-    body = _segment(text, target)
-    return ("\n".join(extras) + ("\n\n" if extras else "") + body).strip("\n"), ""
-
-
-def _is_top(tree: ast.Module, node: ast.AST) -> bool:
-    return node in tree.body
-
-
-def _segment(text: str, node: ast.AST) -> str:
-    lines = text.splitlines()
-    first = min([node.lineno, *[d.lineno for d in getattr(node, "decorator_list", [])]])
-    return textwrap.dedent("\n".join(lines[first - 1:node.end_lineno]))
-
-
-def _top_level_names(module_text: str | None) -> set[str]:
-    try:
-        tree = ast.parse(module_text or "")
-    except SyntaxError:
-        return set()
-    return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        found, why = function_from_answer(code, language, name, module_text)
+    except ValueError as exc:
+        return None, str(exc)
+    if found is None:
+        return None, why
+    if language == "python":
+        try:
+            ast.parse(found)
+        except SyntaxError as exc:
+            return None, f"the answer's code does not parse (line {exc.lineno}: {exc.msg})"
+    return found, ""

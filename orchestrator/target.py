@@ -1,27 +1,29 @@
-"""FILE::function -> the function's exact text and span, its module, its project; and writing a new
-version back (only that span, only if the file did not change meanwhile).
+"""FILE::function -> the function's exact text and span, its imports and enclosing classes, its module,
+its project; and writing a new version back (only that span, only if the file did not change meanwhile).
 
-Python uses the standard `ast` (exact spans, enclosing class, decorators). Other languages use the
-tree-sitter `source` package when it is installed, else a brace-matching scan that is good enough for
-one free function in C++, Java, Go, Rust and JavaScript files.
+Every language goes through the tree-sitter `source` package (exact spans with decorators, attributes
+and template heads; methods with their classes; C++ `A::f` definitions). Python's own `ast` still
+decides whether a Python file parses and reads docstrings the way doctest does.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
-import re
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestrator import code as code_module
 from orchestrator.errors import OrchestratorError
+from source import languages
 
-EXTENSIONS = {".py": "python", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".h": "cpp",
-              ".java": "java", ".go": "go", ".rs": "rust", ".js": "js", ".mjs": "js", ".cjs": "js"}
-SANDBOX_LANGUAGES = ("python", "cpp", "java", "go", "rust", "js")
+# suffix -> sandbox key, from the one language table (plus C headers, which C++ reads)
+EXTENSIONS = {**{s: lang.sandbox for lang in languages.LANGUAGES for s in lang.suffixes}, ".h": "cpp"}
+SANDBOX_LANGUAGES = languages.SANDBOX_KEYS
 PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", ".git", "package.json",
                    "go.mod", "Cargo.toml", "pom.xml")
+NAMESPACES = {"namespace_definition", "mod_item"}
 
 
 class TargetError(OrchestratorError):
@@ -40,7 +42,11 @@ class Target:
     class_name: str | None = None
     indent: str = ""
     root: Path = field(default_factory=Path)  # the project directory
-    docstring: str | None = None
+    docstring: str | None = None  # Python's docstring; elsewhere the comment block above the function
+    imports: tuple[str, ...] = ()  # the file's top-level imports, as written
+    enclosing: tuple = ()  # source.structure.Container: classes / impls / namespaces, outermost first
+    function: object | None = None  # the source.structure.Function found
+    notes: list[str] = field(default_factory=list)
 
     @property
     def code(self) -> str:
@@ -64,12 +70,32 @@ class Target:
         return ".".join(parts)
 
     def with_code(self, code: str) -> str:
-        """The file's text with the function replaced by `code` (re-indented to the function's level)."""
+        """The file's text with the function replaced by `code` (re-indented to the function's level).
+        Imports at the top of `code` that the file lacks go to the file's import section (where Java,
+        Go and JavaScript modules need them), not in place of the function."""
         body = textwrap.dedent(code).strip("\n")
+        imports, body = code_module.split_imports(body, self.language)
+        added = code_module.new_imports(self.text, imports, self.language) if imports else []
         if self.indent:
             body = textwrap.indent(body, self.indent)
             body = body[len(self.indent):]  # the span starts after the indentation already in the file
-        return self.text[:self.start] + body + self.text[self.end:]
+        text = self.text[:self.start] + body + self.text[self.end:]
+        if not added:
+            return text
+        doc = code_module.document(self.text, self.language)
+        at_byte, prefix = code_module.import_insertion(doc)
+        at = code_module.char_offset(doc, at_byte)
+        block = prefix + "\n".join(added) + "\n"
+        if at > self.start:  # imports after the function (unusual): keep them just above it
+            return text[:self.start] + "\n".join(added) + "\n" + self.indent + text[self.start:]
+        return text[:at] + block + text[at:]
+
+    def standalone(self, code: str | None = None) -> str:
+        """The function (or `code` in its place) with the file's imports and its enclosing classes."""
+        from source.context import Context
+
+        text = textwrap.indent(textwrap.dedent(code if code is not None else self.code), self.indent)
+        return Context(self.imports, self.enclosing).standalone(text, code_module.lang_id(self.language))
 
     def label(self) -> str:
         return f"{self.path.name}::{self.qualname or self.name}"
@@ -77,8 +103,8 @@ class Target:
 
 def language_of(path: Path, language: str | None = None) -> str:
     if language:
-        lang = {"py": "python", "javascript": "js", "c++": "cpp", "golang": "go", "rs": "rust"}.get(
-            language.lower(), language.lower())
+        found = languages.lookup(language)
+        lang = found.sandbox if found is not None else language.lower()
     else:
         lang = EXTENSIONS.get(path.suffix.lower())
         if lang is None:
@@ -114,11 +140,7 @@ def locate(spec: str, language: str | None = None) -> Target:
     except (OSError, UnicodeDecodeError) as exc:
         raise TargetError(f"{path}: cannot read it ({exc})") from None
     path = path.resolve()
-    lang = language_of(path, language)
-    if lang == "python":
-        target = locate_python(path, text, function)
-    else:
-        target = locate_braced(path, text, function, lang)
+    target = locate_text(path, text, function, language_of(path, language))
     target.root = project_root(path)
     return target
 
@@ -130,98 +152,62 @@ def parse_python(text: str, where: str) -> ast.Module:
         raise TargetError(f"{where} does not parse: line {exc.lineno}: {exc.msg}") from None
 
 
-def _offsets(text: str) -> list[int]:
-    starts, at = [0], 0
-    for line in text.splitlines(keepends=True):
-        at += len(line)
-        starts.append(at)
-    return starts
+def locate_text(path: Path, text: str, function: str | None, language: str, row: int | None = None) -> Target:
+    """The function `function` (a name, `Class.method`, C++ `A::f`) -- or, with `row`, the function whose
+    header is on that 0-based row -- of `text`, found by tree-sitter: its exact span (decorators,
+    attributes and template heads included), its enclosing classes and the file's imports."""
+    lang = language_of(path, language)
+    if lang == "python":
+        tree = parse_python(text, str(path))  # Python's own parser has the final word on validity
+    doc = code_module.document(text, lang)
+    functions = doc.outline()
+    if row is not None:
+        candidates = [f for f in functions if f.name_row == row or f.first_row == row]
+        fn = max(candidates, key=lambda f: f.depth) if candidates else None
+        if fn is None:
+            raise TargetError(f"{path.name}: no function {function or ''!r} at line {row + 1}")
+    else:
+        fn = code_module.pick(functions, function or "")
+    if fn is None:
+        names = [f.name for f in functions if f.depth == 0 and f.kind == "function"] or [f.qualified_name for f in functions]
+        raise TargetError(f"{path.name}: no function {function!r}" + (f" (functions: {', '.join(names)})" if names else ""))
+    if fn.has_error:
+        raise TargetError(f"{path.name}: {fn.name} does not parse: line {fn.name_row + 1} (a syntax error in the function)")
+    notes = []
+    if doc.tree is not None and doc.tree.root_node.has_error and lang != "python":
+        notes.append(f"{path.name} has a syntax error outside {fn.name}: the sandbox will report it if it matters")
+    start_byte, end_byte = fn.start_byte, fn.end_byte
+    line_start = doc.line_start(fn.first_row)
+    indent_bytes = doc.source[line_start:start_byte]
+    indent = indent_bytes.decode("utf-8", "replace") if not indent_bytes.strip() else ""
+    classes = [c for c in fn.enclosing if c.kind not in NAMESPACES]
+    class_name = classes[-1].name if classes and fn.kind != "function" else None
+    docstring = fn.comment or None
+    if lang == "python":
+        docstring = _python_docstring(tree, fn.name_row + 1) or fn.comment or None
+    qualname = fn.qualified_name if lang == "python" else (f"{class_name}.{fn.name}" if class_name else fn.name)
+    return Target(path=path, name=fn.name, language=lang, text=text, start=code_module.char_offset(doc, start_byte),
+                  end=code_module.char_offset(doc, end_byte), qualname=qualname, class_name=class_name, indent=indent,
+                  docstring=docstring, imports=tuple(doc.text_between(n.start_byte, n.end_byte).strip()
+                                                     for n in code_module.import_nodes(doc)),
+                  enclosing=tuple(fn.enclosing), function=fn, notes=notes)
+
+
+def _python_docstring(tree: ast.Module, lineno: int) -> str | None:
+    """ast's reading of the docstring (escape sequences decoded, as doctest sees it)."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno == lineno:
+            return ast.get_docstring(node)
+    return None
 
 
 def locate_python(path: Path, text: str, function: str) -> Target:
-    tree = parse_python(text, str(path))
-    wanted = function.split(".")
-    found: tuple[ast.AST, str | None] | None = None
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and wanted == [node.name]:
-            found = (node, None)
-        elif isinstance(node, ast.ClassDef):
-            for item in node.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and wanted[-1] == item.name and (
-                        len(wanted) == 1 or wanted[0] == node.name):
-                    found = found or (item, node.name)
-    if found is None:
-        names = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-        raise TargetError(f"{path.name}: no function {function!r}" + (f" (functions: {', '.join(names)})" if names else ""))
-    node, cls = found
-    lines = _offsets(text)
-    first = min([node.lineno, *[d.lineno for d in node.decorator_list]])
-    line_start = lines[first - 1]
-    indent = re.match(r"[ \t]*", text[line_start:]).group(0)
-    start = line_start + len(indent)
-    end = lines[node.end_lineno - 1] + len(text.splitlines(keepends=True)[node.end_lineno - 1].rstrip("\r\n"))
-    return Target(path=path, name=node.name, language="python", text=text, start=start, end=end,
-                  qualname=f"{cls}.{node.name}" if cls else node.name, class_name=cls, indent=indent,
-                  docstring=ast.get_docstring(node))
+    return locate_text(path, text, function, "python")
 
 
 def locate_braced(path: Path, text: str, function: str, language: str) -> Target:
-    """A free function in a brace language: from the start of its declaration line to its closing brace."""
-    name = function.split(".")[-1].split("::")[-1]
-    for match in re.finditer(rf"\b{re.escape(name)}\s*(<[^>]*>)?\s*\(", text):
-        line_start = text.rfind("\n", 0, match.start()) + 1
-        open_brace = _body_start(text, match.end())
-        if open_brace is None:
-            continue
-        close = _matching_brace(text, open_brace)
-        if close is None:
-            raise TargetError(f"{path.name}: unbalanced braces after {name}(")
-        indent = re.match(r"[ \t]*", text[line_start:]).group(0)
-        return Target(path=path, name=name, language=language, text=text, start=line_start + len(indent),
-                      end=close + 1, qualname=name, indent=indent)
-    raise TargetError(f"{path.name}: no function definition {name!r} found")
-
-
-def _body_start(text: str, at: int) -> int | None:
-    """The `{` opening the body when the `(` before `at` starts a declaration's parameter list, else None."""
-    depth, i = 1, at
-    while i < len(text) and depth:  # skip the parameter list
-        depth += {"(": 1, ")": -1}.get(text[i], 0)
-        i += 1
-    tail = re.match(r"[\s\w:<>,&*\-\[\]\.]*\{", text[i:i + 200])  # const, -> i32, throws E, Go result types
-    line = text[text.rfind("\n", 0, at) + 1:at]
-    if tail is None or re.match(r"\s*(if|while|for|switch|return|else|catch)\b", line):
-        return None
-    return i + tail.end() - 1
-
-
-def _matching_brace(text: str, at: int) -> int | None:
-    depth, i, quote = 0, at, None
-    while i < len(text):
-        c = text[i]
-        if quote:
-            if c == "\\":
-                i += 1
-            elif c == quote:
-                quote = None
-        elif text.startswith("//", i):
-            i = text.find("\n", i)
-            if i < 0:
-                return None
-        elif text.startswith("/*", i):
-            i = text.find("*/", i) + 1
-            if i <= 0:
-                return None
-        elif c in "\"'`":
-            quote = c
-        elif c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return None
+    """Kept for callers of the brace scan this module used to have: the same tree-sitter lookup."""
+    return locate_text(path, text, function, language)
 
 
 class FileChanged(OrchestratorError):
@@ -236,6 +222,11 @@ def apply(target: Target, code: str) -> None:
     new_text = target.with_code(code)
     if target.language == "python":
         parse_python(new_text, f"{target.path} with the new version")  # never write a file that does not parse
+    else:
+        fn = code_module.pick(code_module.document(new_text, target.language).outline(), target.qualname)
+        if fn is None or fn.has_error:
+            raise TargetError(f"{target.path} with the new version: {target.name} "
+                              + ("is missing" if fn is None else "does not parse") + ": not applied")
     tmp = target.path.with_name(f".{target.path.name}.refactorcoder.tmp")
     tmp.write_text(new_text, encoding="utf-8")
     tmp.replace(target.path)

@@ -1,0 +1,256 @@
+"""Code structure for the loop, from the tree-sitter `source` package, for every language alike:
+the top-level imports of a text, merging a candidate's new imports into a file's import section, and
+cutting the target function (plus what it needs) out of a model's answer.
+
+Language keys here are the sandbox's ("js"); `source` speaks LSP ids ("javascript").
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+from source import languages
+from source.document import Document
+from source.structure import Function
+
+# Top-level statements that bind a name a function may use (constants, `#define`, type aliases).
+_DECLARATIONS = {
+    "python": {"expression_statement"},
+    "cpp": {"declaration", "preproc_def", "type_definition", "alias_declaration"},
+    "java": {"field_declaration"},
+    "go": {"const_declaration", "var_declaration", "type_declaration"},
+    "rust": {"const_item", "static_item", "type_item", "struct_item", "enum_item"},
+    "javascript": {"lexical_declaration", "variable_declaration"},
+}
+# Containers whose definitions a candidate may bring along (helper types), by language.
+_TYPES = {
+    "python": {"class_definition"},
+    "cpp": {"class_specifier", "struct_specifier"},
+    "java": set(),  # a Java answer's class is a wrapper: its methods are taken out of it
+    "go": {"type_declaration"},
+    "rust": {"struct_item", "enum_item", "impl_item", "trait_item"},
+    "javascript": {"class_declaration"},
+}
+_NAME_FIELDS = ("name", "left", "declarator", "pattern", "type")
+_IDENTIFIERS = {"identifier", "type_identifier", "field_identifier", "property_identifier"}
+
+
+def lang_id(language: str) -> str:
+    found = languages.lookup(language)
+    if found is None:
+        raise ValueError(f"unknown language {language!r}")
+    return found.id
+
+
+def document(text: str, language: str) -> Document:
+    return Document(text, lang_id(language))
+
+
+def _text(doc: Document, node) -> str:
+    return doc.source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+
+def char_offset(doc: Document, byte: int) -> int:
+    head = doc.source[:byte]
+    return len(head) if head.isascii() else len(head.decode("utf-8", "replace"))
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+# -- imports ------------------------------------------------------------------------------------------
+
+def import_nodes(doc: Document) -> list:
+    """Top-level import statements (JavaScript's `const x = require(...)` too); Go's package clause excluded."""
+    from source.context import _is_require
+
+    if doc.tree is None:
+        return []
+    kinds = doc.grammar.imports - {"package_clause"}
+    return [n for n in doc.tree.root_node.named_children
+            if n.type in kinds or (doc.language == "javascript" and _is_require(n))]
+
+
+def _go_specs(doc: Document, node) -> list[str]:
+    specs = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.type == "import_spec":
+            specs.append(_norm(_text(doc, n)))
+        else:
+            stack.extend(n.named_children)
+    return sorted(specs)
+
+
+def import_keys(doc: Document) -> set[str]:
+    keys = set()
+    for node in import_nodes(doc):
+        keys.update(_go_specs(doc, node) if doc.language == "go" else [_norm(_text(doc, node))])
+    return keys
+
+
+def split_imports(code: str, language: str) -> tuple[list[str], str]:
+    """(import statements, the rest) of a candidate: its top-level imports come out (Go's package clause
+    is dropped); everything else stays as written."""
+    doc = document(code, language)
+    nodes = import_nodes(doc)
+    package = [n for n in (doc.tree.root_node.named_children if doc.tree else []) if n.type == "package_clause"]
+    if not nodes and not package:
+        return [], code
+    cut = sorted(nodes + package, key=lambda n: n.start_byte)
+    imports: list[str] = []
+    for node in nodes:
+        if doc.language == "go":
+            imports += [f"import {spec}" for spec in _go_specs(doc, node)]
+        else:
+            imports.append(_text(doc, node).strip())
+    out, at = [], 0
+    for node in cut:
+        start, end = doc.owned_span(node.start_byte, node.end_byte)
+        out.append(doc.source[at:start])
+        at = end
+    out.append(doc.source[at:])
+    rest = b"".join(out).decode("utf-8", "replace")
+    return imports, textwrap.dedent(re.sub(r"\n{3,}", "\n\n", rest)).strip("\n")
+
+
+def import_insertion(doc: Document) -> tuple[int, str]:
+    """Where new imports go in a file (a byte offset at the start of a line) and the prefix they need."""
+    nodes = import_nodes(doc)
+    root = doc.tree.root_node if doc.tree is not None else None
+    if nodes:
+        last = nodes[-1]
+    else:
+        heads = [n for n in (root.named_children if root is not None else []) if n.type in (
+            "package_clause", "package_declaration")] if root is not None else []
+        if doc.language == "python" and root is not None and root.named_children:
+            first = root.named_children[0]
+            if first.type == "expression_statement" and first.named_children and first.named_children[0].type == "string":
+                heads = [first]  # after the module docstring
+        if not heads:
+            return 0, ""
+        last = heads[-1]
+    _, end = doc.owned_span(last.start_byte, last.end_byte)
+    if end < len(doc.source) and doc.source[end:end + 1] == b"\n":
+        return end + 1, "" if nodes else "\n"
+    return end, "\n"
+
+
+def new_imports(file_text: str, imports: list[str], language: str) -> list[str]:
+    """The candidate's imports that the file does not have yet (Go: compared spec by spec)."""
+    doc = document(file_text, language)
+    have = import_keys(doc)
+    out = []
+    for statement in imports:
+        key = _norm(statement)
+        if language in ("go", "golang"):
+            key = _norm(statement.removeprefix("import"))
+        if key not in have and statement not in out:
+            out.append(statement)
+    return out
+
+
+# -- a model's answer -------------------------------------------------------------------------------
+
+def _declared_name(doc: Document, node) -> str | None:
+    """The name a top-level declaration binds (`MOD = 10**9 + 7`, `const int MOD = 7;`, `#define N 5`)."""
+    stack = [node]
+    for _ in range(8):
+        if not stack:
+            return None
+        n = stack.pop(0)
+        if n.type in _IDENTIFIERS and n.child_count == 0:
+            return _text(doc, n)
+        for field in _NAME_FIELDS:
+            child = n.child_by_field_name(field)
+            if child is not None:
+                stack.append(child)
+        stack.extend(c for c in n.named_children if c.type in (
+            "assignment", "init_declarator", "variable_declarator", "const_spec", "var_spec", "type_spec"))
+    return None
+
+
+def defined_names(text: str | None, language: str) -> set[str]:
+    """Names of the functions, types and top-level constants a file defines already."""
+    if not text:
+        return set()
+    doc = document(text, language)
+    names = {f.name for f in doc.outline()}
+    if doc.tree is not None:
+        for node in doc.tree.root_node.named_children:
+            name = _declared_name(doc, node)
+            if name:
+                names.add(name)
+    return names
+
+
+def pick(functions: list[Function], wanted: str) -> Function | None:
+    """The function a spec names: `f`, `Class.f` (or C++ `A::f`); a free function before a method, an
+    outer one before a nested one."""
+    parts = wanted.replace("::", ".").split(".")
+    found = [f for f in functions if f.name == parts[-1]
+             and (len(parts) == 1 or f.qualified_name == ".".join(parts) or f.qualified_name.endswith("." + ".".join(parts)))]
+    found.sort(key=lambda f: (f.depth, f.kind != "function", f.has_error, f.start_byte))
+    return found[0] if found else None
+
+
+def function_from_answer(code: str, language: str, name: str, module_text: str | None) -> tuple[str | None, str]:
+    """The function `name` from a model's code, with the imports, helper functions, helper types and
+    constants it brings that the module lacks; example usage (`print(f(3))`, `main`, `console.log`) is
+    dropped. Returns (code, reason when there is none)."""
+    code = textwrap.dedent(code)
+    doc = document(code, language)
+    functions = doc.outline()
+    target = pick(functions, name)
+    if target is None:
+        return None, f"the answer has no function named {name}"
+    if target.has_error:
+        return None, f"the answer's function {name} does not parse (line {target.first_row + 1})"
+    existing = defined_names(module_text, language)
+    module_doc = document(module_text, language) if module_text else None
+    have_imports = import_keys(module_doc) if module_doc is not None else set()
+    keep: list[tuple[int, int]] = []  # byte spans in source order
+
+    def span(start: int, end: int) -> tuple[int, int]:
+        return doc.owned_span(start, end)
+
+    for node in import_nodes(doc):
+        keys = _go_specs(doc, node) if doc.language == "go" else [_norm(_text(doc, node))]
+        if any(k not in have_imports for k in keys):
+            keep.append(span(node.start_byte, node.end_byte))
+    home = target.enclosing[-1].start_byte if target.enclosing and target.kind != "function" else None
+    for f in functions:
+        if f is target or f.depth or f.name in existing or f.name == "main" or f.name == name:
+            continue
+        same_home = (f.enclosing[-1].start_byte if f.enclosing and f.kind != "function" else None) == home
+        if same_home:  # a helper beside the target (free functions, or methods of the answer's wrapper class)
+            keep.append(span(f.start_byte, f.end_byte))
+    keep.append(span(target.start_byte, target.end_byte))
+    body_text = "\n".join(doc.text_between(*s) for s in keep)
+    if doc.tree is not None and home is None:
+        for node in doc.tree.root_node.named_children:
+            kept = _helper_statement(doc, node, language, existing, target, body_text)
+            if kept:
+                keep.append(span(node.start_byte, node.end_byte))
+    keep = sorted(set(keep))
+    pieces = [textwrap.dedent(doc.text_between(*s)).strip("\n") for s in keep]
+    return "\n\n".join(p for p in pieces if p).strip("\n"), ""
+
+
+def _helper_statement(doc: Document, node, language: str, existing: set[str], target: Function, uses: str) -> bool:
+    """A top-level constant or helper type the kept code refers to and the module does not define."""
+    lid = doc.language
+    if node.start_byte <= target.start_byte < node.end_byte:
+        return False
+    if node.type not in _DECLARATIONS.get(lid, set()) | _TYPES.get(lid, set()):
+        return False
+    if lid == "python" and node.type == "expression_statement" and not (
+            node.named_children and node.named_children[0].type == "assignment"):
+        return False  # `print(f(3))`: example usage, dropped
+    declared = _declared_name(doc, node)
+    if not declared or declared in existing or declared == "main":
+        return False
+    return re.search(rf"\b{re.escape(declared)}\b", uses) is not None
