@@ -66,8 +66,9 @@ ensure_chromium() {
 build_vsix() {
   cd "$ext_dir"
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund >&2; fi
-  npm run --silent compile >&2
-  node scripts/package-vsix.js "$work/refactorcoder.vsix" >&2
+  npm run --silent lint >&2
+  npm run --silent package >&2        # esbuild bundle (vscode:prepublish) + @vscode/vsce
+  cp refactorcoder.vsix "$work/refactorcoder.vsix"
 }
 prepare_profile() {
   mkdir -p "$work/user/User" "$work/extensions" "$work/ws" "$work/home"

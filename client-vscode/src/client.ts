@@ -1,7 +1,10 @@
 // Starting, stopping and restarting the language client, plus the settings middleware.
+import { spawn } from 'child_process';
 import * as vscode from 'vscode';
 import {
+    CloseAction,
     DidChangeConfigurationNotification,
+    ErrorAction,
     ExecuteCommandRequest,
     LanguageClient,
     LanguageClientOptions,
@@ -10,9 +13,11 @@ import {
     State,
 } from 'vscode-languageclient/node';
 import { serverCommand } from './interpreter';
-import { needsEditorArgs, stageArgs, STAGE_COMMANDS } from './protocol';
+import { Interpreter } from './interpreter';
+import { needsEditorArgs, stageArgs, STAGE_COMMANDS, withJobOptions } from './protocol';
 import { findInterpreter } from './python';
-import { SECTION, shapeConfigurationResult, shapeSettings } from './settings';
+import { apiKeyEnvironment, jobOptionSettings, SECTION, shapeConfigurationResult, shapeSettings } from './settings';
+import { startupFailure } from './views';
 
 export const LANGUAGES = ['python', 'cpp', 'java', 'go', 'rust', 'javascript']; // = source/languages.py IDS (tests/source/test_languages.py)
 
@@ -43,6 +48,11 @@ export class ServerManager implements vscode.Disposable {
     private clientDisposables: vscode.Disposable[] = [];
     private readonly stateEmitter = new vscode.EventEmitter<'starting' | 'running' | 'stopped' | 'failed'>();
     readonly onDidChangeState = this.stateEmitter.event;
+    /** The cause of the last start-up failure or crash, one line (palette commands repeat it). */
+    lastFailure: string | undefined;
+    interpreter: Interpreter | undefined;
+    /** The server's last stderr lines: the cause of a failed start is there ("No module named server"). */
+    stderrTail = '';
 
     constructor(
         private readonly output: vscode.LogOutputChannel,
@@ -68,7 +78,10 @@ export class ServerManager implements vscode.Disposable {
     }
 
     async start(): Promise<void> {
+        this.lastFailure = undefined;
+        this.stderrTail = '';
         const interpreter = await findInterpreter();
+        this.interpreter = interpreter;
         const config = vscode.workspace.getConfiguration(SECTION);
         // -I and a working directory outside the workspace: the workspace's own models.py, server/ or
         // sandbox.py must never be imported in place of ours (see server-launch.json).
@@ -88,10 +101,17 @@ export class ServerManager implements vscode.Disposable {
         const shaped = shapeSettings(sectionObject());
         shaped.warnings.forEach((w) => this.output.warn(w));
 
-        const serverOptions: ServerOptions = {
-            command,
-            args,
-            options: { cwd }, // PYTHON* variables are ignored under -I; pygls flushes each message itself
+        // Spawned here (not by the client library) so that stderr is both logged and kept: a start-up
+        // failure's message then names its cause. PYTHON* variables are ignored under -I.
+        const env = { ...process.env, ...apiKeyEnvironment(vscode.workspace.getConfiguration(SECTION).get('apiKeyEnv'), process.env) };
+        const serverOptions: ServerOptions = async () => {
+            const child = spawn(command, args, { cwd, env });
+            child.stderr.on('data', (chunk: Buffer) => {
+                const text = chunk.toString('utf8');
+                this.stderrTail = (this.stderrTail + text).slice(-4000);
+                text.split('\n').filter((l) => l.trim()).forEach((l) => this.output.info(`[server] ${l}`));
+            });
+            return child;
         };
         const clientOptions: LanguageClientOptions = {
             documentSelector: LANGUAGES.flatMap((language) => [
@@ -100,7 +120,17 @@ export class ServerManager implements vscode.Disposable {
             ]),
             outputChannel: this.output,
             revealOutputChannelOn: RevealOutputChannelOn.Never,
-            initializationOptions: { settings: shaped.settings },
+            initializationOptions: { settings: shaped.settings, client: { jobProgress: 'notifications' } },
+            // One clear message of ours (start()'s caller) instead of the library's five generic ones.
+            initializationFailedHandler: () => false,
+            errorHandler: {
+                error: () => ({ action: ErrorAction.Shutdown, handled: true }),
+                closed: () => {
+                    this.lastFailure = this.failureText('the server process exited');
+                    this.stateEmitter.fire('failed');
+                    return { action: CloseAction.DoNotRestart, handled: true };
+                },
+            },
             synchronize: { configurationSection: SECTION },
             middleware: {
                 workspace: {
@@ -129,7 +159,20 @@ export class ServerManager implements vscode.Disposable {
                         }
                         args = editorArgs;
                     }
-                    return next(cmd, args);
+                    if (args.length === 1) {
+                        args = [withJobOptions(cmd, args[0], jobOptionSettings(vscode.workspace.getConfiguration(SECTION)))];
+                    }
+                    try {
+                        return await next(cmd, args);
+                    } catch (error) {
+                        // A refusal (stale proposal, no tests to fix with) is one warning line, not an error dialog.
+                        const message = error instanceof Error ? error.message : String(error);
+                        if (cmd !== 'refactorcoder.applySolution') {
+                            void vscode.window.showWarningMessage(`RefactorCoder: ${message.split('\n')[0]}`);
+                            return undefined;
+                        }
+                        throw error;
+                    }
                 },
             },
         };
@@ -148,11 +191,19 @@ export class ServerManager implements vscode.Disposable {
             await client.start();
         } catch (error) {
             this.stateEmitter.fire('failed');
-            this.output.error(`Server failed to start: ${error instanceof Error ? error.message : String(error)}`);
-            throw error;
+            const reason = error instanceof Error ? error.message : String(error);
+            this.output.error(`Server failed to start: ${reason}`);
+            // Give stderr a moment to arrive: the cause is usually its last line.
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            this.lastFailure = this.failureText(reason);
+            throw new Error(this.lastFailure);
         }
         this.clientDisposables.push(...this.attach(client));
         this.output.info(`Server running: ${client.initializeResult?.serverInfo?.name ?? 'refactorcoder'} ${client.initializeResult?.serverInfo?.version ?? ''}`);
+    }
+
+    failureText(reason: string): string {
+        return startupFailure(this.interpreter, reason, this.stderrTail).message;
     }
 
     async stop(): Promise<void> {

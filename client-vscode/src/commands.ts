@@ -3,23 +3,55 @@ import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
 import { activeEditorArgs, ServerManager } from './client';
 import { DiffPreview } from './diffPreview';
+import { HistoryView } from './historyView';
+import { JobProgress } from './progress';
 import {
     APPLY_SOLUTION_COMMAND,
     CANCEL_COMMAND,
+    HISTORY_REQUEST,
+    HistoryRun,
     JOB_FINISHED,
+    JOB_PROGRESS,
+    JOB_REPORT_REQUEST,
     JOB_STARTED,
     JobFinishedParams,
+    JobProgressParams,
     JobStartedParams,
+    METRICS,
     needsEditorArgs,
     OPEN_REPORT_COMMAND,
+    OPTIMIZE_CHANGED_COMMAND,
+    OPTIMIZE_PICK_COMMAND,
+    PALETTE_COMMANDS,
     REPORT_REQUEST,
     ReportResult,
     SOLUTION_READY,
     SolutionReadyParams,
     STAGE_COMMANDS,
 } from './protocol';
+import { JobReportPayload } from './reportHtml';
 import { ReportView } from './reportView';
+import { ReportWebview } from './reportWebview';
 import { StatusBar } from './status';
+
+export const KIND_TITLES: Record<string, string> = {
+    guide: 'Guide', solve: 'Solve with guidance', judge: 'Judge', fix: 'Fix with tests', optimize: 'Optimize',
+};
+
+/** Palette commands must never be "not found": without a server they say so, with the way out. */
+async function whenRunning(manager: ServerManager, run: () => Promise<unknown>): Promise<unknown> {
+    if (!manager.current) {
+        const choice = await vscode.window.showWarningMessage(
+            `RefactorCoder server is not running${manager.lastFailure ? `: ${manager.lastFailure}` : ''}.`,
+            'Show Log',
+            'Restart Server',
+        );
+        if (choice === 'Show Log') void vscode.commands.executeCommand('refactorcoder.showLog');
+        if (choice === 'Restart Server') void vscode.commands.executeCommand('refactorcoder.restartServer');
+        return undefined;
+    }
+    return run();
+}
 
 async function reportErrors(what: string, action: () => Promise<unknown>): Promise<void> {
     try {
@@ -36,9 +68,57 @@ export function registerCommands(
     diff: DiffPreview,
     report: ReportView,
     status: StatusBar,
+    webview: ReportWebview,
+    history: HistoryView,
 ): vscode.Disposable[] {
     const showReport = (arg?: unknown) => reportErrors('report', () => report.show(arg));
+    const palette = Object.entries(PALETTE_COMMANDS).map(([id, serverCommand]) =>
+        vscode.commands.registerCommand(id, () =>
+            whenRunning(manager, () =>
+                reportErrors(serverCommand.split('.')[1], async () => {
+                    const args = activeEditorArgs();
+                    if (!args) throw new Error('open a file and put the cursor in a function first');
+                    return vscode.commands.executeCommand(serverCommand, ...args);
+                }),
+            ),
+        ),
+    );
     return [
+        ...palette,
+        vscode.commands.registerCommand(OPTIMIZE_PICK_COMMAND, (...args: unknown[]) =>
+            whenRunning(manager, async () => {
+                const pick = await vscode.window.showQuickPick(
+                    METRICS.map((m) => ({ label: m.label, detail: m.detail, id: m.id })),
+                    { placeHolder: 'Optimize for which metric?' },
+                );
+                if (!pick) return undefined;
+                const base = needsEditorArgs(args) ? activeEditorArgs()?.[0] : args[0];
+                if (!base) throw new Error('open a file and put the cursor in a function first');
+                return vscode.commands.executeCommand('refactorcoder.optimize', { ...(base as object), metric: pick.id });
+            }),
+        ),
+        vscode.commands.registerCommand('refactorcoder.run.optimizeChanged', () =>
+            whenRunning(manager, () =>
+                reportErrors('optimize changed functions', async () => {
+                    const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+                    const result = (await manager.executeServerCommand(OPTIMIZE_CHANGED_COMMAND, [{ root }])) as
+                        | { functions: { function: string; status: string; verdict?: string }[] }
+                        | undefined;
+                    const list = result?.functions ?? [];
+                    void vscode.window.showInformationMessage(
+                        list.length
+                            ? `RefactorCoder optimized ${list.length} changed function(s): ` +
+                                  list.map((f) => `${f.function} ${f.verdict || f.status}`).join('; ')
+                            : 'RefactorCoder: no changed Python function in the working tree.',
+                    );
+                }),
+            ),
+        ),
+        vscode.commands.registerCommand('refactorcoder.discardShownSolution', () => diff.discard()),
+        vscode.commands.registerCommand('refactorcoder.openRun', (runId: number | string) =>
+            whenRunning(manager, () => reportErrors('report', () => webview.show({ runId }))),
+        ),
+        vscode.commands.registerCommand('refactorcoder.refreshHistory', () => history.refresh()),
         vscode.commands.registerCommand('refactorcoder.restartServer', () => reportErrors('restart', () => manager.restart())),
         vscode.commands.registerCommand('refactorcoder.showLog', () => output.show(true)),
         vscode.commands.registerCommand('refactorcoder.showReport', showReport),
@@ -72,7 +152,15 @@ export function registerCommands(
  * executeCommandProvider (code actions use those); for stage commands the server does not list, register a
  * fallback so the palette entries still work. Everything returned here is disposed when the client stops.
  */
-export function attachClient(client: LanguageClient, diff: DiffPreview, status: StatusBar, report: ReportView): vscode.Disposable[] {
+export function attachClient(
+    client: LanguageClient,
+    diff: DiffPreview,
+    status: StatusBar,
+    report: ReportView,
+    progress: JobProgress,
+    webview: ReportWebview,
+    history: HistoryView,
+): vscode.Disposable[] {
     const advertised = new Set(client.initializeResult?.capabilities.executeCommandProvider?.commands ?? []);
     const disposables: vscode.Disposable[] = [];
     for (const command of STAGE_COMMANDS.filter((c) => !advertised.has(c))) {
@@ -87,20 +175,37 @@ export function attachClient(client: LanguageClient, diff: DiffPreview, status: 
         );
     }
     disposables.push(
-        client.onNotification(JOB_STARTED, (params: JobStartedParams) => status.jobStarted(params)),
+        client.onNotification(JOB_STARTED, (params: JobStartedParams) => {
+            status.jobStarted(params);
+            progress.started(params, `${KIND_TITLES[params.kind] ?? params.kind}${params.title ? `: ${params.title}` : ''}`);
+        }),
+        client.onNotification(JOB_PROGRESS, (params: JobProgressParams) => {
+            progress.progress(params);
+            status.jobProgress(params);
+        }),
         client.onNotification(SOLUTION_READY, (params: SolutionReadyParams) => {
             void diff.show(params);
         }),
         client.onNotification(JOB_FINISHED, async (params: JobFinishedParams) => {
             status.jobFinished(params);
+            progress.finished(params.jobId);
+            history.refresh();
             // A failed job already got the server's own error message; a cancelled one was the user's doing.
             if (params.status !== 'done') {
                 return;
             }
             const actions = params.runId != null ? ['Show Report'] : [];
-            const choice = await vscode.window.showInformationMessage(`RefactorCoder ${params.kind}: ${params.status}`, ...actions);
+            const detail = params.verdict || params.summary;
+            const choice = await vscode.window.showInformationMessage(
+                `RefactorCoder ${params.kind}: ${params.status}${detail ? ` · ${detail}` : ''}`,
+                ...actions,
+            );
             if (choice === 'Show Report') {
-                await reportErrors('report', () => report.show({ runId: params.runId }));
+                await reportErrors('report', () =>
+                    ['fix', 'optimize', 'judge'].includes(params.kind)
+                        ? webview.show({ jobId: params.jobId })
+                        : report.show({ runId: params.runId }),
+                );
             }
         }),
     );
@@ -109,6 +214,18 @@ export function attachClient(client: LanguageClient, diff: DiffPreview, status: 
 
 export function applySolution(manager: ServerManager, jobId: string): Promise<unknown> {
     return manager.executeServerCommand(APPLY_SOLUTION_COMMAND, [{ jobId }]);
+}
+
+export function requestJobReport(manager: ServerManager, params: { jobId?: string; runId?: number | string }): Promise<JobReportPayload> {
+    return manager.require().sendRequest<JobReportPayload>(JOB_REPORT_REQUEST, params);
+}
+
+export async function requestHistory(manager: ServerManager): Promise<HistoryRun[] | undefined> {
+    const client = manager.current;
+    if (!client) return undefined;
+    const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const result = await client.sendRequest<{ runs: HistoryRun[] }>(HISTORY_REQUEST, { limit: 100, root });
+    return result.runs;
 }
 
 export function requestReport(manager: ServerManager, params: unknown): Promise<ReportResult> {

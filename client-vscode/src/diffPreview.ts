@@ -1,7 +1,7 @@
 // refactorcoder/solutionReady → a diff between two virtual documents, with Apply/Discard.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { describeRange, diffPaths, isNoOpProposal, jobIdFromDiffPath } from './views';
+import { describeRange, diffPaths, diffTitle, isNoOpProposal, isRefusal, jobIdFromDiffPath } from './views';
 import { ApplySolutionResult, SolutionReadyParams } from './protocol';
 
 export const DIFF_SCHEME = 'refactorcoder-diff';
@@ -31,24 +31,50 @@ export class DiffPreview implements vscode.TextDocumentContentProvider, vscode.D
         this.changed.fire(left);
         this.changed.fire(right);
         const name = path.posix.basename(paths.original);
-        await vscode.commands.executeCommand('vscode.diff', left, right, `RefactorCoder: ${name} ↔ proposed`, { preview: true });
+        // Beside the source, never in its place: a preview tab of the file must stay open (closing it would
+        // also close the document on the server's side).
+        await vscode.commands.executeCommand('vscode.diff', left, right, diffTitle(name, solution.name, solution.verdict), {
+            preview: false,
+            viewColumn: vscode.ViewColumn.Beside,
+            preserveFocus: false,
+        });
+        await this.ask(solution, name);
+    }
+
+    private async ask(solution: SolutionReadyParams, name: string): Promise<void> {
+        const verified = solution.verdict ? ` Verified: ${solution.verdict}.` : ' Not run: nothing was verified.';
         const choice = await vscode.window.showInformationMessage(
-            `RefactorCoder proposed a change to ${name} (${describeRange(solution.range)}).`,
+            `RefactorCoder proposed a change to ${solution.name ? `${solution.name} in ` : ''}${name} (${describeRange(solution.range)}).${verified}`,
             'Apply',
             'Discard',
         );
         if (choice === 'Apply') {
             await this.applyJob(solution.jobId);
         } else if (choice === 'Discard') {
-            await this.closeDiff(solution.jobId);
-            this.forget(solution.jobId);
+            await this.discard(solution.jobId);
         }
+    }
+
+    async discard(jobId?: string): Promise<void> {
+        const id = jobId ?? this.activeJobId();
+        if (!id) return;
+        await this.closeDiff(id);
+        this.forget(id);
+    }
+
+    private activeJobId(): string | undefined {
+        const uri = vscode.window.activeTextEditor?.document.uri;
+        return uri?.scheme === DIFF_SCHEME ? jobIdFromDiffPath(uri.path) : undefined;
+    }
+
+    /** Proposals still shown or kept after a refusal (for re-apply). */
+    has(jobId: string): boolean {
+        return this.solutions.has(jobId);
     }
 
     /** Apply from the diff editor's title button: the job id is in the active editor's URI. */
     async applyActive(): Promise<void> {
-        const uri = vscode.window.activeTextEditor?.document.uri;
-        const jobId = uri?.scheme === DIFF_SCHEME ? jobIdFromDiffPath(uri.path) : undefined;
+        const jobId = this.activeJobId() ?? [...this.solutions.keys()].pop();
         if (!jobId) {
             void vscode.window.showWarningMessage('RefactorCoder: no proposed solution is shown.');
             return;
@@ -67,6 +93,13 @@ export class DiffPreview implements vscode.TextDocumentContentProvider, vscode.D
             void vscode.window.showInformationMessage('RefactorCoder: solution applied.');
         } catch (error) {
             const message = error instanceof Error ? error.message : String(error);
+            if (isRefusal(message)) {
+                // One line, a warning; the proposal stays (diff open) for a re-run or a later Apply.
+                const again = await vscode.window.showWarningMessage(`RefactorCoder could not apply the solution: ${message.split('\n')[0]}`, 'Apply Again', 'Discard');
+                if (again === 'Apply Again') await this.applyJob(jobId);
+                if (again === 'Discard') await this.discard(jobId);
+                return;
+            }
             void vscode.window.showErrorMessage(`RefactorCoder could not apply the solution: ${message}`);
         }
     }

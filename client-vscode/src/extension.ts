@@ -1,10 +1,15 @@
-// Entry point: wires the output channel, status bar, virtual documents, commands and the language client.
+// Entry point: wires the output channel, status bar, progress, diff, report and history views, commands and the
+// language client. Commands are registered before the server starts, so they exist whatever happens to it.
 import * as vscode from 'vscode';
 import { ServerManager } from './client';
-import { applySolution, attachClient, registerCommands, requestReport } from './commands';
+import { applySolution, attachClient, registerCommands, requestHistory, requestJobReport, requestReport } from './commands';
 import { DIFF_SCHEME, DiffPreview } from './diffPreview';
+import { HistoryView } from './historyView';
+import { JobProgress } from './progress';
+import { CANCEL_COMMAND } from './protocol';
 import { onPythonInterpreterChanged } from './python';
 import { REPORT_SCHEME, ReportView } from './reportView';
+import { ReportWebview } from './reportWebview';
 import { SECTION } from './settings';
 import { StatusBar } from './status';
 
@@ -16,7 +21,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     // The callbacks run only after activation, when `server` exists.
     const diff: DiffPreview = new DiffPreview((jobId) => applySolution(server, jobId));
     const report: ReportView = new ReportView((params) => requestReport(server, params));
-    const server: ServerManager = new ServerManager(output, (client) => attachClient(client, diff, status, report));
+    const webview = new ReportWebview((params) => requestJobReport(server, params));
+    const history = new HistoryView(() => requestHistory(server));
+    const progress = new JobProgress((jobId) => server.executeServerCommand(CANCEL_COMMAND, [{ jobId }]));
+    const server: ServerManager = new ServerManager(output, (client) =>
+        attachClient(client, diff, status, report, progress, webview, history),
+    );
     manager = server;
 
     context.subscriptions.push(
@@ -24,14 +34,26 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         status,
         diff,
         report,
+        webview,
+        history,
+        progress,
         server,
-        server.onDidChangeState((state) => status.server(state)),
+        server.onDidChangeState((state) => {
+            status.server(state);
+            if (state === 'running') history.refresh();
+        }),
+        vscode.window.registerTreeDataProvider('refactorcoder.history', history),
         vscode.workspace.registerTextDocumentContentProvider(DIFF_SCHEME, diff),
         vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, report),
-        ...registerCommands(server, output, diff, report, status),
+        ...registerCommands(server, output, diff, report, status, webview, history),
+        vscode.commands.registerCommand('refactorcoder.chooseInterpreter', () => chooseInterpreter()),
         // The interpreter and server arguments are fixed per process: restart when they change.
         vscode.workspace.onDidChangeConfiguration((e) => {
-            if (e.affectsConfiguration(`${SECTION}.interpreter`) || e.affectsConfiguration(`${SECTION}.serverArgs`)) {
+            if (
+                e.affectsConfiguration(`${SECTION}.interpreter`) ||
+                e.affectsConfiguration(`${SECTION}.serverArgs`) ||
+                e.affectsConfiguration(`${SECTION}.apiKeyEnv`)
+            ) {
                 void vscode.commands.executeCommand('refactorcoder.restartServer');
             }
         }),
@@ -41,13 +63,24 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     try {
         await server.start();
     } catch (error) {
-        // Not awaited: activation must not wait for the user to click.
+        // One message with the cause and the action that fixes it; not awaited (activation must not wait).
         const reason = error instanceof Error ? error.message : String(error);
-        void vscode.window.showErrorMessage(`RefactorCoder server failed to start: ${reason}`, 'Show Log', 'Restart').then((choice) => {
+        const actions = /not installed|not found/.test(reason) ? ['Choose Interpreter', 'Show Log'] : ['Show Log', 'Restart'];
+        void vscode.window.showErrorMessage(reason, ...actions).then((choice) => {
             if (choice === 'Show Log') output.show(true);
             if (choice === 'Restart') void vscode.commands.executeCommand('refactorcoder.restartServer');
+            if (choice === 'Choose Interpreter') void vscode.commands.executeCommand('refactorcoder.chooseInterpreter');
         });
     }
+}
+
+async function chooseInterpreter(): Promise<void> {
+    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Use this Python for RefactorCoder', title: 'Python with refactorcoder installed' });
+    if (picked?.[0]) {
+        await vscode.workspace.getConfiguration(SECTION).update('interpreter', [picked[0].fsPath], vscode.ConfigurationTarget.Global);
+        return; // the configuration change restarts the server
+    }
+    await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.interpreter`);
 }
 
 export async function deactivate(): Promise<void> {

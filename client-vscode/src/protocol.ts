@@ -6,7 +6,29 @@ export interface LspRange { start: LspPosition; end: LspPosition }
 /** Argument of the server commands refactorcoder.guide|solve|judge. */
 export interface StageCommandArgs { uri: string; range: LspRange; version: number }
 
-export const STAGE_COMMANDS = ['refactorcoder.guide', 'refactorcoder.solve', 'refactorcoder.judge'] as const;
+export const STAGE_COMMANDS = [
+    'refactorcoder.guide',
+    'refactorcoder.solve',
+    'refactorcoder.judge',
+    'refactorcoder.fix',
+    'refactorcoder.optimize',
+] as const;
+/** Palette commands (client ids, registered for the extension's whole life) -> the server command they run. */
+export const PALETTE_COMMANDS: Record<string, string> = {
+    'refactorcoder.run.guide': 'refactorcoder.guide',
+    'refactorcoder.run.solve': 'refactorcoder.solve',
+    'refactorcoder.run.judge': 'refactorcoder.judge',
+    'refactorcoder.run.fix': 'refactorcoder.fix',
+    'refactorcoder.run.optimize': 'refactorcoder.optimize',
+};
+export const OPTIMIZE_PICK_COMMAND = 'refactorcoder.optimizePick';
+export const OPTIMIZE_CHANGED_COMMAND = 'refactorcoder.optimizeChanged';
+export const METRICS = [
+    { id: 'time', label: 'Time', detail: 'CPU time of the workload (default)' },
+    { id: 'peak_memory', label: 'Peak memory', detail: 'peak resident set size' },
+    { id: 'mean_memory', label: 'Mean memory', detail: 'time-weighted mean resident set size' },
+    { id: 'cpu', label: 'CPU utilisation', detail: 'CPU time / wall time' },
+] as const;
 export const APPLY_SOLUTION_COMMAND = 'refactorcoder.applySolution';
 export const CANCEL_COMMAND = 'refactorcoder.cancel';
 /** Client-side command the server puts on its result code lenses, arguments `[{uri, position}]`. */
@@ -29,10 +51,27 @@ export const SOLUTION_READY = 'refactorcoder/solutionReady';
 export interface SolutionReadyParams {
     jobId: string;
     uri: string;
-    version: number;
+    version: number | null;
     range: LspRange;
     original: string;
     proposed: string;
+    name?: string | null;
+    /** What was verified, one line ("tests 14/14 · 1.8× faster, 95% CI 1.6–2.0 · judge 5/4/4"); "" when nothing ran. */
+    verdict?: string;
+    kind?: string;
+    runId?: number | null;
+}
+
+export const JOB_PROGRESS = 'refactorcoder/jobProgress';
+export interface JobProgressParams {
+    jobId: string;
+    kind?: string;
+    message: string;
+    percentage?: number | null;
+    stage?: string;
+    attempt?: number;
+    of?: number;
+    model?: string;
 }
 
 export const JOB_FINISHED = 'refactorcoder/jobFinished';
@@ -43,6 +82,22 @@ export interface JobFinishedParams {
     /** done | cancelled | failed */
     status: string;
     runId?: string | number | null;
+    summary?: string;
+    verdict?: string | null;
+}
+
+export const JOB_REPORT_REQUEST = 'refactorcoder/jobReport';
+export const HISTORY_REQUEST = 'refactorcoder/history';
+export interface HistoryRun {
+    runId: number;
+    kind: string;
+    status: string;
+    created: string;
+    source: string;
+    function?: string | null;
+    verdict: string;
+    scores?: (number | null)[] | null;
+    hasReport: boolean;
 }
 
 export const REPORT_REQUEST = 'refactorcoder/report';
@@ -63,4 +118,26 @@ export function stageArgs(uri: string, selection: LspRange, version: number): St
 /** True when a command was invoked without arguments (command palette, keybinding) rather than from a code action. */
 export function needsEditorArgs(args: readonly unknown[] | undefined): boolean {
     return !args || args.length === 0 || args[0] === undefined || args[0] === null;
+}
+
+/** Client-side job options from the settings, added to fix/optimize/judge arguments that lack them. */
+export interface JobOptionSettings {
+    metric?: string;
+    limits?: Record<string, number | boolean | null | undefined>;
+}
+
+export function withJobOptions(command: string, arg: unknown, options: JobOptionSettings): unknown {
+    if (!['refactorcoder.fix', 'refactorcoder.optimize', 'refactorcoder.judge', 'refactorcoder.optimizeChanged'].includes(command)) {
+        return arg;
+    }
+    if (!arg || typeof arg !== 'object' || Array.isArray(arg)) return arg;
+    const out: Record<string, unknown> = { ...(arg as Record<string, unknown>) };
+    if ((command === 'refactorcoder.optimize' || command === 'refactorcoder.optimizeChanged') && out.metric === undefined && options.metric) {
+        out.metric = options.metric;
+    }
+    const limits = Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== null && v !== undefined));
+    if (out.limits === undefined && Object.keys(limits).length > 0 && command !== 'refactorcoder.judge') {
+        out.limits = limits;
+    }
+    return out;
 }

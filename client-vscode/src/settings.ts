@@ -2,11 +2,11 @@
 // (models/settings.py). No `vscode` import, so it is unit-testable under plain node.
 
 export const SECTION = 'refactorcoder';
-export const STAGES = ['guide', 'solve', 'judge'] as const;
+export const STAGES = ['guide', 'solve', 'judge', 'fix', 'refine'] as const;
 export const STAGE_KEYS = ['model', 'fallbacks', 'api_base', 'timeout_s', 'retries', 'backoff_s', 'temperature', 'max_tokens'] as const;
 export const SERVER_KEYS = [...STAGES, 'local_model_path', 'history_path', 'key_file'] as const;
 /** Settings only the client reads; the server's Settings model forbids unknown keys, so they never reach it. */
-export const CLIENT_ONLY_KEYS = ['interpreter', 'serverArgs'] as const;
+export const CLIENT_ONLY_KEYS = ['interpreter', 'serverArgs', 'optimization', 'limits', 'apiKeyEnv', 'modelPool'] as const;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -84,4 +84,39 @@ export function shapeConfigurationResult(section: string | undefined | null, val
         }
     }
     return value;
+}
+
+/** The provider key variables litellm reads, by provider. */
+export const PROVIDER_KEY_VARS: Record<string, string> = {
+    openai: 'OPENAI_API_KEY',
+    anthropic: 'ANTHROPIC_API_KEY',
+    gemini: 'GEMINI_API_KEY',
+    mistral: 'MISTRAL_API_KEY',
+    groq: 'GROQ_API_KEY',
+    deepseek: 'DEEPSEEK_API_KEY',
+};
+
+/**
+ * `refactorcoder.apiKeyEnv` names, per provider, the environment variable that holds its key (e.g.
+ * {"openai": "WORK_OPENAI_KEY"}). Only names live in settings: the value is copied from this process's
+ * environment into the server's under the provider's standard name. Unknown providers and unset variables
+ * are skipped.
+ */
+export function apiKeyEnvironment(mapping: unknown, env: Record<string, string | undefined>): Record<string, string> {
+    const out: Record<string, string> = {};
+    if (!isObject(mapping)) return out;
+    for (const [provider, name] of Object.entries(mapping)) {
+        const target = PROVIDER_KEY_VARS[provider.toLowerCase()] ?? (/^[A-Z][A-Z0-9_]*_API_KEY$/.test(provider) ? provider : undefined);
+        if (!target || typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) continue;
+        const value = env[name];
+        if (value) out[target] = value;
+    }
+    return out;
+}
+
+/** Fix/Optimize options from the client-only settings (`optimization.metric`, `limits.*`). */
+export function jobOptionSettings(config: { get<T>(key: string): T | undefined }): { metric?: string; limits?: Record<string, number | boolean> } {
+    const optimization = config.get<{ metric?: string }>('optimization') ?? {};
+    const limits = config.get<Record<string, number | boolean>>('limits') ?? {};
+    return { metric: optimization.metric, limits };
 }

@@ -1,6 +1,6 @@
 // Status bar item: server state, running jobs and the latest finished job.
 import * as vscode from 'vscode';
-import { JobFinishedParams, JobStartedParams } from './protocol';
+import { JobFinishedParams, JobProgressParams, JobStartedParams } from './protocol';
 import { jobText } from './views';
 
 export class StatusBar implements vscode.Disposable {
@@ -27,20 +27,33 @@ export class StatusBar implements vscode.Disposable {
         this.showRunning();
     }
 
+    private readonly latest = new Map<string, string>();
+
+    jobProgress(p: JobProgressParams): void {
+        if (!this.running.has(p.jobId)) return;
+        this.latest.set(p.jobId, p.message);
+        this.showRunning();
+    }
+
     jobFinished(job: JobFinishedParams): void {
         this.running.delete(job.jobId);
+        this.latest.delete(job.jobId);
         if (this.running.size > 0) {
             this.showRunning();
             return;
         }
+        this.item.command = 'refactorcoder.showLog';
         this.item.text = jobText(job);
         this.item.tooltip = `RefactorCoder ${job.kind} job ${job.jobId}: ${job.status}${job.runId != null ? ` (run ${job.runId})` : ''}`;
     }
 
     private showRunning(): void {
-        const kinds = [...this.running.values()].map((j) => j.kind);
-        this.item.text = `$(sync~spin) RefactorCoder: ${kinds.length === 1 ? kinds[0] : `${kinds.length} jobs`}`;
-        this.item.tooltip = `Running: ${[...this.running.values()].map((j) => j.title ?? j.kind).join(', ')}`;
+        const jobs = [...this.running.values()];
+        const one = jobs.length === 1 ? jobs[0] : undefined;
+        const step = one ? this.latest.get(one.jobId) : undefined;
+        this.item.text = `$(sync~spin) RefactorCoder: ${one ? one.kind : `${jobs.length} jobs`}${step ? ` · ${step.split(' · ').slice(0, 2).join(' · ')}` : ''}`;
+        this.item.tooltip = `Running: ${jobs.map((j) => `${j.title ?? j.kind}${this.latest.get(j.jobId) ? ` (${this.latest.get(j.jobId)})` : ''}`).join(', ')} — click to cancel`;
+        this.item.command = 'refactorcoder.cancelJob';
     }
 
     dispose(): void {

@@ -49,3 +49,61 @@ export function isNoOpProposal(original: string, proposed: string): boolean {
     const norm = (text: string) => text.split('\n').map((l) => l.trimEnd()).join('\n').trim();
     return norm(original) === norm(proposed);
 }
+
+/** Pure: the progress notification's line, e.g. "refine 2/4 · gpt-4o-mini · running 14 tests in the sandbox". */
+export function progressMessage(p: { message?: string; percentage?: number | null }): { message: string; increment?: number } {
+    return { message: p.message ?? '' };
+}
+
+/** Pure: the increment to report to VS Code's progress (it adds increments; the server sends absolutes). */
+export function progressIncrement(previous: number, next: number | null | undefined): number | undefined {
+    if (next === null || next === undefined || next <= previous) return undefined;
+    return next - previous;
+}
+
+/** Pure: the diff editor's title: what changes, and what was verified. */
+export function diffTitle(fileName: string, name: string | null | undefined, verdict: string | null | undefined): string {
+    const what = name ? `${fileName} · ${name}` : fileName;
+    return verdict ? `RefactorCoder: ${what} ↔ proposed (${verdict})` : `RefactorCoder: ${what} ↔ proposed (not verified)`;
+}
+
+/** Pure: a server refusal (stale proposal) vs. anything else, from an error's message. */
+export function isRefusal(message: string): boolean {
+    return /changed since the solution was computed|was edited|not applied/i.test(message);
+}
+
+/** Pure: one start-up failure message with its cause and the action that fixes it. */
+export function startupFailure(
+    interpreter: { command: string[]; hasRefactorcoder?: boolean } | undefined,
+    error: string,
+    logTail: string,
+): { message: string; actions: string[] } {
+    const python = interpreter ? interpreter.command.join(' ') : 'python';
+    const missing = /No module named '?server'?|No module named '?refactorcoder'?|No module named '?(models|pygls|lsprotocol)'?/i.exec(logTail + '\n' + error);
+    if (interpreter?.hasRefactorcoder === false || missing) {
+        return {
+            message: `RefactorCoder server did not start: refactorcoder is not installed for ${python}` +
+                `${missing ? ` (${missing[0]})` : ''}. Choose a Python that has it (refactorcoder.interpreter), or pip install it there.`,
+            actions: ['Choose Interpreter', 'Show Log'],
+        };
+    }
+    if (/ENOENT|not found|spawn/i.test(error)) {
+        return {
+            message: `RefactorCoder server did not start: ${python} was not found (${error}). Choose the Python to run it with.`,
+            actions: ['Choose Interpreter', 'Show Log'],
+        };
+    }
+    const lastLine = logTail.trim().split('\n').filter((l) => l.trim()).pop();
+    return {
+        message: `RefactorCoder server did not start: ${lastLine || error}`,
+        actions: ['Show Log', 'Restart'],
+    };
+}
+
+/** Pure: the history tree item's label and description. */
+export function historyLabel(run: { runId: number; kind: string; status: string; function?: string | null; verdict?: string; created?: string }): { label: string; description: string } {
+    return {
+        label: `${run.kind} ${run.function ?? ''}`.trim() + ` · ${run.status}`,
+        description: [run.verdict, run.created ? run.created.replace('T', ' ').slice(0, 16) : '', `run ${run.runId}`].filter(Boolean).join(' · '),
+    };
+}

@@ -1,0 +1,141 @@
+// The report view's HTML: guidance, attempts, tests, judge feedback and charts drawn as inline SVG from the
+// run's own data. Pure (no `vscode` import): unit-tested under node. Colours come from VS Code's theme
+// variables, so the page reads in light, dark and high-contrast themes alike.
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export interface JobReportPayload {
+    runId?: number | null;
+    jobId?: string | null;
+    kind: string;
+    status: string;
+    title?: string;
+    function?: string | null;
+    report: any;
+    error?: string | null;
+}
+
+const METRIC_ROWS: [string, string, (v: number) => string][] = [
+    ['time', 'CPU time', (v) => `${(v * 1000).toFixed(1)} ms`],
+    ['peak_memory', 'Peak memory', (v) => `${(v / 1048576).toFixed(1)} MiB`],
+    ['mean_memory', 'Mean memory', (v) => `${(v / 1048576).toFixed(1)} MiB`],
+    ['cpu', 'CPU utilisation', (v) => `${(v * 100).toFixed(0)}%`],
+];
+
+export function escapeHtml(text: unknown): string {
+    return String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+}
+
+/** Before/after bars for the four metrics (each pair scaled to its larger value). */
+export function metricBarsSvg(measurements: { before: Record<string, number>; after: Record<string, number> } | null | undefined): string {
+    if (!measurements?.before || !measurements?.after) return '';
+    const rowH = 46;
+    const width = 520;
+    const left = 130;
+    const barMax = width - left - 120;
+    const parts: string[] = [];
+    METRIC_ROWS.forEach(([key, label, fmt], i) => {
+        const a = Number(measurements.before[key] ?? 0);
+        const b = Number(measurements.after[key] ?? 0);
+        const max = Math.max(a, b) || 1;
+        const y = 10 + i * rowH;
+        parts.push(`<text x="0" y="${y + 16}" class="label">${escapeHtml(label)}</text>`);
+        [['before', a, 'bar-before'], ['after', b, 'bar-after']].forEach(([name, v, cls], j) => {
+            const w = Math.max(1, Math.round((barMax * (v as number)) / max));
+            const yy = y + j * 18;
+            parts.push(`<rect class="${cls}" x="${left}" y="${yy}" width="${w}" height="14"><title>${name}: ${escapeHtml(fmt(v as number))}</title></rect>`);
+            parts.push(`<text x="${left + w + 6}" y="${yy + 11}" class="value">${name} ${escapeHtml(fmt(v as number))}</text>`);
+        });
+    });
+    const h = 10 + METRIC_ROWS.length * rowH;
+    return `<svg class="chart" role="img" aria-label="before and after, four metrics" viewBox="0 0 ${width} ${h}" width="${width}" height="${h}">${parts.join('')}</svg>`;
+}
+
+function quantile(sorted: number[], q: number): number {
+    if (sorted.length === 0) return 0;
+    const pos = (sorted.length - 1) * q;
+    const lo = Math.floor(pos);
+    const hi = Math.ceil(pos);
+    return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+/** Strip plot with a box (quartiles, median) of the timed samples, baseline vs candidate. */
+export function samplesSvg(sample: { a: number[]; b: number[]; unit?: string; metric?: string } | null | undefined): string {
+    if (!sample || !(sample.a?.length || sample.b?.length)) return '';
+    const all = [...sample.a, ...sample.b];
+    const min = Math.min(...all);
+    const max = Math.max(...all);
+    const width = 520;
+    const left = 110;
+    const span = max - min || 1;
+    const x = (v: number) => left + ((v - min) / span) * (width - left - 20);
+    const parts: string[] = [];
+    const unit = sample.unit === 's' ? 'ms' : sample.unit ?? '';
+    const show = (v: number) => (sample.unit === 's' ? `${(v * 1000).toFixed(1)} ms` : `${v.toFixed(3)} ${unit}`);
+    [['original', sample.a, 'dot-before'], ['candidate', sample.b, 'dot-after']].forEach(([label, values, cls], row) => {
+        const vals = [...(values as number[])].sort((p, q) => p - q);
+        const y = 20 + row * 50;
+        parts.push(`<text x="0" y="${y + 4}" class="label">${label} (n=${vals.length})</text>`);
+        if (vals.length) {
+            const [q1, med, q3] = [quantile(vals, 0.25), quantile(vals, 0.5), quantile(vals, 0.75)];
+            parts.push(`<rect class="box" x="${x(q1).toFixed(1)}" y="${y - 12}" width="${Math.max(1, x(q3) - x(q1)).toFixed(1)}" height="24"><title>quartiles ${escapeHtml(show(q1))} – ${escapeHtml(show(q3))}</title></rect>`);
+            parts.push(`<line class="median" x1="${x(med).toFixed(1)}" x2="${x(med).toFixed(1)}" y1="${y - 12}" y2="${y + 12}"><title>median ${escapeHtml(show(med))}</title></line>`);
+        }
+        vals.forEach((v, k) => {
+            const jitter = ((k * 7) % 11) - 5;
+            parts.push(`<circle class="${cls}" cx="${x(v).toFixed(1)}" cy="${y + jitter}" r="2.5"/>`);
+        });
+    });
+    parts.push(`<text x="${left}" y="118" class="value">${escapeHtml(show(min))}</text>`);
+    parts.push(`<text x="${width - 20}" y="118" class="value" text-anchor="end">${escapeHtml(show(max))}</text>`);
+    return `<svg class="chart" role="img" aria-label="timed samples" viewBox="0 0 ${width} 125" width="${width}" height="125">${parts.join('')}</svg>`;
+}
+
+function code(text: string | null | undefined): string {
+    return text ? `<pre><code>${escapeHtml(text)}</code></pre>` : '';
+}
+
+export function reportHtml(data: JobReportPayload, nonce: string, cspSource: string): string {
+    const r = data.report ?? {};
+    const judgment = r.judgment ?? null;
+    const scores = judgment?.scores ?? null;
+    const accepted = (r.samples ?? []).filter((s: any) => s.verdict === 'better');
+    const sample = accepted.length ? accepted[accepted.length - 1] : (r.samples ?? [])[(r.samples ?? []).length - 1];
+    const attempts = (r.attempts ?? []) as any[];
+    const rows = attempts
+        .map(
+            (a) => `<tr><td>${escapeHtml(a.stage)} ${escapeHtml(a.number)}</td><td>${escapeHtml(a.model)}</td><td>${escapeHtml(a.status)}</td>` +
+                `<td>${a.tests_total ? `${a.tests_passed}/${a.tests_total}` : ''}</td><td>${escapeHtml(a.decision ? `×${Number(a.decision.ratio).toFixed(2)} (CI ${Number(a.decision.ci_low).toFixed(2)}–${Number(a.decision.ci_high).toFixed(2)})` : '')}</td>` +
+                `<td>${escapeHtml(a.reason ?? '')}</td></tr>`,
+        )
+        .join('');
+    const failing = ((r.failing_tests ?? []) as any[]).map((t) => `<li><b>${escapeHtml(t.name)}</b>: <code>${escapeHtml(t.detail)}</code></li>`).join('');
+    const guidance = r.guidance?.text ?? r.guidance ?? null;
+    const title = `${data.kind} · ${data.function ?? data.title ?? r.target ?? ''}`;
+    return `<!DOCTYPE html><html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${cspSource} 'nonce-${nonce}'; img-src ${cspSource} data:;">
+<style nonce="${nonce}">
+body { color: var(--vscode-foreground); background: var(--vscode-editor-background); font-family: var(--vscode-font-family); padding: 0 16px; }
+h1 { font-size: 1.3em; } h2 { font-size: 1.1em; margin-top: 1.4em; border-bottom: 1px solid var(--vscode-panel-border, #8884); }
+.verdict { font-size: 1.1em; padding: 6px 10px; border-left: 4px solid var(--vscode-charts-green, #3a3); background: var(--vscode-textBlockQuote-background, #8881); }
+table { border-collapse: collapse; } td, th { padding: 3px 8px; border-bottom: 1px solid var(--vscode-panel-border, #8883); text-align: left; vertical-align: top; }
+pre { background: var(--vscode-textCodeBlock-background, #8881); padding: 8px; overflow-x: auto; }
+.chart text { fill: var(--vscode-foreground); font-size: 11px; } .chart .label { font-weight: 600; }
+.bar-before, .dot-before { fill: var(--vscode-charts-orange, #d18616); } .bar-after, .dot-after { fill: var(--vscode-charts-blue, #3794ff); }
+.box { fill: none; stroke: var(--vscode-foreground); stroke-opacity: .6; } .median { stroke: var(--vscode-foreground); stroke-width: 2; }
+</style><title>${escapeHtml(title)}</title></head><body>
+<h1>RefactorCoder ${escapeHtml(title)}</h1>
+<p class="verdict" id="verdict">${escapeHtml(r.verdict || r.summary || data.status)}</p>
+<p>${escapeHtml(r.summary ?? '')} ${data.runId != null ? `(run ${escapeHtml(data.runId)})` : ''}</p>
+${data.error ? `<p><b>Error:</b> ${escapeHtml(data.error)}</p>` : ''}
+${guidance ? `<h2>Guidance</h2><pre>${escapeHtml(typeof guidance === 'string' ? guidance : JSON.stringify(guidance, null, 2))}</pre>` : ''}
+${r.measurements ? `<h2>Before and after</h2><div id="chart-metrics">${metricBarsSvg(r.measurements)}</div><p>Medians of ${escapeHtml(r.measurements.runs)} sandbox runs per side, ${escapeHtml(r.measurements.loops)} loop(s) each.</p>` : ''}
+${sample ? `<h2>Timed samples (${escapeHtml(sample.metric)})</h2><div id="chart-samples">${samplesSvg(sample)}</div><p>Ratio ${Number(sample.ratio).toFixed(2)}, 95% CI ${Number(sample.ci_low).toFixed(2)}–${Number(sample.ci_high).toFixed(2)}; each sample is a fresh process.</p>` : ''}
+${r.tests_total ? `<h2>Tests</h2><p>${escapeHtml(r.tests_passed)}/${escapeHtml(r.tests_total)} pass (${escapeHtml((r.suites ?? []).join(', '))})</p>` : ''}
+${failing ? `<h2>Failing tests of the original</h2><ul>${failing}</ul>` : ''}
+${rows ? `<h2>Attempts</h2><table><tr><th>attempt</th><th>model</th><th>status</th><th>tests</th><th>measured</th><th>why</th></tr>${rows}</table>` : ''}
+${judgment ? `<h2>Judge${judgment.model ? ` (${escapeHtml(judgment.model)})` : ''}</h2>${scores ? `<p>accuracy ${escapeHtml(scores.accuracy)} · clarity ${escapeHtml(scores.clarity)} · efficiency ${escapeHtml(scores.efficiency)}</p>` : '<p>no score</p>'}<p>${escapeHtml(judgment.feedback ?? '')}</p>` : ''}
+${r.diff ? `<h2>Diff</h2>${code(r.diff)}` : ''}
+${r.solution_code ? `<h2>Solution</h2>${code(r.solution_code)}` : ''}
+${(r.notes ?? []).length ? `<h2>Notes</h2><ul>${(r.notes as string[]).map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
+</body></html>`;
+}

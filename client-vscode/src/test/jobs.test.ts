@@ -1,0 +1,88 @@
+import { strict as assert } from 'assert';
+import { test } from 'node:test';
+import { PALETTE_COMMANDS, STAGE_COMMANDS, withJobOptions } from '../protocol';
+import { escapeHtml, metricBarsSvg, reportHtml, samplesSvg } from '../reportHtml';
+import { apiKeyEnvironment, CLIENT_ONLY_KEYS, jobOptionSettings, shapeSettings } from '../settings';
+import { diffTitle, historyLabel, isRefusal, progressIncrement, startupFailure } from '../views';
+
+test('fix/optimize arguments get the metric and limits from the settings, others are untouched', () => {
+    const arg = { uri: 'file:///a.py', range: { start: { line: 1, character: 0 }, end: { line: 1, character: 0 } }, version: 2 };
+    const opts = { metric: 'peak_memory', limits: { maxAttempts: 2, wallTimeS: undefined } };
+    assert.deepEqual(withJobOptions('refactorcoder.optimize', arg, opts), { ...arg, metric: 'peak_memory', limits: { maxAttempts: 2 } });
+    assert.deepEqual(withJobOptions('refactorcoder.fix', arg, opts), { ...arg, limits: { maxAttempts: 2 } });
+    assert.deepEqual(withJobOptions('refactorcoder.optimize', { ...arg, metric: 'cpu' }, opts), { ...arg, metric: 'cpu', limits: { maxAttempts: 2 } });
+    assert.equal(withJobOptions('refactorcoder.guide', arg, opts), arg);
+    assert.deepEqual(withJobOptions('refactorcoder.judge', arg, opts), arg); // judge takes no limits
+});
+
+test('every server job command has a palette command that is always registered', () => {
+    assert.deepEqual(Object.values(PALETTE_COMMANDS).sort(), [...STAGE_COMMANDS].sort());
+});
+
+test('progress increments: VS Code adds them, the server sends absolute percentages', () => {
+    assert.equal(progressIncrement(0, 25), 25);
+    assert.equal(progressIncrement(25, 50), 25);
+    assert.equal(progressIncrement(50, 50), undefined);
+    assert.equal(progressIncrement(50, null), undefined);
+});
+
+test('diff title says what was verified, or that nothing was', () => {
+    assert.equal(diffTitle('slow.py', 'pairs', 'tests 14/14 · 1.8× faster, 95% CI 1.6–2.0 · judge 5/4/4'),
+        'RefactorCoder: slow.py · pairs ↔ proposed (tests 14/14 · 1.8× faster, 95% CI 1.6–2.0 · judge 5/4/4)');
+    assert.match(diffTitle('a.py', null, ''), /not verified/);
+});
+
+test('stale refusals are told apart from other errors', () => {
+    assert.ok(isRefusal('document changed since the solution was computed: `f` was edited since…'));
+    assert.ok(!isRefusal('Request refactorcoder.applySolution failed with message: unknown jobId'));
+});
+
+test('start-up failure: the cause and the action that fixes it', () => {
+    const py = { command: ['/usr/bin/python3'], hasRefactorcoder: false };
+    const missing = startupFailure(py, 'Pending response rejected since connection got disposed', "Traceback…\nModuleNotFoundError: No module named 'server'\n");
+    assert.match(missing.message, /refactorcoder is not installed for \/usr\/bin\/python3 \(No module named 'server'\)/);
+    assert.deepEqual(missing.actions, ['Choose Interpreter', 'Show Log']);
+    const absent = startupFailure({ command: ['/nope/python'] }, 'spawn /nope/python ENOENT', '');
+    assert.match(absent.message, /was not found/);
+    const other = startupFailure({ command: ['python3'], hasRefactorcoder: true }, 'x', 'line 1\nValueError: bad settings\n');
+    assert.equal(other.message, 'RefactorCoder server did not start: ValueError: bad settings');
+});
+
+test('history labels', () => {
+    const l = historyLabel({ runId: 7, kind: 'optimize', status: 'ok', function: 'pairs', verdict: 'tests 3/3 · 2.0× faster', created: '2026-11-21T10:00:00' });
+    assert.equal(l.label, 'optimize pairs · ok');
+    assert.equal(l.description, 'tests 3/3 · 2.0× faster · 2026-11-21 10:00 · run 7');
+});
+
+test('API keys: only variable names in settings, values copied from the environment under the standard name', () => {
+    const env = { WORK_KEY: 'sk-1', EMPTY: '' };
+    assert.deepEqual(apiKeyEnvironment({ openai: 'WORK_KEY', anthropic: 'EMPTY', bogus: 'WORK_KEY', groq: 'bad name' }, env), { OPENAI_API_KEY: 'sk-1' });
+    assert.deepEqual(apiKeyEnvironment('x', env), {});
+    for (const key of ['apiKeyEnv', 'limits', 'optimization']) assert.ok((CLIENT_ONLY_KEYS as readonly string[]).includes(key));
+    assert.deepEqual(shapeSettings({ fix: { model: 'openai/x' }, limits: { maxAttempts: 2 }, apiKeyEnv: { openai: 'K' } }).settings, { fix: { model: 'openai/x' } });
+    const config = { get: <T>(k: string) => ({ optimization: { metric: 'cpu' }, limits: { maxAttempts: 3 } } as Record<string, unknown>)[k] as T };
+    assert.deepEqual(jobOptionSettings(config), { metric: 'cpu', limits: { maxAttempts: 3 } });
+});
+
+test('report charts are drawn from the run data and escape what they show', () => {
+    const bars = metricBarsSvg({ before: { time: 0.2, peak_memory: 2e7, mean_memory: 1e7, cpu: 0.99 }, after: { time: 0.1, peak_memory: 2e7, mean_memory: 1e7, cpu: 0.98 } });
+    assert.equal((bars.match(/<rect/g) ?? []).length, 8);
+    assert.match(bars, /before 200\.0 ms/);
+    assert.match(bars, /after 100\.0 ms/);
+    const strip = samplesSvg({ a: [0.2, 0.21, 0.19], b: [0.1, 0.11], unit: 's', metric: 'time' });
+    assert.equal((strip.match(/<circle/g) ?? []).length, 5);
+    assert.match(strip, /original \(n=3\)/);
+    assert.equal(samplesSvg({ a: [], b: [] }), '');
+    assert.equal(escapeHtml('<b>"x"</b>'), '&lt;b&gt;&quot;x&quot;&lt;/b&gt;');
+    const html = reportHtml({ kind: 'optimize', status: 'done', function: 'f', runId: 3, report: {
+        verdict: 'tests 3/3 · 2.0× faster', measurements: { before: { time: 1 }, after: { time: 0.5 }, runs: 3, loops: 1 },
+        samples: [{ verdict: 'better', metric: 'time', unit: 's', ratio: 0.5, ci_low: 0.45, ci_high: 0.55, a: [1, 1.1], b: [0.5, 0.52] }],
+        attempts: [{ stage: 'refine', number: 1, model: 'm<x>', status: 'accepted', tests_passed: 3, tests_total: 3 }],
+        judgment: { scores: { accuracy: 5, clarity: 4, efficiency: 4 }, feedback: 'ok' } } }, 'n0nce', 'vscode-resource:');
+    assert.match(html, /id="chart-metrics"/);
+    assert.match(html, /id="chart-samples"/);
+    assert.match(html, /m&lt;x&gt;/);
+    assert.match(html, /nonce-n0nce/);
+    assert.match(html, /accuracy 5 · clarity 4 · efficiency 4/);
+    assert.ok(!html.includes('<script'));
+});
