@@ -15,11 +15,12 @@ Each decision is a full ``profiling.compare_programs`` in one warm Sandbox: cali
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import time
 from statistics import median
 
-from sandbox_common import machine, write_result
+from sandbox_common import RESULTS, machine, write_result
 from rich.console import Console
 from rich.table import Table
 
@@ -70,6 +71,21 @@ def summarise(rows: dict[str, list[dict]]) -> dict:
     return summary
 
 
+def wait_for_engine(console, limit_s: float = 1800) -> None:
+    from sandbox.engine import get_client
+
+    end = time.monotonic() + limit_s
+    while True:
+        try:
+            get_client().ping()  # the client is cached: ping, so a stopped engine is noticed
+            return
+        except Exception as exc:  # SandboxUnavailable, or the cached client's connection errors
+            if time.monotonic() > end:
+                raise
+            console.print(f"[dim]engine not reachable yet ({str(exc)[:80]}…)")
+            time.sleep(15)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--aa", type=int, default=100, help="A/A decisions")
@@ -79,27 +95,57 @@ def main() -> None:
     parser.add_argument("--min-sample-ms", type=float, default=100.0)
     parser.add_argument("--metric", default="time")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--resume", action="store_true", help="continue the trials saved in the results file")
     args = parser.parse_args()
     console = Console(stderr=True)
     rng = random.Random(args.seed)
+    wait_for_engine(console)
     info = machine()
     rows: dict[str, list[dict]] = {"A/A": [], "10% slowdown": [], "25% slowdown": []}
     plan = [("A/A", 1.0, 1.0)] * args.aa
     for name, slow in (("10% slowdown", 1.10), ("25% slowdown", 1.25)):
         plan += [(name, slow, 1.0), (name, 1.0, slow)] * (args.detect // 2)
     rng.shuffle(plan)  # conditions interleaved in time: the machine's load hits them alike
-    start = time.monotonic()
-    with Sandbox(pool_size=1) as sandbox:
-        for i, (name, a_scale, b_scale) in enumerate(plan, 1):
-            row = trial(sandbox, a_scale, b_scale, args, rng.randrange(2 ** 31))
+    seeds = [rng.randrange(2 ** 31) for _ in plan]
+    settings = {k: v for k, v in vars(args).items() if k != "resume"}
+    done, previous_s = 0, 0.0
+    saved = RESULTS / "speed_decision.json"
+    if args.resume and saved.exists():
+        old = json.loads(saved.read_text())
+        if {k: v for k, v in old["args"].items() if k != "resume"} != settings:
+            raise SystemExit("--resume: the saved run used other settings")
+        rows = old["trials"]
+        done, previous_s = sum(len(v) for v in rows.values()), old["total_seconds"]
+        console.print(f"resuming after {done} trials")
+    start = time.monotonic() - previous_s
+    sandbox = Sandbox(pool_size=1)
+    try:
+        for i in range(done, len(plan)):
+            name, a_scale, b_scale = plan[i]
+            for attempt in range(3):
+                try:
+                    row = trial(sandbox, a_scale, b_scale, args, seeds[i])
+                    break
+                except Exception as exc:  # e.g. the engine restarted under us (docker/requests errors too)
+                    console.print(f"[yellow]trial {i + 1} failed ({exc}); waiting for the engine, retrying")
+                    try:
+                        sandbox.close()
+                    except Exception:
+                        pass
+                    wait_for_engine(console)
+                    sandbox = Sandbox(pool_size=1)
+            else:
+                raise SystemExit(f"trial {i + 1} failed three times")
             rows[name].append(row)
-            console.print(f"[{i}/{len(plan)}] {name:<13} A={a_scale} B={b_scale}: {row['verdict']:<25} "
+            console.print(f"[{i + 1}/{len(plan)}] {name:<13} A={a_scale} B={b_scale}: {row['verdict']:<25} "
                           f"ratio {row['ratio']:.3f} [{row['ci'][0]:.3f}, {row['ci'][1]:.3f}] p={row['p']:.2g} "
                           f"n={row['n_pairs']} {row['seconds']:.1f}s")
-            # Written after every trial, so an interrupted run still leaves its figures.
+            # Written after every trial, so an interrupted run still leaves its figures (and --resume works).
             write_result("speed_decision", {"machine": info, "args": vars(args), "summary": summarise(rows),
                                             "total_seconds": time.monotonic() - start, "complete": False,
                                             "trials": rows})
+    finally:
+        sandbox.close()
     summary = summarise(rows)
     table = Table(title=f"speed decision ({args.metric}, min {args.min_pairs} pairs, budget {args.budget_s:.0f} s)")
     for col in ("condition", "trials", "rate", "median B/A (slow/fast)", "median pairs", "median s", "max s"):
