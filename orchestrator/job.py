@@ -1,0 +1,215 @@
+"""One job's state and plumbing, beside the loop (orchestrator/loop.py) that drives it: its target,
+tests and execution, limits and cancellation, model calls on one ranked model at a time, store rows,
+the behaviour guards (differential tests, state kept between calls) and the finished report."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING, Callable
+
+from models.errors import Cancelled, ModelError
+from models.stage_runner import candidate_ids
+from models.types import Problem
+from orchestrator import differential as diff
+from orchestrator import prompts
+from orchestrator.execution import HarnessExecution, PythonExecution, TestRun
+from orchestrator.report import Attempt, JobReport, composite_score, unified_diff
+from orchestrator.target import Target
+from orchestrator.testsuite import Suite, discover
+
+if TYPE_CHECKING:
+    from orchestrator.loop import Orchestrator
+
+log = logging.getLogger(__name__)
+Event = Callable[[str, dict], None]
+SETTINGS_STAGE = {"generate": "solve", "fix": "fix", "refine": "refine"}
+
+
+class LimitReached(Exception):
+    pass
+
+
+class _LazySandbox:
+    """The orchestrator's sandbox, started on first use: bad input gets its answer without Docker."""
+
+    def __init__(self, orch: "Orchestrator"):
+        self._orch = orch
+
+    def __getattr__(self, name):
+        return getattr(self._orch.sandbox(), name)
+
+
+class Job:
+    """One fix/optimize/solve job: its target, tests, limits, cancel event, store rows and report."""
+
+    def __init__(self, orch: "Orchestrator", kind: str, target: Target, *, cancel, on_event, metric=None,
+                 tests_path=None, benchmark_test=None, test_program=None):
+        self.o, self.kind, self.target = orch, kind, target
+        self.cancel = cancel or threading.Event()
+        self.on_event = on_event or (lambda kind, data: None)
+        self.limits = orch.limits
+        self.started = time.monotonic()
+        self.cost = 0.0
+        self.report = JobReport(kind=kind, target=target.label(), language=target.language, metric=metric,
+                                original_code=target.code if kind != "solve" else None)
+        self.problem_text = target.docstring or ""
+        if target.language == "python":
+            self.suite = discover(target, tests_path, benchmark_test)
+            self.exe = PythonExecution(_LazySandbox(orch), target, self.suite)
+        else:
+            self.suite = Suite()
+            if test_program:
+                from orchestrator.testsuite import TestSource
+
+                self.suite.tests.append(TestSource("user", "program", "tests", source=test_program))
+            self.exe = HarnessExecution(_LazySandbox(orch), target, test_program)
+        self.report.notes += self.suite.notes + self.exe.notes
+        history = orch.pipeline.history
+        problem = Problem(title=target.label(), description=self.problem_text, code=target.code,
+                          language=target.language, source=f"{target.path}::{target.qualname}")
+        self.run_id = history.start_run(kind, problem) if history is not None else None
+        self.report.run_id = self.run_id
+        self.store = orch.store
+        self.category = orch.category(self.problem_text or target.code)
+
+    # -- plumbing -----------------------------------------------------------------------------------
+    def event(self, kind: str, **data) -> None:
+        try:
+            self.on_event(kind, data)
+        except Exception:  # a broken progress display must not fail the job
+            log.exception("progress callback failed")
+
+    def check(self) -> None:
+        if self.cancel.is_set():
+            raise Cancelled("cancelled")
+        if time.monotonic() - self.started > self.limits.wall_time_s:
+            raise LimitReached(f"wall-time limit of {self.limits.wall_time_s:.0f}s reached")
+        if self.limits.max_cost_usd is not None and self.cost > self.limits.max_cost_usd:
+            raise LimitReached(f"cost limit of ${self.limits.max_cost_usd:.2f} reached")
+
+    def pool(self, stage: str) -> list[str]:
+        pool = candidate_ids(self.o.pipeline.settings.stage_settings(SETTINGS_STAGE[stage]))
+        if self.o.ranking is not None and len(pool) > 1:
+            try:
+                pool = self.o.ranking.order(stage, self.target.language, self.category, pool,
+                                            metric=self.report.metric if stage == "refine" else None)
+            except Exception:
+                log.exception("ranking failed; using the configured order")
+        return pool
+
+    def ask(self, stage: str, model: str, messages, round_: int = 0) -> tuple[str, int | None]:
+        """One model call on `model` alone (the loop itself moves to the next ranked model). A model's
+        second and later turns run warmer: at temperature 0 the same prompt gives the same wrong answer."""
+        self.check()
+        base = self.o.pipeline.settings.stage_settings(SETTINGS_STAGE[stage])
+        settings = base.model_copy(update={"model": model, "fallbacks": [],
+                                           "api_base": base.api_base if model == base.model else None,
+                                           "temperature": min(1.0, base.temperature + 0.4 * round_)})
+        outcome = self.o.pipeline.runner.run(stage if stage != "generate" else "solve", settings, messages,
+                                             run_id=self.run_id, cancel=self.cancel, on_text=None)
+        self.report.model_calls += outcome.result.attempts
+        self.cost += outcome.result.usage.cost_usd or 0.0
+        return outcome.result.text, outcome.call_id
+
+    def record_tests(self, cid, run: TestRun) -> None:
+        for r in run.results:
+            self.store.test_result(cid, suite=r["suite"], name=r["name"], passed=bool(r.get("passed")),
+                                   status="skipped" if r.get("skipped") else None,
+                                   detail=r.get("error") or r.get("skipped"), duration_s=r.get("seconds"))
+        if run.error:
+            self.store.test_result(cid, suite="load", name="import", passed=False, detail=run.error)
+
+    def learn(self, stage: str, model: str, success: bool, improvement: float | None = None) -> None:
+        if self.o.ranking is None:
+            return
+        try:
+            self.o.ranking.record(stage, self.target.language, self.category, model, success=success,
+                                  metric=self.report.metric if stage == "refine" else None, improvement=improvement)
+        except Exception:
+            log.exception("ranking memory could not record an outcome")
+
+    def candidate(self, stage: str, number: int, model: str, answer: str, call_id, parent) -> tuple[Attempt, str | None]:
+        attempt = Attempt(stage=stage, number=number, model=model)
+        code, why = prompts.candidate_from_answer(answer, self.target.language, self.target.name, self.target.text)
+        if code is None:
+            attempt.status, attempt.reason = "no code", why
+            return attempt, None
+        attempt.code = code
+        attempt.candidate_id = self.store.candidate(self.run_id, stage=stage, code=code, model=model, attempt=number,
+                                                    language=self.target.language, parent_id=parent, call_id=call_id)
+        return attempt, code
+
+    # -- guards -------------------------------------------------------------------------------------
+    def inputs(self) -> list[dict]:
+        if not hasattr(self, "_inputs"):
+            self._inputs = diff.generate_inputs(self.target, self.suite.seen_calls, self.limits.differential_inputs) \
+                if self.can_call() else []
+        return self._inputs
+
+    def can_call(self) -> bool:
+        return self.exe.differential and self.target.class_name is None
+
+    def oracle(self) -> dict:
+        if not hasattr(self, "_oracle"):
+            n = len(self.inputs())
+            self._oracle = self.exe.calls(self.target.code, self.inputs(), [list(range(n)), list(reversed(range(n)))])
+        return self._oracle
+
+    def behaviour(self, code: str, attempt: Attempt, blocking: bool) -> bool:
+        """Differential tests and the state guard; False when the candidate must be rejected."""
+        if not self.can_call() or not self.inputs():
+            return True
+        self.check()
+        n = len(self.inputs())
+        forward, backward = list(range(n)), list(reversed(range(n)))
+        same = self.exe.calls(code, self.inputs(), [forward, backward])
+        fresh = self.exe.calls(code, self.inputs(), [backward])
+        oracle = self.oracle()
+        if not same.get("ok") or not fresh.get("ok"):
+            attempt.reason = "the differential driver failed: " + (same.get("error") or fresh.get("error") or "")
+            return False
+        comparison = diff.compare(oracle["passes"][0], same["passes"][0]) if oracle.get("ok") else None
+        attempt.differential = comparison.summary() if comparison else None
+        attempt.state = diff.state_problems(same["passes"], fresh["passes"][0], same.get("state_changed", []),
+                                            oracle.get("state_changed", []) if oracle.get("ok") else [])
+        self.store.test_result(attempt.candidate_id, suite="differential", name="generated inputs",
+                               passed=bool(comparison is None or comparison.passed or not blocking),
+                               detail=attempt.differential)
+        self.store.test_result(attempt.candidate_id, suite="state", name="state between calls",
+                               passed=not attempt.state, detail="; ".join(attempt.state) or None)
+        if attempt.state:
+            attempt.reason = "; ".join(attempt.state)
+            return False
+        if blocking and comparison is not None and not comparison.passed:
+            attempt.reason = comparison.summary()
+            return False
+        return True
+
+    # -- finishing ----------------------------------------------------------------------------------
+    def finish(self, code: str | None, run: TestRun | None, status: str) -> JobReport:
+        r = self.report
+        r.status = status
+        if code is not None and status == "accepted":
+            r.accepted_code = code
+            r.diff = unified_diff(self.report.original_code or "", code, self.target.rel_path)
+        if run is not None:
+            r.tests_passed, r.tests_total = run.counts()
+            r.correct = run.error is None and not run.failures and r.tests_total > 0
+        r.suites = sorted({t.suite for t in self.suite.tests})
+        final = r.accepted_code or r.original_code
+        if self.limits.judge and final and status != "cancelled" and not self.cancel.is_set():
+            try:
+                judgment = self.o.pipeline.judge(Problem(title=self.target.label(), description=self.problem_text,
+                                                         code=final, language=self.target.language),
+                                                 None, final, cancel=self.cancel, run_id=self.run_id)
+                r.judgment = {"scores": judgment.scores.model_dump() if judgment.scores else None,
+                              "feedback": judgment.feedback, "model": judgment.raw.model_id}
+                r.model_calls += judgment.raw.attempts
+            except (ModelError, Cancelled) as exc:
+                r.notes.append(f"judge: {exc}")
+        r.composite = composite_score(r.tests_passed, r.tests_total, r.judgment)
+        r.seconds = round(time.monotonic() - self.started, 2)
+        r.cost_usd = round(self.cost, 6) if self.cost else None
+        return r
