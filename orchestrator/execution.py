@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from orchestrator.errors import Unsupported
-from orchestrator.pyrun import PyJobs, require_importable
+from orchestrator.pyrun import PyJobs
 from orchestrator.target import Target
 from orchestrator.testsuite import Suite
 
@@ -52,6 +52,11 @@ class PythonExecution:
         self.jobs = PyJobs(sandbox, target, extra_files=suite.extra_files)
         self.notes = list(self.jobs.notes)
 
+    @property
+    def runner(self):
+        """The sandbox these runs use (with the workspace's packages layered in): timing goes through it too."""
+        return self.jobs.runner
+
     def module_text(self, code: str) -> str:
         return self.target.with_code(code)
 
@@ -60,18 +65,18 @@ class PythonExecution:
             return TestRun()
         report = self.jobs.run(self.module_text(code), {"mode": "tests", "tests": [t.job() for t in tests]})
         if not report.get("ok"):
-            require_importable(report, self.jobs.project)
+            self.jobs.require_importable(report)
             return TestRun(error="the code did not load: " + report.get("error", "unknown error"))
         results = report["tests"]
         for r in results:
             if r.get("import_error"):
-                require_importable({"error": r.get("error", "")}, self.jobs.project)
+                self.jobs.require_importable({"error": r.get("error", "")})
         return TestRun(results=results)
 
     def calls(self, code: str, calls: list[dict], orders: list[list[int]]) -> dict:
         report = self.jobs.run(self.module_text(code), {"mode": "calls", "calls": calls, "orders": orders})
         if not report.get("ok"):
-            require_importable(report, self.jobs.project)
+            self.jobs.require_importable(report)
         return report
 
     def workload_program(self, code: str, workload: list[str]):
@@ -85,7 +90,7 @@ class PythonExecution:
         report = self.jobs.run(self.module_text(code), {"mode": "workload", "workload": workload, "loops": 1})
         if report.get("ok"):
             return None
-        require_importable(report, self.jobs.project)
+        self.jobs.require_importable(report)
         return report.get("error", "the workload failed")
 
     def profile(self, code: str, workload: list[str], loops: int) -> str:
@@ -105,6 +110,10 @@ class HarnessExecution:
         self.test_program = test_program
         self.notes = [f"differential tests are Python-only for now: {target.language} candidates are checked by "
                       "the test program you named"]
+
+    @property
+    def runner(self):
+        return self.sandbox
 
     def run_tests(self, code: str, tests) -> TestRun:
         from sandbox.harness import run_tests

@@ -5,7 +5,8 @@ The project is *copied*, not mounted: the sandbox's containers are created by a 
 limits, and a copy works with remote engines too. Limits (documented in docs/orchestrator.md): only
 text source files (.py anywhere, small data files next to the target) up to PROJECT_BYTES in all; what the
 candidate writes stays in the container and is wiped; third-party packages must be importable in the
-sandbox image (stdlib only today) -- a missing one is named in the error, nothing falls back to the host.
+sandbox: the workspace's own packages come as a read-only image layer (orchestrator/workspace_env.py);
+a package that cannot be provided is named in the error, nothing falls back to the host.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ import json
 import logging
 import re
 import secrets
-import sys
 from pathlib import Path
 
 from orchestrator.errors import Unsupported
 from orchestrator.target import Target
+from orchestrator.workspace_env import SITE_DIR, LayeredSandbox, imported_modules, open_env, plan_layer
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,30 @@ class PyJobs:
         self.limits = limits or Limits(wall_time_s=60, cpu_time_s=60)
         self.project, self.notes = project_files(target.root, target.path)
         self.extra = dict(extra_files or {})  # e.g. a --tests file outside the project: extra/<name>
+        self.env = open_env(target.root)
+        self.layer = plan_layer(self.env, imported_modules({**self.project, **self.extra}))
+        self.notes += self.layer.notes
+        if self.layer.included:
+            self.notes.append(f"workspace packages in the sandbox (read-only layer from {self.env.venv}): "
+                              + ", ".join(self.layer.included[:12]) + (" …" if len(self.layer.included) > 12 else ""))
+        self._runner = None
+
+    @property
+    def runner(self):
+        """The sandbox with the workspace's packages layered on the Python image (built once per set)."""
+        if self._runner is None:
+            image = None
+            if self.layer.files:
+                from sandbox.errors import SandboxError
+                from sandbox.layers import build_layer
+
+                try:
+                    image = build_layer("python", "site", self.layer.files, digest=self.layer.digest)
+                except SandboxError as exc:
+                    raise Unsupported(f"the workspace's packages could not be put into the sandbox: {exc}. "
+                                      "Nothing was run on the host.") from None
+            self._runner = LayeredSandbox(self.sandbox, image)
+        return self._runner
 
     def spec(self, module_text: str, job: dict, limits=None):
         """A RunSpec for `job` against the module with `module_text`; returns (spec, nonce)."""
@@ -79,6 +104,10 @@ class PyJobs:
         nonce = secrets.token_hex(12)
         job = {"module": self.target.module, "qualname": self.target.qualname, "paths": SYS_PATHS, **job,
                "nonce": nonce}
+        if self.layer.files:
+            from sandbox.layers import LAYER_ROOT
+
+            job["site"] = f"{LAYER_ROOT}/{SITE_DIR}"
         files = {"main.py": DRIVER, "job.json": json.dumps(job), "shim/pytest.py": PYTEST_SHIM}
         for rel, text in self.project.items():
             files[f"project/{rel}"] = text
@@ -89,8 +118,11 @@ class PyJobs:
 
     def run(self, module_text: str, job: dict, limits=None) -> dict:
         spec, nonce = self.spec(module_text, job, limits)
-        result = self.sandbox.run(spec)
+        result = self.runner.run(spec)
         return parse_report(result, nonce)
+
+    def require_importable(self, report: dict) -> None:
+        require_importable(report, self.project, self)
 
 
 def parse_report(result, nonce: str) -> dict:
@@ -123,20 +155,22 @@ def missing_module(report: dict, project: dict[str, str]) -> str | None:
     return None if local else top
 
 
-def require_importable(report: dict, project: dict[str, str]) -> None:
+def require_importable(report: dict, project: dict[str, str], jobs: "PyJobs | None" = None) -> None:
+    """A failed import of a package that is not the project's: stop the job with a message naming it,
+    what the workspace's environment has and why it is not in the sandbox."""
     name = missing_module(report, project)
-    if name is not None:
-        in_host = " (installed in the workspace's environment, but" if _host_has(name) else " (not"
-        raise Unsupported(
-            f"the code imports '{name}', which the Python sandbox image does not provide{in_host} copied into the "
-            "sandbox: only the standard library and the project's own files are available there). Nothing was "
-            "run on the host.")
-
-
-def _host_has(name: str) -> bool:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(name) is not None and name not in sys.stdlib_module_names
-    except (ImportError, ValueError):
-        return False
+    if name is None:
+        return
+    env = jobs.env if jobs is not None else None
+    why = jobs.layer.left_out.get(name) if jobs is not None else None
+    if why is None:
+        if env is None or env.venv is None:
+            where = env.describe() if env is not None else "no workspace environment was looked at"
+            why = f"'{name}' is not provided: {where}"
+        elif name in env.modules:
+            why = f"'{name}' is in {env.describe()} but was not copied (no import of it was found in the project)"
+        else:
+            why = f"'{name}' is not installed in {env.describe()}"
+    raise Unsupported(f"the code imports '{name}', which the Python sandbox does not have: {why}. Only the standard "
+                      "library, the project's files and the workspace environment's packages are available there. "
+                      "Nothing was run on the host.")

@@ -115,7 +115,7 @@ def refine(job, metric: str, workload: str | None):
                     job.event("stage", stage="measure", message=f"measuring attempt {number} against the best so far")
                     try:
                         decision = compare_programs(
-                            job.o.sandbox(), exe.workload_program(best, exprs), exe.workload_program(candidate, exprs),
+                            exe.runner, exe.workload_program(best, exprs), exe.workload_program(candidate, exprs),
                             metric=metric, budget_s=limits.decision_budget_s, min_pairs=limits.min_pairs,
                             comparisons=k, cancel=job.cancel)
                     except MeasurementCancelled:

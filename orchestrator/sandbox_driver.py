@@ -39,6 +39,10 @@ NONCE = JOB.pop("nonce")
 OUT_FD = os.dup(1)
 for entry in reversed(JOB.get("paths", [])):
     sys.path.insert(0, os.path.abspath(entry))
+if JOB.get("site"):  # the workspace's packages (a read-only image layer): after the project and the stdlib
+    import site
+
+    site.addsitedir(JOB["site"])
 
 
 class Timeout(BaseException):  # BaseException: a candidate's `except Exception` does not swallow it

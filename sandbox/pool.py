@@ -78,8 +78,18 @@ class Sandbox:
             self._images[language] = require_image(language)
         return self._images[language]
 
-    def _key(self, language: str, limits: Limits) -> tuple:
-        return (language, *limits.container_key())
+    def _key(self, language: str, limits: Limits, image: str | None = None) -> tuple:
+        return (language, image, *limits.container_key())
+
+    def _image_for(self, language: str, image: str | None) -> str:
+        """The language's image, or a layer derived from it (sandbox.layers), checked once per Sandbox."""
+        if image is None:
+            return self._image(language)
+        if image not in self._images:
+            from sandbox.layers import require_layer
+
+            self._images[image] = require_layer(language, image)
+        return self._images[image]
 
     def warm(self, language: str, limits: Limits | None = None, count: int | None = None) -> None:
         """Start containers ahead of time so that the first runs are warm too."""
@@ -95,9 +105,9 @@ class Sandbox:
             with self._lock:
                 self._idle[key].append(slot)
 
-    def _acquire(self, language: str, limits: Limits) -> tuple[_Slot, bool]:
-        key = self._key(language, limits)
-        image = self._image(language)
+    def _acquire(self, language: str, limits: Limits, layer: str | None = None) -> tuple[_Slot, bool]:
+        key = self._key(language, limits, layer)
+        image = self._image_for(language, layer)
         with self._lock:
             if self._closed:
                 raise RuntimeError("Sandbox is closed")
@@ -112,8 +122,8 @@ class Sandbox:
             self._busy.add(slot)
         return slot, False
 
-    def _release(self, language: str, limits: Limits, slot: _Slot, usable: bool) -> None:
-        key = self._key(language, limits)
+    def _release(self, language: str, limits: Limits, slot: _Slot, usable: bool, layer: str | None = None) -> None:
+        key = self._key(language, limits, layer)
         with self._lock:
             self._busy.discard(slot)
             keep = usable and not self._closed and len(self._idle[key]) < self.pool_size
@@ -122,22 +132,24 @@ class Sandbox:
         if not keep:
             remove_container(slot.container)
 
-    def session(self, language: str, limits: Limits, payload: dict) -> tuple[SessionOutcome, bool]:
-        """Run one supervisor payload in a (warm if possible) container; returns (outcome, warm)."""
-        slot, warm = self._acquire(language, limits)
+    def session(self, language: str, limits: Limits, payload: dict,
+                image: str | None = None) -> tuple[SessionOutcome, bool]:
+        """Run one supervisor payload in a (warm if possible) container; returns (outcome, warm).
+        `image`: a layer derived from the language's image (sandbox.layers), else the image itself."""
+        slot, warm = self._acquire(language, limits, image)
         outcome = None
         try:
             outcome = run_session(slot.container, payload, session_deadline(payload["steps"]),
                                   report_bytes_budget(limits, len(payload["steps"])))
             return outcome, warm
         finally:
-            self._release(language, limits, slot, bool(outcome and outcome.usable))
+            self._release(language, limits, slot, bool(outcome and outcome.usable), image)
 
     # -- API -------------------------------------------------------------------------------------
-    def run(self, spec: RunSpec) -> Result:
+    def run(self, spec: RunSpec, image: str | None = None) -> Result:
         start = time.monotonic()
         payload, has_compile = payload_for(spec)
-        outcome, warm = self.session(spec.language, spec.limits, payload)
+        outcome, warm = self.session(spec.language, spec.limits, payload, image)
         if outcome.report is None:
             state = outcome.extra.get("container_state", {})
             # Under gVisor the memory cgroup's OOM killer hits the whole sandbox (its sentry), so the
