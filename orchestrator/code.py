@@ -254,3 +254,32 @@ def _helper_statement(doc: Document, node, language: str, existing: set[str], ta
     if not declared or declared in existing or declared == "main":
         return False
     return re.search(rf"\b{re.escape(declared)}\b", uses) is not None
+
+
+# -- programs built around a function -------------------------------------------------------------------
+
+def without_main(text: str, language: str) -> str:
+    """`text` with its `main` function(s) removed (C++, Go, Rust free `main`; Java's `static void main`)."""
+    doc = document(text, language)
+    spans = [doc.owned_span(f.start_byte, f.end_byte) for f in doc.outline()
+             if f.name == "main" and f.depth == 0 and (f.kind == "function" or doc.language == "java")]
+    out, at = [], 0
+    for start, end in sorted(spans):
+        out.append(doc.source[at:start])
+        at = end
+    out.append(doc.source[at:])
+    return b"".join(out).decode("utf-8", "replace")
+
+
+def append_program(file_text: str, program: str, language: str) -> str:
+    """`program` (a driver with its own main) after the file, its main gone; the driver's imports that the
+    file lacks go to the file's import section."""
+    base = without_main(file_text, language)
+    imports, body = split_imports(textwrap.dedent(program), language)
+    added = new_imports(base, imports, language)
+    if added:
+        doc = document(base, language)
+        at_byte, prefix = import_insertion(doc)
+        at = char_offset(doc, at_byte)
+        base = base[:at] + prefix + "\n".join(added) + "\n" + base[at:]
+    return base.rstrip("\n") + "\n\n" + body.strip("\n") + "\n"

@@ -3,7 +3,8 @@
 PythonExecution drives orchestrator/sandbox_driver.py (user tests, doctests, benchmark and designed
 tests, differential calls, workload, cProfile). HarnessExecution is for the other languages: a test
 program the user names (combined with the candidate file by sandbox.harness's rules) and a workload
-program that loops N times itself (N as its last argument); no differential tests there yet.
+program that loops N times itself (N as its last argument); their differential tests are a
+model-written input generator (orchestrator/progdiff.py).
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ class PythonExecution:
 
 
 class HarnessExecution:
-    """C++, Java, Go, Rust, JavaScript: the user's test program and workload program, no differential."""
+    """C++, Java, Go, Rust, JavaScript: the user's test program and workload program (differential tests by
+    orchestrator/progdiff.py, not by calls)."""
 
     differential = False
 
@@ -108,8 +110,8 @@ class HarnessExecution:
         self.sandbox = sandbox
         self.target = target
         self.test_program = test_program
-        self.notes = [f"differential tests are Python-only for now: {target.language} candidates are checked by "
-                      "the test program you named"]
+        self.notes = [f"{target.language}: candidates are checked by the test program you named; optimize adds "
+                      "differential tests from a model-written input generator"] if test_program else []
 
     @property
     def runner(self):

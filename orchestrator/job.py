@@ -157,8 +157,30 @@ class Job:
             self._oracle = self.exe.calls(self.target.code, self.inputs(), [list(range(n)), list(reversed(range(n)))])
         return self._oracle
 
+    def prepare_program_differential(self, model: str) -> None:
+        """C++, Java, Go, Rust, JavaScript: the model-written input generator, run on the original once."""
+        from orchestrator.progdiff import ProgramDifferential
+
+        self.program_diff = ProgramDifferential(self)
+        if self.limits.differential_inputs and self.program_diff.prepare(model):
+            self.report.notes.append(f"differential tests: {len(self.program_diff.oracle)} output lines of a "
+                                     "model-written input generator on the original (inputs not shown to the models)")
+        else:
+            self.report.notes.append("differential tests unavailable: " + (self.program_diff.why_not or "disabled"))
+
     def behaviour(self, code: str, attempt: Attempt, blocking: bool) -> bool:
         """Differential tests and the state guard; False when the candidate must be rejected."""
+        program_diff = getattr(self, "program_diff", None)
+        if program_diff is not None and program_diff.ready:
+            self.check()
+            result = program_diff.check(code)
+            attempt.differential = result.summary
+            self.store.test_result(attempt.candidate_id, suite="differential", name="model-written inputs",
+                                   passed=result.passed or not blocking, detail=result.summary)
+            if blocking and not result.passed:
+                attempt.reason = result.summary
+                return False
+            return True
         if not self.can_call() or not self.inputs():
             return True
         self.check()

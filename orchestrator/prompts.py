@@ -88,3 +88,29 @@ def candidate_from_answer(answer: str, language: str, name: str, module_text: st
         except SyntaxError as exc:
             return None, f"the answer's code does not parse (line {exc.lineno}: {exc.msg})"
     return found, ""
+
+
+DRIVER_SHAPE = {
+    "cpp": "a complete `int main()` (with the #include lines it needs) that prints with std::cout",
+    "java": "a class `DiffMain` (not public) with `public static void main(String[] args)` that calls `{owner}{name}` "
+            "and prints with System.out.println",
+    "go": "a `func main()` (with the import lines it needs, no package clause) that prints with fmt.Println",
+    "rust": "a `fn main()` (with the `use` lines it needs) that prints with println!",
+    "js": "top-level statements (no function named main) that print with console.log(JSON.stringify(...))",
+}
+
+
+def input_driver_messages(language: str, name: str, code: str, problem: str, owner: str | None = None) -> list[Message]:
+    """The input generator for differential tests in C++, Java, Go, Rust and JavaScript. Its program is
+    run against the original to get the expected outputs; it is never shown to a candidate writer."""
+    fence = FENCE.get(language, language)
+    shape = DRIVER_SHAPE[language].format(owner=f"{owner}." if owner else "", name=name)
+    return _msgs(
+        f"Objective: write a test-input program for the {language} function `{name}`.\n\n"
+        + (f"Problem description:\n{_cut(problem, 1500)}\n\n" if problem else "")
+        + f"The function (already defined; do not define it again):\n```{fence}\n{_cut(code, 3000)}\n```\n\n"
+        f"Instruction: answer with exactly one fenced code block (```{fence}) containing {shape}. It calls `{name}` "
+        "on 20 to 40 different valid inputs written as literals in the code (typical cases, edge cases such as empty "
+        "or single-element inputs, duplicates, negative numbers, large values within the problem's limits) and "
+        "prints one line per call showing the result (for containers, every element). No randomness, no input "
+        "reading, no timing.")

@@ -70,6 +70,8 @@ def refine(job, metric: str, workload: str | None):
     problem = exe.workload_check(original, exprs)
     if problem:
         raise NoTests(f"the workload fails on the original: {problem}")
+    if target.language != "python":
+        job.prepare_program_differential(job.pool("refine")[0])
     if job.can_call():
         oracle = job.oracle()
         if not oracle.get("ok"):
