@@ -130,5 +130,35 @@ def test_e2e_real_server(e2e_ready, local_gguf):
          "06-lens-report.png", *SOLVE_SHOTS, "10-restarted-log.png"],
     )
     applied = (shots / "applied-file.txt").read_text()
-    assert "def two_sum" in applied and "# an edit made after the solution" in applied
+    # The second Solve ran on the edited function and replaced exactly it (the edit was inside it).
+    assert "def two_sum" in applied and "Example for RefactorCoder" in applied
     assert "real server (python -I -m server lsp, model local)" in proc.stdout
+
+
+VERIFY_SHOTS = ["v01-progress.png", "v02-diff-verdict.png", "v03-lens.png", "v04-history.png", "v05-report-chart.png",
+                "v06-fix-diff.png", "v07-stale-refused.png"]
+
+
+def test_e2e_fix_and_optimize_with_proof(e2e_ready):
+    """Fix and Optimize in real VS Code against the real server, the Docker sandbox and a scripted endpoint
+    behind litellm (client-vscode/scripts/e2e-verify.sh + tests/client/vscode_verify_e2e.js): single-click
+    preview tab, Optimize from the lightbulb, Cancel in the progress notification, Optimize again, the diff
+    titled with its verdict, Apply, the file on disk and its tests (in the sandbox), the lens, the history view,
+    the report's charts, Fix on a buggy function and a refused stale Apply."""
+    from tests.orchestrator.conftest import _python_sandbox_problem
+
+    require_real_part(_python_sandbox_problem())
+    base = os.environ.get("REFACTORCODER_E2E_SHOTS")
+    if base:
+        Path(base).mkdir(parents=True, exist_ok=True)
+    shots = Path(tempfile.mkdtemp(prefix="refactorcoder-e2e-shots-verify-", dir=base))
+    env = dict(os.environ, PYTHON=_python(), **({"CODE_SERVER": _code_server()} if _code_server() else {}))
+    proc = subprocess.run(["bash", str(SCRIPT.with_name("e2e-verify.sh")), "--shots", str(shots)], env=env,
+                          capture_output=True, text=True, timeout=1100)
+    print(proc.stdout[-6000:])
+    print(proc.stderr[-4000:], file=sys.stderr)
+    assert proc.returncode == 0, f"verify e2e failed (screenshots in {shots}):\n{proc.stdout[-3000:]}"
+    for name in VERIFY_SHOTS:
+        assert (shots / name).exists() and (shots / name).stat().st_size > 10_000, f"missing screenshot {name}"
+    assert "applied file: its tests pass in the sandbox" in proc.stdout
+    assert "seen[k - x]" in (shots / "optimized-pairs.py").read_text()

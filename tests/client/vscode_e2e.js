@@ -243,8 +243,10 @@ async function main() {
             await shot('07-diff-preview.png');
             if (opts.stale) {
                 await step('edit the file, then Apply → refused as stale', async () => {
+                    // A real edit of the function (cursor at its line --line): an edit elsewhere in the file
+                    // would not make the proposal stale (the guard is the function's text).
                     await focusFile();
-                    await page.keyboard.press(`${mod}+Home`);
+                    await page.keyboard.press('Home');
                     await page.keyboard.type('# an edit made after the solution\n');
                     await clickApply(toast);
                     await page.locator('.notification-toast', { hasText: /could not apply.*document changed/i }).first()
