@@ -61,3 +61,43 @@ def test_fix_json_and_apply(tmp_path, endpoint, py_sandbox):
     assert "written to the file" in out.stderr and "attempts" in out.stderr
     text = path.read_text()
     assert "range(i + 1, len(nums))" in text and text.startswith('"""Pairs."""') and "def other():" in text
+
+
+STUB = '''"""Pairs."""
+
+
+def count_pairs(nums: list[int], k: int) -> int:
+    """Number of index pairs i < j with nums[i] + nums[j] == k."""
+    ...
+'''
+DESIGNED = ("```python\nassert count_pairs([1, 2, 3, 4], 5) == 2\nassert count_pairs([], 3) == 0\n"
+            "assert count_pairs([1, 1, 1], 2) == 3\n```")
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_solve_run_generates_tests_them_in_the_sandbox_and_says_the_tests_are_generated(tmp_path, endpoint, py_sandbox):
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("[project]\nname = 'proj'\n")
+    (root / "pairs.py").write_text(STUB)  # no tests anywhere: the test designer writes them
+    script = ["1. Count each pair once.", "```python\n" + BUGGY + "```", DESIGNED,
+              "```python\n" + CORRECT + "\nprint(count_pairs([1, 2], 3))\n```"]
+    endpoint.scripts["good"] = list(script)
+    endpoint.scripts["judge"] = [JUDGE]
+    out = _cli(tmp_path, "solve", f"{root}/pairs.py::count_pairs", "--run", "--json", "--config",
+               str(_config(tmp_path, endpoint)))
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["kind"] == "solve" and report["status"] == "accepted" and report["correct"]
+    assert report["suites"] == ["designed"] and report["tests_passed"] == report["tests_total"] == 3
+    assert any("model-generated" in n and "unverified" in n for n in report["notes"])
+    generate, fix = report["attempts"]
+    # The generated candidate failed a generated test when it ran in the sandbox; the fix passed them all.
+    assert (generate["stage"], generate["status"], generate["tests_passed"]) == ("generate", "failed", 2)
+    assert (fix["stage"], fix["status"]) == ("fix", "accepted")
+    assert "range(i + 1, len(nums))" in report["accepted_code"] and "print(" not in report["accepted_code"]
+    assert (root / "pairs.py").read_text() == STUB  # no --apply
+    endpoint.scripts["good"] = list(script)
+    out = _cli(tmp_path, "solve", f"{root}/pairs.py::count_pairs", "--run", "--config", str(_config(tmp_path, endpoint)))
+    assert "generated" in out.stderr  # the human report says so too
