@@ -33,12 +33,13 @@ export class DiffPreview implements vscode.TextDocumentContentProvider, vscode.D
         const name = path.posix.basename(paths.original);
         // Beside the source, never in its place: a preview tab of the file must stay open (closing it would
         // also close the document on the server's side).
+        const asked = this.ask(solution, name); // the question first: it must not wait for the editor layout
         await vscode.commands.executeCommand('vscode.diff', left, right, diffTitle(name, solution.name, solution.verdict), {
             preview: false,
             viewColumn: vscode.ViewColumn.Beside,
-            preserveFocus: false,
+            preserveFocus: true,
         });
-        await this.ask(solution, name);
+        await asked;
     }
 
     private async ask(solution: SolutionReadyParams, name: string): Promise<void> {
