@@ -45,7 +45,7 @@ def project(tmp_path):
     _dist(site, "unrelated", "9.9", {"unrelated.py": "X = 1\n"})
     (root / "m.py").write_text("import tinypkg\n\n\ndef quad(x):\n    return tinypkg.double(x) + x\n")
     (root / "fast.py").write_text("import fastpkg\n\n\ndef g(x):\n    return fastpkg.go(x)\n")
-    (root / "tests" / "test_m.py").write_text("from m import quad\n\n\ndef test_quad():\n    assert quad(3) == 12\n")
+    (root / "tests" / "test_m.py").write_text("from m import quad\n\n\ndef test_quad():\n    assert quad(3) == 9\n")
     (root / "tests" / "test_fast.py").write_text("from fast import g\n\n\ndef test_g():\n    assert g(1) == 1\n")
     return root
 
@@ -75,7 +75,7 @@ def test_candidates_and_tests_import_the_workspace_packages_in_the_sandbox(tmp_p
     fixed = "```python\nimport tinypkg\n\ndef quad(x):\n    return tinypkg.double(x) + x\n\nprint(quad(2))\n```"
     orch = _orchestrator(tmp_path, endpoint, py_sandbox, [fixed])
     report = orch.fix(locate(f"{project}/m.py::quad"))
-    assert report.status == "accepted" and report.correct and report.tests_passed == 1, report.model_dump()
+    assert report.status == "accepted" and report.correct and report.tests_passed == 1, report.model_dump_json(indent=1)
     assert any("tinypkg==1.2" in n and "read-only layer" in n for n in report.notes)
     assert "print(" not in report.accepted_code
 
