@@ -23,44 +23,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-TargetArg = typer.Argument(..., help="FILE, FILE::function, or a problem text in quotes")
-JsonOpt = typer.Option(False, "--json", help="print the RunReport as JSON on stdout (for scripts)")
-ConfigOpt = typer.Option(None, "--config", help="JSON or TOML file with the `refactorcoder` settings section")
-LanguageOpt = typer.Option(None, "--language", "-l", help="language of the target (default: from the file name; python for text)")
-
-EXIT_MODEL_ERROR, EXIT_USAGE, EXIT_CANCELLED = 1, 2, 130
-
-
-def _err(message: str, code: int) -> typer.Exit:
-    typer.echo(f"refactorcoder: {message}", err=True)
-    return typer.Exit(code)
-
-
-def load_settings(config: Optional[Path]):
-    from models.errors import SettingsError
-    from models.settings import Settings
-
-    if config is None:
-        return Settings()
-    try:
-        raw = config.read_bytes()
-    except OSError as exc:
-        raise _err(f"cannot read {config}: {exc.strerror}", EXIT_USAGE)
-    try:
-        if config.suffix.lower() == ".toml":
-            import tomllib
-
-            data = tomllib.loads(raw.decode("utf-8"))
-        else:
-            data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _err(f"{config} is not valid {'TOML' if config.suffix.lower() == '.toml' else 'JSON'}: {exc}", EXIT_USAGE)
-    from server.settings_sync import section_from_init_options
-
-    try:
-        return Settings.from_dict(section_from_init_options(data) if isinstance(data, dict) else data)
-    except SettingsError as exc:
-        raise _err(str(exc), EXIT_USAGE)
+from server.cli_common import (  # noqa: E402,F401  (shared with the cli_* command modules)
+    EXIT_CANCELLED, EXIT_MODEL_ERROR, EXIT_USAGE, ConfigOpt, JsonOpt, LanguageOpt, TargetArg, _err, load_settings)
 
 
 def run_stages(target: str, kind: str, as_json: bool, config: Optional[Path], language: Optional[str]) -> None:
@@ -235,22 +199,11 @@ def _wants_sandbox(argv: list[str]) -> bool:
     return command in (None, "sandbox", "run")
 
 
-def _mount_orchestrate() -> None:
-    """`refactorcoder fix` and `refactorcoder optimize` (server/cli_orchestrate.py)."""
-    from server.cli_orchestrate import register
+# Commands that live in their own modules (each imports only typer and server.cli_common at module level).
+from server import cli_eval, cli_models, cli_orchestrate  # noqa: E402
 
-    register(app)
-
-
-_mount_orchestrate()
-
-from server.cli_eval import register as _register_eval  # noqa: E402  (typer only at import)
-
-_register_eval(app)
-
-from server.cli_models import register as _register_models  # noqa: E402  (typer only at import)
-
-_register_models(app)
+for _module in (cli_orchestrate, cli_eval, cli_models):
+    _module.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,50 @@
+"""What the `refactorcoder` command modules share: argument/option declarations, exit codes, the error
+helper and the settings loader. Kept apart from server/cli.py so that command modules can import it while
+cli.py imports them (also under `python -m server.cli`, where cli.py runs as __main__)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+TargetArg = typer.Argument(..., help="FILE, FILE::function, or a problem text in quotes")
+JsonOpt = typer.Option(False, "--json", help="print the RunReport as JSON on stdout (for scripts)")
+ConfigOpt = typer.Option(None, "--config", help="JSON or TOML file with the `refactorcoder` settings section")
+LanguageOpt = typer.Option(None, "--language", "-l", help="language of the target (default: from the file name; python for text)")
+
+EXIT_MODEL_ERROR, EXIT_USAGE, EXIT_CANCELLED = 1, 2, 130
+
+
+def _err(message: str, code: int) -> typer.Exit:
+    typer.echo(f"refactorcoder: {message}", err=True)
+    return typer.Exit(code)
+
+
+def load_settings(config: Optional[Path]):
+    from models.errors import SettingsError
+    from models.settings import Settings
+
+    if config is None:
+        return Settings()
+    try:
+        raw = config.read_bytes()
+    except OSError as exc:
+        raise _err(f"cannot read {config}: {exc.strerror}", EXIT_USAGE)
+    try:
+        if config.suffix.lower() == ".toml":
+            import tomllib
+
+            data = tomllib.loads(raw.decode("utf-8"))
+        else:
+            data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _err(f"{config} is not valid {'TOML' if config.suffix.lower() == '.toml' else 'JSON'}: {exc}", EXIT_USAGE)
+    from server.settings_sync import section_from_init_options
+
+    try:
+        return Settings.from_dict(section_from_init_options(data) if isinstance(data, dict) else data)
+    except SettingsError as exc:
+        raise _err(str(exc), EXIT_USAGE)
