@@ -36,6 +36,11 @@ def _anchors(server, doc) -> dict[str, int]:
             continue
         if entry.name:
             fn = document.function_at_anchor(anchor)
+            if fn is None or fn.name != entry.name:
+                # Applying a proposal replaces the text the anchor was in: the result then belongs to the
+                # function of that name whose text is the verified proposal.
+                fn = next((f for f in document.outline() if f.name == entry.name and (entry.report or {}).get("applied")
+                           and still_valid(entry.report, document.text_between(*document.owned_span(f.start_byte, f.end_byte)))), None)
             if fn is not None and fn.name == entry.name and still_valid(
                     entry.report, document.text_between(*document.owned_span(fn.start_byte, fn.end_byte))):
                 found[key] = fn.name_row  # a result of an older text of this function is not shown
