@@ -78,7 +78,7 @@ async function main() {
             const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: /^pairs\.py$/ }).first();
             await row.waitFor({ timeout: 30_000 });
             await row.click();
-            await page.locator('.tab.italic', { hasText: 'pairs.py' }).first().waitFor({ timeout: 15_000 }); // preview = italic
+            await page.locator('.tab', { hasText: 'pairs.py' }).locator('.italic').first().waitFor({ timeout: 15_000 }); // preview = italic
             await page.locator('.statusbar-item', { hasText: 'RefactorCoder' }).locator('.codicon-pass').first().waitFor({ timeout: 120_000 });
         });
         await step('Optimize from the lightbulb → progress notification → Cancel', async () => {
@@ -146,6 +146,8 @@ async function main() {
             await toast(/proposed a change/).locator('.monaco-button', { hasText: 'Apply' }).first().click();
             await toast(/could not apply.*was edited/).waitFor({ timeout: 30_000 });
             await noErrorToast('after the refusal (it is a warning)');
+            // The function changed: its result (lens "fixed", failing-test diagnostics) must go.
+            await page.locator('.codelens-decoration a', { hasText: /fixed/ }).first().waitFor({ state: 'detached', timeout: 20_000 });
             await shot('v07-stale-refused.png');
         });
         fs.writeFileSync(path.join(opts.shots, 'verify-timings.json'), JSON.stringify({ timings }, null, 2));
