@@ -117,3 +117,58 @@ def test_cpp_optimize_rejects_a_candidate_that_differs_on_hidden_inputs_and_acce
     prompts = endpoint.prompts_to("opt")
     assert prompts and not any("77777" in p for p in prompts)  # the inputs never reach a prompt
     assert (tmp_path / "pairs.cpp").read_text() == CPP  # no --apply
+
+
+OTHER = {  # file, function, driver answer, a candidate that differs on some inputs, an equivalent one
+    "go": ("sum.go", "package main\n\nimport \"fmt\"\n\nfunc SumPos(xs []int) int {\n\ts := 0\n\tfor _, x := range xs {\n"
+           "\t\tif x > 0 {\n\t\t\ts += x\n\t\t}\n\t}\n\treturn s\n}\n\nfunc main() { fmt.Println(SumPos([]int{1})) }\n",
+           "SumPos", "```go\nimport \"fmt\"\n\nfunc main() {\n\tfor _, xs := range [][]int{{}, {1, 2}, {-5, 3}, {0, 0, 7}} {\n"
+           "\t\tfmt.Println(SumPos(xs))\n\t}\n}\n```",
+           "func SumPos(xs []int) int {\n\ts := 0\n\tfor _, x := range xs {\n\t\ts += x\n\t}\n\treturn s\n}",
+           "func SumPos(xs []int) int {\n\ts := 0\n\tfor i := len(xs) - 1; i >= 0; i-- {\n\t\tif xs[i] > 0 {\n"
+           "\t\t\ts += xs[i]\n\t\t}\n\t}\n\treturn s\n}"),
+    "java": ("Sums.java", "public class Sums {\n    static int sumPos(int[] xs) {\n        int s = 0;\n"
+             "        for (int x : xs) if (x > 0) s += x;\n        return s;\n    }\n}\n",
+             "sumPos", "```java\nclass DiffMain {\n    public static void main(String[] args) {\n"
+             "        int[][] cases = {{}, {1, 2}, {-5, 3}, {0, 0, 7}};\n"
+             "        for (int[] c : cases) System.out.println(Sums.sumPos(c));\n    }\n}\n```",
+             "static int sumPos(int[] xs) {\n    int s = 0;\n    for (int x : xs) s += x;\n    return s;\n}",
+             "static int sumPos(int[] xs) {\n    return java.util.Arrays.stream(xs).filter(x -> x > 0).sum();\n}"),
+    "rust": ("sum.rs", "fn sum_pos(xs: &[i64]) -> i64 {\n    xs.iter().filter(|x| **x > 0).sum()\n}\n\n"
+             "fn main() {\n    println!(\"{}\", sum_pos(&[1]));\n}\n",
+             "sum_pos", "```rust\nfn main() {\n    let cases: Vec<Vec<i64>> = vec![vec![], vec![1, 2], vec![-5, 3], vec![0, 0, 7]];\n"
+             "    for c in &cases {\n        println!(\"{}\", sum_pos(c));\n    }\n}\n```",
+             "fn sum_pos(xs: &[i64]) -> i64 {\n    xs.iter().sum()\n}",
+             "fn sum_pos(xs: &[i64]) -> i64 {\n    let mut s = 0;\n    for &x in xs {\n        if x > 0 { s += x; }\n"
+             "    }\n    s\n}"),
+    "js": ("sum.js", "function sumPos(xs) {\n  return xs.filter((x) => x > 0).reduce((a, b) => a + b, 0);\n}\n"
+           "module.exports = { sumPos };\n",
+           "sumPos", "```javascript\nfor (const c of [[], [1, 2], [-5, 3], [0, 0, 7]]) {\n"
+           "  console.log(JSON.stringify(sumPos(c)));\n}\n```",
+           "function sumPos(xs) {\n  return xs.reduce((a, b) => a + b, 0);\n}",
+           "function sumPos(xs) {\n  let s = 0;\n  for (const x of xs) if (x > 0) s += x;\n  return s;\n}"),
+}
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+@pytest.mark.parametrize("language", sorted(OTHER))
+def test_the_input_generator_path_in_go_java_rust_js(tmp_path, endpoint, py_sandbox, language):
+    """The same code path as C++'s, in the real toolchains: the scripted driver (real HTTP) compiles with the
+    original, a candidate that differs on one input is caught, an equivalent one agrees."""
+    from sandbox.images import missing_images
+    from orchestrator.job import Job
+    from tests.orchestrator.test_loop_scripted import _orchestrator
+
+    require_real_part(f"the {language} sandbox image is missing" if missing_images([language]) else None)
+    name, text, function, driver, wrong, same = OTHER[language]
+    (tmp_path / name).write_text(text)
+    endpoint.scripts["opt"] = [driver]
+    orch = _orchestrator(tmp_path, endpoint, py_sandbox, "opt", [], judge=False)
+    job = Job(orch, "optimize", locate(f"{tmp_path}/{name}::{function}"), cancel=None, on_event=None, metric="time")
+    job.prepare_program_differential("openai/opt")
+    assert job.program_diff.ready, job.program_diff.why_not
+    assert job.program_diff.oracle == ["0", "3", "3", "7"]
+    bad = job.program_diff.check(wrong)
+    assert not bad.passed and "1 of 4 output lines differ" in bad.summary
+    assert job.program_diff.check(same).passed
