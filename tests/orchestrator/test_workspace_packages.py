@@ -85,3 +85,22 @@ def test_a_package_the_sandbox_cannot_run_is_named(tmp_path, project, endpoint, 
     orch = _orchestrator(tmp_path, endpoint, py_sandbox, ["```python\ndef g(x):\n    return x\n```"])
     with pytest.raises(Unsupported, match=r"imports 'fastpkg'.*cpython-312.*Nothing was run on the host"):
         orch.fix(locate(f"{project}/fast.py::g"))
+
+
+@pytest.mark.docker
+def test_the_sandbox_runs_only_layers_of_its_own_images(py_sandbox):
+    from sandbox.errors import SandboxError
+    from sandbox.images import image_tag
+    from sandbox.layers import build_layer
+    from sandbox.models import RunSpec
+
+    spec = RunSpec(language="python", source="import sys; print(open('/opt/refactorcoder-layer/x.txt').read())")
+    for image in ("debian:bookworm", image_tag("python"), "refactorcoder-sandbox/python-site:nope"):
+        with pytest.raises(SandboxError):
+            py_sandbox.run(spec, image=image)
+    tag = build_layer("python", "test", {"x.txt": b"layered"})
+    assert build_layer("python", "test", {"x.txt": b"layered"}) == tag  # built once per content
+    result = py_sandbox.run(spec, image=tag)
+    assert result.ok and result.stdout.strip() == "layered"
+    write = RunSpec(language="python", source="open('/opt/refactorcoder-layer/x.txt', 'w').write('no')")
+    assert not py_sandbox.run(write, image=tag).ok  # read-only
