@@ -10,6 +10,10 @@ Each decision is a full ``profiling.compare_programs`` in one warm Sandbox: cali
 >= 20 randomised interleaved pairs, fresh process per sample, more pairs within ``--budget-s``.
 
     .venv/bin/python benchmarks/speed_decision.py [--aa 100] [--detect 40] [--budget-s 20]
+        [--min-sample-ms 100] [--resume] [--name speed_decision]
+
+On the shared 2-core VM the README's figures used ``--detect 24 --min-sample-ms 50 --budget-s 15`` (a
+shorter workload per sample than the library's 100 ms default, to fit 148 decisions in an hour).
 """
 
 from __future__ import annotations
@@ -96,6 +100,7 @@ def main() -> None:
     parser.add_argument("--metric", default="time")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--resume", action="store_true", help="continue the trials saved in the results file")
+    parser.add_argument("--name", default="speed_decision", help="results file: benchmarks/results/NAME.json")
     args = parser.parse_args()
     console = Console(stderr=True)
     rng = random.Random(args.seed)
@@ -107,12 +112,12 @@ def main() -> None:
         plan += [(name, slow, 1.0), (name, 1.0, slow)] * (args.detect // 2)
     rng.shuffle(plan)  # conditions interleaved in time: the machine's load hits them alike
     seeds = [rng.randrange(2 ** 31) for _ in plan]
-    settings = {k: v for k, v in vars(args).items() if k != "resume"}
+    settings = {k: v for k, v in vars(args).items() if k not in ("resume", "name")}
     done, previous_s = 0, 0.0
-    saved = RESULTS / "speed_decision.json"
+    saved = RESULTS / f"{args.name}.json"
     if args.resume and saved.exists():
         old = json.loads(saved.read_text())
-        if {k: v for k, v in old["args"].items() if k != "resume"} != settings:
+        if {k: v for k, v in old["args"].items() if k not in ("resume", "name")} != settings:
             raise SystemExit("--resume: the saved run used other settings")
         rows = old["trials"]
         done, previous_s = sum(len(v) for v in rows.values()), old["total_seconds"]
@@ -141,7 +146,7 @@ def main() -> None:
                           f"ratio {row['ratio']:.3f} [{row['ci'][0]:.3f}, {row['ci'][1]:.3f}] p={row['p']:.2g} "
                           f"n={row['n_pairs']} {row['seconds']:.1f}s")
             # Written after every trial, so an interrupted run still leaves its figures (and --resume works).
-            write_result("speed_decision", {"machine": info, "args": vars(args), "summary": summarise(rows),
+            write_result(args.name, {"machine": info, "args": vars(args), "summary": summarise(rows),
                                             "total_seconds": time.monotonic() - start, "complete": False,
                                             "trials": rows})
     finally:
@@ -155,7 +160,7 @@ def main() -> None:
                       f"{s['median_ratio']:.3f}", f"{s['median_pairs']:.0f}", f"{s['median_seconds']:.1f}",
                       f"{s['max_seconds']:.1f}")
     Console().print(table)
-    path = write_result("speed_decision", {"machine": info, "args": vars(args), "summary": summary,
+    path = write_result(args.name, {"machine": info, "args": vars(args), "summary": summary,
                                            "total_seconds": time.monotonic() - start, "complete": True,
                                            "trials": rows})
     console.print(f"results in {path}")
