@@ -145,6 +145,8 @@ def new_imports(file_text: str, imports: list[str], language: str) -> list[str]:
     have = import_keys(doc)
     out = []
     for statement in imports:
+        if statement.startswith("from __future__"):
+            continue  # only valid first in a module: a candidate's own is dropped rather than misplaced
         key = _norm(statement)
         if language in ("go", "golang"):
             key = _norm(statement.removeprefix("import"))
