@@ -36,7 +36,7 @@ def to_markdown(meta: dict, rows: list[dict], report: SuiteReport, charts: dict[
     opts = meta["options"]
     head = [f"### Evaluation run `{meta['name']}` — {meta['suite']}", "",
             f"Models: {', '.join(opts.get('models') or ['—'])}; items: {len(rows)}"
-            + (f" (limit {opts['limit']} per group)" if opts.get("limit") else "")
+            + (f" (--limit {opts['limit']})" if opts.get("limit") else "")
             + f"; status: {meta['status']}; started {meta['created'][:19]}Z.", ""]
     body = [markdown_table(t) + "\n" for t in report.tables]
     for title, path in (charts or {}).items():
