@@ -50,7 +50,7 @@ class PythonExecution:
     def __init__(self, sandbox, target: Target, suite: Suite):
         self.target = target
         self.suite = suite
-        self.jobs = PyJobs(sandbox, target, extra_files=suite.extra_files)
+        self.jobs = PyJobs(sandbox, target, extra_files=suite.extra_files, tests=suite.tests)
         self.notes = list(self.jobs.notes)
 
     @property

@@ -64,7 +64,8 @@ def project_files(root: Path, keep: Path | None = None) -> tuple[dict[str, str],
 class PyJobs:
     """Builds and runs driver jobs for one target; the project copy is made once per job."""
 
-    def __init__(self, sandbox, target: Target, *, extra_files: dict[str, str] | None = None, limits=None):
+    def __init__(self, sandbox, target: Target, *, extra_files: dict[str, str] | None = None, limits=None,
+                 tests=None):
         from sandbox.models import Limits
 
         self.sandbox = sandbox
@@ -73,7 +74,17 @@ class PyJobs:
         self.project, self.notes = project_files(target.root, target.path)
         self.extra = dict(extra_files or {})  # e.g. a --tests file outside the project: extra/<name>
         self.env = open_env(target.root)
-        self.layer = plan_layer(self.env, imported_modules({**self.project, **self.extra}))
+        # The packages the target's module and the tests that run import (following the project's own
+        # modules), not every file of the project: a layer stays small and is built only when needed.
+        sources = {**self.project, **{f"extra/{rel}": text for rel, text in self.extra.items()}}
+        entries = [target.rel_path]
+        for number, test in enumerate(tests or []):
+            if test.path:
+                entries.append(test.path.removeprefix("project/"))
+            elif test.source:
+                sources[f"inline/{number}.py"] = test.source
+                entries.append(f"inline/{number}.py")
+        self.layer = plan_layer(self.env, imported_modules(sources, entries))
         self.notes += self.layer.notes
         if self.layer.included:
             self.notes.append(f"workspace packages in the sandbox (read-only layer from {self.env.venv}): "

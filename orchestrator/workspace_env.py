@@ -1,6 +1,7 @@
 """The workspace's Python packages in the sandbox: an image layer built from the project's virtual
-environment (sandbox.layers), holding the distributions the project's code imports and what they
-require, read-only under /opt/refactorcoder-layer/site-packages.
+environment (sandbox.layers), holding the distributions that the target's module and the tests that
+run import (through the project's own modules too) and what they require, read-only under
+/opt/refactorcoder-layer/site-packages.
 
 Which environment: $REFACTORCODER_WORKSPACE_VENV, else `.venv`, `venv` or `env` in the project root
 (a directory with pyvenv.cfg). Limits (also in orchestrator/README.md and docs/sandbox.md):
@@ -106,21 +107,57 @@ def _top_levels(dist: md.Distribution) -> set[str]:
     return tops
 
 
-def imported_modules(sources: dict[str, str]) -> set[str]:
-    """Top-level names of absolute imports in the project's (and the tests') Python files."""
-    names = set()
-    for rel, text in sources.items():
-        if not rel.endswith(".py"):
+def _imports_of(rel: str, text: str) -> list[str]:
+    """Dotted names a file imports (relative ones resolved against its package)."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return []
+    package = rel.rsplit("/", 1)[0].replace("/", ".") if "/" in rel else ""
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".") if package else []
+                parts = parts[:len(parts) - (node.level - 1)] if node.level > 1 else parts
+                base = ".".join(p for p in [*parts, base] if p)
+            names.append(base)
+            names += [f"{base}.{a.name}" for a in node.names if a.name != "*"]
+    return [n for n in names if n]
+
+
+def _local_file(name: str, sources: dict[str, str]) -> str | None:
+    path = name.replace(".", "/")
+    for rel in (f"{path}.py", f"{path}/__init__.py", f"src/{path}.py", f"src/{path}/__init__.py"):
+        if rel in sources:
+            return rel
+    return None
+
+
+def imported_modules(sources: dict[str, str], entries: list[str] | None = None) -> set[str]:
+    """Top-level names of the third-party modules that `entries` (the target's file and the tests that
+    run; every file when None) import, following imports of the project's own modules."""
+    todo = list(entries) if entries is not None else [rel for rel in sources if rel.endswith(".py")]
+    seen: set[str] = set()
+    names: set[str] = set()
+    while todo:
+        rel = todo.pop()
+        if rel in seen or rel not in sources:
             continue
-        try:
-            tree = ast.parse(text)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names.update(a.name.split(".")[0] for a in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names.add(node.module.split(".")[0])
+        seen.add(rel)
+        for name in _imports_of(rel, sources[rel]):
+            local = _local_file(name, sources)
+            if local is not None:
+                todo.append(local)
+                for i in range(1, name.count(".") + 1):  # parent packages' __init__ run too
+                    parent = _local_file(name.rsplit(".", i)[0], sources)
+                    if parent:
+                        todo.append(parent)
+            elif _local_file(name.split(".")[0], sources) is None:
+                names.add(name.split(".")[0])
     return {n for n in names if n not in sys.stdlib_module_names}
 
 
