@@ -67,7 +67,9 @@ fi
 
 if ! pgrep -x dockerd >/dev/null 2>&1; then
     say "starting dockerd (log: $LOG)"
-    as_root sh -c "nohup dockerd >>'$LOG' 2>&1 &"
+    # Its own session (setsid): a dockerd left in the caller's process group dies when that group is killed
+    # (a timed-out CI step, a terminal closing), taking every sandbox run after it down.
+    as_root setsid -f dockerd >>"$LOG" 2>&1 </dev/null
 fi
 
 for _ in $(seq 1 "$WAIT_S"); do
