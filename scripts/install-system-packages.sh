@@ -28,7 +28,8 @@ present() { # present PACKAGE COMMANDS
   fi
 }
 
-wanted=() missing=()
+wanted=()
+missing=()
 while IFS=$'\t' read -r package commands tier _why; do
   case "$package" in ''|'#'*) continue ;; esac
   [[ " $tiers " == *" $tier "* ]] || continue
