@@ -146,6 +146,7 @@ class OrchestratorRunner:
                 return run_tests(code, tests)
 
             ojob.exe.run_tests = tests_with_progress
+            self._progress = lambda what: self._say(manager, job, limits, what)  # noqa: E731
             if self.kind == "fix":
                 report = orch._run(ojob, orch._fix)
             elif self.kind == "optimize":
@@ -182,6 +183,7 @@ class OrchestratorRunner:
             ojob.report.notes.append(f"execution not run: no tests call {self.target.name} "
                                      "(add test_*.py beside it, or a doctest)")
         ojob.report.summary = "judged with execution" if run else "judged (no execution)"
+        self._progress(f"judge · {self.target.name}" + (f" · tests {run.counts()[0]}/{run.counts()[1]}" if run else ""))
         return ojob.finish(None, run, "unchanged")
 
     def _say(self, manager, job, limits, what: str) -> None:
