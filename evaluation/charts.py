@@ -61,7 +61,7 @@ def box(chart: Chart, path: Path) -> Path:
             ax.plot(i, reference[label], marker="D", color="tab:red", label="paper median" if i == 1 else None)
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_ylabel(chart.data.get("ylabel", "improvement (%)"))
-    ax.set_title(chart.title)
+    ax.set_title(chart.title, fontsize=10)
     if reference:
         ax.legend(fontsize=7)
     return _save(fig, plt, path)

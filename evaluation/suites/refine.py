@@ -120,7 +120,7 @@ class RefineSuite(Suite):
                        "PerfOrch median (paper)"], table_rows,
                       "improved = verdict 'better' from profiling.decide (bootstrap CI clears 5% and Mann-Whitney "
                       "p < 0.05); median over the improved ones; rejected = no code or tests failed.")
-        chart = Chart("box", "Improvement per program (1 - median(B)/median(A))", "refine_improvement.png",
+        chart = Chart("box", "Improvement per program, 1 - median(B)/median(A)", "refine_improvement.png",
                       {"series": boxes, "reference": reference, "ylabel": "improvement (%)"})
         return SuiteReport([table, latency_table(rows, "language")], [chart],
                            {k: num(v[0]) if v else None for k, v in boxes.items()})
