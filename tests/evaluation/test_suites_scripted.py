@@ -84,14 +84,15 @@ def test_humanevalpack_fix_with_the_canonical_fix(tmp_path, docker_sandbox):
     assert all(r["metrics"]["correct"] for r in rows) and report.tables[0].rows[0][-1] == "100.0% (2)"
 
 
-def test_refine_measures_with_the_product_statistics(tmp_path, docker_sandbox):
+@pytest.mark.parametrize("language", ["python", "js", "cpp"])
+def test_refine_measures_with_the_product_statistics(tmp_path, docker_sandbox, language):
     from evaluation.humaneval_code import canonical_answer
     from sandbox.humaneval import load
 
-    record = load("python")[0]
+    record = load(language)[0]
 
-    rows, report, _ = run(tmp_path, "refine", {"langs": ["python"], "limit": 1, "min_pairs": 6, "budget_s": 5},
-                          lambda _: fenced(canonical_answer(record, "python")), docker_sandbox)
+    rows, report, _ = run(tmp_path, "refine", {"langs": [language], "limit": 1, "min_pairs": 6, "budget_s": 5},
+                          lambda _: fenced(canonical_answer(record, language), language), docker_sandbox)
     metrics, profile = rows[0]["metrics"], rows[0]["profile"]
     assert metrics["verdict"] in ("better", "worse", "no significant difference")
     assert profile["n_pairs"] >= 6 and profile["metric"] == "time" and len(profile["samples_a"]) >= 6
