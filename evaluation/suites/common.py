@@ -8,7 +8,7 @@ from typing import Callable, Iterable
 
 from evaluation.suite import Table
 
-STAGES = ("guide", "solve", "fix", "refine", "judge", "classify", "sandbox", "profile")
+STAGES = ("guide", "solve", "fix", "refine", "judge", "classify", "sandbox", "profile", "orchestrator")
 
 
 def ok_rows(rows: Iterable[dict]) -> list[dict]:

@@ -131,7 +131,10 @@ def run_pipeline(item: Item, ctx, timer: Timer) -> dict:
         limits = JobLimits(max_attempts=3, guide=False, judge=False, design_tests=False)
         orch = Orchestrator(ctx.pipeline(item.model, max_tokens=CODE_TOKENS), ctx.sandbox(), limits=limits)
         report = orch.solve(locate(f"{path}::{record['entry_point']}"), benchmark_test=test)
-        timer.add("solve", time.monotonic() - started)
+        # per stage from the attempts (each includes its sandbox run); the rest is the loop's own work
+        for attempt in report.attempts:
+            timer.add("solve" if attempt.stage == "generate" else attempt.stage, attempt.seconds)
+        timer.add("orchestrator", max(0.0, time.monotonic() - started - sum(a.seconds for a in report.attempts)))
     return {"status": "ok", "prompt": record["prompt"], "answer": report.accepted_code or "",
             "test_result": {"passed": bool(report.correct), "status": report.status, "summary": report.summary,
                             "attempts": len(report.attempts)},
