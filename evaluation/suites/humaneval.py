@@ -130,11 +130,17 @@ def run_pipeline(item: Item, ctx, timer: Timer) -> dict:
         # PerfOrch's generate -> fix only: no guidance, no judge, no model-written tests (the benchmark's are used)
         limits = JobLimits(max_attempts=3, guide=False, judge=False, design_tests=False)
         orch = Orchestrator(ctx.pipeline(item.model, max_tokens=CODE_TOKENS), ctx.sandbox(), limits=limits)
-        report = orch.solve(locate(f"{path}::{record['entry_point']}"), benchmark_test=test)
-        # per stage from the attempts (each includes its sandbox run); the rest is the loop's own work
-        for attempt in report.attempts:
-            timer.add("solve" if attempt.stage == "generate" else attempt.stage, attempt.seconds)
-        timer.add("orchestrator", max(0.0, time.monotonic() - started - sum(a.seconds for a in report.attempts)))
+        events: list[tuple[float, str, str | None]] = []
+        report = orch.solve(locate(f"{path}::{record['entry_point']}"), benchmark_test=test,
+                            on_event=lambda kind, data: events.append((time.monotonic(), kind, data.get("stage"))))
+        # per stage: from each attempt's event to its result (model call + sandbox run); the rest is the loop's
+        spent = 0.0
+        for i, (at, kind, stage) in enumerate(events):
+            end = next((t for t, k, _ in events[i + 1:] if k in ("result", "attempt")), None)
+            if kind == "attempt" and end is not None:
+                timer.add("solve" if stage == "generate" else (stage or "fix"), end - at)
+                spent += end - at
+        timer.add("orchestrator", max(0.0, time.monotonic() - started - spent))
     return {"status": "ok", "prompt": record["prompt"], "answer": report.accepted_code or "",
             "test_result": {"passed": bool(report.correct), "status": report.status, "summary": report.summary,
                             "attempts": len(report.attempts)},
