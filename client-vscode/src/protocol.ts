@@ -123,6 +123,7 @@ export function needsEditorArgs(args: readonly unknown[] | undefined): boolean {
 /** Client-side job options from the settings, added to fix/optimize/judge arguments that lack them. */
 export interface JobOptionSettings {
     metric?: string;
+    workload?: string;
     limits?: Record<string, number | boolean | null | undefined>;
 }
 
@@ -134,6 +135,9 @@ export function withJobOptions(command: string, arg: unknown, options: JobOption
     const out: Record<string, unknown> = { ...(arg as Record<string, unknown>) };
     if ((command === 'refactorcoder.optimize' || command === 'refactorcoder.optimizeChanged') && out.metric === undefined && options.metric) {
         out.metric = options.metric;
+    }
+    if (command === 'refactorcoder.optimize' && out.workload === undefined && options.workload) {
+        out.workload = options.workload;
     }
     const limits = Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== null && v !== undefined));
     if (out.limits === undefined && Object.keys(limits).length > 0 && command !== 'refactorcoder.judge') {

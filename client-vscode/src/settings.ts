@@ -115,8 +115,12 @@ export function apiKeyEnvironment(mapping: unknown, env: Record<string, string |
 }
 
 /** Fix/Optimize options from the client-only settings (`optimization.metric`, `limits.*`). */
-export function jobOptionSettings(config: { get<T>(key: string): T | undefined }): { metric?: string; limits?: Record<string, number | boolean> } {
-    const optimization = config.get<{ metric?: string }>('optimization') ?? {};
+export function jobOptionSettings(config: { get<T>(key: string): T | undefined }): {
+    metric?: string;
+    workload?: string;
+    limits?: Record<string, number | boolean>;
+} {
+    const optimization = config.get<{ metric?: string; workload?: string }>('optimization') ?? {};
     const limits = config.get<Record<string, number | boolean>>('limits') ?? {};
-    return { metric: optimization.metric, limits };
+    return { metric: optimization.metric, ...(optimization.workload ? { workload: optimization.workload } : {}), limits };
 }
