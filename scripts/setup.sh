@@ -45,8 +45,8 @@ log "installing pinned Python dependencies (requirements.lock)"
 # The lock is a complete freeze, so --no-deps installs exactly what CI tested.
 "${PIP[@]}" install --no-deps --find-links "$WHEELS" -r requirements.lock
 if [ "$tests" = 1 ]; then
-  log "installing the optional 'hf' extra for its tests (requirements-hf.lock: CPU torch, transformers)"
-  "${PIP[@]}" install --no-deps -r requirements-hf.lock
+  log "installing the optional extras for their tests (requirements-hf.lock: CPU torch, transformers; requirements-ray.lock)"
+  "${PIP[@]}" install --no-deps -r requirements-hf.lock -r requirements-ray.lock
 fi
 "${PIP[@]}" install --no-deps -e .
 
