@@ -14,7 +14,7 @@ import pytest
 from source import languages
 from source.document import Document
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "humaneval-x"
+DATA = Path(__file__).resolve().parents[2] / "evaluation" / "data" / "humaneval-x"  # shipped with the project
 # The entry point's header: the last line of the declaration that looks like one (declarations of a few
 # problems define helpers first, or open the body with an import).
 HEADER = {
