@@ -119,7 +119,7 @@ async def test_hostile_workspace_is_not_imported(how: str, installed_python: str
         client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
             uri=uri, language_id="python", version=1, text=(ws / "two_sum.py").read_text())))
         actions = await code_actions_at(client, uri, 8, 4)
-        assert [a.title for a in actions] == [
+        assert [a.title for a in actions][:3] == [
             "RefactorCoder: Guide", "RefactorCoder: Solve with guidance", "RefactorCoder: Judge"]
         result = await execute(client, "refactorcoder.guide", target(uri, 8, version=1))
         await wait_until(lambda: client.received["jobFinished"], timeout=60)
