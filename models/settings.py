@@ -25,6 +25,7 @@ class StageSettings(BaseModel):
     backoff_s: float = Field(default=1.0, ge=0)
     temperature: float = Field(default=0.2, ge=0, le=2)
     max_tokens: int = Field(default=384, ge=1, le=32768)
+    seed: int | None = None  # sampling seed; None: the backend's own (random for llama.cpp above temperature 0)
 
 
 def _default_home() -> Path:

@@ -58,7 +58,8 @@ class StageRunner:
     def run(self, stage_name: str, stage: StageSettings, messages: list[Message], *, run_id: int | None,
             cancel: threading.Event | None, on_text: TextCallback | None, attempt_offset: int = 0) -> StageOutcome:
         chain = candidate_ids(stage)
-        options = Options(temperature=stage.temperature, max_tokens=stage.max_tokens, timeout_s=stage.timeout_s)
+        options = Options(temperature=stage.temperature, max_tokens=stage.max_tokens, timeout_s=stage.timeout_s,
+                          seed=stage.seed)
         attempts = attempt_offset
         errors: list[str] = []
         notes: list[str] = []

@@ -101,12 +101,14 @@ class Job:
 
     def ask(self, stage: str, model: str, messages, round_: int = 0) -> tuple[str, int | None]:
         """One model call on `model` alone (the loop itself moves to the next ranked model). A model's
-        second and later turns run warmer: at temperature 0 the same prompt gives the same wrong answer."""
+        second and later turns run warmer: at temperature 0 the same prompt gives the same wrong answer. The
+        warmer turns sample with a seed (the round, unless the stage sets one) so that a job is repeatable."""
         self.check()
         base = self.o.pipeline.settings.stage_settings(SETTINGS_STAGE[stage])
         settings = base.model_copy(update={"model": model, "fallbacks": [],
                                            "api_base": base.api_base if model == base.model else None,
-                                           "temperature": min(1.0, base.temperature + 0.4 * round_)})
+                                           "temperature": min(1.0, base.temperature + 0.4 * round_),
+                                           "seed": base.seed if base.seed is not None else round_})
         outcome = self.o.pipeline.runner.run(stage if stage != "generate" else "solve", settings, messages,
                                              run_id=self.run_id, cancel=self.cancel, on_text=None)
         self.report.model_calls += outcome.result.attempts
