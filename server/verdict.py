@@ -40,7 +40,7 @@ def verdict_line(report: dict) -> str:
     if total:
         parts.append(f"tests {report.get('tests_passed', 0)}/{total}")
     elif report.get("execution") == "not run":
-        parts.append("not run")
+        parts.append("tests not run")
     if report.get("kind") == "optimize":
         if report.get("status") == "accepted":
             parts.append(change_text(report.get("decision")) or "better")

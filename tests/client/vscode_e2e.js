@@ -203,13 +203,13 @@ async function main() {
             await palette('RefactorCoder: Judge');
             await notification(/RefactorCoder judge: done/, opts.jobTimeout);
             await page.locator('.tab', { hasText: new RegExp(`^${opts.file.replace('.', '\\.')}`) }).first().click();
-            await page.locator('.codelens-decoration a', { hasText: /RefactorCoder: (accuracy|no score)/ }).first()
+            await page.locator('.codelens-decoration a', { hasText: /RefactorCoder: (accuracy|no score|tests )/ }).first()
                 .waitFor({ timeout: 30_000 });
             await page.waitForTimeout(500);
         });
         await shot('05-judge-lens.png');
         await step('click the result lens → report (refactorcoder.openReport)', async () => {
-            await page.locator('.codelens-decoration a', { hasText: /RefactorCoder: (accuracy|no score)/ }).first().click();
+            await page.locator('.codelens-decoration a', { hasText: /RefactorCoder: (accuracy|no score|tests )/ }).first().click();
             await page.waitForFunction(() => /Preview/.test(document.querySelector('.tab.active')?.textContent || ''), null, {
                 timeout: 30_000,
             });
