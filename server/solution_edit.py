@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,26 +53,43 @@ class Proposal:
 
 def clean_solution(code: str, language: str, name: str | None, module_text: str | None = None) -> str:
     """Only the target function (plus the imports/helpers it needs) from a model's code: top-level
-    example code such as `print(two_sum(...))` or "Example usage" blocks never reaches the file."""
+    example code such as `print(two_sum(...))`, `target = 9` or "Example usage" blocks never reaches the file."""
     if language != "python":
         return code
     if name:
         from orchestrator.prompts import candidate_from_answer
 
         cleaned, _ = candidate_from_answer(code, "python", name, module_text)
-        if cleaned:
-            return cleaned
-    try:
-        tree = ast.parse(textwrap.dedent(code))
-    except SyntaxError:
-        return code
+        code = cleaned or code
     text = textwrap.dedent(code)
-    kept = [node for node in tree.body if not isinstance(node, (ast.Expr, ast.If, ast.For, ast.While, ast.Assign))
-            or _is_docstring(node, tree)]
-    if len(kept) == len(tree.body) or not kept:
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return _function_block(text, name) or code
+    keep = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    kept = [node for node in tree.body if isinstance(node, keep)]
+    if not any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for n in kept):
         return code
     lines = text.splitlines()
     return "\n\n".join("\n".join(lines[_first_line(n) - 1:n.end_lineno]) for n in kept)
+
+
+def _function_block(text: str, name: str | None) -> str | None:
+    """Code that does not parse: the `def name` line (decorators above it) and its indented block, nothing
+    after it at the top level (prose such as "Example usage:" or `target = 9`)."""
+    lines = text.splitlines()
+    head = re.compile(rf"^(async\s+)?def\s+{re.escape(name)}\b" if name else r"^(async\s+)?def\s")
+    start = next((i for i, line in enumerate(lines) if head.match(line)), None)
+    if start is None:
+        return None
+    while start > 0 and lines[start - 1].startswith("@"):
+        start -= 1
+    end = start + 1
+    while end < len(lines) and (not lines[end].strip() or lines[end][:1] in " \t" or lines[end].startswith("@")):
+        if lines[end].startswith("@"):
+            break
+        end += 1
+    return "\n".join(lines[start:end]).rstrip()
 
 
 def _is_docstring(node, tree) -> bool:

@@ -284,6 +284,9 @@ async function main() {
                 // Edit through the workbench (code-server does not notice settings.json changed on disk).
                 const settings = JSON.parse(fs.readFileSync(opts.userSettings, 'utf8'));
                 settings['refactorcoder.guide'] = { max_tokens: 200 };
+                // A refused proposal stays open beside the source (by design): one editor group for the edit.
+                await palette('Notifications: Clear All Notifications');
+                await palette('View: Close All Editors');
                 await palette('Preferences: Open User Settings (JSON)');
                 const editor = page.locator('.editor-instance .monaco-editor .view-lines').first();
                 await page.locator('.tab', { hasText: 'settings.json' }).first().waitFor({ timeout: 15_000 });
