@@ -24,7 +24,8 @@ app = typer.Typer(
 )
 
 from server.cli_common import (  # noqa: E402,F401  (shared with the cli_* command modules)
-    EXIT_CANCELLED, EXIT_MODEL_ERROR, EXIT_USAGE, ConfigOpt, JsonOpt, LanguageOpt, TargetArg, _err, load_settings)
+    EXIT_CANCELLED, EXIT_MODEL_ERROR, EXIT_USAGE, ConfigOpt, JsonOpt, LanguageOpt, TargetArg, _err, load_settings,
+    run_in_worker)
 
 
 def run_stages(target: str, kind: str, as_json: bool, config: Optional[Path], language: Optional[str]) -> None:
@@ -54,7 +55,6 @@ def _run_with_ctrl_c(settings, problem, stages, solution, quiet: bool):
     from server.pipeline_holder import default_pipeline_factory, factory_from_env
 
     cancel = threading.Event()
-    outcome: dict = {}
 
     def say(message: str) -> None:
         typer.echo(f"refactorcoder: {message}", err=True)
@@ -62,35 +62,21 @@ def _run_with_ctrl_c(settings, problem, stages, solution, quiet: bool):
     def work():
         pipeline = (factory_from_env() or default_pipeline_factory)(settings, say)
         try:
-            outcome["report"] = pipeline.run(
+            return pipeline.run(
                 problem, stages=stages, cancel=cancel, solution=solution,
                 on_stage=None if quiet else (lambda stage: say(f"{stage}…")),
             )
-        except BaseException as exc:  # handed to the main thread
-            outcome["error"] = exc
         finally:
             pipeline.close()
             if getattr(pipeline, "history", None) is not None:
                 pipeline.history.close()
 
-    worker = threading.Thread(target=work, name="refactorcoder-cli", daemon=True)
-    worker.start()
     try:
-        while worker.is_alive():
-            worker.join(0.1)
-    except KeyboardInterrupt:
-        cancel.set()
-        say("cancelling…")
-        worker.join(10)
+        return run_in_worker(work, cancel, name="refactorcoder-cli", cancelling="cancelling…", join_s=10)
+    except Cancelled:
         raise _err("cancelled", EXIT_CANCELLED)
-    error = outcome.get("error")
-    if isinstance(error, Cancelled):
-        raise _err("cancelled", EXIT_CANCELLED)
-    if isinstance(error, RefactorCoderError):
-        raise _err(str(error), EXIT_MODEL_ERROR)
-    if error is not None:
-        raise error
-    return outcome["report"]
+    except RefactorCoderError as exc:
+        raise _err(str(exc), EXIT_MODEL_ERROR)
 
 
 @app.command()

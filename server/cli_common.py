@@ -5,6 +5,7 @@ cli.py imports them (also under `python -m server.cli`, where cli.py runs as __m
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Optional
 
@@ -48,3 +49,30 @@ def load_settings(config: Optional[Path]):
         return Settings.from_dict(section_from_init_options(data) if isinstance(data, dict) else data)
     except SettingsError as exc:
         raise _err(str(exc), EXIT_USAGE)
+
+
+def run_in_worker(work, cancel: threading.Event, *, name: str, cancelling: str, join_s: float):
+    """Run `work()` in a worker thread so that Ctrl-C cancels it cleanly (the work checks `cancel` between
+    steps) instead of killing it mid-write. Returns what `work` returned and raises what it raised, in the
+    calling thread; on Ctrl-C prints `cancelling`, waits up to `join_s` for the work to stop, then exits 130."""
+    outcome: dict = {}
+
+    def target():
+        try:
+            outcome["result"] = work()
+        except BaseException as exc:  # handed to the main thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=target, name=name, daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+    except KeyboardInterrupt:
+        cancel.set()
+        typer.echo(f"refactorcoder: {cancelling}", err=True)
+        worker.join(join_s)
+        raise _err("cancelled", EXIT_CANCELLED)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]

@@ -14,7 +14,8 @@ from typing import Optional
 
 import typer
 
-from server.cli_common import EXIT_CANCELLED, EXIT_MODEL_ERROR, EXIT_USAGE, ConfigOpt, _err, load_settings
+from server.cli_common import (EXIT_CANCELLED, EXIT_MODEL_ERROR, EXIT_USAGE, ConfigOpt, _err, load_settings,
+                                run_in_worker)
 
 EXIT_NOT_ACCEPTED = 3  # ran fine, but nothing was accepted (the file stays as it is)
 
@@ -38,8 +39,6 @@ def _orchestrate(kind: str, spec: str, *, config, as_json: bool, apply: bool, la
         workload = Path(workload).read_text(encoding="utf-8")
     console = _console()
     cancel = threading.Event()
-    outcome: dict = {}
-
     def on_event(event: str, data: dict) -> None:
         if as_json:
             return
@@ -63,45 +62,34 @@ def _orchestrate(kind: str, spec: str, *, config, as_json: bool, apply: bool, la
         orch = Orchestrator(pipeline, limits=limits)
         try:
             if kind == "fix":
-                outcome["report"] = orch.fix(target, tests_path=tests if target.language == "python" else None,
-                                             test_program=test_program, cancel=cancel, on_event=on_event)
+                return orch.fix(target, tests_path=tests if target.language == "python" else None,
+                                test_program=test_program, cancel=cancel, on_event=on_event)
             elif kind == "optimize":
-                outcome["report"] = orch.optimize(target, metric=metric, workload=workload,
-                                                  tests_path=tests if target.language == "python" else None,
-                                                  test_program=test_program, cancel=cancel, on_event=on_event)
+                return orch.optimize(target, metric=metric, workload=workload,
+                                     tests_path=tests if target.language == "python" else None,
+                                     test_program=test_program, cancel=cancel, on_event=on_event)
             else:
-                outcome["report"] = orch.solve(target, tests_path=tests, cancel=cancel, on_event=on_event)
-        except BaseException as exc:  # handed to the main thread
-            outcome["error"] = exc
+                return orch.solve(target, tests_path=tests, cancel=cancel, on_event=on_event)
         finally:
             orch.close()
             pipeline.close()
             history.close()
 
-    worker = threading.Thread(target=work, name=f"refactorcoder-{kind}", daemon=True)
-    worker.start()
     try:
-        while worker.is_alive():
-            worker.join(0.1)
-    except KeyboardInterrupt:
-        cancel.set()
-        typer.echo("refactorcoder: cancelling… (the file is left untouched)", err=True)
-        worker.join(30)
-        raise _err("cancelled", EXIT_CANCELLED)
-    error = outcome.get("error")
-    if isinstance(error, Cancelled):
+        report = run_in_worker(work, cancel, name=f"refactorcoder-{kind}",
+                               cancelling="cancelling… (the file is left untouched)", join_s=30)
+    except Cancelled:
         raise _err("cancelled: the file is untouched", EXIT_CANCELLED)
-    if isinstance(error, OrchestratorError):
-        raise _err(str(error), EXIT_USAGE)
-    if isinstance(error, RefactorCoderError):
-        raise _err(str(error), EXIT_MODEL_ERROR)
-    if error is not None:
+    except OrchestratorError as exc:
+        raise _err(str(exc), EXIT_USAGE)
+    except RefactorCoderError as exc:
+        raise _err(str(exc), EXIT_MODEL_ERROR)
+    except Exception as exc:
         from sandbox.errors import SandboxError
 
-        if isinstance(error, SandboxError):
-            raise _err(f"sandbox: {error}", EXIT_MODEL_ERROR)
-        raise error
-    report = outcome["report"]
+        if isinstance(exc, SandboxError):
+            raise _err(f"sandbox: {exc}", EXIT_MODEL_ERROR)
+        raise
     if apply and report.status == "accepted" and report.accepted_code:
         from orchestrator.target import FileChanged, apply as apply_code
 
