@@ -5,49 +5,39 @@ A real LSP client (pygls) starts each server over stdio, opens a generated file 
 incremental didChange (a blank, or a line break, typed at the end of a line in a function) and then
 textDocument/codeAction with the cursor on that line. Each sample is timed from sending the edit to
 receiving the code actions, so the server's handling of the edit counts. The two servers get the same
-edits, alternating request by request, so load on the machine falls on both alike. The trivial server (benchmarks/trivial_lsp_server.py)
-lets pygls apply the same edits and reads the line under the cursor: the floor for a pygls server.
+edits, alternating request by request, so load on the machine falls on both alike. The trivial server
+(benchmarks.trivial_lsp_server) lets pygls apply the same edits and reads the line under the cursor: the
+floor for a pygls server.
 
 Goal: our p99 within 2x of the trivial server's at every size. Prints a table and writes JSON to
-benchmarks/results/codeaction_after_edit.json.
+benchmarks/results/codeaction_after_edit/<UTC time>.json.
 
-    .venv/bin/python benchmarks/codeaction_after_edit.py [--requests 100] [--sizes 600 5000 20000]
+    .venv/bin/python -m benchmarks.codeaction_after_edit [--requests 100] [--sizes 600,5000,20000]
+        [--languages python,cpp] [--edits blank,enter]
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import List, Optional
 
+import typer
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "benchmarks"))
-from codeaction_latency import CPP_BLOCK, PY_BLOCK, make_document, percentile  # noqa: E402
+from benchmarks.codeaction_latency import CPP_BLOCK, PY_BLOCK, make_document, percentile
+from benchmarks.common import RESULTS_DIR_OPTION, ROOT as REPO, benchmark_app, split, start_run
 
-RESULTS = REPO / "benchmarks" / "results" / "codeaction_after_edit.json"
-SERVERS = {"refactorcoder": ["-m", "server"], "trivial-pygls": [str(REPO / "benchmarks" / "trivial_lsp_server.py")]}
+SERVERS = {"refactorcoder": ["-m", "server"], "trivial-pygls": ["-m", "benchmarks.trivial_lsp_server"]}
 LANGUAGES = {"python": (PY_BLOCK, '"""Benchmark document."""\nimport os\n', "py"),
              "cpp": (CPP_BLOCK, "#include <vector>\n#include <algorithm>\n", "cpp")}
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+app = benchmark_app(__doc__)
 
 
 async def _start(server: str) -> LanguageClient:
@@ -148,7 +138,6 @@ async def run(clients: dict[str, LanguageClient], language: str, lines: int, req
 async def main(requests: int, sizes: list[int], languages: list[str], edits: list[str]) -> dict:
     clients = {name: await _start(name) for name in SERVERS}
     rows = []
-    load_before = os.getloadavg()[0]
     for edit in edits:
         for language in languages:
             for lines in sizes:
@@ -156,18 +145,10 @@ async def main(requests: int, sizes: list[int], languages: list[str], edits: lis
                 print(rows[-2:], file=sys.stderr)
     for client in clients.values():
         await _stop(client)
-    return {
-        "benchmark": "codeaction_after_edit",
-        "goal": "refactorcoder p99 <= 2x trivial-pygls p99 at every size",
-        "machine": {"cpu": _cpu_model(), "cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform(), "loadavg_1m_before": round(load_before, 2),
-                    "loadavg_1m_after": round(os.getloadavg()[0], 2)},
-        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "results": rows,
-    }
+    return {"goal": "refactorcoder p99 <= 2x trivial-pygls p99 at every size", "results": rows}
 
 
-def print_table(report: dict) -> None:
+def print_table(report: dict, machine: dict) -> None:
     print("| edit | language | lines | ours p50 / p99 (ms) | trivial p50 / p99 (ms) | p99 ratio |")
     print("|---|---|---|---|---|---|")
     ok = True
@@ -179,21 +160,27 @@ def print_table(report: dict) -> None:
         ratio = ours["p99_ms"] / base["p99_ms"]
         ok &= ratio <= 2.0
         print(f"| {edit} | {language} | {lines:,} | {ours['p50_ms']} / {ours['p99_ms']} | {base['p50_ms']} / {base['p99_ms']} | {ratio:.2f} |")
-    machine = report["machine"]
-    print(f"\ngoal p99 <= 2x trivial: {'MET' if ok else 'MISSED'} (load average {machine['loadavg_1m_before']} before,"
-          f" {machine['loadavg_1m_after']} after, on {machine['cpus']} CPUs)")
+    print(f"\ngoal p99 <= 2x trivial: {'MET' if ok else 'MISSED'} (load average {machine['load_avg_at_start'][0]:.2f}"
+          f" before, {os.getloadavg()[0]:.2f} after, on {machine['cores']} CPUs)")
+
+
+@app.command("codeaction-after-edit")
+def cli(requests: int = typer.Option(100, "--requests", min=1, help="edit + codeAction samples per case"),
+        sizes: Optional[List[str]] = typer.Option(None, "--sizes", help="file sizes in lines (default 600,5000,20000)"),
+        languages: Optional[List[str]] = typer.Option(None, "--languages", help=f"of {', '.join(LANGUAGES)} (default all)"),
+        edits: Optional[List[str]] = typer.Option(None, "--edits", help=f"of {', '.join(EDITS)} (default all)"),
+        results_dir: Path = RESULTS_DIR_OPTION) -> None:
+    """codeAction after an edit: our server beside a trivial pygls server (goal: p99 within 2x)."""
+    options = {"requests": requests, "sizes": split(sizes, [600, 5000, 20000], int),
+               "languages": split(languages, list(LANGUAGES)), "edits": split(edits, list(EDITS))}
+    unknown = sorted(set(options["edits"]) - set(EDITS)) + sorted(set(options["languages"]) - set(LANGUAGES))
+    if unknown:
+        raise typer.BadParameter(f"unknown edit or language: {', '.join(unknown)}")
+    run = start_run("codeaction_after_edit", options, results_dir=results_dir)
+    report = asyncio.run(main(requests, options["sizes"], options["languages"], options["edits"]))
+    print_table(report, run.machine)
+    print(f"wrote {run.save(report)}")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=100)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[600, 5000, 20000])
-    parser.add_argument("--languages", nargs="+", default=list(LANGUAGES))
-    parser.add_argument("--edits", nargs="+", default=list(EDITS), choices=list(EDITS))
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args()
-    report = asyncio.run(main(args.requests, args.sizes, args.languages, args.edits))
-    print_table(report)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    app()

@@ -8,34 +8,33 @@ send to response in the client. Scenarios:
   cpp-static      the same for a C++ file
   python-editing  a didChange before every 10th request (applied to the server's tree incrementally)
 
-benchmarks/codeaction_after_edit.py measures an edit before *every* request, on files up to 20,000
+benchmarks.codeaction_after_edit measures an edit before *every* request, on files up to 20,000
 lines, beside a trivial pygls server.
 
 Target: p99 <= 10 ms for the static scenarios. Prints a table and writes JSON to
-benchmarks/results/codeaction_latency.json.
+benchmarks/results/codeaction_latency/<UTC time>.json.
 
-    .venv/bin/python benchmarks/codeaction_latency.py [--requests 1000]
+    .venv/bin/python -m benchmarks.codeaction_latency [--requests 1000]
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import typer
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
-REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "benchmarks" / "results" / "codeaction_latency.json"
+from benchmarks.common import RESULTS_DIR_OPTION, ROOT as REPO, benchmark_app, start_run
+
 TARGET_P99_MS = 10.0
+app = benchmark_app(__doc__)
 
 PY_BLOCK = '''
 
@@ -150,17 +149,10 @@ async def main(requests: int) -> dict:
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
-    return {
-        "benchmark": "codeaction_latency",
-        "target_p99_ms": TARGET_P99_MS,
-        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-                    "loadavg_1m": os.getloadavg()[0]},
-        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "results": rows,
-    }
+    return {"target_p99_ms": TARGET_P99_MS, "results": rows}
 
 
-def print_table(report: dict) -> None:
+def print_table(report: dict, machine: dict) -> None:
     columns = ("scenario", "requests", "lines", "p50_ms", "p90_ms", "p99_ms", "max_ms", "mean_ms")
     print(" | ".join(f"{c:>14}" for c in columns))
     print("-+-".join("-" * 14 for _ in columns))
@@ -169,16 +161,19 @@ def print_table(report: dict) -> None:
     static = [r for r in report["results"] if r["scenario"].endswith("static")]
     ok = all(r["p99_ms"] <= TARGET_P99_MS for r in static)
     print(f"\ntarget p99 <= {TARGET_P99_MS} ms (static scenarios): {'MET' if ok else 'MISSED'}"
-          f"  (load average {report['machine']['loadavg_1m']:.2f} on {report['machine']['cpus']} CPUs)")
+          f"  (load average {machine['load_avg_at_start'][0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the end, "
+          f"on {machine['cores']} CPUs)")
+
+
+@app.command("codeaction-latency")
+def cli(requests: int = typer.Option(1000, "--requests", min=1, help="requests per scenario"),
+        results_dir: Path = RESULTS_DIR_OPTION) -> None:
+    """codeAction latency through a real LSP round-trip (target p99 <= 10 ms)."""
+    run = start_run("codeaction_latency", {"requests": requests}, results_dir=results_dir)
+    report = asyncio.run(main(requests))
+    print_table(report, run.machine)
+    print(f"wrote {run.save(report)}")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args()
-    report = asyncio.run(main(args.requests))
-    print_table(report)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    app()

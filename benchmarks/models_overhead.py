@@ -8,47 +8,54 @@ evaluates its prompt from scratch, as a fresh problem would):
   pipeline  Pipeline.solve(...) with SQLite history (adds prompt building, the stage runner, a history row)
 Target: model ≤ 5% over raw.
 
-    .venv/bin/python benchmarks/models_overhead.py [--rounds 8] [--max-tokens 128]
+    .venv/bin/python -m benchmarks.models_overhead [--rounds 8] [--max-tokens 128] [--data ../shared/data]
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
 import tempfile
 import time
+from pathlib import Path
+from typing import Optional
 
-from models_common import load_problems, machine, write_result
+import typer
 
-from models import llama_backend, prompts
+from benchmarks.common import RESULTS_DIR_OPTION, benchmark_app, load_problems, start_run
+from models import embedded, llama_backend, prompts
 from models.base import Options
 from models.history import History
-from models.llama_backend import REPEAT_PENALTY, LlamaCppModel, embedded_gguf_path
+from models.llama_backend import REPEAT_PENALTY, LlamaCppModel
 from orchestrator.pipeline import Pipeline
 from models.registry import ModelRegistry
 from models.settings import Settings
 
+app = benchmark_app(__doc__)
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=8)
-    ap.add_argument("--max-tokens", type=int, default=128)
-    args = ap.parse_args()
 
-    info = machine()
-    model = LlamaCppModel(embedded_gguf_path())
+@app.command()
+def main(rounds: int = typer.Option(8, "--rounds", min=1, help="problems; each runs through all three paths"),
+         max_tokens: int = typer.Option(128, "--max-tokens", min=1),
+         data: Optional[Path] = typer.Option(None, "--data", help="folder holding refactorcoderqa/ (default "
+                                                                  "$REFACTORCODER_EVAL_DATA, else ../shared/data)"),
+         results_dir: Path = RESULTS_DIR_OPTION) -> None:
+    """Overhead of our model layer over raw llama-cpp-python on the same prompt and the same Llama instance."""
+    run = start_run("models_overhead", {"rounds": rounds, "max_tokens": max_tokens, "data": data},
+                    results_dir=results_dir, llama=True)
+    info = run.machine
+    problems = [p["problem"] for p in load_problems(rounds, data=data)]
+    model = LlamaCppModel(embedded.require())  # the embedded default (`local`)
     registry = ModelRegistry()
     registry.register("local", model)
     loaded = llama_backend._load(model.path, model.n_ctx)
     llm = loaded.llm
-    problems = [p["problem"] for p in load_problems(args.rounds)]
-    stage = {"model": "local", "fallbacks": [], "max_tokens": args.max_tokens, "temperature": 0, "retries": 0}
+    stage = {"model": "local", "fallbacks": [], "max_tokens": max_tokens, "temperature": 0, "retries": 0}
     tmp = tempfile.mkdtemp()
     history = History(os.path.join(tmp, "h.db"))
     pipeline = Pipeline(Settings.from_dict({"solve": stage}), history, registry=registry)
-    options = Options(temperature=0, max_tokens=args.max_tokens, seed=1)
+    options = Options(temperature=0, max_tokens=max_tokens, seed=1)
 
     # Wall time and this process's CPU time (all threads). The CPU time is what our layer can add to; it is
     # also far less disturbed than wall time when other jobs share the cores, as they did on the 2-core box.
@@ -61,7 +68,7 @@ def main() -> None:
     def raw(messages):
         def go():
             n = 0
-            for chunk in llm.create_chat_completion(messages, stream=True, max_tokens=args.max_tokens,
+            for chunk in llm.create_chat_completion(messages, stream=True, max_tokens=max_tokens,
                                                     temperature=0, seed=1, repeat_penalty=REPEAT_PENALTY):
                 if chunk["choices"][0]["delta"].get("content"):
                     n += 1
@@ -103,15 +110,14 @@ def main() -> None:
     overhead = {k: (med[k] / med["raw"] - 1) * 100 for k in ("model", "pipeline")}
     overhead_total = {k: (total[k] / total["raw"] - 1) * 100 for k in ("model", "pipeline")}
     cpu_overhead = {k: (cpu_total[k] / cpu_total["raw"] - 1) * 100 for k in ("model", "pipeline")}
-    info["load_avg_at_end"] = os.getloadavg()
-    path = write_result("models_overhead", {
-        "machine": info, "rounds": args.rounds, "max_tokens": args.max_tokens, "threads": llm.context_params.n_threads,
+    path = run.save({
+        "rounds": rounds, "max_tokens": max_tokens, "threads": llm.context_params.n_threads,
         "seconds": samples, "cpu_seconds": cpu, "tokens": tokens, "median_s_per_token": med, "total_s": total,
         "median_cpu_s_per_token": cpu_med, "total_cpu_s": cpu_total,
         "overhead_pct_median_per_token": overhead, "overhead_pct_total": overhead_total,
         "overhead_pct_cpu_total": cpu_overhead})
-    print(f"Model-layer overhead vs raw llama-cpp-python, SmolLM2-135M Q4_1, {args.rounds} rounds x "
-          f"{args.max_tokens} tokens, {info['cpu']} x{info['cores']}, {info['date_utc']}")
+    print(f"Model-layer overhead vs raw llama-cpp-python, {Path(model.path).name}, {rounds} rounds x "
+          f"{max_tokens} tokens, {info['cpu']} x{info['cores']}, {info['date_utc']}")
     print(f"{'path':<10}{'tokens':>8}{'wall ms/tok (med)':>19}{'wall total s':>14}{'wall overhead':>15}"
           f"{'cpu total s':>13}{'cpu overhead':>14}")
     for k in paths:
@@ -123,4 +129,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    app()

@@ -5,23 +5,24 @@ toolchain, compiled beforehand), a cold sandbox run (new container each time) an
 (pooled container). Overhead = sandbox call wall time - compile time - host baseline. Where the host
 lacks the toolchain, the baseline is the program's own wall time measured inside the sandbox.
 
-    .venv/bin/python benchmarks/sandbox_overhead.py [--cold N] [--warm N] [--lang L ...]
+    .venv/bin/python -m benchmarks.sandbox_overhead [--cold N] [--warm N] [--host N] [--lang python,cpp,...]
 """
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 from statistics import median
+from typing import List, Optional
 
-from sandbox_common import machine, ms, write_result
+import typer
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.common import RESULTS_DIR_OPTION, benchmark_app, ms, split, start_run
 from profiling import profile_host_process
 from sandbox import RunSpec, Sandbox
 
@@ -35,6 +36,7 @@ HELLO = {
 }
 FILE = {"python": "main.py", "cpp": "main.cpp", "java": "Main.java", "go": "main.go", "rust": "main.rs",
         "js": "main.js"}
+app = benchmark_app(__doc__)
 
 
 def host_command(language: str, workdir: Path) -> list[str] | None:
@@ -72,37 +74,40 @@ def sandbox_runs(sandbox: Sandbox, language: str, n: int) -> list[dict]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--cold", type=int, default=5)
-    parser.add_argument("--warm", type=int, default=10)
-    parser.add_argument("--host", type=int, default=10)
-    parser.add_argument("--lang", nargs="*", default=list(HELLO))
-    args = parser.parse_args()
+@app.command()
+def main(cold: int = typer.Option(5, "--cold", min=1, help="cold runs (a new container each) per language"),
+         warm: int = typer.Option(10, "--warm", min=1, help="warm runs (pooled container) per language"),
+         host: int = typer.Option(10, "--host", min=0, help="bare host runs per language (the baseline)"),
+         lang: Optional[List[str]] = typer.Option(None, "--lang", help=f"of {', '.join(HELLO)} (default all)"),
+         results_dir: Path = RESULTS_DIR_OPTION) -> None:
+    """Per-run overhead of the sandbox against the same trivial program as a bare host process."""
+    languages = split(lang, list(HELLO))
+    run = start_run("sandbox_overhead", {"cold": cold, "warm": warm, "host": host, "lang": languages},
+                    results_dir=results_dir, docker=True)
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for language in args.lang:
+        for language in languages:
             work = Path(tmp) / language
             work.mkdir()
             argv = host_command(language, work)
-            host = [profile_host_process(argv)[1].wall_time_s for _ in range(args.host)] if argv else []
+            host_runs = [profile_host_process(argv)[1].wall_time_s for _ in range(host)] if argv else []
             with Sandbox(pool_size=0) as cold_box:
-                cold = sandbox_runs(cold_box, language, args.cold)
+                cold_runs = sandbox_runs(cold_box, language, cold)
             with Sandbox(pool_size=1) as warm_box:
                 warm_box.warm(language, count=1)
-                warm = sandbox_runs(warm_box, language, args.warm)
-            assert all(r["warm"] for r in warm)
-            program = median(r["program_s"] for r in warm)
-            baseline = median(host) if host else program
+                warm_runs = sandbox_runs(warm_box, language, warm)
+            assert all(r["warm"] for r in warm_runs)
+            program = median(r["program_s"] for r in warm_runs)
+            baseline = median(host_runs) if host_runs else program
             rows[language] = {
-                "host_baseline_s": baseline, "baseline_source": "host process" if host else "in-sandbox program",
-                "cold_total_s": median(r["total_s"] for r in cold),
-                "warm_total_s": median(r["total_s"] for r in warm),
-                "compile_s": median(r["compile_s"] for r in warm),
+                "host_baseline_s": baseline, "baseline_source": "host process" if host_runs else "in-sandbox program",
+                "cold_total_s": median(r["total_s"] for r in cold_runs),
+                "warm_total_s": median(r["total_s"] for r in warm_runs),
+                "compile_s": median(r["compile_s"] for r in warm_runs),
                 "program_in_sandbox_s": program,
-                "cold_overhead_s": median(r["total_s"] - r["compile_s"] for r in cold) - baseline,
-                "warm_overhead_s": median(r["total_s"] - r["compile_s"] for r in warm) - baseline,
-                "runs": {"host": host, "cold": cold, "warm": warm},
+                "cold_overhead_s": median(r["total_s"] - r["compile_s"] for r in cold_runs) - baseline,
+                "warm_overhead_s": median(r["total_s"] - r["compile_s"] for r in warm_runs) - baseline,
+                "runs": {"host": host_runs, "cold": cold_runs, "warm": warm_runs},
             }
     table = Table(title="Sandbox per-run overhead (medians, ms)")
     for col in ("language", "bare host", "in sandbox", "compile", "cold total", "warm total",
@@ -115,9 +120,8 @@ def main() -> None:
     console = Console(width=150)
     console.print(table)
     console.print("* no host toolchain: baseline is the program's wall time measured inside the sandbox")
-    path = write_result("sandbox_overhead", {"machine": machine(), "args": vars(args), "results": rows})
-    console.print(f"written {path}")
+    console.print(f"written {run.save({'results': rows})}")
 
 
 if __name__ == "__main__":
-    main()
+    app()

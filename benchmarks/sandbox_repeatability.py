@@ -1,22 +1,23 @@
 """Repeatability: coefficient of variation of wall and CPU time over repeated runs of a ~100 ms
 CPU-bound program in the warm pool (target: CV of CPU time <= 3 %).
 
-    .venv/bin/python benchmarks/sandbox_repeatability.py [--runs 20] [--lang cpp python]
+    .venv/bin/python -m benchmarks.sandbox_repeatability [--runs 20] [--lang cpp,java,python]
 """
 
 from __future__ import annotations
 
-import argparse
 import resource
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import List, Optional
 
-from sandbox_common import machine, ms, write_result
+import typer
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.common import RESULTS_DIR_OPTION, benchmark_app, ms, split, start_run
 from profiling import summarize
 from sandbox import RunSpec, Sandbox
 
@@ -28,6 +29,7 @@ PROGRAMS = {
     "java": ("public class Main { public static void main(String[] a) { long s = 0; "
              "for (long i = 0; i < 80_000_000L; i++) s += i * i ^ (s >>> 3); System.out.println(s); } }\n"),
 }
+app = benchmark_app(__doc__)
 
 
 def host_cpu_times(language: str, runs: int) -> list[float] | None:
@@ -58,26 +60,29 @@ def host_cpu_times(language: str, runs: int) -> list[float] | None:
     return times[1:]  # the first run warms the page cache, as in the sandbox
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--lang", nargs="*", default=["cpp", "python"])
-    args = parser.parse_args()
+@app.command()
+def main(runs: int = typer.Option(20, "--runs", min=2, help="warm runs per language (and bare host runs)"),
+         lang: Optional[List[str]] = typer.Option(None, "--lang", help=f"of {', '.join(PROGRAMS)} (default cpp,python)"),
+         results_dir: Path = RESULTS_DIR_OPTION) -> None:
+    """CV of wall and CPU time over repeated warm runs of a ~100 ms CPU-bound program (target CPU CV <= 3%)."""
+    languages = split(lang, ["cpp", "python"])
+    run = start_run("sandbox_repeatability", {"runs": runs, "lang": languages}, results_dir=results_dir,
+                    docker=True)
     rows = {}
     with Sandbox(pool_size=1) as sandbox:
-        for language in args.lang:
+        for language in languages:
             spec = RunSpec(language=language, source=PROGRAMS[language])
             sandbox.run(spec)  # warm-up: container start, page cache
-            results = [sandbox.run(spec) for _ in range(args.runs)]
+            results = [sandbox.run(spec) for _ in range(runs)]
             assert all(r.ok for r in results), [r.message for r in results if not r.ok]
             wall = summarize([r.profile.wall_time_s for r in results])
             cpu = summarize([r.profile.cpu_time_s for r in results])
             peak = summarize([r.profile.peak_memory_bytes for r in results])
-            host = host_cpu_times(language, args.runs)
+            host = host_cpu_times(language, runs)
             rows[language] = {"wall": wall.model_dump(), "cpu": cpu.model_dump(), "peak_memory": peak.model_dump(),
                               "host_cpu": summarize(host).model_dump() if host else None,
                               "cpu_cv_target_met": cpu.cv <= 0.03}
-    table = Table(title=f"Repeatability over {args.runs} warm runs of a ~100 ms CPU-bound program")
+    table = Table(title=f"Repeatability over {runs} warm runs of a ~100 ms CPU-bound program")
     for col in ("language", "wall mean ms", "wall CV", "CPU mean ms", "CPU CV", "peak mem CV", "host CPU CV",
                 "CPU CV <= 3%"):
         table.add_column(col, justify="right")
@@ -88,9 +93,8 @@ def main() -> None:
                       "yes" if r["cpu_cv_target_met"] else "no")
     console = Console(width=150)
     console.print(table)
-    path = write_result("sandbox_repeatability", {"machine": machine(), "args": vars(args), "results": rows})
-    console.print(f"written {path}")
+    console.print(f"written {run.save({'results': rows})}")
 
 
 if __name__ == "__main__":
-    main()
+    app()

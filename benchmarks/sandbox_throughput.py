@@ -1,21 +1,24 @@
 """Throughput of trivial runs per second through the warm pool.
 
-    .venv/bin/python benchmarks/sandbox_throughput.py [--runs N] [--workers 1 2] [--lang python]
+    .venv/bin/python -m benchmarks.sandbox_throughput [--runs N] [--workers 1,2,4] [--lang python]
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import List, Optional
 
-from sandbox_common import machine, write_result
+import typer
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.common import RESULTS_DIR_OPTION, benchmark_app, split, start_run
 from sandbox import RunSpec, Sandbox
 
 TRIVIAL = {"python": 'print("hello")\n', "js": 'console.log("hello")\n'}
+app = benchmark_app(__doc__)
 
 
 def measure(language: str, workers: int, runs: int) -> dict:
@@ -32,13 +35,15 @@ def measure(language: str, workers: int, runs: int) -> dict:
             "runs_per_s": runs / elapsed, "all_warm": all(r.warm for r in results)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=100)
-    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4])
-    parser.add_argument("--lang", nargs="*", default=["python"])
-    args = parser.parse_args()
-    rows = [measure(lang, w, args.runs) for lang in args.lang for w in args.workers]
+@app.command()
+def main(runs: int = typer.Option(100, "--runs", min=1, help="runs per configuration"),
+         workers: Optional[List[str]] = typer.Option(None, "--workers", help="pool sizes (= threads; default 1,2,4)"),
+         lang: Optional[List[str]] = typer.Option(None, "--lang", help=f"of {', '.join(TRIVIAL)} (default python)"),
+         results_dir: Path = RESULTS_DIR_OPTION) -> None:
+    """Throughput of trivial runs per second through the warm pool."""
+    options = {"runs": runs, "workers": split(workers, [1, 2, 4], int), "lang": split(lang, ["python"])}
+    run = start_run("sandbox_throughput", options, results_dir=results_dir, docker=True)
+    rows = [measure(language, w, runs) for language in options["lang"] for w in options["workers"]]
     table = Table(title="Sandbox throughput (trivial program, warm pool)")
     for col in ("language", "workers (= pool size)", "runs", "ok", "seconds", "runs/s"):
         table.add_column(col, justify="right")
@@ -47,9 +52,8 @@ def main() -> None:
                       f"{r['runs_per_s']:.1f}")
     console = Console(width=150)
     console.print(table)
-    path = write_result("sandbox_throughput", {"machine": machine(), "args": vars(args), "results": rows})
-    console.print(f"written {path}")
+    console.print(f"written {run.save({'results': rows})}")
 
 
 if __name__ == "__main__":
-    main()
+    app()

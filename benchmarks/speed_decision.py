@@ -9,8 +9,8 @@
 Each decision is a full ``profiling.compare_programs`` in one warm Sandbox: calibrated repeat count,
 >= 20 randomised interleaved pairs, fresh process per sample, more pairs within ``--budget-s``.
 
-    .venv/bin/python benchmarks/speed_decision.py [--aa 100] [--detect 40] [--budget-s 20]
-        [--min-sample-ms 100] [--resume] [--name speed_decision]
+    .venv/bin/python -m benchmarks.speed_decision [--aa 100] [--detect 40] [--budget-s 20]
+        [--min-sample-ms 100] [--resume benchmarks/results/speed_decision/FILE.json] [--label default]
 
 On the shared 2-core VM the README's figures used ``--detect 24 --min-sample-ms 50 --budget-s 15`` (a
 shorter workload per sample than the library's 100 ms default, to fit 148 decisions in an hour).
@@ -18,16 +18,19 @@ shorter workload per sample than the library's 100 ms default, to fit 148 decisi
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import time
+from pathlib import Path
 from statistics import median
+from types import SimpleNamespace
+from typing import Optional
 
-from sandbox_common import RESULTS, machine, write_result
+import typer
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.common import RESULTS_DIR_OPTION, benchmark_app, start_run
 from profiling import BETTER, WORSE, compare_programs, python_workload
 from sandbox import Sandbox
 
@@ -39,6 +42,7 @@ def work(n):
     return s
 """
 BASE_N = 20_000  # ~2 ms per call: the calibration loops it ~50 times per 100 ms sample
+app = benchmark_app(__doc__)
 
 
 def program(scale: float):
@@ -90,38 +94,42 @@ def wait_for_engine(console, limit_s: float = 1800) -> None:
             time.sleep(15)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--aa", type=int, default=100, help="A/A decisions")
-    parser.add_argument("--detect", type=int, default=40, help="decisions per slowdown (10%%, 25%%)")
-    parser.add_argument("--budget-s", type=float, default=20.0, help="time budget per decision")
-    parser.add_argument("--min-pairs", type=int, default=20)
-    parser.add_argument("--min-sample-ms", type=float, default=100.0)
-    parser.add_argument("--metric", default="time")
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--resume", action="store_true", help="continue the trials saved in the results file")
-    parser.add_argument("--name", default="speed_decision", help="results file: benchmarks/results/NAME.json")
-    args = parser.parse_args()
+@app.command()
+def main(aa: int = typer.Option(100, "--aa", min=0, help="A/A decisions"),
+         detect: int = typer.Option(40, "--detect", min=0, help="decisions per slowdown (10%, 25%)"),
+         budget_s: float = typer.Option(20.0, "--budget-s", help="time budget per decision"),
+         min_pairs: int = typer.Option(20, "--min-pairs"),
+         min_sample_ms: float = typer.Option(100.0, "--min-sample-ms"),
+         metric: str = typer.Option("time", "--metric"),
+         seed: int = typer.Option(2026, "--seed"),
+         resume: Optional[Path] = typer.Option(None, "--resume", help="continue the trials saved in this results file "
+                                                                      "(same settings); the run writes a new file"),
+         label: Optional[str] = typer.Option(None, "--label", help="a tag kept in the results, e.g. `default`"),
+         results_dir: Path = RESULTS_DIR_OPTION) -> None:
+    """The speed decision's false-"better" and detection rates on real sandbox runs."""
+    settings = {"aa": aa, "detect": detect, "budget_s": budget_s, "min_pairs": min_pairs,
+                "min_sample_ms": min_sample_ms, "metric": metric, "seed": seed}
+    args = SimpleNamespace(**settings)
     console = Console(stderr=True)
     rng = random.Random(args.seed)
     wait_for_engine(console)
-    info = machine()
     rows: dict[str, list[dict]] = {"A/A": [], "10% slowdown": [], "25% slowdown": []}
     plan = [("A/A", 1.0, 1.0)] * args.aa
     for name, slow in (("10% slowdown", 1.10), ("25% slowdown", 1.25)):
         plan += [(name, slow, 1.0), (name, 1.0, slow)] * (args.detect // 2)
     rng.shuffle(plan)  # conditions interleaved in time: the machine's load hits them alike
     seeds = [rng.randrange(2 ** 31) for _ in plan]
-    settings = {k: v for k, v in vars(args).items() if k not in ("resume", "name")}
     done, previous_s = 0, 0.0
-    saved = RESULTS / f"{args.name}.json"
-    if args.resume and saved.exists():
-        old = json.loads(saved.read_text())
-        if {k: v for k, v in old["args"].items() if k not in ("resume", "name")} != settings:
+    if resume is not None:
+        old = json.loads(resume.read_text())
+        saved = old.get("options") or old.get("args") or {}  # "args": files written before benchmarks.common
+        if {k: saved.get(k) for k in settings} != settings:
             raise SystemExit("--resume: the saved run used other settings")
         rows = old["trials"]
         done, previous_s = sum(len(v) for v in rows.values()), old["total_seconds"]
         console.print(f"resuming after {done} trials")
+    run = start_run("speed_decision", {**settings, "resume": str(resume) if resume else None, "label": label},
+                    results_dir=results_dir, docker=True)
     start = time.monotonic() - previous_s
     sandbox = Sandbox(pool_size=1)
     try:
@@ -146,9 +154,8 @@ def main() -> None:
                           f"ratio {row['ratio']:.3f} [{row['ci'][0]:.3f}, {row['ci'][1]:.3f}] p={row['p']:.2g} "
                           f"n={row['n_pairs']} {row['seconds']:.1f}s")
             # Written after every trial, so an interrupted run still leaves its figures (and --resume works).
-            write_result(args.name, {"machine": info, "args": vars(args), "summary": summarise(rows),
-                                            "total_seconds": time.monotonic() - start, "complete": False,
-                                            "trials": rows})
+            run.save({"summary": summarise(rows), "total_seconds": time.monotonic() - start, "trials": rows},
+                     complete=False)
     finally:
         sandbox.close()
     summary = summarise(rows)
@@ -160,11 +167,9 @@ def main() -> None:
                       f"{s['median_ratio']:.3f}", f"{s['median_pairs']:.0f}", f"{s['median_seconds']:.1f}",
                       f"{s['max_seconds']:.1f}")
     Console().print(table)
-    path = write_result(args.name, {"machine": info, "args": vars(args), "summary": summary,
-                                           "total_seconds": time.monotonic() - start, "complete": True,
-                                           "trials": rows})
+    path = run.save({"summary": summary, "total_seconds": time.monotonic() - start, "trials": rows})
     console.print(f"results in {path}")
 
 
 if __name__ == "__main__":
-    main()
+    app()
