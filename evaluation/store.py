@@ -23,6 +23,8 @@ from typing import Callable
 
 import sqlite_utils
 
+from models.history import apply_migrations
+
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
@@ -86,14 +88,7 @@ class EvalStore:
         self._migrate()
 
     def _migrate(self) -> None:
-        self.db.execute("CREATE TABLE IF NOT EXISTS _eval_migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
-        done = {row[0] for row in self.db.execute("SELECT name FROM _eval_migrations").fetchall()}
-        for migration in MIGRATIONS:
-            if migration.__name__ in done:
-                continue
-            with self.conn:
-                migration(self.db)
-                self.db.execute("INSERT INTO _eval_migrations VALUES (?, ?)", [migration.__name__, now()])
+        apply_migrations(self.db, MIGRATIONS, table="_eval_migrations")
 
     # ---- runs ---------------------------------------------------------------------------------------
     def find_run(self, name_or_id: str | int) -> dict | None:

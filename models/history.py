@@ -80,6 +80,32 @@ def m002_indexes(db: sqlite_utils.Database) -> None:
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial, m002_indexes]
 
 
+def apply_migrations(db: sqlite_utils.Database, migrations: list[Callable[[sqlite_utils.Database], None]],
+                     table: str = "_migrations") -> list[str]:
+    """Apply the append-only `migrations` not yet recorded in `table`, each in its own write transaction;
+    returns the names applied. Safe when several processes open one database at once: each migration is
+    re-checked inside BEGIN IMMEDIATE (the write lock), so none runs twice. Also used by evaluation's store."""
+    db.execute(f"CREATE TABLE IF NOT EXISTS {table} (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
+    done = {row[0] for row in db.execute(f"SELECT name FROM {table}").fetchall()}
+    applied = []
+    for migration in migrations:
+        if migration.__name__ in done:
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute(f"SELECT 1 FROM {table} WHERE name = ?", [migration.__name__]).fetchone():
+                db.execute("COMMIT")
+                continue
+            migration(db)
+            db.execute(f"INSERT INTO {table} (name, applied) VALUES (?, ?)", [migration.__name__, _now()])
+            db.execute("COMMIT")
+            applied.append(migration.__name__)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    return applied
+
+
 class History:
     """Thread-safe: one connection shared behind a lock (writes are small and rare next to model calls)."""
 
@@ -103,24 +129,8 @@ class History:
 
     def _migrate(self) -> None:
         with self._lock:
-            self.db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
-            done = {row[0] for row in self.db.execute("SELECT name FROM _migrations").fetchall()}
-            for migration in self.migrations:
-                if migration.__name__ in done:
-                    continue
-                self.db.execute("BEGIN IMMEDIATE")
-                try:
-                    # Re-check inside the write lock: another process may have migrated meanwhile.
-                    if self.db.execute("SELECT 1 FROM _migrations WHERE name = ?", [migration.__name__]).fetchone():
-                        self.db.execute("COMMIT")
-                        continue
-                    migration(self.db)
-                    self.db.execute("INSERT INTO _migrations (name, applied) VALUES (?, ?)", [migration.__name__, _now()])
-                    self.db.execute("COMMIT")
-                    log.info("history %s: applied %s", self.path, migration.__name__)
-                except BaseException:
-                    self.db.execute("ROLLBACK")
-                    raise
+            for name in apply_migrations(self.db, self.migrations):
+                log.info("history %s: applied %s", self.path, name)
 
     def _insert(self, table: str, row: dict) -> int:
         with self._lock:
