@@ -1,24 +1,28 @@
-"""Results shown in the editor: judge scores as a code lens on the function, the judge's
-feedback as an Information diagnostic (source "refactorcoder"), and a hover on the function
-with its latest report. Each result is anchored in the live document (see `_anchors`), so it
-follows its function through edits above it and never lands on another function of the same name."""
+"""Results shown in the editor: the verdict or the judge's scores as a code lens on the function (it opens the
+report view), one-line diagnostics (source "refactorcoder": each failing test a Fix found, the judge's
+feedback) whose code links to that report, and a short hover with the verdict and the same link. The details
+(tracebacks, code, the whole judgment) live in the report view, never in a plain-text diagnostic. Each result is
+anchored in the live document (see `_anchors`), so it follows its function through edits above it and never
+lands on another function of the same name."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from urllib.parse import quote
 
 from lsprotocol import types
 
 from server.document_cache import encoding_of
 from server.positions import line_length
-from server.report_markdown import report_markdown, scores_line
-from server.verdict import lens_title, still_valid, test_diagnostics
+from server.report_markdown import scores_line
+from server.verdict import KIND_NAMES, lens_title, one_line, still_valid, test_diagnostics, verdict_line
 
 logger = logging.getLogger(__name__)
 
 SOURCE = "refactorcoder"
-OPEN_REPORT_COMMAND = "refactorcoder.openReport"  # client-side command: show `refactorcoder/report`
+OPEN_REPORT_COMMAND = "refactorcoder.openReport"  # client-side command: the report view (`refactorcoder/jobReport`)
 
 
 def _anchors(server, doc) -> dict[str, int]:
@@ -54,6 +58,15 @@ def _line_range(server, doc, line: int) -> types.Range:
     return types.Range(start=types.Position(line=line, character=0), end=types.Position(line=line, character=line_length(doc, text)))
 
 
+def report_target(server, uri: str, line: int, entry) -> dict:
+    """What a lens (or a diagnostic's link) opens: the report view of the result's latest job, found by job id,
+    else run id, else the function at the position (see report_data's jobReport)."""
+    job_id = entry.job_ids[-1] if entry.job_ids else None
+    job = server.jobs.get(job_id) if job_id else None
+    return {"uri": uri, "position": {"line": line, "character": 0}, "jobId": job_id,
+            "runId": job.run_id if job is not None else (entry.report or {}).get("run_id")}
+
+
 def code_lenses(server, doc) -> list[types.CodeLens]:
     lenses = []
     entries = server.results.for_uri(doc.uri)
@@ -61,37 +74,43 @@ def code_lenses(server, doc) -> list[types.CodeLens]:
         entry = entries[key]
         if entry.judgment is None and not (entry.report or {}).get("verdict"):
             continue
-        title = lens_title(entry.report, entry.judgment)
-        position = {"line": line, "character": 0}
         lenses.append(
             types.CodeLens(
                 range=_line_range(server, doc, line),
-                command=types.Command(title=title, command=OPEN_REPORT_COMMAND, arguments=[{"uri": doc.uri, "position": position}]),
+                command=types.Command(title=lens_title(entry.report, entry.judgment), command=OPEN_REPORT_COMMAND,
+                                      arguments=[report_target(server, doc.uri, line, entry)]),
             )
         )
     return lenses
+
+
+def report_link(target: dict) -> str:
+    """A command URI that opens the report view (VS Code opens a diagnostic code's target with commands allowed;
+    hovers need the client to trust the command)."""
+    return f"command:{OPEN_REPORT_COMMAND}?{quote(json.dumps([target]))}"
+
+
+def judge_message(judgment: dict) -> str:
+    """'RefactorCoder judge (accuracy 4 · clarity 3 · efficiency 4): The loop is quadratic.' on one line."""
+    feedback = (judgment.get("feedback") or "").strip() or "; ".join(judgment.get("weaknesses") or [])
+    return f"RefactorCoder judge ({scores_line(judgment)})" + (f": {one_line(feedback)}" if one_line(feedback) else "")
 
 
 def diagnostics(server, doc) -> list[types.Diagnostic]:
     out = []
     entries = server.results.for_uri(doc.uri)
     for key, line in _anchors(server, doc).items():
-        judgment = entries[key].judgment
-        for message in test_diagnostics(entries[key].report):  # failing tests Fix found
-            out.append(types.Diagnostic(range=_line_range(server, doc, line), message=message,
-                                        severity=types.DiagnosticSeverity.Warning, source=SOURCE))
-        if judgment is None:
-            continue
-        feedback = (judgment.get("feedback") or "").strip() or "; ".join(judgment.get("weaknesses") or [])
-        message = f"RefactorCoder judge ({scores_line(judgment)})" + (f": {feedback}" if feedback else "")
-        out.append(
-            types.Diagnostic(
-                range=_line_range(server, doc, line),
-                message=message,
-                severity=types.DiagnosticSeverity.Information,
-                source=SOURCE,
-            )
-        )
+        entry = entries[key]
+        code = types.CodeDescription(href=report_link(report_target(server, doc.uri, line, entry)))
+
+        def add(message: str, severity: types.DiagnosticSeverity) -> None:
+            out.append(types.Diagnostic(range=_line_range(server, doc, line), message=message, severity=severity,
+                                        source=SOURCE, code="report", code_description=code))
+
+        for message in test_diagnostics(entry.report):  # failing tests Fix found
+            add(message, types.DiagnosticSeverity.Warning)
+        if entry.judgment is not None:
+            add(judge_message(entry.judgment), types.DiagnosticSeverity.Information)
     return out
 
 
@@ -117,8 +136,26 @@ def hover(server, doc, position: types.Position) -> types.Hover | None:
     entry = entries.get(target.key) if target else None
     if entry is None or not still_valid(entry.report, target.code):
         return None
-    text = report_markdown(entry.report, guidance=entry.guidance, judgment=entry.judgment)
-    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
+    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown,
+                                                    value=hover_markdown(server, doc.uri, target.anchor_line, entry)))
+
+
+def hover_markdown(server, uri: str, line: int, entry) -> str:
+    """A few lines: the verdict, the judgment's scores and one line of feedback, and a link to the report view
+    (the whole report, with its code and tracebacks, is there)."""
+    report = entry.report or {}
+    kind = report.get("kind")
+    parts = []
+    verdict = (report.get("verdict") or verdict_line(report)) if kind in KIND_NAMES else ""
+    if verdict:
+        parts.append(f"**RefactorCoder {KIND_NAMES[kind]}:** {verdict}")
+    if entry.guidance and entry.guidance.get("text"):
+        parts.append(f"**Guidance:** {one_line(entry.guidance['text'], 200)}")
+    if entry.judgment:
+        feedback = one_line(entry.judgment.get("feedback") or "", 200)
+        parts.append(f"**Judgment:** {scores_line(entry.judgment)}" + (f" — {feedback}" if feedback else ""))
+    parts.append(f"[Open the report]({report_link(report_target(server, uri, line, entry))})")
+    return "\n\n".join(parts)
 
 
 def refresh_soon(server, uri: str, delay_s: float = 0.4) -> None:

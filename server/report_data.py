@@ -1,7 +1,10 @@
 """The data behind the client's report view and history view (the views draw it; nothing is rendered here).
 
-* `refactorcoder/jobReport` `{jobId}` | `{runId}` -> `{"runId", "jobId", "kind", "status", "report"}`: the job's full
-  report JSON (attempts, tests, judge, decisions with their timed samples, four-metric measurements).
+* `refactorcoder/jobReport` `{jobId}` | `{runId}` | `{uri, position?}` -> `{"runId", "jobId", "kind", "status",
+  "report"}`: the job's full report JSON (attempts, tests, judge, decisions with their timed samples, four-metric
+  measurements). `{uri, position}` is the latest result of the function there (what a result lens opens), with the
+  guidance and judgment of earlier runs on it; `status` "empty" when there is none yet. A lens sends `jobId`,
+  `runId` and `uri` together: the first one still known answers (jobs leave memory after a while).
 * `refactorcoder/history` `{limit?, root?}` -> `{"runs": [...]}`: past runs of this workspace, newest first.
 
 Each finished job with a run id also leaves its report as `reports/run-<id>.json` beside the history
@@ -17,6 +20,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from server import command_args as args_
+from server.positions import span_from_client
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +58,42 @@ def load(settings, run_id: int) -> dict | None:
 def job_payload(job) -> dict:
     return {"runId": job.run_id, "jobId": job.id, "kind": job.kind, "status": job.status, "uri": job.uri,
             "title": job.target.title, "function": job.target.name, "report": job.report or {}, "error": job.error}
+
+
+EMPTY_TEXT = "No result for this function yet: run Judge, Fix with tests or Optimize (or Guide / Solve) on it first."
+
+
+def entry_at(server, uri: str, position: tuple[int, int] | None):
+    """The stored result of the function at `position` (None: the document's latest result)."""
+    entries = server.results.for_uri(uri)
+    if not entries:
+        return None
+    if position is None:
+        return server.results.latest(uri)
+    try:
+        doc = server.workspace.get_text_document(uri)
+        target = server.doc_cache.extract(doc, span_from_client(doc, position, position))
+    except OSError:  # neither open nor on disk
+        return None
+    return entries.get(target.key) if target else None
+
+
+def entry_payload(server, uri: str, entry) -> dict:
+    """A stored result in jobReport's shape: its latest job's report plus the guidance / judgment that earlier
+    runs on the same function left (a Guide after a Judge must not hide the scores)."""
+    if entry is None:
+        return {"runId": None, "jobId": None, "kind": "report", "status": "empty", "uri": uri, "report": {},
+                "error": EMPTY_TEXT}
+    report = dict(entry.report or {})
+    for key, value in (("guidance", entry.guidance), ("judgment", entry.judgment)):
+        if value and not report.get(key):
+            report[key] = value
+    job = server.jobs.get(entry.job_ids[-1]) if entry.job_ids else None
+    if job is not None:
+        return {**job_payload(job), "report": report}
+    return {"runId": report.get("run_id"), "jobId": entry.job_ids[-1] if entry.job_ids else None,
+            "kind": report.get("kind") or "report", "status": "done", "uri": uri, "title": entry.title,
+            "function": entry.name, "report": report, "error": None}
 
 
 def _from_history(settings, run_id: int) -> dict | None:
@@ -114,13 +154,18 @@ def setup(server) -> None:
     @server.feature(JOB_REPORT_REQUEST)
     async def on_job_report(ls, params):
         obj = args_.as_dict(params)
-        if obj is None or not ("jobId" in obj or "runId" in obj):
-            raise args_.invalid("refactorcoder/jobReport takes {jobId} or {runId}")
+        if obj is None or not any(obj.get(k) is not None for k in ("jobId", "runId", "uri")):
+            raise args_.invalid("refactorcoder/jobReport takes {jobId}, {runId} or {uri, position?}")
         if obj.get("jobId"):
             job = ls.jobs.get(str(obj["jobId"]))
-            if job is None:
+            if job is not None:
+                return job_payload(job)
+            if obj.get("runId") is None and not obj.get("uri"):
                 raise args_.invalid(f"unknown jobId {obj['jobId']!r}")
-            return job_payload(job)
+        if obj.get("runId") is None:
+            uri = args_.parse_uri(obj)
+            position = args_.parse_position(obj["position"], "position") if obj.get("position") is not None else None
+            return entry_payload(ls, uri, entry_at(ls, uri, position))
         run_id = obj["runId"]
         if isinstance(run_id, str) and run_id.isdigit():
             run_id = int(run_id)

@@ -7,7 +7,6 @@ import asyncio
 import logging
 
 from server import command_args as args_
-from server.positions import span_from_client
 from server.report_markdown import history_markdown, report_markdown
 
 logger = logging.getLogger(__name__)
@@ -16,17 +15,9 @@ REPORT_REQUEST = "refactorcoder/report"
 
 
 def report_for_position(server, uri: str, position: tuple[int, int] | None) -> str:
-    entries = server.results.for_uri(uri)
-    entry = None
-    if position is not None and entries:
-        try:
-            doc = server.workspace.get_text_document(uri)
-            target = server.doc_cache.extract(doc, span_from_client(doc, position, position))
-        except OSError:  # neither open nor on disk: fall back to the latest result for the uri
-            target = None
-        entry = entries.get(target.key) if target else None
-    if entry is None and position is None:
-        entry = server.results.latest(uri)
+    from server.report_data import entry_at
+
+    entry = entry_at(server, uri, position)
     if entry is None:
         return "# RefactorCoder\n\nNo report yet for this place: run Guide, Solve or Judge first.\n"
     return report_markdown(entry.report, guidance=entry.guidance, judgment=entry.judgment)

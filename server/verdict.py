@@ -3,6 +3,8 @@ describes a function's current text. Plain functions over the report JSON: no py
 
 from __future__ import annotations
 
+import re
+
 LOWER_IS_BETTER = {"time": "faster", "cpu_time": "faster", "wall_time": "faster", "peak_memory": "less peak memory",
                    "mean_memory": "less mean memory", "cpu": "less CPU"}
 
@@ -83,14 +85,55 @@ def lens_title(report: dict | None, judgment: dict | None) -> str:
     return f"RefactorCoder: {scores_line(judgment)}"
 
 
+KIND_NAMES = {"fix": "Fix with tests", "optimize": "Optimize", "judge": "Judge"}
+
+
+def one_line(text: str | None, limit: int = 160) -> str:
+    """Plain text on one line for a diagnostic (VS Code shows its message verbatim): fenced code becomes
+    "(code in the report)", backticks, bold and headings go, whitespace collapses, long text is cut at a
+    sentence or word with an ellipsis."""
+    text = re.sub(r"```.*?(```|$)", " (code in the report) ", text or "", flags=re.S)
+    text = re.sub(r"\*\*(.+?)\*\*", r"\1", text).replace("`", "")  # not `_`: identifiers have them
+    text = re.sub(r"(?m)^\s*#+\s*(.*?):?\s*$", r"\1:", text)  # "## Verdict" -> "Verdict:"
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    stop = max(cut.rfind(". "), cut.rfind("; "))
+    if stop >= limit // 2:
+        return cut[:stop + 1]
+    return cut[:cut.rfind(" ")].rstrip(",;:") + "…" if " " in cut else cut + "…"
+
+
+def failure_summary(detail: str | None) -> str:
+    """What failed, from a test's traceback: the failing line when the traceback shows it (a bare `assert`
+    says nothing else) and the exception's last line, e.g. "assert f([1, 1], 2) == 1 (AssertionError)" or
+    "TypeError: unsupported operand type(s) for +: 'int' and 'str'"."""
+    lines = [line.rstrip() for line in (detail or "").strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    last = lines[-1].strip()
+    source = next((line.strip() for line in reversed(lines[:-1])
+                   if line.startswith("    ") and not line.lstrip().startswith(("File ", "^", "~"))), "")
+    if source and ":" not in last:  # a bare exception name: the failing line says what was expected
+        return one_line(f"{source} ({last})", 140)
+    if source and last.startswith("AssertionError"):
+        return one_line(f"{last.split(':', 1)[1].strip()} at {source}", 140)
+    return one_line(last, 140)
+
+
 def test_diagnostics(report: dict | None) -> list[str]:
-    """One line per failing test a Fix (or an executing Judge) found in the original (shown while the
-    function is unchanged: the result stops showing as soon as its text changes)."""
+    """One line per failing test a Fix (or an executing Judge) found in the original, then the job's verdict:
+    "test_duplicates fails: assert f([1, 1], 2) == 1 (AssertionError) · Fix with tests: tests 5/5 · fixed".
+    Shown while the function is unchanged (the result stops showing as soon as its text changes); the
+    traceback itself is in the report (the diagnostic links to it)."""
     report = report or {}
     if report.get("kind") not in ("fix", "judge") or report.get("status") == "unchanged" and report.get("kind") == "fix":
         return []
+    verdict = report.get("verdict") or verdict_line(report)
+    tail = f" · {KIND_NAMES.get(report['kind'], report['kind'])}: {verdict}" if verdict else ""
     out = []
     for test in report.get("failing_tests") or []:
-        detail = " ".join((test.get("detail") or "").split())
-        out.append(f"RefactorCoder: test {test.get('name')} fails" + (f": {detail[-200:]}" if detail else ""))
+        what = failure_summary(test.get("detail"))
+        out.append(f"{test.get('name')} fails" + (f": {what}" if what else "") + tail)
     return out

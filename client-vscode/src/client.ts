@@ -14,7 +14,7 @@ import {
 } from 'vscode-languageclient/node';
 import { serverCommand } from './interpreter';
 import { Interpreter } from './interpreter';
-import { needsEditorArgs, stageArgs, STAGE_COMMANDS, withJobOptions } from './protocol';
+import { needsEditorArgs, OPEN_REPORT_COMMAND, stageArgs, STAGE_COMMANDS, withJobOptions } from './protocol';
 import { findInterpreter } from './python';
 import { apiKeyEnvironment, jobOptionSettings, SECTION, shapeConfigurationResult, shapeSettings } from './settings';
 import { startupFailure } from './views';
@@ -120,6 +120,8 @@ export class ServerManager implements vscode.Disposable {
             ]),
             outputChannel: this.output,
             revealOutputChannelOn: RevealOutputChannelOn.Never,
+            // The hover's "Open the report" link runs this one command (and only it).
+            markdown: { isTrusted: { enabledCommands: [OPEN_REPORT_COMMAND] }, supportHtml: false },
             initializationOptions: { settings: shaped.settings, client: { jobProgress: 'notifications' } },
             // One clear message of ours (start()'s caller) instead of the library's five generic ones.
             initializationFailedHandler: () => false,

@@ -8,6 +8,7 @@ import { JobProgress } from './progress';
 import {
     APPLY_SOLUTION_COMMAND,
     CANCEL_COMMAND,
+    EXPORT_MARKDOWN_COMMAND,
     HISTORY_REQUEST,
     HistoryRun,
     JOB_FINISHED,
@@ -25,6 +26,7 @@ import {
     PALETTE_COMMANDS,
     REPORT_REQUEST,
     ReportResult,
+    ReportTarget,
     SOLUTION_READY,
     SolutionReadyParams,
     STAGE_COMMANDS,
@@ -33,6 +35,7 @@ import { JobReportPayload } from './reportHtml';
 import { ReportView } from './reportView';
 import { ReportWebview } from './reportWebview';
 import { StatusBar } from './status';
+import { reportTarget } from './views';
 
 export const KIND_TITLES: Record<string, string> = {
     guide: 'Guide', solve: 'Solve with guidance', judge: 'Judge', fix: 'Fix with tests', optimize: 'Optimize',
@@ -71,7 +74,22 @@ export function registerCommands(
     webview: ReportWebview,
     history: HistoryView,
 ): vscode.Disposable[] {
-    const showReport = (arg?: unknown) => reportErrors('report', () => report.show(arg));
+    // The report view (webview) for a lens argument, a run id, or the function at the cursor.
+    const showReport = (arg?: unknown) =>
+        whenRunning(manager, () =>
+            reportErrors('report', async () => {
+                const editor = vscode.window.activeTextEditor;
+                const target = reportTarget(
+                    arg,
+                    editor ? { uri: editor.document.uri.toString(), line: editor.selection.active.line, character: editor.selection.active.character } : undefined,
+                );
+                if (!target) {
+                    void vscode.window.showWarningMessage('RefactorCoder: open a file (or pick a run in History) to show its report.');
+                    return;
+                }
+                await webview.show(target);
+            }),
+        );
     const palette = Object.entries(PALETTE_COMMANDS).map(([id, serverCommand]) =>
         vscode.commands.registerCommand(id, () =>
             whenRunning(manager, () =>
@@ -122,8 +140,11 @@ export function registerCommands(
         vscode.commands.registerCommand('refactorcoder.restartServer', () => reportErrors('restart', () => manager.restart())),
         vscode.commands.registerCommand('refactorcoder.showLog', () => output.show(true)),
         vscode.commands.registerCommand('refactorcoder.showReport', showReport),
-        // The server's result code lenses call this with [{uri, position}].
+        // The server's result code lenses call this with [{uri, position, jobId, runId}].
         vscode.commands.registerCommand(OPEN_REPORT_COMMAND, showReport),
+        vscode.commands.registerCommand(EXPORT_MARKDOWN_COMMAND, (arg?: unknown) =>
+            whenRunning(manager, () => reportErrors('report export', () => report.show(arg))),
+        ),
         vscode.commands.registerCommand('refactorcoder.applyShownSolution', () => diff.applyActive()),
         vscode.commands.registerCommand('refactorcoder.cancelJob', () =>
             reportErrors('cancel', async () => {
@@ -156,7 +177,6 @@ export function attachClient(
     client: LanguageClient,
     diff: DiffPreview,
     status: StatusBar,
-    report: ReportView,
     progress: JobProgress,
     webview: ReportWebview,
     history: HistoryView,
@@ -201,11 +221,7 @@ export function attachClient(
                 ...actions,
             );
             if (choice === 'Show Report') {
-                await reportErrors('report', () =>
-                    ['fix', 'optimize', 'judge'].includes(params.kind)
-                        ? webview.show({ jobId: params.jobId })
-                        : report.show({ runId: params.runId }),
-                );
+                await reportErrors('report', () => webview.show({ jobId: params.jobId, runId: params.runId }));
             }
         }),
     );
@@ -216,7 +232,7 @@ export function applySolution(manager: ServerManager, jobId: string): Promise<un
     return manager.executeServerCommand(APPLY_SOLUTION_COMMAND, [{ jobId }]);
 }
 
-export function requestJobReport(manager: ServerManager, params: { jobId?: string; runId?: number | string }): Promise<JobReportPayload> {
+export function requestJobReport(manager: ServerManager, params: ReportTarget): Promise<JobReportPayload> {
     return manager.require().sendRequest<JobReportPayload>(JOB_REPORT_REQUEST, params);
 }
 

@@ -25,7 +25,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const history = new HistoryView(() => requestHistory(server));
     const progress = new JobProgress((jobId) => server.executeServerCommand(CANCEL_COMMAND, [{ jobId }]));
     const server: ServerManager = new ServerManager(output, (client) =>
-        attachClient(client, diff, status, report, progress, webview, history),
+        attachClient(client, diff, status, progress, webview, history),
     );
     manager = server;
 

@@ -31,8 +31,11 @@ export const METRICS = [
 ] as const;
 export const APPLY_SOLUTION_COMMAND = 'refactorcoder.applySolution';
 export const CANCEL_COMMAND = 'refactorcoder.cancel';
-/** Client-side command the server puts on its result code lenses, arguments `[{uri, position}]`. */
+/** Client-side command the server puts on its result code lenses, arguments `[{uri, position, jobId, runId}]`:
+ *  opens the report view (webview). */
 export const OPEN_REPORT_COMMAND = 'refactorcoder.openReport';
+/** The same report as a Markdown document (secondary: for copying or saving). */
+export const EXPORT_MARKDOWN_COMMAND = 'refactorcoder.exportReportMarkdown';
 
 /** Answer of refactorcoder.applySolution (a stale document is an error -32803 instead). */
 export interface ApplySolutionResult { applied: boolean; failureReason?: string | null }
@@ -87,6 +90,9 @@ export interface JobFinishedParams {
 }
 
 export const JOB_REPORT_REQUEST = 'refactorcoder/jobReport';
+/** What the report view asks for: a job, a past run, or the latest result of the function at a position
+ *  (the server answers the first of them it still knows). */
+export interface ReportTarget { jobId?: string | null; runId?: number | string | null; uri?: string; position?: LspPosition }
 export const HISTORY_REQUEST = 'refactorcoder/history';
 export interface HistoryRun {
     runId: number;

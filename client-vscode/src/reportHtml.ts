@@ -1,6 +1,7 @@
 // The report view's HTML: guidance, attempts, tests, judge feedback and charts drawn as inline SVG from the
-// run's own data. Pure (no `vscode` import): unit-tested under node. Colours come from VS Code's theme
-// variables, so the page reads in light, dark and high-contrast themes alike.
+// run's own data. Pure (no `vscode` import): unit-tested under node. Every colour comes from VS Code's theme
+// variables (--vscode-*, set inside the webview by VS Code) and the charts' ink is `currentColor`, so the page
+// reads in light, dark and high-contrast themes alike; no colour is written as a literal.
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export interface JobReportPayload {
@@ -110,32 +111,45 @@ export function reportHtml(data: JobReportPayload, nonce: string, cspSource: str
         .join('');
     const failing = ((r.failing_tests ?? []) as any[]).map((t) => `<li><b>${escapeHtml(t.name)}</b>: <code>${escapeHtml(t.detail)}</code></li>`).join('');
     const guidance = r.guidance?.text ?? r.guidance ?? null;
+    const problem = r.problem?.description ?? null;
+    const solutionText = !r.solution_code && r.solution?.text ? r.solution.text : null;
+    const list = (label: string, items: unknown) =>
+        Array.isArray(items) && items.length ? `<p><b>${label}:</b></p><ul>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>` : '';
+    const model = (stage: any) => (stage?.model_id ? `<p class="model">model: ${escapeHtml(stage.model_id)}${stage.fell_back ? ' (fallback)' : ''}</p>` : '');
     const title = `${data.kind} · ${data.function ?? data.title ?? r.target ?? ''}`;
     return `<!DOCTYPE html><html><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${cspSource} 'nonce-${nonce}'; img-src ${cspSource} data:;">
 <style nonce="${nonce}">
-body { color: var(--vscode-foreground); background: var(--vscode-editor-background); font-family: var(--vscode-font-family); padding: 0 16px; }
-h1 { font-size: 1.3em; } h2 { font-size: 1.1em; margin-top: 1.4em; border-bottom: 1px solid var(--vscode-panel-border, #8884); }
-.verdict { font-size: 1.1em; padding: 6px 10px; border-left: 4px solid var(--vscode-charts-green, #3a3); background: var(--vscode-textBlockQuote-background, #8881); }
-table { border-collapse: collapse; } td, th { padding: 3px 8px; border-bottom: 1px solid var(--vscode-panel-border, #8883); text-align: left; vertical-align: top; }
-pre { background: var(--vscode-textCodeBlock-background, #8881); padding: 8px; overflow-x: auto; }
-.chart text { fill: var(--vscode-foreground); font-size: 11px; } .chart .label { font-weight: 600; }
-.bar-before, .dot-before { fill: var(--vscode-charts-orange, #d18616); } .bar-after, .dot-after { fill: var(--vscode-charts-blue, #3794ff); }
-.box { fill: none; stroke: var(--vscode-foreground); stroke-opacity: .6; } .median { stroke: var(--vscode-foreground); stroke-width: 2; }
+body { color: var(--vscode-editor-foreground, var(--vscode-foreground)); background: var(--vscode-editor-background);
+  font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); padding: 0 16px; }
+body.vscode-dark, body.vscode-high-contrast { color-scheme: dark; } body.vscode-light { color-scheme: light; }
+h1 { font-size: 1.3em; } h2 { font-size: 1.1em; margin-top: 1.4em; border-bottom: 1px solid var(--vscode-panel-border); }
+.verdict { font-size: 1.1em; padding: 6px 10px; border-left: 4px solid var(--vscode-charts-green);
+  background: var(--vscode-textBlockQuote-background); }
+.model { color: var(--vscode-descriptionForeground); font-size: .9em; }
+table { border-collapse: collapse; } td, th { padding: 3px 8px; border-bottom: 1px solid var(--vscode-panel-border); text-align: left; vertical-align: top; }
+pre, code { font-family: var(--vscode-editor-font-family); }
+pre { background: var(--vscode-textCodeBlock-background); color: var(--vscode-editor-foreground); padding: 8px; overflow-x: auto; }
+.chart { color: var(--vscode-editor-foreground, var(--vscode-foreground)); }
+.chart text { fill: currentColor; font-size: 11px; } .chart .label { font-weight: 600; }
+.bar-before, .dot-before { fill: var(--vscode-charts-orange); } .bar-after, .dot-after { fill: var(--vscode-charts-blue); }
+.box { fill: none; stroke: currentColor; stroke-opacity: .6; } .median { stroke: currentColor; stroke-width: 2; }
 </style><title>${escapeHtml(title)}</title></head><body>
 <h1>RefactorCoder ${escapeHtml(title)}</h1>
 <p class="verdict" id="verdict">${escapeHtml(r.verdict || r.summary || data.status)}</p>
 <p>${escapeHtml(r.summary ?? '')} ${data.runId != null ? `(run ${escapeHtml(data.runId)})` : ''}</p>
 ${data.error ? `<p><b>Error:</b> ${escapeHtml(data.error)}</p>` : ''}
-${guidance ? `<h2>Guidance</h2><pre>${escapeHtml(typeof guidance === 'string' ? guidance : JSON.stringify(guidance, null, 2))}</pre>` : ''}
+${problem ? `<h2>Problem</h2><p>${escapeHtml(problem)}</p>` : ''}
+${guidance ? `<h2>Guidance</h2><pre>${escapeHtml(typeof guidance === 'string' ? guidance : JSON.stringify(guidance, null, 2))}</pre>${model(r.guidance)}` : ''}
 ${r.measurements ? `<h2>Before and after</h2><div id="chart-metrics">${metricBarsSvg(r.measurements)}</div><p>Medians of ${escapeHtml(r.measurements.runs)} sandbox runs per side, ${escapeHtml(r.measurements.loops)} loop(s) each.</p>` : ''}
 ${sample ? `<h2>Timed samples (${escapeHtml(sample.metric)})</h2><div id="chart-samples">${samplesSvg(sample)}</div><p>Ratio ${Number(sample.ratio).toFixed(2)}, 95% CI ${Number(sample.ci_low).toFixed(2)}–${Number(sample.ci_high).toFixed(2)}; each sample is a fresh process.</p>` : ''}
 ${r.tests_total ? `<h2>Tests</h2><p>${escapeHtml(r.tests_passed)}/${escapeHtml(r.tests_total)} pass (${escapeHtml((r.suites ?? []).join(', '))})</p>` : ''}
 ${failing ? `<h2>Failing tests of the original</h2><ul>${failing}</ul>` : ''}
 ${rows ? `<h2>Attempts</h2><table><tr><th>attempt</th><th>model</th><th>status</th><th>tests</th><th>measured</th><th>why</th></tr>${rows}</table>` : ''}
-${judgment ? `<h2>Judge${judgment.model ? ` (${escapeHtml(judgment.model)})` : ''}</h2>${scores ? `<p>accuracy ${escapeHtml(scores.accuracy)} · clarity ${escapeHtml(scores.clarity)} · efficiency ${escapeHtml(scores.efficiency)}</p>` : '<p>no score</p>'}<p>${escapeHtml(judgment.feedback ?? '')}</p>` : ''}
+${judgment ? `<h2>Judge${judgment.model ? ` (${escapeHtml(judgment.model)})` : ''}</h2>${scores ? `<p>accuracy ${escapeHtml(scores.accuracy)} · clarity ${escapeHtml(scores.clarity)} · efficiency ${escapeHtml(scores.efficiency)}</p>` : '<p>no score</p>'}<p>${escapeHtml(judgment.feedback ?? '')}</p>${list('Strengths', judgment.strengths)}${list('Weaknesses', judgment.weaknesses)}` : ''}
 ${r.diff ? `<h2>Diff</h2>${code(r.diff)}` : ''}
-${r.solution_code ? `<h2>Solution</h2>${code(r.solution_code)}` : ''}
+${r.solution_code ? `<h2>Solution</h2>${code(r.solution_code)}${model(r.solution)}` : ''}
+${solutionText ? `<h2>Solution</h2><pre>${escapeHtml(solutionText)}</pre>${model(r.solution)}` : ''}
 ${(r.notes ?? []).length ? `<h2>Notes</h2><ul>${(r.notes as string[]).map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
 </body></html>`;
 }

@@ -1,6 +1,6 @@
 // Pure helpers behind the diff preview, report view and status bar (no `vscode` import: unit-testable).
 import * as path from 'path';
-import { JobFinishedParams, ReportParams } from './protocol';
+import { JobFinishedParams, ReportParams, ReportTarget } from './protocol';
 
 /** Pure: the virtual URIs' paths for one solution; the file name is kept so the diff gets syntax colouring. */
 export function diffPaths(jobId: string, fileUri: string): { original: string; proposed: string } {
@@ -27,6 +27,27 @@ export function reportParams(
     }
     if (typeof arg === 'string' || typeof arg === 'number') {
         return { runId: arg };
+    }
+    return editor ? { uri: editor.uri, position: { line: editor.line, character: editor.character } } : undefined;
+}
+
+/** Pure: what the report view asks for, from a command argument (lens: {uri, position, jobId, runId}; history:
+ *  a run id) or else the active editor's cursor. */
+export function reportTarget(
+    arg: unknown,
+    editor: { uri: string; line: number; character: number } | undefined,
+): ReportTarget | undefined {
+    if (typeof arg === 'string' || typeof arg === 'number') return { runId: arg };
+    if (arg && typeof arg === 'object') {
+        const a = arg as ReportTarget;
+        const out: ReportTarget = {};
+        if (a.jobId) out.jobId = a.jobId;
+        if (a.runId !== undefined && a.runId !== null) out.runId = a.runId;
+        if (a.uri) {
+            out.uri = a.uri;
+            if (a.position) out.position = a.position;
+        }
+        if (Object.keys(out).length > 0) return out;
     }
     return editor ? { uri: editor.uri, position: { line: editor.line, character: editor.character } } : undefined;
 }

@@ -179,10 +179,17 @@ async function main() {
         await page.waitForTimeout(1500); // let hovers / inline results settle
         await shot('03-guide-finished.png');
 
-        await step('Show Report (markdown preview)', async () => {
+        // The report view (webview), the one every way to a report opens; Markdown is only an export.
+        const reportFrame = () => page.locator('iframe.webview.ready').last().contentFrame().locator('iframe#active-frame').contentFrame();
+        const reportShown = async (what) => {
+            await page.locator('.tab.active', { hasText: /RefactorCoder report/ }).first().waitFor({ timeout: 30_000 });
+            await reportFrame().locator('h1', { hasText: 'RefactorCoder' }).first().waitFor({ timeout: 30_000 });
+            if (await page.locator('.tab', { hasText: /\.md|Preview/ }).count()) throw new Error(`${what} opened a Markdown document`);
+            await page.waitForTimeout(1000); // webview paint
+        };
+        await step('Show Report → report view (webview)', async () => {
             await palette('RefactorCoder: Show Report');
-            await page.locator('.tab', { hasText: /Preview/ }).first().waitFor({ timeout: 30_000 });
-            await page.waitForTimeout(2000); // webview paint
+            await reportShown('Show Report');
         });
         await shot('04-report.png');
 
@@ -208,12 +215,15 @@ async function main() {
             await page.waitForTimeout(500);
         });
         await shot('05-judge-lens.png');
-        await step('click the result lens → report (refactorcoder.openReport)', async () => {
+        await step('click the result lens → report view (refactorcoder.openReport)', async () => {
+            await palette('View: Close All Editors'); // the earlier report's tab must not count
+            await page.keyboard.press(`${mod}+P`);
+            await page.locator('.quick-input-widget input.input').fill(opts.file);
+            await page.locator('.quick-input-list .monaco-list-row', { hasText: opts.file }).first().waitFor({ timeout: 30_000 });
+            await page.keyboard.press('Enter');
             await page.locator('.codelens-decoration a', { hasText: /RefactorCoder: (accuracy|no score|tests )/ }).first().click();
-            await page.waitForFunction(() => /Preview/.test(document.querySelector('.tab.active')?.textContent || ''), null, {
-                timeout: 30_000,
-            });
-            await page.waitForTimeout(2000);
+            await reportShown('the result lens');
+            await reportFrame().locator('h2', { hasText: 'Judge' }).first().waitFor({ timeout: 10_000 });
         });
         await shot('06-lens-report.png');
 

@@ -61,7 +61,7 @@ def code_lens(ls: LanguageServer, params: types.CodeLensParams):
                     command=types.Command(
                         title="RefactorCoder: accuracy 4 · clarity 3 · efficiency 4",
                         command="refactorcoder.openReport",
-                        arguments=[{"uri": doc.uri, "position": {"line": i, "character": 0}}],
+                        arguments=[{"uri": doc.uri, "position": {"line": i, "character": 0}, "jobId": None, "runId": 1}],
                     ),
                 )
             )
@@ -152,6 +152,15 @@ async def apply_solution(ls: LanguageServer, arg: dict):
 @server.feature("refactorcoder/report")
 def report(ls: LanguageServer, params):
     return {"markdown": "# RefactorCoder report (fake)\n\n| stage | status |\n|---|---|\n| guide | done |\n| judge | 3/3 tests passed |\n"}
+
+
+@server.feature("refactorcoder/jobReport")
+def job_report(ls: LanguageServer, params):
+    # The report view's data (what the real server's jobReport answers, canned): a judged guide with a fix's tests.
+    return {"runId": 1, "jobId": "fake", "kind": "judge", "status": "done", "function": "two_sum",
+            "report": {"verdict": "tests 3/3 · judge 4/3/4", "summary": "fake report", "tests_total": 3, "tests_passed": 3,
+                       "suites": ["tests/test_two_sum.py"], "guidance": {"text": "Use a dict of seen values.", "model_id": "fake"},
+                       "judgment": {"scores": {"accuracy": 4, "clarity": 3, "efficiency": 4}, "feedback": "Quadratic loop."}}}
 
 
 if __name__ == "__main__":
