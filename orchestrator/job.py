@@ -169,6 +169,11 @@ class Job:
                                      "model-written input generator on the original (inputs not shown to the models)")
         else:
             self.report.notes.append("differential tests unavailable: " + (self.program_diff.why_not or "disabled"))
+        if self.program_diff.repeated:
+            self.report.notes.append("state guard: the input generator's calls run twice in one process; a "
+                                     "candidate whose second pass prints something else is rejected")
+        elif self.program_diff.ready:
+            self.report.notes.append(f"state guard skipped: {self.program_diff.state_why_not}")
 
     def behaviour(self, code: str, attempt: Attempt, blocking: bool) -> bool:
         """Differential tests and the state guard; False when the candidate must be rejected."""
@@ -176,9 +181,15 @@ class Job:
         if program_diff is not None and program_diff.ready:
             self.check()
             result = program_diff.check(code)
-            attempt.differential = result.summary
+            attempt.differential, attempt.state = result.summary, result.state
             self.store.test_result(attempt.candidate_id, suite="differential", name="model-written inputs",
                                    passed=result.passed or not blocking, detail=result.summary)
+            if program_diff.repeated:
+                self.store.test_result(attempt.candidate_id, suite="state", name="state between calls",
+                                       passed=not result.state, detail="; ".join(result.state) or None)
+            if result.state:
+                attempt.reason = "; ".join(result.state)
+                return False
             if blocking and not result.passed:
                 attempt.reason = result.summary
                 return False
