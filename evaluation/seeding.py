@@ -4,8 +4,9 @@
 * fix: each model gets HumanEvalPack's hand-made buggy solution and the tests (fix@1, Eq. 2);
 * refine: each model gets the canonical solution and is asked to make it use less of the metric; a
   candidate counts only when it passes the tests and profiling.compare_programs says "better"
-  (improvement = Eq. 3, in percent). Python and JavaScript (their whole test program is the timed
-  workload); other languages need a self-looping workload, which the benchmark does not have.
+  (improvement = Eq. 3, in percent). Every language the refine suite measures, with its timed programs
+  (evaluation.suites.refine.measured_program): the problem's test program, looped in one process for
+  Python, JavaScript, Go and Rust, one run per sample for C++ and Java.
 
 The problems, tests and answer -> program assembly are HumanEvalPack's (HumanEval-X with OctoPack's test
 fixes), shared with the evaluation suites. Every candidate runs in the Docker sandbox. The direct path
@@ -27,7 +28,7 @@ from orchestrator.ranking import RankingMemory
 log = logging.getLogger(__name__)
 
 STAGES = ("generate", "fix", "refine")
-REFINE_LANGUAGES = ("python", "js")
+REFINE_LANGUAGES = ("python", "js", "cpp", "java", "go", "rust")  # evaluation.suites.refine.MEASURABLE
 CODE_TOKENS = 640
 
 
@@ -175,10 +176,9 @@ class Seeder:
         out.success = self._test(out, record, code, reason)
 
     def _refine(self, out: SeedOutcome, record: dict, plan: SeedPlan) -> None:
-        from evaluation.humaneval_code import assemble, canonical_answer
+        from evaluation.humaneval_code import canonical_answer
+        from evaluation.suites.refine import measured_program
         from profiling import compare_programs
-        from profiling.programs import js_script, python_script
-        from sandbox.humaneval import candidate_and_test
 
         from orchestrator.prompts import candidate_from_answer, refine_messages
 
@@ -189,14 +189,8 @@ class Seeder:
         code, reason = candidate_from_answer(answer.text, out.language, record["entry_point"])
         if not self._test(out, record, code, reason):
             return
-        _, test = candidate_and_test(record, out.language, "")
-        script = python_script if out.language == "python" else js_script
-        if out.language == "js":
-            from sandbox.harness import JS_ASSERT_SHIM
-
-            test = JS_ASSERT_SHIM + test
-        baseline = script(assemble(record, out.language, canonical) + "\n" + test + "\n")
-        candidate = script(assemble(record, out.language, code) + "\n" + test + "\n")
+        baseline = measured_program(record, out.language, canonical)
+        candidate = measured_program(record, out.language, code)
         decision = compare_programs(self.ctx.sandbox(), baseline, candidate, metric=plan.metric,
                                     budget_s=plan.refine_budget_s, cancel=self.cancel)
         out.success = decision.verdict == "better"

@@ -6,12 +6,15 @@ Tables 6, 7, 9), and the improvement distribution as box plots (Figure 5 shape).
 
 Variants are the metrics: time (CPU time), peak_memory, mean_memory, cpu. The measured program is the
 problem's own test program (candidate + tests), looped N times in one process for Python and JavaScript
-(python_script / js_script); C++ and Java run once per sample (``fixed``). Go and Rust tests run through
-`go test` / `rustc --test` and are not measured yet.
+(python_script / js_script); C++ and Java run once per sample (``fixed``). Go: the `go test -c` binary (built
+like any Go program, optimised) with `-test.count=N`, every test N times in one process. Rust: `rustc --test`
+builds without optimisation, so the tests are run from a generated `main` instead (`rustc -O`), their
+functions called N times in one process, N its last argument (``repeat_arg``).
 """
 
 from __future__ import annotations
 
+import re
 import time
 
 from evaluation import references
@@ -22,19 +25,40 @@ from evaluation.suites.common import by, latency_table, num, ok_rows, pct
 from evaluation.suites.humaneval import records
 
 METRICS = ("time", "peak_memory", "mean_memory", "cpu")
-MEASURABLE = ("python", "js", "cpp", "java")
+MEASURABLE = ("python", "js", "cpp", "java", "go", "rust")
+
+
+def rust_test_runner(source: str) -> str:
+    """A Rust test program (`#[cfg(test)] mod tests { #[test] fn ... }`) as a plain program whose `main` calls
+    every test function N times, N being its last argument (1 without one): built with `rustc -O` like any
+    Rust program, where `rustc --test` would measure an unoptimised build."""
+    from evaluation.humaneval_code import strip_main
+
+    names = re.findall(r"#\[test\]\s*fn\s+(\w+)", source)
+    if not names:
+        raise ValueError("the Rust test program has no #[test] functions")
+    body = re.sub(r"#\[test\]\s*fn\s+(\w+)", r"pub fn \1", re.sub(r"#\[cfg\(test\)\]", "", strip_main(source, "rust")))
+    calls = "".join(f"        tests::{name}();\n" for name in names)
+    return (body.rstrip("\n") + "\n\nfn main() {\n"
+            "    let n: u64 = std::env::args().last().and_then(|a| a.parse().ok()).unwrap_or(1);\n"
+            f"    for _ in 0..n {{\n{calls}    }}\n}}\n")
 
 
 def measured_program(record: dict, language: str, code: str):
     from evaluation.humaneval_code import assemble
-    from profiling import fixed, js_script, python_script
+    from profiling import Program, fixed, js_script, python_script, repeat_arg
     from sandbox.humaneval import candidate_and_test
     from sandbox.models import Limits, RunSpec
 
     source = assemble(record, language, code)
+    limits = Limits(wall_time_s=30, cpu_time_s=30)
+    if language == "go":  # `source` is the whole test file; the test binary repeats its tests itself
+        return Program(lambda n: RunSpec(language="go", files={"main_test.go": source}, mode="test",
+                                         args=[f"-test.count={n}"], limits=limits), True, "go")
+    if language == "rust":
+        return repeat_arg(RunSpec(language="rust", source=rust_test_runner(source), limits=limits))
     _, test = candidate_and_test(record, language, "")
     whole = source + "\n" + test + "\n"
-    limits = Limits(wall_time_s=30, cpu_time_s=30)
     if language == "python":
         return python_script(whole, limits=limits)
     if language == "js":
