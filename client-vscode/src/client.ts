@@ -50,6 +50,8 @@ export class ServerManager implements vscode.Disposable {
     readonly onDidChangeState = this.stateEmitter.event;
     /** The cause of the last start-up failure or crash, one line (palette commands repeat it). */
     lastFailure: string | undefined;
+    /** The buttons that fix the last failure (Choose Interpreter / Show Log / Restart). */
+    lastFailureActions: string[] = [];
     interpreter: Interpreter | undefined;
     /** The server's last stderr lines: the cause of a failed start is there ("No module named server"). */
     stderrTail = '';
@@ -205,7 +207,9 @@ export class ServerManager implements vscode.Disposable {
     }
 
     failureText(reason: string): string {
-        return startupFailure(this.interpreter, reason, this.stderrTail).message;
+        const failure = startupFailure(this.interpreter, reason, this.stderrTail);
+        this.lastFailureActions = failure.actions;
+        return failure.message;
     }
 
     async stop(): Promise<void> {

@@ -65,7 +65,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     } catch (error) {
         // One message with the cause and the action that fixes it; not awaited (activation must not wait).
         const reason = error instanceof Error ? error.message : String(error);
-        const actions = /not installed|not found/.test(reason) ? ['Choose Interpreter', 'Show Log'] : ['Show Log', 'Restart'];
+        const actions = server.lastFailureActions.length ? server.lastFailureActions : ['Show Log', 'Restart'];
         void vscode.window.showErrorMessage(reason, ...actions).then((choice) => {
             if (choice === 'Show Log') output.show(true);
             if (choice === 'Restart') void vscode.commands.executeCommand('refactorcoder.restartServer');

@@ -100,17 +100,18 @@ export function startupFailure(
     logTail: string,
 ): { message: string; actions: string[] } {
     const python = interpreter ? interpreter.command.join(' ') : 'python';
+    // A Python that does not exist first: its probe failed too, but "not installed" would send the user astray.
+    if (/ENOENT/.test(error)) {
+        return {
+            message: `RefactorCoder server did not start: ${python} was not found (${error}). Choose the Python to run it with.`,
+            actions: ['Choose Interpreter', 'Show Log'],
+        };
+    }
     const missing = /No module named '?server'?|No module named '?refactorcoder'?|No module named '?(models|pygls|lsprotocol)'?/i.exec(logTail + '\n' + error);
     if (interpreter?.hasRefactorcoder === false || missing) {
         return {
             message: `RefactorCoder server did not start: refactorcoder is not installed for ${python}` +
                 `${missing ? ` (${missing[0]})` : ''}. Choose a Python that has it (refactorcoder.interpreter), or pip install it there.`,
-            actions: ['Choose Interpreter', 'Show Log'],
-        };
-    }
-    if (/ENOENT|not found|spawn/i.test(error)) {
-        return {
-            message: `RefactorCoder server did not start: ${python} was not found (${error}). Choose the Python to run it with.`,
             actions: ['Choose Interpreter', 'Show Log'],
         };
     }

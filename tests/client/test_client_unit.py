@@ -1,7 +1,10 @@
-"""The extension's unit tests (node's test runner over the pure TypeScript helpers), run from pytest."""
+"""The extension's unit tests, run from pytest: node's test runner over the pure TypeScript helpers and over the
+VS Code glue (activation, commands without a server, start-up errors, progress + Cancel, diff Apply / Discard /
+stale refusal, report view) against a hand-written fake `vscode` module (client-vscode/src/test/fakeVscode.ts)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,3 +22,7 @@ def test_npm_unit_tests():
     proc = subprocess.run(["npm", "test", "--silent"], cwd=EXT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert "# fail 0" in proc.stdout
+    # The glue tests ran too (not only the helpers').
+    for name in ("start-up failure: one error message", "commands stay registered without a server",
+                 "Cancel sends refactorcoder.cancel", "a stale Apply is refused", "open the report view"):
+        assert re.search(rf"^ok \d+ - .*{re.escape(name)}", proc.stdout, re.M), f"glue test {name!r} did not pass"

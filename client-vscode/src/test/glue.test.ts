@@ -1,0 +1,226 @@
+// The extension's VS Code glue under a fake `vscode` (fakeVscode.ts): activation and the always-registered
+// commands, start-up errors, the progress notification and its Cancel, the diff's Apply / Discard / stale
+// refusal, and every way to a report opening the report view.
+import { fake, Shown, waitFor } from './fakeVscode'; // first: installs the fake `vscode` module
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { afterEach, beforeEach, test } from 'node:test';
+import { activate, deactivate } from '../extension';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rc-glue-'));
+
+/** An executable standing in for a Python: `body` is its shell script. */
+function python(name: string, body: string): string {
+    const file = path.join(tmp, name);
+    fs.writeFileSync(file, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    return file;
+}
+// Probe and server both succeed (the fake client never spawns it in `running` mode).
+const GOOD = python('good-python', 'exit 0');
+// What a Python without refactorcoder prints for `-I -m server lsp` (and its probe fails the same way).
+const BAD = python('bad-python', 'echo "/usr/bin/python3: No module named server" >&2; exit 1');
+
+const context = () => ({ subscriptions: [] as { dispose(): unknown }[] }) as never;
+const ok = (m: Shown) => m.kind !== 'error';
+const errors = () => fake.messages.filter((m) => m.kind === 'error');
+
+beforeEach(() => {
+    fake.reset();
+    fake.workspaceFolders = [{ uri: { scheme: 'file', fsPath: tmp, path: tmp, toString: () => `file://${tmp}` } as never, name: 'ws', index: 0 }];
+});
+afterEach(async () => {
+    await deactivate();
+});
+
+async function startRunning(): Promise<void> {
+    fake.config['refactorcoder.interpreter'] = [GOOD];
+    await activate(context());
+    await waitFor(() => fake.output.some((l) => l.includes('Server running')), 'the server to run');
+}
+
+function executeRequests(command: string) {
+    return fake.requests.filter((r) => r.method === 'workspace/executeCommand' && r.params.command === command);
+}
+
+test('start-up failure: one error message with its cause and the buttons that fix it', async () => {
+    fake.serverMode = 'spawn';
+    fake.config['refactorcoder.interpreter'] = [BAD];
+    await activate(context());
+    await waitFor(() => errors().length, 'the error');
+    await new Promise((resolve) => setTimeout(resolve, 200)); // nothing else follows
+    assert.equal(errors().length, 1, JSON.stringify(fake.messages));
+    assert.match(errors()[0].message, /refactorcoder is not installed for .*bad-python \(No module named server\)/);
+    assert.deepEqual(errors()[0].items, ['Choose Interpreter', 'Show Log']);
+    assert.equal(fake.messages.length, 1, 'no other notification');
+});
+
+test('a Python that does not exist is named as not found', async () => {
+    fake.serverMode = 'spawn';
+    fake.config['refactorcoder.interpreter'] = [path.join(tmp, 'no-such-python')];
+    fake.answer = (m) => (m.kind === 'error' ? 'Choose Interpreter' : undefined);
+    fake.openDialog = () => [{ fsPath: GOOD } as never];
+    await activate(context());
+    const [error] = await waitFor(() => errors().length > 0 && errors(), 'the error');
+    assert.match(error.message, /no-such-python was not found \(.*ENOENT\)/);
+    // Choose Interpreter: the picked Python goes into the setting (whose change restarts the server).
+    await waitFor(() => fake.configUpdates.length, 'the setting update');
+    assert.deepEqual(fake.configUpdates[0], { key: 'refactorcoder.interpreter', value: [GOOD] });
+});
+
+test('commands stay registered without a server and say it is not running', async () => {
+    fake.serverMode = 'spawn';
+    fake.config['refactorcoder.interpreter'] = [BAD];
+    await activate(context());
+    await waitFor(() => fake.messages.length, 'the start-up error');
+    // Every contributed command but the three server commands (hidden from the palette; the client library
+    // registers them while a server runs) exists although the server never started.
+    const serverOnly = ['refactorcoder.guide', 'refactorcoder.solve', 'refactorcoder.judge'];
+    const missing = manifest.contributes.commands.map((c: { command: string }) => c.command)
+        .filter((id: string) => !serverOnly.includes(id) && !fake.commands.has(id));
+    assert.deepEqual(missing, []);
+
+    fake.messages = [];
+    fake.answer = (m) => (m.kind === 'warning' ? 'Show Log' : undefined);
+    for (const id of ['refactorcoder.run.judge', 'refactorcoder.run.optimize', 'refactorcoder.showReport', 'refactorcoder.run.optimizeChanged']) {
+        await fake.commands.get(id)!();
+    }
+    assert.equal(fake.messages.length, 4);
+    for (const m of fake.messages) {
+        assert.equal(m.kind, 'warning');
+        assert.match(m.message, /^RefactorCoder server is not running: RefactorCoder server did not start: refactorcoder is not installed/);
+        assert.deepEqual(m.items, ['Show Log', 'Restart Server']);
+    }
+    await waitFor(() => fake.outputShown === 4, 'Show Log to open the log');
+});
+
+test('progress: a notification with Cancel per job; Cancel sends refactorcoder.cancel to the server', async () => {
+    await startRunning();
+    await fake.notify('refactorcoder/jobStarted', { jobId: 'j1', kind: 'optimize', uri: 'file:///ws/pairs.py', title: 'count_pairs' });
+    const [progress] = fake.progress;
+    assert.equal(progress.options.location, 15); // ProgressLocation.Notification
+    assert.equal(progress.options.cancellable, true);
+    assert.equal(progress.options.title, 'RefactorCoder Optimize: count_pairs');
+    await fake.notify('refactorcoder/jobProgress', { jobId: 'j1', message: 'refine 1/4 · openai/gpt-4o-mini · running tests', percentage: 25 });
+    await fake.notify('refactorcoder/jobProgress', { jobId: 'j1', message: 'refine 2/4 · local · timing', percentage: 50 });
+    assert.deepEqual(progress.reports, [
+        { message: 'refine 1/4 · openai/gpt-4o-mini · running tests', increment: 25 },
+        { message: 'refine 2/4 · local · timing', increment: 25 },
+    ]);
+    progress.cancel();
+    await waitFor(() => executeRequests('refactorcoder.cancel').length, 'the cancel request');
+    assert.deepEqual(executeRequests('refactorcoder.cancel')[0].params.arguments, [{ jobId: 'j1' }]);
+    await fake.notify('refactorcoder/jobFinished', { jobId: 'j1', kind: 'optimize', uri: 'file:///ws/pairs.py', status: 'cancelled' });
+    await waitFor(() => progress.done, 'the notification to close');
+    assert.deepEqual(fake.messages, [], 'a cancelled job is the user\'s doing: no toast');
+});
+
+const SOLUTION = {
+    jobId: 'j2', uri: 'file:///ws/pairs.py', version: 3, name: 'count_pairs', kind: 'optimize', runId: 7,
+    range: { start: { line: 3, character: 0 }, end: { line: 9, character: 0 } },
+    original: 'def count_pairs(xs, k):\n    return 0\n', proposed: 'def count_pairs(xs, k):\n    return 1\n',
+    verdict: 'tests 3/3 · 2.0× faster, 95% CI 1.8–2.2',
+};
+const diffTabs = () => fake.tabs.filter((t) => /↔ proposed/.test(t.label));
+
+test('diff: beside the source, titled with its verdict; Apply applies and closes it', async () => {
+    await startRunning();
+    fake.answer = (m) => (/proposed a change/.test(m.message) ? 'Apply' : undefined);
+    fake.onRequest = (method, params) => (params?.command === 'refactorcoder.applySolution' ? { applied: true } : undefined);
+    await fake.notify('refactorcoder/solutionReady', SOLUTION);
+    const diff = fake.executed.find((e) => e.id === 'vscode.diff')!;
+    assert.equal(diff.args[2], 'RefactorCoder: pairs.py · count_pairs ↔ proposed (tests 3/3 · 2.0× faster, 95% CI 1.8–2.2)');
+    assert.equal(diff.args[3].viewColumn, -2); // ViewColumn.Beside: the source tab stays
+    assert.equal(diff.args[3].preview, false);
+    const ask = fake.messages.find((m) => /proposed a change/.test(m.message))!;
+    assert.match(ask.message, /to count_pairs in pairs\.py \(lines 4-9\)\. Verified: tests 3\/3/);
+    assert.deepEqual(ask.items, ['Apply', 'Discard']);
+    await waitFor(() => fake.messages.some((m) => m.message === 'RefactorCoder: solution applied.'), 'applied');
+    assert.deepEqual(executeRequests('refactorcoder.applySolution')[0].params.arguments, [{ jobId: 'j2' }]);
+    assert.equal(diffTabs().length, 0);
+});
+
+test('diff: a stale Apply is refused with one warning line and the proposal is kept for Apply Again', async () => {
+    await startRunning();
+    let stale = true;
+    fake.onRequest = (_method, params) => {
+        if (params?.command !== 'refactorcoder.applySolution') return undefined;
+        if (stale) throw new Error('document changed since the solution was computed: `count_pairs` was edited since\ntraceback…');
+        return { applied: true };
+    };
+    fake.answer = (m) => (/proposed a change/.test(m.message) ? 'Apply' : undefined);
+    await fake.notify('refactorcoder/solutionReady', SOLUTION);
+    const refusal = await waitFor(() => fake.messages.find((m) => m.kind === 'warning'), 'the refusal');
+    assert.equal(refusal.message, 'RefactorCoder could not apply the solution: document changed since the solution was computed: `count_pairs` was edited since');
+    assert.deepEqual(refusal.items, ['Apply Again', 'Discard']);
+    assert.ok(fake.messages.every(ok), 'a refusal is a warning, not an error');
+    assert.equal(diffTabs().length, 1, 'the proposal stays open');
+    // Apply again from the diff's title button, once the function is back as it was.
+    stale = false;
+    fake.activeTextEditor = { document: { uri: diff0Uri() } };
+    await fake.commands.get('refactorcoder.applyShownSolution')!();
+    assert.ok(fake.messages.some((m) => m.message === 'RefactorCoder: solution applied.'));
+    assert.equal(diffTabs().length, 0);
+});
+
+function diff0Uri() {
+    return (fake.executed.find((e) => e.id === 'vscode.diff')!.args[1]);
+}
+
+test('diff: Discard closes it and applies nothing', async () => {
+    await startRunning();
+    fake.answer = (m) => (/proposed a change/.test(m.message) ? 'Discard' : undefined);
+    await fake.notify('refactorcoder/solutionReady', SOLUTION);
+    await waitFor(() => diffTabs().length === 0, 'the diff to close');
+    assert.equal(executeRequests('refactorcoder.applySolution').length, 0);
+});
+
+const PAYLOAD = { runId: 7, jobId: 'j2', kind: 'optimize', status: 'done', function: 'count_pairs',
+    report: { verdict: 'tests 3/3 · 2.0× faster', tests_total: 3, tests_passed: 3 } };
+
+test('the result lens, Show Report and the job toast open the report view; Markdown is an export', async () => {
+    await startRunning();
+    fake.onRequest = (method) => (method === 'refactorcoder/jobReport' ? PAYLOAD : method === 'refactorcoder/report' ? { markdown: '# r' } : undefined);
+    const lensArg = { uri: 'file:///ws/pairs.py', position: { line: 3, character: 0 }, jobId: 'j2', runId: 7 };
+    await fake.commands.get('refactorcoder.openReport')!(lensArg);
+    assert.deepEqual(fake.requests.filter((r) => r.method === 'refactorcoder/jobReport').map((r) => r.params), [lensArg]);
+    assert.equal(fake.webviews.length, 1);
+    assert.match(fake.webviews[0].html, /<p class="verdict" id="verdict">tests 3\/3 · 2.0× faster<\/p>/);
+    assert.ok(!fake.executed.some((e) => e.id === 'markdown.showPreview'));
+
+    // Show Report at the cursor asks for the function there.
+    fake.activeTextEditor = { document: { uri: { toString: () => 'file:///ws/pairs.py', scheme: 'file' } }, selection: { active: { line: 4, character: 2 } } };
+    await fake.commands.get('refactorcoder.showReport')!();
+    assert.deepEqual(fake.requests.at(-1)!.params, { uri: 'file:///ws/pairs.py', position: { line: 4, character: 2 } });
+
+    // The job-finished toast's Show Report.
+    fake.answer = (m) => (m.items.includes('Show Report') ? 'Show Report' : undefined);
+    await fake.notify('refactorcoder/jobFinished', { jobId: 'j2', kind: 'optimize', uri: 'file:///ws/pairs.py', status: 'done', runId: 7, verdict: 'tests 3/3' });
+    assert.deepEqual(fake.requests.at(-1), { method: 'refactorcoder/jobReport', params: { jobId: 'j2', runId: 7 } });
+    assert.equal(fake.webviews.length, 1, 'the same run reuses its panel');
+
+    await fake.commands.get('refactorcoder.exportReportMarkdown')!({ runId: 7 });
+    assert.ok(fake.executed.some((e) => e.id === 'markdown.showPreview'));
+    assert.ok(fake.messages.every(ok), JSON.stringify(fake.messages));
+});
+
+test('a function with no result yet: a message, not an empty report', async () => {
+    await startRunning();
+    fake.onRequest = () => ({ kind: 'report', status: 'empty', report: {}, error: 'No result for this function yet: run Judge first.' });
+    await fake.commands.get('refactorcoder.showReport')!({ uri: 'file:///ws/pairs.py', position: { line: 0, character: 0 } });
+    assert.equal(fake.webviews.length, 0);
+    assert.deepEqual(fake.messages.map((m) => m.message), ['RefactorCoder: No result for this function yet: run Judge first.']);
+});
+
+test('Optimize changed functions: asks the server for the workspace root and lists what it did', async () => {
+    await startRunning();
+    fake.onRequest = (_m, params) =>
+        params?.command === 'refactorcoder.optimizeChanged' ? { functions: [{ function: 'count_pairs', status: 'accepted', verdict: 'tests 3/3 · 2.0× faster' }] } : undefined;
+    await fake.commands.get('refactorcoder.run.optimizeChanged')!();
+    const [request] = executeRequests('refactorcoder.optimizeChanged');
+    assert.deepEqual(request.params.arguments, [{ root: tmp }]);
+    assert.deepEqual(fake.messages.map((m) => m.message), ['RefactorCoder optimized 1 changed function(s): count_pairs tests 3/3 · 2.0× faster']);
+});
