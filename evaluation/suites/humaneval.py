@@ -15,8 +15,8 @@ import time
 from evaluation import data, references
 from evaluation.context import Timer
 from evaluation.metrics import fix_at_1, mean_pass_at_k
-from evaluation.suite import Chart, Item, Suite, SuiteReport, limited, register
-from evaluation.suites.common import latency_table, ok_rows, rate_table
+from evaluation.suite import Chart, Item, Suite, SuiteReport, Table, limited, register
+from evaluation.suites.common import by, latency_table, num, ok_rows, rate_table
 
 LANGUAGES = ("python", "cpp", "java", "go", "rust", "js")
 NAMES = {"python": "Python", "cpp": "C++", "java": "Java", "go": "Go", "rust": "Rust", "js": "JavaScript"}
@@ -80,7 +80,7 @@ class HumanEvalX(_HumanEvalBase):
         code = extract_code(answer.text, LSP_ID[lang]) or answer.text
         result = run_code(ctx, record, lang, code, timer)
         return {"status": "ok", "prompt": record["prompt"], "answer": answer.text, "test_result": result,
-                "metrics": {"correct": bool(result["passed"])}, "latency": timer.latency}
+                "metrics": {"correct": bool(result["passed"]), "model_calls": 1}, "latency": timer.latency}
 
     def aggregate(self, rows: list[dict], options: dict) -> SuiteReport:
         langs = [lang for lang in LANGUAGES if any(r.get("grp") == lang for r in rows)]
@@ -98,8 +98,30 @@ class HumanEvalX(_HumanEvalBase):
                        "reference": {"PerfOrch (paper)": {k: v / 100 for k, v in
                                                           references.PERFORCH_HUMANEVAL_X_PASS.items()}},
                        "ylabel": "pass@1"})
-        return SuiteReport([table, latency_table(rows, "language")], [chart],
+        return SuiteReport([table, cost_table(rows), latency_table(rows, "language")], [chart],
                            {f"{m}|{v}": vals for (m, v), vals in values.items()})
+
+
+def cost_table(rows: list[dict]) -> Table:
+    """What a solved problem costs per model and variant (PerfOrch Table 8's columns): model calls and seconds
+    (the item's wall time: model calls, sandbox runs, the loop) over all problems, divided by the solved ones."""
+    out = []
+    for (model, variant), part in by(ok_rows(rows), "model", "variant").items():
+        solved = sum(bool(r["metrics"]["correct"]) for r in part)
+        calls = [r["metrics"].get("model_calls") for r in part]
+        calls_total = sum(calls) if None not in calls else None
+        seconds = sum((r.get("latency") or {}).get("item", 0.0) for r in part)
+        first = [r["metrics"].get("first_attempt_passed") for r in part]
+        out.append([model, variant, num(solved / len(part)), f"{solved}/{len(part)}",
+                    "—" if calls_total is None else calls_total,
+                    num(calls_total / solved) if solved and calls_total is not None else "—",
+                    num(seconds / solved, 1) if solved else "—",
+                    "—" if None in first else f"{sum(first)}/{len(part)}"])
+    return Table("Cost per solved problem (PerfOrch Table 8 shape)",
+                 ["model", "variant", "pass@1", "solved", "model calls", "calls / solved", "seconds / solved",
+                  "first attempt passed"], out,
+                 "pipeline: generate + up to 3 fixes; its first attempt is the generate step alone (the one-shot "
+                 "answer inside the loop).")
 
 
 def run_pipeline(item: Item, ctx, timer: Timer) -> dict:
@@ -141,10 +163,14 @@ def run_pipeline(item: Item, ctx, timer: Timer) -> dict:
                 timer.add("solve" if stage == "generate" else (stage or "fix"), end - at)
                 spent += end - at
         timer.add("orchestrator", max(0.0, time.monotonic() - started - spent))
+    first = report.attempts[0] if report.attempts else None
+    first_passed = bool(first and first.status in ("passed", "accepted"))
     return {"status": "ok", "prompt": record["prompt"], "answer": report.accepted_code or "",
             "test_result": {"passed": bool(report.correct), "status": report.status, "summary": report.summary,
                             "attempts": len(report.attempts)},
-            "metrics": {"correct": bool(report.correct), "attempts": len(report.attempts)}, "latency": timer.latency}
+            "metrics": {"correct": bool(report.correct), "attempts": len(report.attempts),
+                        "model_calls": report.model_calls, "first_attempt_passed": first_passed},
+            "latency": timer.latency}
 
 
 @register
@@ -182,7 +208,6 @@ class HumanEvalPackFix(_HumanEvalBase):
         by_bug: dict[str, list[bool]] = {}
         for r in ok_rows(rows):
             by_bug.setdefault(r["metrics"].get("bug_type") or "?", []).append(bool(r["metrics"]["correct"]))
-        from evaluation.suite import Table
         from evaluation.suites.common import pct
 
         bugs = Table("fix@1 per bug type", ["bug type", "fix@1", "n"],

@@ -1,6 +1,11 @@
 """leetcode: LeetCodeDataset's tagged problems (v0.3.0 + v0.3.1 test splits, 426 unique; Python), pass@1 per
 PerfOrch category (Table 3 shape: a problem counts in every category it is tagged with), and the category
 classifier's accuracy against the tags (orchestrator.categories: top-1 among the problem's tags).
+
+Variants: ``one-shot`` (the default: the solver answers each problem; the item also records the classifier's
+category) and ``classifier`` (asked for with ``--variants classifier`` or ``one-shot,classifier``: one item, no
+model, every classifier method on the hash split's test half, evaluation.category_accuracy; ``--limit`` does not
+apply to it).
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from evaluation import data
 from evaluation.context import Timer
 from evaluation.suite import Chart, Item, Suite, SuiteReport, Table, limited, register
 from evaluation.suites.common import latency_table, ok_rows, pct
+
+VARIANTS = ("one-shot", "classifier")  # the first alone by default
 
 FILES = ("LeetCodeDataset-v0.3.1-test.jsonl.gz", "LeetCodeDataset-v0.3.0-test.jsonl.gz")
 CATEGORIES = ("Array", "String", "Hash Table", "Math", "Sorting", "Greedy", "Counting", "Enumeration", "Simulation",
@@ -56,12 +63,29 @@ class LeetCodeSuite(Suite):
     uses_sandbox = True
 
     def items(self, options: dict) -> list[Item]:
-        records = [r for r in problems(options) if any(t in CATEGORIES for t in r["tags"])]
-        return [Item(key=f"{m}|one-shot|{r['task_id']}", item_id=r["task_id"], model=m, variant="one-shot",
-                     group=next(t for t in r["tags"] if t in CATEGORIES), payload=r)
-                for m in options["models"] for r in limited(records, options)]
+        variants = options.get("variants") or ["one-shot"]
+        unknown = sorted(set(variants) - set(VARIANTS))
+        if unknown:
+            raise ValueError(f"unknown leetcode variant(s) {', '.join(unknown)}; known: {', '.join(VARIANTS)}")
+        out = []
+        if "one-shot" in variants:
+            records = [r for r in problems(options) if any(t in CATEGORIES for t in r["tags"])]
+            out += [Item(key=f"{m}|one-shot|{r['task_id']}", item_id=r["task_id"], model=m, variant="one-shot",
+                         group=next(t for t in r["tags"] if t in CATEGORIES), payload=r)
+                    for m in options["models"] for r in limited(records, options)]
+        if "classifier" in variants:  # the classifier needs no model: one item whatever --models says
+            out.append(Item(key="classifier", item_id="classifier", variant="classifier", group="classifier",
+                            payload={"data": options.get("data")}))
+        return out
 
     def run_item(self, item: Item, ctx) -> dict:
+        if item.variant == "classifier":
+            from evaluation.category_accuracy import compare
+
+            started = time.monotonic()
+            results = compare(item.payload.get("data"))
+            return {"status": "ok", "metrics": {"classifier": results},
+                    "latency": {"classify": time.monotonic() - started}}
         from models.parsing import extract_code
         from models.types import Problem
         from sandbox.harness import run_tests
@@ -95,6 +119,10 @@ class LeetCodeSuite(Suite):
                 "latency": timer.latency}
 
     def aggregate(self, rows: list[dict], options: dict) -> SuiteReport:
+        from evaluation import category_accuracy
+
+        compared = [r for r in ok_rows(rows) if r.get("variant") == "classifier"]
+        rows = [r for r in rows if r.get("variant") != "classifier"]
         done = ok_rows(rows)
         models = sorted({r["model"] for r in done})
         table_rows, series = [], {}
@@ -111,11 +139,24 @@ class LeetCodeSuite(Suite):
         table = Table("LeetCode pass@1 per category (PerfOrch Table 3 shape)",
                       ["model", *CATEGORIES, "overall"], table_rows,
                       "A problem counts in every PerfOrch category it is tagged with.")
-        hits = [r["metrics"]["category_hit"] for r in done if r["metrics"].get("category_hit") is not None]
+        scored = [r for r in done if r["metrics"].get("category_hit") is not None]
         methods = sorted({r["metrics"].get("classifier") for r in done if r["metrics"].get("classifier")})
-        classifier = Table("Category classifier vs LeetCode tags", ["method", "top-1 in tags", "n"],
-                           [[", ".join(methods) or "unavailable", pct(sum(hits) / len(hits)) if hits else "—",
-                             len(hits)]])
+        cells = []
+        for part in (scored, [r for r in scored if not category_accuracy.is_train(r["item_id"])]):
+            hits = [r["metrics"]["category_hit"] for r in part]
+            cells += [pct(sum(hits) / len(hits)) if hits else "—", len(hits)]
+        classifier = Table("Category classifier vs LeetCode tags, on the solved items",
+                           ["method", "top-1 in tags", "n", "test half only", "n"],
+                           [[", ".join(methods) or "unavailable", *cells]],
+                           "The shipped neighbours are the train half of the hash split: the test half is the "
+                           "fair figure.")
+        tables = [table, classifier] if done else []
+        tables += [category_accuracy.table(r["metrics"]["classifier"]) for r in compared]
         chart = Chart("bars", "LeetCode pass@1 per category", "leetcode_categories.png",
                       {"groups": [*CATEGORIES, "overall"], "series": series, "reference": {}, "ylabel": "pass@1"})
-        return SuiteReport([table, classifier, latency_table(rows, "category")], [chart], series)
+        summary = dict(series)
+        if compared:
+            summary["classifier"] = {key: r["metrics"]["classifier"][key]["test"]["accuracy"]
+                                     for r in compared for key, _ in category_accuracy.METHODS
+                                     if key in r["metrics"]["classifier"]}
+        return SuiteReport([*tables, latency_table(rows, "category")], [chart] if done else [], summary)

@@ -3,6 +3,11 @@
 Two variants per model: ``direct`` (question and options, answer with a letter) and ``guide-solve`` (GuideLLM
 writes its methodology first; the solver then picks a letter with that guidance in its prompt). Accuracy per
 domain (SE, DS, ML, NLP) and overall.
+
+A third, opt-in variant ``guide-solve-judge`` (``--variants guide-solve-judge``) is the paper's Table VII: the whole
+Guide -> Solve -> Judge pipeline on the open question (no options; 256 tokens per stage), timed per stage, with
+tokens/s and whether the judge's scores were readable. Its questions go round robin over the domains in id order,
+so ``--limit 10`` covers all four (it was benchmarks/refactorcoderqa_latency.py).
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ from evaluation.context import Timer
 from evaluation.metrics import accuracy
 from evaluation.suite import Chart, Item, Suite, SuiteReport, limited, register
 from evaluation.suites.common import latency_table, rate_table
+from evaluation.suites.mcq_latency import PIPELINE, pipeline_items, run_pipeline, stage_latency_table
 
 DOMAINS = ("SE", "DS", "ML", "NLP")
-VARIANTS = ("direct", "guide-solve")
+VARIANTS = ("direct", "guide-solve")  # the default; PIPELINE on request
 QUESTION_BUDGET, OPTION_BUDGET, GUIDANCE_BUDGET = 1500, 500, 1200
 LETTER = re.compile(r"(?:answer|option)\s*(?:is|:)?\s*\(?\**([ABCD])\b|^\W*\(?([ABCD])\b(?:[).:]|\s|$)|\b([ABCD])\b",
                     re.IGNORECASE | re.MULTILINE)
@@ -59,12 +65,22 @@ class McqSuite(Suite):
 
     def items(self, options: dict) -> list[Item]:
         variants = options.get("variants") or list(VARIANTS)
-        return [Item(key=f"{m}|{v}|{r['id']}", item_id=r["id"], model=m, variant=v, group=r["domain"], payload=r)
-                for m in options["models"] for v in variants for r in limited(self.records(options), options)]
+        unknown = sorted(set(variants) - {*VARIANTS, PIPELINE})
+        if unknown:
+            raise ValueError(f"unknown refactorcoderqa-mcq variant(s) {', '.join(unknown)}; known: "
+                             f"{', '.join([*VARIANTS, PIPELINE])}")
+        items = [Item(key=f"{m}|{v}|{r['id']}", item_id=r["id"], model=m, variant=v, group=r["domain"], payload=r)
+                 for m in options["models"] for v in variants if v != PIPELINE
+                 for r in limited(self.records(options), options)]
+        if PIPELINE in variants:
+            items += pipeline_items(self.records(options), options)
+        return items
 
     def run_item(self, item: Item, ctx) -> dict:
         from models.types import Problem
 
+        if item.variant == PIPELINE:
+            return run_pipeline(item, ctx)
         record, timer, guidance = item.payload, Timer(), None
         if item.variant == "guide-solve":
             problem = Problem(title=record["instruction"], description=record.get("input") or "")
@@ -80,6 +96,9 @@ class McqSuite(Suite):
                 "metrics": {"letter": letter, "correct": letter == record["answer"]}, "latency": timer.latency}
 
     def aggregate(self, rows: list[dict], options: dict) -> SuiteReport:
+        timed = [r for r in rows if r.get("variant") == PIPELINE]
+        rows = [r for r in rows if r.get("variant") != PIPELINE]
+
         def metric(part):
             return accuracy([(r["metrics"] or {}).get("letter") for r in part], [r["expected"] for r in part])
 
@@ -92,5 +111,7 @@ class McqSuite(Suite):
                        "reference": {"RefactorCoder-MoE (paper)": {k: v / 100 for k, v in
                                                                    references.MCQ_REFACTORCODER_MOE.items()}},
                        "ylabel": "accuracy", "chance": 0.25})
-        return SuiteReport([table, latency_table(rows, "domain")], [chart],
-                           {f"{m}|{v}": vals for (m, v), vals in values.items()})
+        tables = [table, latency_table(rows, "domain")] if rows else []
+        if timed:
+            tables.append(stage_latency_table(timed))
+        return SuiteReport(tables, [chart] if rows else [], {f"{m}|{v}": vals for (m, v), vals in values.items()})

@@ -59,11 +59,8 @@ def test_shipped_examples_are_the_train_half_only():
     assert tuple(vectors.shape) == (len(tags), 384) and len(tags) > 100
     assert all(t and set(t) <= set(categories.CATEGORIES) for t in tags)
     import json
-    import sys
-    from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-    from category_accuracy import is_train
+    from evaluation.category_accuracy import is_train
 
     ids = json.loads(categories.EXAMPLES_PATH.read_text())["ids"]
     assert all(is_train(i) for i in ids)
