@@ -27,20 +27,17 @@ KNOWN_MISSING_DEPENDENCIES = {"CPP/22": "boost/any.hpp", "CPP/137": "boost/any.h
 RUST_CRATES = {"rand": r"\brand::|\bRng\b|thread_rng", "regex": r"\bRegex\b|regex::", "md5": r"\bmd5::"}
 
 
+# The copy that ships with the project (Apache-2.0/MIT beside its LICENSE.txt and SOURCE.md), found by path:
+# the sandbox does not import the evaluation package (tests/test_layering.py); other data: load(..., data_dir).
+VENDORED = Path(__file__).resolve().parents[1] / "evaluation" / "data" / "humanevalpack"
+
+
 def default_data_dir() -> Path:
-    """The copy that ships with the project (evaluation/data, Apache-2.0/MIT with its LICENSE), else ../shared.
-    A file path only: the sandbox does not import the evaluation package."""
-    here = Path(__file__).resolve().parents[1]
-    for candidate in (here / "evaluation" / "data" / "humanevalpack",
-                      here.parent / "shared" / "data" / "humanevalpack",
-                      here / "shared" / "data" / "humanevalpack",
-                      Path("/work/shared/data/humanevalpack")):
-        if candidate.is_dir():
-            return candidate
-    return here.parent / "shared" / "data" / "humanevalpack"
+    return VENDORED
 
 
 def load(language: str, data_dir: Path | None = None) -> list[dict]:
+    """The HumanEvalPack records of ``language`` from ``data_dir`` (default: :func:`default_data_dir`)."""
     data_dir = Path(data_dir or default_data_dir())
     matches = sorted(data_dir.glob(f"*_{DATA_LANG[language]}.jsonl.gz"))
     if not matches:
