@@ -165,7 +165,7 @@ def _three_hundred_lines() -> str:
 
 def test_every_line_of_a_300_line_file_resolves_to_its_function():
     """The code-action path outlines once per version and resolves each cursor from that outline
-    (its speed is measured by benchmarks/codeaction_latency.py, not asserted here)."""
+    (its speed is measured by benchmarks.codeaction_latency, not asserted here)."""
     text = _three_hundred_lines()
     functions = outline(text, "python")
     assert len(functions) == 3 * text.count("def two_sum_")  # two_sum, area, helper, and nothing else per block
