@@ -167,7 +167,8 @@ def print_table(report: dict, machine: dict) -> None:
 @app.command("codeaction-after-edit")
 def cli(requests: int = typer.Option(100, "--requests", min=1, help="edit + codeAction samples per case"),
         sizes: Optional[List[str]] = typer.Option(None, "--sizes", help="file sizes in lines (default 600,5000,20000)"),
-        languages: Optional[List[str]] = typer.Option(None, "--languages", help=f"of {', '.join(LANGUAGES)} (default all)"),
+        languages: Optional[List[str]] = typer.Option(None, "--languages",
+                                                      help=f"of {', '.join(LANGUAGES)} (default all)"),
         edits: Optional[List[str]] = typer.Option(None, "--edits", help=f"of {', '.join(EDITS)} (default all)"),
         results_dir: Path = RESULTS_DIR_OPTION) -> None:
     """codeAction after an edit: our server beside a trivial pygls server (goal: p99 within 2x)."""

@@ -62,7 +62,8 @@ def host_cpu_times(language: str, runs: int) -> list[float] | None:
 
 @app.command()
 def main(runs: int = typer.Option(20, "--runs", min=2, help="warm runs per language (and bare host runs)"),
-         lang: Optional[List[str]] = typer.Option(None, "--lang", help=f"of {', '.join(PROGRAMS)} (default cpp,python)"),
+         lang: Optional[List[str]] = typer.Option(None, "--lang",
+                                                  help=f"of {', '.join(PROGRAMS)} (default cpp,python)"),
          results_dir: Path = RESULTS_DIR_OPTION) -> None:
     """CV of wall and CPU time over repeated warm runs of a ~100 ms CPU-bound program (target CPU CV <= 3%)."""
     languages = split(lang, ["cpp", "python"])
