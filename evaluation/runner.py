@@ -4,8 +4,8 @@ Three ways to execute items, one database writer (this process):
 * ``workers=1``: in this process, one after the other;
 * ``workers=N``: a local process pool (spawned processes, each with its own WorkerContext);
 * ``ray="local"`` or ``ray="ADDRESS"``: every item a Ray task (``num_cpus=1``), on whichever node has a free
-  CPU; model calls and sandbox runs happen on that node (its own models and Docker engine). Ray is imported
-  only here and only then.
+  CPU; model calls and sandbox runs happen on that node (its own models and Docker engine). Ray lives in
+  evaluation/ray_cluster.py (code shipped to the nodes, a check per node first) and is imported only then.
 
 Resuming: a run is named (``--run-name``); items already recorded with a status other than "error" are never
 dispatched again. A kill loses at most the items in flight.
@@ -62,36 +62,10 @@ def machine() -> dict:
             "platform": platform.platform()}
 
 
-def _ray_module():
-    try:
-        import ray  # noqa: PLC0415  (optional extra)
-    except ImportError as exc:
-        raise EvalError("--ray needs Ray, an optional extra: pip install 'ray==2.60.0' (or run without --ray: "
-                        "--workers N uses a local process pool)") from exc
-    return ray
-
-
 def _dispatch_ray(address: str, workers: int, suite_name: str, items: list[dict], options: dict, on_result):
-    ray = _ray_module()
-    plugins = os.environ.get("REFACTORCODER_EVAL_PLUGINS", "")
-    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH", "")])),
-           "REFACTORCODER_EVAL_PLUGINS": plugins}
-    started_here = not ray.is_initialized()
-    if started_here:
-        kwargs = {"include_dashboard": False, "runtime_env": {"env_vars": env}, "log_to_driver": False}
-        if address == "local":
-            ray.init(num_cpus=max(1, workers), **kwargs)
-        else:  # worker nodes need refactorcoder installed (same version), their models and a Docker engine
-            ray.init(address=address, **kwargs)
-    try:
-        task = ray.remote(num_cpus=1, max_retries=0)(execute_item)
-        pending = [task.remote(suite_name, item, options) for item in items]
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            on_result(ray.get(done[0]))
-    finally:
-        if started_here:
-            ray.shutdown()
+    from evaluation.ray_cluster import dispatch  # Ray is optional: imported only for --ray
+
+    dispatch(address, workers, suite_name, items, options, on_result)
 
 
 def _dispatch_pool(workers: int, suite_name: str, items: list[dict], options: dict, on_result):
