@@ -18,7 +18,7 @@ from models.parsing import extract_code, parse_judgment
 from models.registry import ModelRegistry
 from models.settings import Settings
 from models.stage_runner import StageOutcome, StageRunner
-from models.types import Judgment, Problem, RunReport, Stage, StageResult
+from models.types import Judgment, Problem, RunReport, Stage, StageResult, Usage
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +125,8 @@ class Pipeline:
             result = retry.result
             result.attempts += first.result.attempts
             result.duration_s += first.result.duration_s
+            # The stage's usage covers both calls, like its duration (tokens/s would read low otherwise).
+            result.usage = _sum_usage(first.result.usage, result.usage)
             result.notes = [*first.result.notes, *[n for n in result.notes if n not in first.result.notes]]
             if parsed.scores is None:
                 result.notes.append("judge gave no readable scores after one re-ask: no score reported")
@@ -184,3 +186,9 @@ class Pipeline:
 
 def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _sum_usage(a: Usage, b: Usage) -> Usage:
+    cost = None if a.cost_usd is None and b.cost_usd is None else (a.cost_usd or 0.0) + (b.cost_usd or 0.0)
+    return Usage(prompt_tokens=a.prompt_tokens + b.prompt_tokens,
+                 completion_tokens=a.completion_tokens + b.completion_tokens, cost_usd=cost)

@@ -229,6 +229,9 @@ def test_judge_reask_recovers_scores():
     p, _, _ = make({"judge": stage("m")}, {"m": m})
     judgment = p.judge(PROBLEM, None, "x = 1")
     assert judgment.scores.accuracy == 2 and judgment.feedback == "Nice."
+    # usage covers both calls, like the duration: 10 + 10 prompt tokens, 1 + 10 completion words
+    assert judgment.raw.usage.prompt_tokens == 20 and judgment.raw.usage.completion_tokens == 11
+    assert judgment.raw.usage.cost_usd == pytest.approx(0.002)
 
 
 def test_judge_only_requires_solution():
