@@ -155,6 +155,55 @@ def new_imports(file_text: str, imports: list[str], language: str) -> list[str]:
     return out
 
 
+def _go_import_name(doc: Document, spec) -> str | None:
+    """The name a Go import binds, when it is certain: an explicit name, or a standard-library path's last
+    element (outside the standard library a package's name need not match its path)."""
+    name = spec.child_by_field_name("name")
+    if name is not None:
+        return _text(doc, name)
+    path = _text(doc, spec.child_by_field_name("path")).strip('"`')
+    return path.rsplit("/", 1)[-1] if "." not in path.split("/", 1)[0] else None
+
+
+def prune_go_imports(text: str) -> str:
+    """`text` without the imports nothing in it uses. Go refuses to compile a file with an unused import, so
+    a candidate that no longer needs a package the original used could never pass; only imports whose name
+    is certain (:func:`_go_import_name`) are dropped, `_` and `.` imports stay."""
+    doc = document(text, "go")
+    decls = import_nodes(doc)
+    if not decls:
+        return text
+    spans = [doc.owned_span(n.start_byte, n.end_byte) for n in decls]
+    rest, at = [], 0
+    for start, end in spans:
+        rest.append(doc.source[at:start])
+        at = end
+    rest.append(doc.source[at:])
+    body = b"".join(rest).decode("utf-8", "replace")
+    cuts = []
+    for decl, span in zip(decls, spans):
+        specs = []
+        stack = [decl]
+        while stack:
+            n = stack.pop()
+            specs += [n] if n.type == "import_spec" else []
+            stack.extend(c for c in n.named_children if n.type != "import_spec")
+        unused = [s for s in specs if (name := _go_import_name(doc, s)) not in (None, "_", ".")
+                  and not re.search(rf"(?<![\w.]){re.escape(name)}\s*\.", body)]
+        if len(unused) == len(specs) and unused:
+            cuts.append(span)
+        else:
+            cuts += [doc.owned_span(s.start_byte, s.end_byte) for s in unused]
+    if not cuts:
+        return text
+    out, at = [], 0
+    for start, end in sorted(cuts):
+        out.append(doc.source[at:start])
+        at = end + 1 if doc.source[end:end + 1] == b"\n" else end
+    out.append(doc.source[at:])
+    return b"".join(out).decode("utf-8", "replace")
+
+
 # -- a model's answer -------------------------------------------------------------------------------
 
 def _declared_name(doc: Document, node) -> str | None:

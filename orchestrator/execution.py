@@ -106,11 +106,13 @@ class HarnessExecution:
 
     differential = False
 
-    def __init__(self, sandbox, target: Target, test_program: str | None):
+    def __init__(self, sandbox, target: Target, test_program: str | None, suite: str = "user"):
         self.sandbox = sandbox
         self.target = target
         self.test_program = test_program
-        self.notes = [f"{target.language}: candidates are checked by the test program you named; optimize adds "
+        self.suite = suite  # "user" (a program the user named) or "benchmark" (the problem's own tests)
+        whose = "the test program you named" if suite == "user" else "the benchmark's test program"
+        self.notes = [f"{target.language}: candidates are checked by {whose}; optimize adds "
                       "differential tests from a model-written input generator"] if test_program else []
 
     @property
@@ -123,12 +125,13 @@ class HarnessExecution:
 
         if not self.test_program:
             return TestRun()
-        report = run_tests(self.target.language, [TestCase(name="tests", test_program=self.test_program)],
+        name = "tests" if self.suite == "user" else "benchmark tests"
+        report = run_tests(self.target.language, [TestCase(name=name, test_program=self.test_program)],
                            source=self.target.with_code(code), sandbox=self.sandbox)
         results = []
         for t in report.tests:
             error = report.compile_output if report.compile_status.value != "ok" else (t.stderr or t.stdout)
-            results.append({"suite": "user", "name": t.name, "passed": t.passed, "error": (error or "")[-2500:],
+            results.append({"suite": self.suite, "name": t.name, "passed": t.passed, "error": (error or "")[-2500:],
                             "output": t.stdout[-1500:]})
         return TestRun(results=results)
 

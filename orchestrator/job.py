@@ -59,12 +59,15 @@ class Job:
             self.suite = discover(target, tests_path, benchmark_test)
             self.exe = PythonExecution(_LazySandbox(orch), target, self.suite)
         else:
-            self.suite = Suite()
-            if test_program:
-                from orchestrator.testsuite import TestSource
+            from orchestrator.testsuite import TestSource
 
-                self.suite.tests.append(TestSource("user", "program", "tests", source=test_program))
-            self.exe = HarnessExecution(_LazySandbox(orch), target, test_program)
+            self.suite = Suite()
+            # the user's test program first; else a benchmark's (trust order of orchestrator/testsuite.py)
+            program, trust = (test_program, "user") if test_program else (benchmark_test, "benchmark")
+            if program:
+                self.suite.tests.append(TestSource(trust, "program", "tests" if trust == "user" else "benchmark tests",
+                                                   source=program))
+            self.exe = HarnessExecution(_LazySandbox(orch), target, program, suite=trust)
         self.report.notes += self.suite.notes + self.exe.notes
         history = orch.pipeline.history
         problem = Problem(title=target.label(), description=self.problem_text, code=target.code,

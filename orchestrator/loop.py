@@ -167,9 +167,12 @@ class Orchestrator:
 
     # -- solve --------------------------------------------------------------------------------------
     def solve(self, target: Target, *, tests_path=None, benchmark_test: str | None = None,
-              cancel: threading.Event | None = None, on_event: Event | None = None) -> JobReport:
+              test_program: str | None = None, cancel: threading.Event | None = None,
+              on_event: Event | None = None) -> JobReport:
+        """benchmark_test: a benchmark's own tests (Python: a check program; C++, Java, Go, Rust, JavaScript:
+        a test program combined with the candidate file by sandbox.harness's rules)."""
         job = Job(self, "solve", target, cancel=cancel, on_event=on_event, tests_path=tests_path,
-                  benchmark_test=benchmark_test)
+                  benchmark_test=benchmark_test, test_program=test_program)
         return self._run(job, self._solve)
 
     def _solve(self, job: Job) -> JobReport:

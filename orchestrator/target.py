@@ -80,15 +80,18 @@ class Target:
             body = textwrap.indent(body, self.indent)
             body = body[len(self.indent):]  # the span starts after the indentation already in the file
         text = self.text[:self.start] + body + self.text[self.end:]
-        if not added:
-            return text
-        doc = code_module.document(self.text, self.language)
-        at_byte, prefix = code_module.import_insertion(doc)
-        at = code_module.char_offset(doc, at_byte)
-        block = prefix + "\n".join(added) + "\n"
-        if at > self.start:  # imports after the function (unusual): keep them just above it
-            return text[:self.start] + "\n".join(added) + "\n" + self.indent + text[self.start:]
-        return text[:at] + block + text[at:]
+        if added:
+            doc = code_module.document(self.text, self.language)
+            at_byte, prefix = code_module.import_insertion(doc)
+            at = code_module.char_offset(doc, at_byte)
+            block = prefix + "\n".join(added) + "\n"
+            if at > self.start:  # imports after the function (unusual): keep them just above it
+                text = text[:self.start] + "\n".join(added) + "\n" + self.indent + text[self.start:]
+            else:
+                text = text[:at] + block + text[at:]
+        if self.language == "go":  # an import only the old version used would stop the file compiling
+            text = code_module.prune_go_imports(text)
+        return text
 
     def standalone(self, code: str | None = None) -> str:
         """The function (or `code` in its place) with the file's imports and its enclosing classes."""

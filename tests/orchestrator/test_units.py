@@ -139,3 +139,18 @@ def test_composite_never_rates_a_failing_candidate_above_half():
     assert composite_score(2, 3, {"scores": {"accuracy": 5, "clarity": 5, "efficiency": 5}}) == 0.5
     assert composite_score(3, 3, {"scores": {"accuracy": 5, "clarity": 5, "efficiency": 5}}) == 1.0
     assert composite_score(0, 0, None) is None
+
+
+def test_go_imports_nothing_uses_are_pruned():
+    """Go refuses a file with an unused import: a candidate that drops the original's use of a package must
+    still compile. Only names that are certain go (std paths, explicit names); `_`, `.` and third-party stay."""
+    from orchestrator.code import prune_go_imports
+
+    text = ('package main\n\nimport (\n    "math"\n    s "strings"\n    "github.com/x/y.v2"\n    _ "embed"\n)\n'
+            'import "fmt"\nimport "sort"\n\nfunc F(v []int) { sort.Ints(v); fmt.Println(v) }\n')
+    pruned = prune_go_imports(text)
+    assert '"math"' not in pruned and '"strings"' not in pruned
+    assert all(kept in pruned for kept in ('"github.com/x/y.v2"', '_ "embed"', 'import "fmt"', 'import "sort"'))
+    assert prune_go_imports(pruned) == pruned
+    lone = 'package main\n\nimport (\n    "math"\n)\n\nfunc F() int { return 1 }\n'
+    assert "import" not in prune_go_imports(lone) and "func F() int" in prune_go_imports(lone)
