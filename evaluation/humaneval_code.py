@@ -123,3 +123,58 @@ def report_summary(report: TestReport) -> dict:
             "output": ((report.compile_output or "") + (outcome.stderr if outcome else "") +
                        (outcome.stdout if outcome else ""))[-1500:],
             "message": report.message}
+
+
+# -- the pipeline variant: the problem as a source file the orchestrator can target ---------------------
+
+# A body that compiles (or at least parses) and fails every test: what the solver is asked to replace.
+STUB = {"python": "    raise NotImplementedError\n",
+        "cpp": "    throw \"not implemented\";\n}\n",
+        "java": "        throw new UnsupportedOperationException(\"not implemented\");\n    }\n}\n",
+        "go": "    panic(\"not implemented\")\n}\n",
+        "rust": "    todo!()\n}\n",
+        "js": "  throw new Error(\"not implemented\");\n}\n"}
+SUFFIX = {"python": "py", "cpp": "cpp", "java": "java", "go": "go", "rust": "rs", "js": "js"}
+_LEADING_COMMENT = re.compile(r"\A\s*(/\*.*?\*/)[ \t]*\n", re.DOTALL)
+
+
+def problem_file(record: dict, language: str) -> tuple[str, str, int | None]:
+    """(file name, text, header row) of the problem as a source file whose entry function is a stub: the
+    orchestrator's target. The text is the prompt as HumanEval-X gives it, except that C++'s problem comment
+    (first in the prompt, above the includes) moves down to the function, where the orchestrator reads a
+    function's documentation, and C++ gets the headers the one-shot variant gives it (:data:`CPP_HEADERS`).
+
+    The header row (0-based; None for Python, whose prompt ends with the docstring) names the target: in a
+    few brace-language records `entry_point` differs from the function the prompt declares (CPP/121
+    `solutions`, Rust/85 `add_even_odd`, Java/99 ...), and the tests call the declared one."""
+    prompt = record["prompt"]
+    if language == "cpp":
+        comment = _LEADING_COMMENT.match(prompt)
+        rest = prompt[comment.end():] if comment else prompt
+        lines = rest.rstrip().splitlines(keepends=True)
+        prompt = CPP_HEADERS + "".join(lines[:-1]) + (comment.group(1) + "\n" if comment else "") + lines[-1] + "\n"
+    elif language == "go":
+        prompt = "package main\n\n" + prompt
+    name = "Main" if language == "java" else "problem"
+    head = prompt.rstrip("\n")
+    text = head + "\n" + STUB[language]
+    if language == "python":
+        return f"{name}.py", text, None
+    from orchestrator.code import document
+
+    last = head.count("\n")  # the prompt ends in the entry function: its header, or a comment in its body
+    around = [f for f in document(text, language).outline() if f.first_row <= last <= f.last_row]
+    row = max(around, key=lambda f: f.depth).name_row if around else last
+    return f"{name}.{SUFFIX[language]}", text, row
+
+
+def benchmark_program(record: dict, language: str) -> str:
+    """The record's tests as the program the orchestrator combines with a candidate file (sandbox.harness):
+    Python's check program; C++/Java/JavaScript's test appended to the file; Go's test file (package main,
+    its own imports); Rust's `#[cfg(test)]` module appended to the file (built with rustc --test)."""
+    if language == "go":
+        return go_single_file(record.get("test_setup") or "", record["test"])
+    if language == "rust":
+        return record["test"]
+    _, test = candidate_and_test(record, language, "")
+    return test

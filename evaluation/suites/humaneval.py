@@ -5,7 +5,7 @@ C++/JS/Rust/Java tests (evaluation/data/humanevalpack/SOURCE.md), plus the hand-
 Every answer runs in the Docker sandbox (sandbox.harness), never on the host.
 
 Variants of humaneval-x: ``one-shot`` (the solver writes the function once), ``pipeline`` (generate -> fix
-through the orchestrator's loop, Python: see :func:`run_pipeline`).
+through the orchestrator's loop, every language: see :func:`run_pipeline`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from evaluation.suites.common import by, latency_table, num, ok_rows, rate_table
 LANGUAGES = ("python", "cpp", "java", "go", "rust", "js")
 NAMES = {"python": "Python", "cpp": "C++", "java": "Java", "go": "Go", "rust": "Rust", "js": "JavaScript"}
 CODE_TOKENS = 640
+FIX_ATTEMPTS = 3  # the pipeline variant: generate + up to 3 fixes (PerfOrch Table 8's loop)
 
 
 def records(language: str, options: dict) -> list[dict]:
@@ -125,35 +126,34 @@ def cost_table(rows: list[dict]) -> Table:
 
 
 def run_pipeline(item: Item, ctx, timer: Timer) -> dict:
-    """generate -> fix through orchestrator.loop.Orchestrator.solve (PerfOrch's first two stages).
+    """generate -> fix through orchestrator.loop.Orchestrator.solve (PerfOrch's first two stages), every language.
 
-    Python only for now: the orchestrator takes a FILE::function target, so the problem is written to a
-    temporary module and the HumanEval test program is passed as the benchmark test.
+    The orchestrator takes a source-file target, so the problem is written to a temporary file whose entry
+    function is a stub (evaluation.humaneval_code.problem_file) and the record's tests are passed as the
+    benchmark tests (trust "benchmark"): the solver writes the function, the sandbox runs the tests, and a
+    failure (its test, error and output) goes to the fix stage, up to :data:`FIX_ATTEMPTS` times.
     """
-    if item.group != "python":
-        return {"status": "error", "error": "the pipeline variant runs Python only (orchestrator targets)"}
     import tempfile
     from pathlib import Path
 
-    from sandbox.humaneval import candidate_and_test
+    from evaluation.humaneval_code import benchmark_program, problem_file
+    from orchestrator.loop import Orchestrator
+    from orchestrator.report import JobLimits
+    from orchestrator.target import locate_text, project_root
 
-    try:
-        from orchestrator.loop import Orchestrator
-        from orchestrator.report import JobLimits
-        from orchestrator.target import locate
-    except ImportError as exc:  # TODO(orchestrator): drop once its public target API is settled
-        return {"status": "error", "error": f"orchestrator pipeline unavailable: {exc}"}
-    record = item.payload
+    record, lang = item.payload, item.group
+    name, text, row = problem_file(record, lang)
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "problem.py"
-        path.write_text(record["prompt"] + "    raise NotImplementedError\n", encoding="utf-8")
-        _, test = candidate_and_test(record, "python", "")
+        path = Path(tmp) / name
+        path.write_text(text, encoding="utf-8")
+        target = locate_text(path, text, record["entry_point"] if row is None else None, lang, row=row)
+        target.root = project_root(path)
         started = time.monotonic()
         # PerfOrch's generate -> fix only: no guidance, no judge, no model-written tests (the benchmark's are used)
-        limits = JobLimits(max_attempts=3, guide=False, judge=False, design_tests=False)
+        limits = JobLimits(max_attempts=FIX_ATTEMPTS, guide=False, judge=False, design_tests=False)
         orch = Orchestrator(ctx.pipeline(item.model, max_tokens=CODE_TOKENS), ctx.sandbox(), limits=limits)
         events: list[tuple[float, str, str | None]] = []
-        report = orch.solve(locate(f"{path}::{record['entry_point']}"), benchmark_test=test,
+        report = orch.solve(target, benchmark_test=benchmark_program(record, lang),
                             on_event=lambda kind, data: events.append((time.monotonic(), kind, data.get("stage"))))
         # per stage: from each attempt's event to its result (model call + sandbox run); the rest is the loop's
         spent = 0.0
@@ -165,11 +165,19 @@ def run_pipeline(item: Item, ctx, timer: Timer) -> dict:
         timer.add("orchestrator", max(0.0, time.monotonic() - started - spent))
     first = report.attempts[0] if report.attempts else None
     first_passed = bool(first and first.status in ("passed", "accepted"))
-    return {"status": "ok", "prompt": record["prompt"], "answer": report.accepted_code or "",
+    last = report.attempts[-1] if report.attempts else None
+    solved_by = None
+    if report.correct and last is not None:
+        solved_by = "generate" if last.stage == "generate" else f"{last.stage}@{last.number}"
+    return {"status": "ok", "prompt": record["prompt"], "answer": report.accepted_code or (last.code if last else "") or "",
             "test_result": {"passed": bool(report.correct), "status": report.status, "summary": report.summary,
-                            "attempts": len(report.attempts)},
+                            "attempts": len(report.attempts),
+                            "trail": [{"stage": a.stage, "number": a.number, "status": a.status,
+                                       "reason": (a.reason or "")[:300]} for a in report.attempts],
+                            "notes": report.notes},
             "metrics": {"correct": bool(report.correct), "attempts": len(report.attempts),
-                        "model_calls": report.model_calls, "first_attempt_passed": first_passed},
+                        "model_calls": report.model_calls, "first_attempt_passed": first_passed,
+                        "solved_by": solved_by},
             "latency": timer.latency}
 
 
