@@ -1,4 +1,5 @@
-"""Helpers the suites share: grouping result rows, rate tables, the per-stage latency table."""
+"""Helpers the suites share: RefactorCoderQA's records and items, grouping result rows, rate tables, the
+per-stage latency table."""
 
 from __future__ import annotations
 
@@ -6,9 +7,33 @@ from collections import defaultdict
 from statistics import mean
 from typing import Callable, Iterable
 
-from evaluation.suite import Table
+from evaluation.suite import Item, Table, limited
 
 STAGES = ("guide", "solve", "fix", "refine", "judge", "classify", "sandbox", "profile", "orchestrator")
+
+
+def qa_records(filename: str, options: dict, required: tuple[str, ...]) -> list[dict]:
+    """RefactorCoderQA's `filename` (never shipped: from --data, $REFACTORCODER_EVAL_DATA or ../shared/data),
+    only the domains in options["domains"] when that is given."""
+    from evaluation import data
+
+    records = data.load(data.QA_FOLDER, filename, options.get("data"), required=required)
+    domains = options.get("domains")
+    return [r for r in records if not domains or r["domain"] in domains]
+
+
+def qa_items(records: list[dict], options: dict, variants: Iterable[str]) -> list[Item]:
+    """One item per model, variant and record (the first --limit records), keyed model|variant|id and grouped
+    by domain."""
+    return [Item(key=f"{m}|{v}|{r['id']}", item_id=r["id"], model=m, variant=v, group=r["domain"], payload=r)
+            for m in options["models"] for v in variants for r in limited(records, options)]
+
+
+def qa_problem(record: dict):
+    """The question as the pipeline's Problem: its instruction as the title, its body as the description."""
+    from models.types import Problem
+
+    return Problem(title=record["instruction"], description=record.get("input") or "")
 
 
 def ok_rows(rows: Iterable[dict]) -> list[dict]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from statistics import mean
 
-from evaluation import data, references
+from evaluation import references
 from evaluation.context import Timer
 from evaluation.metrics import agreement, reliability_bins
-from evaluation.suite import Chart, Item, Suite, SuiteReport, Table, limited, register
-from evaluation.suites.common import by, latency_table, num, ok_rows
+from evaluation.suite import Chart, Item, Suite, SuiteReport, Table, register
+from evaluation.suites.common import by, latency_table, num, ok_rows, qa_items, qa_problem, qa_records
 
 DIMENSIONS = ("accuracy", "clarity", "efficiency")
 JUDGE_TOKENS = 256
@@ -36,19 +36,15 @@ class JudgeSuite(Suite):
     description = "JudgeLLM vs human scores on RefactorCoderQA: MAD and Spearman per dimension"
 
     def items(self, options: dict) -> list[Item]:
-        records = data.load(data.QA_FOLDER, "refactorcoderqa_judge_human_eval.jsonl.gz", options.get("data"),
-                            required=("id", "domain", "instruction", "guidellm_response", "solver_answer"))
+        records = qa_records("refactorcoderqa_judge_human_eval.jsonl.gz", options,
+                             ("id", "domain", "instruction", "guidellm_response", "solver_answer"))
         records = [r for r in records if any(v is not None for v in human_mean(r).values())]
-        return [Item(key=f"{m}|judge|{r['id']}", item_id=r["id"], model=m, variant="judge", group=r["domain"],
-                     payload=r) for m in options["models"] for r in limited(records, options)]
+        return qa_items(records, options, ["judge"])
 
     def run_item(self, item: Item, ctx) -> dict:
-        from models.types import Problem
-
         record, timer = item.payload, Timer()
-        problem = Problem(title=record["instruction"], description=record.get("input") or "")
         judgment = ctx.pipeline(item.model, max_tokens=JUDGE_TOKENS).judge(
-            problem, record.get("guidellm_response"), record.get("solver_answer") or "")
+            qa_problem(record), record.get("guidellm_response"), record.get("solver_answer") or "")
         timer.add("judge", judgment.raw.duration_s)
         ours = judgment.scores.model_dump() if judgment.scores else None
         return {"status": "ok", "prompt": record["instruction"], "answer": judgment.raw.text,

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import re
 
-from evaluation import data, references
+from evaluation import references
 from evaluation.context import Timer
 from evaluation.metrics import accuracy
-from evaluation.suite import Chart, Item, Suite, SuiteReport, limited, register
-from evaluation.suites.common import latency_table, rate_table
+from evaluation.suite import Chart, Item, Suite, SuiteReport, register
+from evaluation.suites.common import latency_table, qa_items, qa_problem, qa_records, rate_table
 from evaluation.suites.mcq_latency import PIPELINE, pipeline_items, run_pipeline, stage_latency_table
 
 DOMAINS = ("SE", "DS", "ML", "NLP")
@@ -58,10 +58,8 @@ class McqSuite(Suite):
     description = "RefactorCoderQA multiple-choice test: accuracy per domain, direct and Guide -> Solve"
 
     def records(self, options: dict) -> list[dict]:
-        records = data.load(data.QA_FOLDER, "refactorcoderqa_mcq_test.jsonl.gz", options.get("data"),
-                            required=("id", "domain", "instruction", "A", "B", "C", "D", "answer"))
-        domains = options.get("domains")
-        return [r for r in records if not domains or r["domain"] in domains]
+        return qa_records("refactorcoderqa_mcq_test.jsonl.gz", options,
+                          ("id", "domain", "instruction", "A", "B", "C", "D", "answer"))
 
     def items(self, options: dict) -> list[Item]:
         variants = options.get("variants") or list(VARIANTS)
@@ -69,22 +67,18 @@ class McqSuite(Suite):
         if unknown:
             raise ValueError(f"unknown refactorcoderqa-mcq variant(s) {', '.join(unknown)}; known: "
                              f"{', '.join([*VARIANTS, PIPELINE])}")
-        items = [Item(key=f"{m}|{v}|{r['id']}", item_id=r["id"], model=m, variant=v, group=r["domain"], payload=r)
-                 for m in options["models"] for v in variants if v != PIPELINE
-                 for r in limited(self.records(options), options)]
+        records = self.records(options)
+        items = qa_items(records, options, [v for v in variants if v != PIPELINE])
         if PIPELINE in variants:
-            items += pipeline_items(self.records(options), options)
+            items += pipeline_items(records, options)
         return items
 
     def run_item(self, item: Item, ctx) -> dict:
-        from models.types import Problem
-
         if item.variant == PIPELINE:
             return run_pipeline(item, ctx)
         record, timer, guidance = item.payload, Timer(), None
         if item.variant == "guide-solve":
-            problem = Problem(title=record["instruction"], description=record.get("input") or "")
-            result = ctx.pipeline(item.model, max_tokens=256).guide(problem)
+            result = ctx.pipeline(item.model, max_tokens=256).guide(qa_problem(record))
             guidance = result.text
             timer.add("guide", result.duration_s)
         messages = mcq_messages(record, guidance)
