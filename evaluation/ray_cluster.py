@@ -130,6 +130,17 @@ def run_on_node(suite_name: str, item: dict, options: dict) -> dict:
     return result
 
 
+def lost(item: dict, exc: Exception) -> dict:
+    """The result of an item whose task died with its worker or node (never raised by execute_item itself)."""
+    from datetime import datetime, timezone
+
+    return {"key": item["key"], "item_id": item["item_id"], "model": item.get("model"), "variant": item.get("variant"),
+            "grp": item.get("group"), "status": "error", "worker": "ray: lost",
+            "started": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "error": f"the Ray task was lost ({exc.__class__.__name__}: {str(exc).splitlines()[0][:300]}); "
+                     "run again with the same --run-name to retry it", "metrics": {}, "latency": {}}
+
+
 def node_problems(suite_name: str, options: dict, languages: list[str]) -> dict:
     """On one node: what this run needs that the node lacks (empty list: ready)."""
     from evaluation.suite import get_suite
@@ -142,7 +153,12 @@ def node_problems(suite_name: str, options: dict, languages: list[str]) -> dict:
     if suite.uses_models:
         problems += [p for p in (model_problem(m) for m in options.get("models") or []) if p]
     if suite.uses_sandbox:
-        problems += sandbox_problems(languages)
+        sandbox = sandbox_problems(languages)
+        problems += sandbox
+        if not sandbox:  # containers left by the Ray workers of earlier runs on this node
+            from sandbox.containers import sweep_orphans
+
+            sweep_orphans()
     return {"node": node_label(), "problems": problems}
 
 
@@ -209,6 +225,7 @@ def dispatch(address: str, workers: int, suite_name: str, items: list[dict], opt
     if not items:
         return
     started_here = connect(ray, address, workers)
+    here: set[int] = set()  # pids of this machine's Ray workers that ran items (their sandboxes outlive them)
     try:
         if address != "local":
             from sandbox.images import LANGUAGES
@@ -217,10 +234,48 @@ def dispatch(address: str, workers: int, suite_name: str, items: list[dict], opt
                                | {lang for lang in options.get("langs") or [] if lang in LANGUAGES}) or ["python"]
             preflight(ray, suite_name, options, languages)
         task = ray.remote(num_cpus=1, max_retries=0)(run_on_node)
-        pending = [task.remote(suite_name, item, options) for item in items]
+        pending = {task.remote(suite_name, item, options): item for item in items}
         while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            on_result(ray.get(done[0]))
+            done, _ = ray.wait(list(pending), num_returns=1)
+            item = pending.pop(done[0])
+            try:
+                result = ray.get(done[0])
+            except ray.exceptions.RayError as exc:  # its worker or node died: an error row, retried on resume
+                result = lost(item, exc)
+            host, _, pid = str(result.get("worker", "")).rpartition(":")
+            if host.split("/")[0] == socket.gethostname() and pid.isdigit():
+                here.add(int(pid))
+            on_result(result)
     finally:
         if started_here:
             ray.shutdown()
+        if started_here and here and get_suite_uses_sandbox(suite_name):
+            sweep_after(here)
+
+
+def get_suite_uses_sandbox(suite_name: str) -> bool:
+    from evaluation.suite import get_suite
+
+    try:
+        return get_suite(suite_name).uses_sandbox
+    except KeyError:
+        return False
+
+
+def sweep_after(pids: set[int], wait_s: float = 15.0) -> None:
+    """Ray ends its workers without their exit handlers, so their warm sandbox containers stay behind: once
+    those workers are gone, remove the containers of dead owners on this machine (other nodes' leftovers go
+    at their next run's node check)."""
+    import time
+
+    import psutil
+
+    deadline = time.monotonic() + wait_s
+    while any(psutil.pid_exists(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    try:
+        from sandbox.containers import sweep_orphans
+
+        sweep_orphans()
+    except Exception as exc:  # the engine went away: the containers stop by themselves (MAX_LIFETIME_S)
+        log.warning("could not sweep the Ray workers' sandbox containers: %s", exc)

@@ -14,7 +14,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -59,22 +58,49 @@ def _start_node(args: list[str], env: dict, cwd: Path, log: Path) -> subprocess.
     return proc
 
 
+def _node_processes(proc: subprocess.Popen) -> list:
+    """The node's processes: `ray start`'s raylet, GCS, agents and the raylet's workers (each in its own session)."""
+    import psutil
+
+    try:
+        return psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
 def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM `ray start --block` (it stops its node, draining running tasks first), then SIGKILL what is left."""
+    import psutil
+
+    children = _node_processes(proc)
     if proc.poll() is None:
-        proc.terminate()  # `ray start --block` stops the node's raylet, GCS, workers on SIGTERM
+        proc.terminate()
         try:
             proc.wait(60)
         except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+    for child in children:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
             pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)  # whatever of this node's own process group is left
-    except ProcessLookupError:
-        pass
+
+
+def _crash(proc: subprocess.Popen) -> None:
+    """A node dying (not a drain): SIGKILL its raylet and every process under it, then its `ray start`."""
+    for child in _node_processes(proc):
+        try:
+            child.kill()
+        except Exception:  # psutil.NoSuchProcess: gone already
+            pass
+    proc.kill()
+    proc.wait(10)
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    """(address, env for the driver, the node ids) of a two-node cluster."""
+    """(address, env for the driver, the node ids, [head, second node]'s `ray start` processes) of the cluster."""
     require_module("ray", "pip install 'ray==2.60.0'")
     require_real_part(None if RAY.exists() else f"the ray CLI is not at {RAY}")
     # A short folder: Ray's unix sockets live under it (108-byte path limit).
@@ -97,7 +123,7 @@ def cluster():
             time.sleep(1)
         assert len(ids) == 2, status
         driver_env = {**env, "REFACTORCODER_EVAL_PLUGINS": "tests.evaluation.ray_probe"}
-        yield f"127.0.0.1:{port}", driver_env, set(ids)
+        yield f"127.0.0.1:{port}", driver_env, set(ids), nodes
     finally:
         for proc in reversed(nodes):
             _stop(proc)
@@ -121,7 +147,7 @@ def _nodes_of(rows: list[dict]) -> set[str]:
 
 
 def test_items_spread_over_both_nodes_with_the_code_shipped(cluster, tmp_path):
-    address, env, node_ids = cluster
+    address, env, node_ids, _nodes = cluster
     started = time.monotonic()
     done = _eval(["ray-probe", "--limit", "4", "--run-name", "probe", "--db", str(tmp_path / "e.db"),
                   "--ray", address], env)
@@ -142,7 +168,7 @@ def test_items_spread_over_both_nodes_with_the_code_shipped(cluster, tmp_path):
 
 def test_a_real_suite_with_the_tiny_model_and_the_sandbox_on_the_nodes(cluster, tmp_path, tiny_gguf,
                                                                       docker_sandbox):
-    address, env, _node_ids = cluster
+    address, env, _node_ids, _nodes = cluster
     started = time.monotonic()
     done = _eval(["humaneval-x", "--models", "tiny", "--langs", "python", "--variants", "one-shot", "--limit", "3",
                   "--run-name", "hx", "--db", str(tmp_path / "e.db"), "--ray", address], env)
@@ -162,7 +188,7 @@ def test_a_real_suite_with_the_tiny_model_and_the_sandbox_on_the_nodes(cluster, 
 
 
 def test_a_node_without_the_model_stops_the_run_naming_it(cluster, tmp_path):
-    address, env, _node_ids = cluster
+    address, env, _node_ids, _nodes = cluster
     done = _eval(["humaneval-x", "--models", "gguf:/nowhere/model.gguf", "--langs", "python", "--variants",
                   "one-shot", "--limit", "2", "--run-name", "nomodel", "--db", str(tmp_path / "e.db"), "--ray",
                   address], env)
@@ -182,3 +208,37 @@ def test_an_address_where_nothing_listens_fails_at_once():
     assert done.returncode == 2
     assert f"no Ray cluster answers at 127.0.0.1:{port}" in done.stderr and "ray start --head" in done.stderr
     assert time.monotonic() - started < 60  # ray.init alone retries for minutes
+
+
+def test_a_node_that_dies_mid_run_loses_only_its_items_and_resume_retries_them(cluster, tmp_path):
+    """Last in this file: it kills the second node."""
+    address, env, node_ids, nodes = cluster
+    started_dir = tmp_path / "started"
+    started_dir.mkdir()
+    db = tmp_path / "e.db"
+    args = ["ray-probe", "--limit", "3", "--run-name", "dies", "--db", str(db), "--ray", address, "--quiet"]
+    run = subprocess.Popen([sys.executable, "-m", "server", "eval", *args], cwd=PROJECT, text=True,
+                           env={**env, "RAY_PROBE_SLEEP_S": "15", "RAY_PROBE_DIR": str(started_dir)},
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while len({p.name.split("@")[1] for p in started_dir.iterdir()}) < 2:  # an item running on each node
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()[1][-3000:]
+        time.sleep(0.2)
+    _crash(nodes[1])  # SIGTERM would drain it: let its running item finish first
+    _out, err = run.communicate(timeout=300)
+    assert run.returncode == 1, err[-3000:]  # finished, with errors
+    rows = {r["key"]: r for r in _rows(db, "dies")}
+    lost = {k for k, r in rows.items() if r["status"] == "error"}
+    assert len(rows) == 3 and lost and all(rows[k]["worker"] == "ray: lost" for k in lost), rows
+    assert all("the Ray task was lost" in rows[k]["error"] and "--run-name" in rows[k]["error"] for k in lost)
+    ran_on = {p.name.split("@")[0]: p.name.split("@")[1] for p in started_dir.iterdir()}
+    survivor = {ran_on[k] for k, r in rows.items() if r["status"] == "ok"}
+    assert len(survivor) == 1 and all(ran_on.get(k) not in survivor for k in lost), (ran_on, rows)
+    finished = {k: r["finished"] for k, r in rows.items() if r["status"] == "ok"}
+
+    again = _eval(args[:-1], {**env, "RAY_PROBE_SLEEP_S": "0.2"})  # the same run: only the lost items
+    assert again.returncode == 0, again.stderr[-3000:]
+    rows = {r["key"]: r for r in _rows(db, "dies")}
+    assert {r["status"] for r in rows.values()} == {"ok"}
+    assert all(rows[k]["finished"] == v for k, v in finished.items())  # finished items were not redone
+    assert _nodes_of([rows[k] for k in lost]) <= {n[:12] for n in survivor}
