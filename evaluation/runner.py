@@ -22,7 +22,6 @@ import platform
 import time
 import traceback
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Callable
 
 from evaluation.context import WorkerContext, process_context
@@ -30,7 +29,6 @@ from evaluation.store import EvalStore
 from evaluation.suite import Item, get_suite
 
 log = logging.getLogger(__name__)
-PROJECT = Path(__file__).resolve().parents[1]
 
 
 class EvalError(Exception):
