@@ -207,6 +207,8 @@ class Orchestrator:
         attempt.failed_tests = [r["name"] for r in run.failures]
         passed = run.error is None and not run.failures
         attempt.status = "passed" if passed else "failed"
+        if not passed:  # as a fix attempt's: what the report (and the benchmark's record) says went wrong
+            attempt.reason = run.describe_failure(1)[:300]
         job.learn("generate", model, passed)
         job.event("result", **attempt.model_dump(exclude={"code"}))
         job.report.original_code = job.target.code

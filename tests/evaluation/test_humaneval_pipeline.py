@@ -78,8 +78,9 @@ def test_wrong_then_fixed_passes_with_two_model_calls(tmp_path, endpoint, docker
     m = row["metrics"]
     assert m["correct"] and m["model_calls"] == 2 and m["attempts"] == 2, row["test_result"]
     assert m["solved_by"] == "fix@1" and m["first_attempt_passed"] is False
-    assert [(a["stage"], a["status"]) for a in row["test_result"]["trail"]] == [("generate", "failed"),
-                                                                                 ("fix", "accepted")]
+    trail = row["test_result"]["trail"]
+    assert [(a["stage"], a["status"]) for a in trail] == [("generate", "failed"), ("fix", "accepted")]
+    assert FAILURE[lang] in trail[0]["reason"]  # the generate step's failure is in the record too
     assert row["latency"]["solve"] > 0 and row["latency"]["fix"] > 0 and "orchestrator" in row["latency"]
     # the fix stage saw the benchmark's failing test and its output, not just "it failed"
     assert len(endpoint.requests) == 2
