@@ -69,7 +69,8 @@ def _orchestrate(kind: str, spec: str, *, config, as_json: bool, apply: bool, la
                                      tests_path=tests if target.language == "python" else None,
                                      test_program=test_program, cancel=cancel, on_event=on_event)
             else:
-                return orch.solve(target, tests_path=tests, cancel=cancel, on_event=on_event)
+                return orch.solve(target, tests_path=tests if target.language == "python" else None,
+                                  test_program=test_program, cancel=cancel, on_event=on_event)
         finally:
             orch.close()
             pipeline.close()

@@ -101,3 +101,34 @@ def test_solve_run_generates_tests_them_in_the_sandbox_and_says_the_tests_are_ge
     endpoint.scripts["good"] = list(script)
     out = _cli(tmp_path, "solve", f"{root}/pairs.py::count_pairs", "--run", "--config", str(_config(tmp_path, endpoint)))
     assert "generated" in out.stderr  # the human report says so too
+
+
+CPP_STUB = '''#include <vector>
+using namespace std;
+
+// Number of index pairs i < j with nums[i] + nums[j] == k.
+long long count_pairs(const vector<int>& nums, int k) {
+    return 0;
+}
+'''
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_solve_run_with_a_cpp_test_program(tmp_path, endpoint, py_sandbox):
+    """`solve --run --tests PROG` for a brace language runs the user's test program against the candidate."""
+    from tests.orchestrator.test_progdiff import CPP, TESTS
+
+    (tmp_path / "pairs.cpp").write_text(CPP_STUB)
+    (tmp_path / "pairs_test.cpp").write_text(TESTS)
+    endpoint.scripts["good"] = ["1. Count each pair once.", "```cpp\n" + CPP + "```"]
+    endpoint.scripts["judge"] = [JUDGE]
+    out = _cli(tmp_path, "solve", "pairs.cpp::count_pairs", "--run", "--json", "--tests", "pairs_test.cpp",
+               "--config", str(_config(tmp_path, endpoint)))
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["status"] == "accepted" and report["correct"], report
+    assert report["tests_total"] >= 1 and report["tests_passed"] == report["tests_total"]
+    assert "designed" not in report["suites"]  # the user's program, not model-written tests
+    assert "j = i + 1" in report["accepted_code"]
+    assert (tmp_path / "pairs.cpp").read_text() == CPP_STUB  # no --apply
