@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import functools
-import importlib.util
 import os
 import re
 import shutil
 import ssl
 import threading
 
+from sandbox import engine_ssh
 from sandbox.errors import START_ENGINE_HINT, SandboxUnavailable
 
 _lock = threading.Lock()
@@ -45,15 +45,7 @@ def _connect(docker, timeout: int):
 
     host = os.environ.get("DOCKER_HOST", "")
     if host.startswith("ssh://"):
-        # The SDK's SSH transport (paramiko: the `docker[ssh]` extra) runs `docker system dial-stdio` on the
-        # remote host; its channel honours socket timeouts, so session deadlines hold. Without paramiko the
-        # SDK cannot speak ssh:// at all (even its `ssh`-client mode imports it).
-        if importlib.util.find_spec("paramiko") is None:
-            raise SandboxUnavailable(f"DOCKER_HOST={host} needs the paramiko package, which is not installed",
-                                     "pip install 'docker[ssh]' (or paramiko), or forward the remote engine's "
-                                     "socket: ssh -NL /tmp/docker.sock:/var/run/docker.sock HOST and "
-                                     "DOCKER_HOST=unix:///tmp/docker.sock.")
-        return docker.from_env(timeout=timeout)
+        return engine_ssh.connect(docker, host, timeout)  # paramiko; errors name the failing part
     tls_verify = os.environ.get("DOCKER_TLS_VERIFY", None) not in (None, "")  # the SDK's and the CLI's rule
     cert_dir = os.environ.get("DOCKER_CERT_PATH") or ""
     if not (tls_verify or cert_dir):
