@@ -7,7 +7,7 @@ local engine's socket. The jobs run in a child process whose only way to the eng
 where mount namespaces are allowed, the local socket is hidden in the child (bind-mounted over by
 /dev/null); always, socat's log must show the TLS connections the child made. Nothing the sandbox sends
 (programs, the project's files, a workspace-packages layer's build context) may depend on the engine
-seeing this machine's paths.
+seeing this machine's paths. DOCKER_HOST=ssh:// (a real sshd on loopback) is tested in test_remote_engine_ssh.py.
 """
 
 from __future__ import annotations
