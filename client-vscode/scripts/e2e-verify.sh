@@ -2,12 +2,14 @@
 # Fix and Optimize with proof in a real VS Code (code-server + headless Chromium) against the real server
 # (`python -I -m server lsp` as the extension starts it), the Docker sandbox, and a scripted OpenAI-compatible
 # endpoint on loopback reached through litellm (deterministic candidates; the first refine answer waits 25 s so
-# that a run can be cancelled). Drives tests/client/vscode_verify_e2e.js, then runs the applied file's tests in
-# the sandbox (never on the host).
+# that a run can be cancelled). The workspace is a git repository with everything committed, so that Optimize
+# changed functions finds exactly the function the run edits. Drives tests/client/vscode_verify_e2e.js, then runs
+# the applied file's tests in the sandbox (never on the host).
 #
 #   client-vscode/scripts/e2e-verify.sh [--shots DIR] [--keep]
 #
-# Environment: PYTHON (default <repo>/.venv/bin/python), CODE_SERVER, CHROMIUM, E2E_JOB_TIMEOUT (s, default 420).
+# Environment: PYTHON (default <repo>/.venv/bin/python), CODE_SERVER, CHROMIUM, E2E_JOB_TIMEOUT (s, default 420),
+# REFACTORCODER_VSIX (a packaged extension to use instead of building one).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,9 +32,13 @@ mkdir -p "$shots" "$work/user/User" "$work/extensions" "$work/home" "$work/ws/te
 [ -n "${CODE_SERVER:-}" ] || CODE_SERVER="$(bash "$here/install-code-server.sh" | tail -n 1)"
 [ -x "$chromium" ] || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2; }
 
-(cd "$ext_dir"
- if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund >&2; fi
- npm run --silent package >&2 && cp refactorcoder.vsix "$work/refactorcoder.vsix")
+if [ -n "${REFACTORCODER_VSIX:-}" ]; then
+  cp "$REFACTORCODER_VSIX" "$work/refactorcoder.vsix"   # built once for several runs
+else
+  (cd "$ext_dir"
+   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund >&2; fi
+   npm run --silent package >&2 && cp refactorcoder.vsix "$work/refactorcoder.vsix")
+fi
 
 # The workspace (slow function, buggy function, their tests) and the endpoint's script, from the scripted
 # orchestrator tests' fixtures.
@@ -48,8 +54,19 @@ work = Path(sys.argv[1]); ws = work / "ws"
 (ws / "tests" / "test_buggy.py").write_text(TESTS.replace("from pairs import count_pairs", "from buggy import count_pairs_b")
                                              .replace("count_pairs(", "count_pairs_b("))
 fixed = "```python\n" + CORRECT.replace("count_pairs", "count_pairs_b") + "\nprint(count_pairs_b([1, 2, 3], 4))\n```"
-(work / "script.json").write_text(json.dumps({"refiner": [FAST], "fixer": [fixed], "judge": [JUDGE]}))
+# What Optimize changed functions works on: a committed function that the run edits. Its candidate leaves a space
+# at the end (a test catches it), so the result comes in seconds, with no timing to wait for.
+(ws / "fmt.py").write_text('"""Formatting."""\n\n\ndef shout(words: list[str]) -> str:\n'
+                           '    """The words upper-cased, joined by single spaces."""\n    out = ""\n    for w in words:\n'
+                           '        out = out + w.upper() + " "\n    return out.strip()\n')
+(ws / "tests" / "test_fmt.py").write_text('from fmt import shout\n\n\ndef test_shout():\n    assert shout(["a", "bc"]) == "A BC"\n'
+                                          '\n\ndef test_empty():\n    assert shout([]) == ""\n')
+wrong = '```python\ndef shout(words: list[str]) -> str:\n    return " ".join(w.upper() for w in words) + " "\n```'
+(work / "script.json").write_text(json.dumps({"refiner": [FAST], "refiner@def shout": [wrong], "fixer": [fixed],
+                                             "judge": [JUDGE]}))
 EOF
+git -C "$work/ws" init -q && git -C "$work/ws" add -A &&
+  git -C "$work/ws" -c user.name=e2e -c user.email=e2e@localhost commit -qm "the workspace as checked out"
 
 "$python" "$repo/tests/client/scripted_endpoint.py" --port-file "$work/port" --script "$work/script.json" \
   --slow-first refiner=25 >"$shots/endpoint.log" 2>&1 &

@@ -30,10 +30,12 @@ import {
     SOLUTION_READY,
     SolutionReadyParams,
     STAGE_COMMANDS,
+    withJobOptions,
 } from './protocol';
 import { JobReportPayload } from './reportHtml';
 import { ReportView } from './reportView';
 import { ReportWebview } from './reportWebview';
+import { jobOptionSettings, SECTION } from './settings';
 import { StatusBar } from './status';
 import { reportTarget } from './views';
 
@@ -119,16 +121,21 @@ export function registerCommands(
             whenRunning(manager, () =>
                 reportErrors('optimize changed functions', async () => {
                     const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-                    const result = (await manager.executeServerCommand(OPTIMIZE_CHANGED_COMMAND, [{ root }])) as
-                        | { functions: { function: string; status: string; verdict?: string }[] }
+                    // The metric and limits of the settings, as for a single Optimize.
+                    const arg = withJobOptions(OPTIMIZE_CHANGED_COMMAND, { root }, jobOptionSettings(vscode.workspace.getConfiguration(SECTION)));
+                    const result = (await manager.executeServerCommand(OPTIMIZE_CHANGED_COMMAND, [arg])) as
+                        | { functions: { function: string; status: string; verdict?: string; jobId?: string }[] }
                         | undefined;
                     const list = result?.functions ?? [];
-                    void vscode.window.showInformationMessage(
+                    const one = list.length === 1 && list[0].jobId ? list[0] : undefined;
+                    const choice = await vscode.window.showInformationMessage(
                         list.length
                             ? `RefactorCoder optimized ${list.length} changed function(s): ` +
                                   list.map((f) => `${f.function} ${f.verdict || f.status}`).join('; ')
                             : 'RefactorCoder: no changed Python function in the working tree.',
+                        ...(one ? ['Show Report'] : []),
                     );
+                    if (one && choice === 'Show Report') await webview.show({ jobId: one.jobId });
                 }),
             ),
         ),

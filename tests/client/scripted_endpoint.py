@@ -1,6 +1,8 @@
 """A scripted OpenAI-compatible endpoint on loopback for the VS Code run (real HTTP, reached by the real server
-through litellm): each model name plays its answers in order (the last repeats). The first answer of a model
-listed in --slow-first waits that many seconds (time to press Cancel on a running job).
+through litellm): each model name plays its answers in order (the last repeats). A key `MODEL@TEXT` is a script of
+its own for the requests to MODEL whose messages contain TEXT (e.g. `refiner@def shout`: the answers about one
+function), with its own count. The first answer of a key listed in --slow-first waits that many seconds (time to
+press Cancel on a running job).
 
     python tests/client/scripted_endpoint.py --port-file FILE --script FILE.json [--slow-first MODEL=SECONDS]
 """
@@ -26,13 +28,15 @@ def serve(scripts: dict[str, list[str]], slow_first: dict[str, float]) -> Thread
         def do_POST(self):
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
             model = body.get("model", "")
+            said = "\n".join(str(m.get("content", "")) for m in body.get("messages") or [])
+            key = next((k for k in scripts if k.startswith(f"{model}@") and k.split("@", 1)[1] in said), model)
             with lock:
-                n = seen.get(model, 0)
-                seen[model] = n + 1
-                script = scripts.get(model) or scripts.get("*") or ["(no script)"]
+                n = seen.get(key, 0)
+                seen[key] = n + 1
+                script = scripts.get(key) or scripts.get("*") or ["(no script)"]
                 text = script[min(n, len(script) - 1)]
-            if n == 0 and model in slow_first:
-                time.sleep(slow_first[model])
+            if n == 0 and key in slow_first:
+                time.sleep(slow_first[key])
             chunks = [text[i:i + 40] for i in range(0, len(text), 40)] or [""]
             try:
                 if body.get("stream"):

@@ -4,10 +4,13 @@
 // single click (preview tab) → Optimize from the lightbulb → progress notification → Cancel → Optimize again →
 // diff beside the source, titled with its verdict → Apply → save → file on disk changed, its tests pass (run by
 // e2e.sh) → the lens shows the measured change → report view with its charts → history view lists the runs →
-// Fix on buggy.py → an edit inside the function → Apply refused (warning, proposal kept).
+// Fix on buggy.py → an edit inside the function → Apply refused (warning, proposal kept) → commit, edit a function of
+// fmt.py, Optimize changed functions from the palette → its result → the report view in a dark theme (text
+// contrast measured inside the webview in both themes: theme-contrast.json).
 //
 //   node vscode_verify_e2e.js --url URL --workspace DIR --shots DIR [--job-timeout 420] [--chromium PATH]
 'use strict';
+const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
@@ -17,6 +20,20 @@ opts.jobTimeout = Number(opts.jobTimeout) * 1000;
 const started = Date.now();
 const timings = [];
 const log = (msg) => console.log(`[verify +${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
+const contrast = {}; // theme -> colours and contrast ratios measured in the report view
+
+/** WCAG relative luminance of a CSS rgb()/rgba() colour, and the contrast ratio of two colours. */
+function luminance(css) {
+    const [r, g, b] = css.match(/[\d.]+/g).slice(0, 3).map((v) => {
+        const c = Number(v) / 255;
+        return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+function ratio(a, b) {
+    const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+    return Math.round(((hi + 0.05) / (lo + 0.05)) * 100) / 100;
+}
 async function step(name, fn) {
     const t0 = Date.now();
     log(`${name} ...`);
@@ -41,6 +58,13 @@ async function main() {
         await quickInput.fill(`>${title}`);
         await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
         await page.keyboard.press('Enter');
+    }
+    /** Clicks the quick-input row whose label is exactly `label`. */
+    async function pickExactly(label) {
+        const exact = new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+        const row = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exact }) }).first();
+        await row.waitFor({ timeout: 15_000 });
+        await row.click();
     }
     const toast = (pattern) => page.locator('.notification-toast', { hasText: pattern }).first();
     const errorToasts = page.locator('.notification-toast').filter({ has: page.locator('.codicon-error') });
@@ -67,6 +91,26 @@ async function main() {
         await page.keyboard.press('Enter');
     }
     const disk = (name) => fs.readFileSync(path.join(opts.workspace, name), 'utf8');
+    const reportFrame = () => page.locator('iframe.webview.ready').last().contentFrame().locator('iframe#active-frame').contentFrame();
+    /** The report view's computed colours (inside the webview's frame) and their contrast: text must keep WCAG
+     *  AA (4.5:1) on the page's background in either theme, the bars must stay visible (2:1). */
+    async function measureTheme(theme, dark) {
+        const c = await reportFrame().locator('body').evaluate((body) => {
+            const style = (sel, prop) => getComputedStyle(document.querySelector(sel))[prop];
+            return { bodyClass: body.className, text: getComputedStyle(body).color, background: getComputedStyle(body).backgroundColor,
+                verdict: style('#verdict', 'color'), chartText: style('#chart-metrics svg text', 'fill'),
+                barBefore: style('#chart-metrics svg .bar-before', 'fill'), barAfter: style('#chart-metrics svg .bar-after', 'fill') };
+        });
+        c.ratios = { text: ratio(c.text, c.background), verdict: ratio(c.verdict, c.background), chartText: ratio(c.chartText, c.background),
+            barBefore: ratio(c.barBefore, c.background), barAfter: ratio(c.barAfter, c.background) };
+        c.backgroundLuminance = Math.round(luminance(c.background) * 1000) / 1000;
+        contrast[theme] = c;
+        log(`${theme}: ${JSON.stringify(c)}`);
+        if (!c.bodyClass.includes(dark ? 'vscode-dark' : 'vscode-light')) throw new Error(`the webview is not in the ${theme} theme: ${c.bodyClass}`);
+        if (dark ? c.backgroundLuminance > 0.05 : c.backgroundLuminance < 0.7) throw new Error(`${theme}: background ${c.background} is not ${dark ? 'dark' : 'light'}`);
+        for (const k of ['text', 'verdict', 'chartText']) if (c.ratios[k] < 4.5) throw new Error(`${theme}: ${k} contrast ${c.ratios[k]} < 4.5`);
+        for (const k of ['barBefore', 'barAfter']) if (c.ratios[k] < 2) throw new Error(`${theme}: ${k} contrast ${c.ratios[k]} < 2`);
+    }
 
     try {
         await step('load workbench', async () => {
@@ -123,11 +167,11 @@ async function main() {
             await run.waitFor({ timeout: 30_000 });
             await shot('v04-history.png');
             await run.click();
-            const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-            await frame.locator('#chart-samples svg circle').first().waitFor({ timeout: 30_000 });
-            await frame.locator('#chart-metrics svg rect').first().waitFor({ timeout: 5_000 });
+            await reportFrame().locator('#chart-samples svg circle').first().waitFor({ timeout: 30_000 });
+            await reportFrame().locator('#chart-metrics svg rect').first().waitFor({ timeout: 5_000 });
             await page.waitForTimeout(1000);
             await shot('v05-report-chart.png');
+            await measureTheme('light', false);
         });
         await step('Fix on buggy.py → proposal; an edit inside the function → Apply refused', async () => {
             await palette('Notifications: Clear All Notifications');
@@ -150,6 +194,56 @@ async function main() {
             await page.locator('.codelens-decoration a', { hasText: /fixed/ }).first().waitFor({ state: 'detached', timeout: 20_000 });
             await shot('v07-stale-refused.png');
         });
+        await step('commit; edit a function of fmt.py; Optimize changed functions from the palette → its result', async () => {
+            await palette('Notifications: Clear All Notifications');
+            await palette('View: Close All Editors');
+            execFileSync('git', ['-C', opts.workspace, 'add', '-A']);
+            // The user commits the optimized pairs.py (and buggy.py as edited: code-server saves edits by itself).
+            execFileSync('git', ['-C', opts.workspace, '-c', 'user.name=e2e', '-c', 'user.email=e2e@localhost', 'commit', '-qm', 'optimized count_pairs']);
+            await page.keyboard.press(`${mod}+P`);
+            await quickInput.fill('fmt.py');
+            await page.locator('.quick-input-list .monaco-list-row', { hasText: 'fmt.py' }).first().waitFor({ timeout: 30_000 });
+            await page.keyboard.press('Enter');
+            await gotoLine('fmt.py', 6);
+            await page.keyboard.press('Home');
+            await page.keyboard.type('# accumulate the words\n');
+            const before = disk('fmt.py');
+            await page.keyboard.press(`${mod}+S`);
+            const deadline = Date.now() + 15_000;
+            while (disk('fmt.py') === before && Date.now() < deadline) await page.waitForTimeout(250);
+            if (!disk('fmt.py').includes('# accumulate the words')) throw new Error('fmt.py was not saved');
+            await palette('RefactorCoder: Optimize changed functions');
+            // Only the edited function (pairs.py and buggy.py are as committed); its candidate broke a test: kept.
+            const result = toast(/RefactorCoder optimized 1 changed function\(s\): shout /);
+            await result.waitFor({ timeout: opts.jobTimeout });
+            const text = await result.innerText();
+            if (!/no measurable gain/.test(text)) throw new Error(`unexpected result: ${text}`);
+            await noErrorToast('after Optimize changed functions');
+            await page.waitForTimeout(500);
+            await shot('v08-optimize-changed.png');
+            fs.writeFileSync(path.join(opts.shots, 'optimize-changed.txt'), text);
+        });
+        await step('the report view in a dark theme (Preferences: Color Theme → Dark Modern)', async () => {
+            await palette('Notifications: Clear All Notifications');
+            await palette('View: Close All Editors');
+            // The palette's "Preferences: Color Theme" (not the look-alike "Browse Color Themes in Marketplace"), then
+            // the built-in Dark Modern: what workbench.colorTheme becomes.
+            await page.keyboard.press('F1');
+            await quickInput.fill('>Preferences: Color Theme');
+            await pickExactly('Preferences: Color Theme');
+            await quickInput.fill('Dark Modern');
+            await pickExactly('Dark Modern');
+            await page.locator('.monaco-workbench.vs-dark').waitFor({ timeout: 15_000 });
+            await palette('RefactorCoder: Focus on History View');
+            const run = page.locator('.monaco-list-row', { hasText: /optimize count_pairs.*ok/ }).first();
+            await run.waitFor({ timeout: 30_000 });
+            await run.click();
+            await reportFrame().locator('#chart-samples svg circle').first().waitFor({ timeout: 30_000 });
+            await page.waitForTimeout(1000);
+            await shot('v09-report-dark.png');
+            await measureTheme('dark', true);
+            if (contrast.dark.chartText === contrast.light.chartText) throw new Error('the charts kept their light-theme ink');
+        });
         fs.writeFileSync(path.join(opts.shots, 'verify-timings.json'), JSON.stringify({ timings }, null, 2));
         log('all verify steps passed');
     } catch (error) {
@@ -158,6 +252,7 @@ async function main() {
         fs.writeFileSync(path.join(opts.shots, 'verify-timings.json'), JSON.stringify({ failed: String(error), timings }, null, 2));
         process.exitCode = 1;
     } finally {
+        fs.writeFileSync(path.join(opts.shots, 'theme-contrast.json'), JSON.stringify(contrast, null, 2));
         await browser.close();
     }
 }

@@ -215,12 +215,20 @@ test('a function with no result yet: a message, not an empty report', async () =
     assert.deepEqual(fake.messages.map((m) => m.message), ['RefactorCoder: No result for this function yet: run Judge first.']);
 });
 
-test('Optimize changed functions: asks the server for the workspace root and lists what it did', async () => {
+test('Optimize changed functions: the workspace root and the settings\' metric and limits; its result, with the report', async () => {
     await startRunning();
-    fake.onRequest = (_m, params) =>
-        params?.command === 'refactorcoder.optimizeChanged' ? { functions: [{ function: 'count_pairs', status: 'accepted', verdict: 'tests 3/3 · 2.0× faster' }] } : undefined;
+    fake.config['refactorcoder.optimization'] = { metric: 'peak_memory', workload: 'count_pairs([1], 1)' };
+    fake.config['refactorcoder.limits'] = { maxAttempts: 1, decisionBudgetS: 30 };
+    fake.onRequest = (method, params) =>
+        params?.command === 'refactorcoder.optimizeChanged'
+            ? { functions: [{ function: 'count_pairs', status: 'done', jobId: 'j9', verdict: 'tests 3/3 · 20% less peak memory' }] }
+            : method === 'refactorcoder/jobReport' ? PAYLOAD : undefined;
+    fake.answer = (m) => (m.items.includes('Show Report') ? 'Show Report' : undefined);
     await fake.commands.get('refactorcoder.run.optimizeChanged')!();
     const [request] = executeRequests('refactorcoder.optimizeChanged');
-    assert.deepEqual(request.params.arguments, [{ root: tmp }]);
-    assert.deepEqual(fake.messages.map((m) => m.message), ['RefactorCoder optimized 1 changed function(s): count_pairs tests 3/3 · 2.0× faster']);
+    // The workload names one function: it is not sent for a whole diff.
+    assert.deepEqual(request.params.arguments, [{ root: tmp, metric: 'peak_memory', limits: { maxAttempts: 1, decisionBudgetS: 30 } }]);
+    assert.deepEqual(fake.messages.map((m) => m.message), ['RefactorCoder optimized 1 changed function(s): count_pairs tests 3/3 · 20% less peak memory']);
+    await waitFor(() => fake.webviews.length, 'the report view');
+    assert.deepEqual(fake.requests.at(-1), { method: 'refactorcoder/jobReport', params: { jobId: 'j9' } });
 });

@@ -86,3 +86,22 @@ test('report charts are drawn from the run data and escape what they show', () =
     assert.match(html, /accuracy 5 · clarity 4 · efficiency 4/);
     assert.ok(!html.includes('<script'));
 });
+
+test('the report page takes every colour from the theme: no colour literal, chart ink is currentColor', () => {
+    const html = reportHtml({ kind: 'judge', status: 'done', report: {
+        problem: { description: 'Pairs <summing> to k.' }, solution: { text: 'Use a dict.', model_id: 'local' },
+        guidance: { text: 'Think of a dict.', model_id: 'local', fell_back: true },
+        judgment: { scores: { accuracy: 4, clarity: 3, efficiency: 2 }, feedback: 'ok', strengths: ['short'], weaknesses: ['slow <loop>'] },
+        measurements: { before: { time: 1 }, after: { time: 0.5 }, runs: 3, loops: 1 } } }, 'n', 'vscode-resource:');
+    const style = /<style[^>]*>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? '';
+    assert.equal(/#[0-9a-f]{3,8}\b|rgba?\(|\b(white|black)\b/i.exec(style), null, 'a literal colour in the stylesheet');
+    assert.match(style, /\.chart text \{ fill: currentColor;/);
+    assert.match(style, /\.chart \{ color: var\(--vscode-editor-foreground/);
+    assert.match(style, /body\.vscode-dark, body\.vscode-high-contrast \{ color-scheme: dark; \}/);
+    assert.ok(!/ fill="#| stroke="#/.test(html), 'no colour attribute on the SVG');
+    // Guide / Solve reports read in the same view: problem, guidance with its model, solution text, strengths.
+    assert.match(html, /<h2>Problem<\/h2><p>Pairs &lt;summing&gt; to k\.<\/p>/);
+    assert.match(html, /model: local \(fallback\)/);
+    assert.match(html, /<h2>Solution<\/h2><pre>Use a dict\.<\/pre>/);
+    assert.match(html, /<li>slow &lt;loop&gt;<\/li>/);
+});
