@@ -5,12 +5,13 @@
 #
 #   --fake    use tests/client/fake_server (canned answers, no models) instead of the real server
 #             (`<python> -I -m server lsp` on the embedded model `local`, as the extension starts it)
-#   --quick   skip Solve → diff preview → stale Apply refused → Solve → Apply → file on disk changed
+#   --quick   skip Solve → diff preview → stale Apply refused → file put back → Apply Again → file on disk changed
 #             (run by default in both modes; tens of seconds per Solve with the real model)
 #   --shots   where screenshots, timings.json and logs go (default: a new temp dir, printed at the end)
 #   --keep    leave code-server running at the end (prints its URL) for poking at it by hand
 #
-# Environment: PYTHON (default <repo>/.venv/bin/python), CODE_SERVER (binary; default: install/locate via
+# Environment: REFACTORCODER_VSIX (a packaged extension to use instead of building one),
+# PYTHON (default <repo>/.venv/bin/python), CODE_SERVER (binary; default: install/locate via
 # scripts/install-code-server.sh), CHROMIUM (default /usr/bin/chromium, apt-installed if missing),
 # E2E_JOB_TIMEOUT (seconds to wait for a guide/solve job, default 420: a Solve with guidance on the embedded
 # Qwen2.5-Coder-0.5B took 40-95 s on a busy 2-core machine).
@@ -64,6 +65,8 @@ ensure_chromium() {
   apt-get install -y -qq chromium >&2 || { apt-get update -qq >&2 && apt-get install -y -qq chromium >&2; }
 }
 build_vsix() {
+  # A vsix built once for several runs (tests/client/test_vscode_e2e.py builds it once per session).
+  if [ -n "${REFACTORCODER_VSIX:-}" ]; then cp "$REFACTORCODER_VSIX" "$work/refactorcoder.vsix"; return; fi
   cd "$ext_dir"
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund >&2; fi
   npm run --silent lint >&2

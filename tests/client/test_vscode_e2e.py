@@ -12,17 +12,18 @@ The workspace holds a models.py, server/__init__.py and sandbox.py that raise on
 marker): in both modes the run fails if the server imported any of them.
 
 - test_e2e_fake_server (fast extra, not the proof): the client against tests/client/fake_server (no
-  models): code lenses, Guide from the code-action menu, jobFinished toast, report preview, Judge -> result
-  lens -> openReport, Solve -> diff preview -> stale Apply refused -> Solve -> Apply -> saved file changed on
-  disk, live settings change, restart; interpreter found through the workspace .venv. ~1 min warm.
+  models): code lenses, Guide from the code-action menu, jobFinished toast, Show Report -> report view, Judge ->
+  result lens -> report view, Solve -> diff preview -> stale Apply refused -> file put back -> Apply Again -> saved file
+  changed on disk, live settings change, restart; interpreter found through the workspace .venv. ~1 min warm.
 - test_e2e_real_server: the same steps against the real server started as the extension starts it
   (`<python> -I -m server lsp` in the extension's folder, interpreter found by discovery past a decoy .venv)
   on the embedded model `local` (Qwen2.5-Coder-0.5B): Guide must end in "RefactorCoder guide: done" with no
-  error notification, Solve/Apply/stale refusal as above. Several minutes.
+  error notification, Solve/stale refusal/Apply Again as above. A few minutes.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -104,6 +105,18 @@ def _assert_shots(proc: subprocess.CompletedProcess, shots: Path, names: list[st
 @pytest.fixture(scope="module")
 def e2e_ready():
     require_real_part(_missing_part())
+    # One build for the three runs (lint + esbuild bundle + vsce package), handed to the scripts.
+    vsix = Path(tempfile.mkdtemp(prefix="refactorcoder-vsix-")) / "refactorcoder.vsix"
+    ext = REPO / "client-vscode"
+    steps = ([["npm", "ci", "--no-audit", "--no-fund"]] if not (ext / "node_modules" / ".package-lock.json").exists()
+             or (ext / "package-lock.json").stat().st_mtime > (ext / "node_modules" / ".package-lock.json").stat().st_mtime else [])
+    for argv in [*steps, ["npm", "run", "--silent", "lint"], ["npm", "run", "--silent", "package"]]:
+        proc = subprocess.run(argv, cwd=ext, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, f"{' '.join(argv)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    shutil.copy(ext / "refactorcoder.vsix", vsix)
+    os.environ["REFACTORCODER_VSIX"] = str(vsix)
+    yield
+    os.environ.pop("REFACTORCODER_VSIX", None)
 
 
 SOLVE_SHOTS = ["07-diff-preview.png", "08-stale-refused.png", "09-applied.png"]
@@ -136,7 +149,7 @@ def test_e2e_real_server(e2e_ready, local_gguf):
 
 
 VERIFY_SHOTS = ["v01-progress.png", "v02-diff-verdict.png", "v03-lens.png", "v04-history.png", "v05-report-chart.png",
-                "v06-fix-diff.png", "v07-stale-refused.png"]
+                "v06-fix-diff.png", "v07-stale-refused.png", "v08-optimize-changed.png", "v09-report-dark.png"]
 
 
 def test_e2e_fix_and_optimize_with_proof(e2e_ready):
@@ -144,7 +157,9 @@ def test_e2e_fix_and_optimize_with_proof(e2e_ready):
     behind litellm (client-vscode/scripts/e2e-verify.sh + tests/client/vscode_verify_e2e.js): single-click
     preview tab, Optimize from the lightbulb, Cancel in the progress notification, Optimize again, the diff
     titled with its verdict, Apply, the file on disk and its tests (in the sandbox), the lens, the history view,
-    the report's charts, Fix on a buggy function and a refused stale Apply."""
+    the report's charts, Fix on a buggy function and a refused stale Apply; then, in the git workspace, an edited
+    function optimized by Optimize changed functions (only that one), and the report view in a dark theme with its
+    text contrast measured inside the webview in both themes."""
     from tests.orchestrator.conftest import _python_sandbox_problem
 
     require_real_part(_python_sandbox_problem())
@@ -162,3 +177,10 @@ def test_e2e_fix_and_optimize_with_proof(e2e_ready):
         assert (shots / name).exists() and (shots / name).stat().st_size > 10_000, f"missing screenshot {name}"
     assert "applied file: its tests pass in the sandbox" in proc.stdout
     assert "seen[k - x]" in (shots / "optimized-pairs.py").read_text()
+    assert "optimized 1 changed function(s): shout" in (shots / "optimize-changed.txt").read_text()
+    themes = json.loads((shots / "theme-contrast.json").read_text())
+    for theme, dark in (("light", False), ("dark", True)):
+        colours = themes[theme]
+        assert ("vscode-dark" if dark else "vscode-light") in colours["bodyClass"]
+        assert min(colours["ratios"]["text"], colours["ratios"]["chartText"], colours["ratios"]["verdict"]) >= 4.5, colours
+        assert (colours["backgroundLuminance"] < 0.05) if dark else (colours["backgroundLuminance"] > 0.7), colours

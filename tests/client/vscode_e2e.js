@@ -8,7 +8,8 @@
 //                      [--user-settings FILE]
 // --workspace: the folder opened (its copy of --file is checked on disk after Apply + save).
 // --user-settings: the profile's settings.json; its content is re-saved through the editor with one setting changed.
-// --stale: before applying, edit the file and check that the stale solution is refused with an error.
+// --stale: before applying, edit the file and check that the stale solution is refused (a warning that keeps the
+//          proposal), put the file back as it was and apply the kept proposal with Apply Again.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -249,13 +250,16 @@ async function main() {
                 await page.keyboard.press('Enter');
                 await editorLines.waitFor({ timeout: 30_000 });
             });
-            let toast = await step('Solve → diff preview', solveToDiff);
+            const toast = await step('Solve → diff preview', solveToDiff);
             await shot('07-diff-preview.png');
+            let apply = () => clickApply(toast);
+            let diskBeforeEdit = '';
             if (opts.stale) {
                 await step('edit the file, then Apply → refused as stale', async () => {
                     // A real edit of the function (cursor at its line --line): an edit elsewhere in the file
                     // would not make the proposal stale (the guard is the function's text).
                     await focusFile();
+                    diskBeforeEdit = readDisk();
                     await page.keyboard.press('Home');
                     await page.keyboard.type('# an edit made after the solution\n');
                     await clickApply(toast);
@@ -266,11 +270,32 @@ async function main() {
                     await page.waitForTimeout(500);
                 });
                 await shot('08-stale-refused.png');
-                toast = await step('Solve again → diff preview', solveToDiff);
+                // The refused proposal is kept: once the function is back as it was, Apply Again applies it
+                // (no second model run).
+                await step('put the function back → Apply Again on the kept proposal', async () => {
+                    // code-server saves edits by itself (files.autoSave afterDelay in a browser): once the edit is
+                    // on disk, the file goes back as it was (as `git checkout -- file` would); VS Code reloads it
+                    // and the server sees the function's old text again.
+                    await page.keyboard.press(`${mod}+S`);
+                    const until = async (check, what) => {
+                        const deadline = Date.now() + 15_000;
+                        while (!(await check()) && Date.now() < deadline) await page.waitForTimeout(100);
+                        if (!(await check())) throw new Error(`timed out waiting for ${what}`);
+                    };
+                    await until(() => readDisk().includes('an edit made after'), 'the edit on disk');
+                    fs.writeFileSync(diskFile, diskBeforeEdit);
+                    await until(async () => !(await editorLines.innerText()).includes('an edit made after'), 'the editor to reload the file');
+                    await page.waitForTimeout(1000); // the change reaches the server
+                });
+                const refusal = page.locator('.notification-toast', { hasText: /could not apply.*document changed/i }).first();
+                apply = async () => {
+                    await refusal.locator('.monaco-button', { hasText: 'Apply Again' }).first().click();
+                    await refusal.waitFor({ state: 'detached', timeout: 10_000 });
+                };
             }
             const diskBeforeApply = readDisk();
             await step('Apply → file edited, saved → changed on disk', async () => {
-                await clickApply(toast);
+                await apply();
                 await notification(/RefactorCoder: solution applied\./, 30_000);
                 await page.waitForTimeout(1000);
                 const after = await editorLines.innerText();

@@ -139,10 +139,14 @@ def judge(ls: LanguageServer, arg: dict):
 async def apply_solution(ls: LanguageServer, arg: dict):
     job = jobs[arg["jobId"]]
     doc = ls.workspace.get_text_document(job["uri"])
-    if doc.version != job["version"]:
-        raise JsonRpcException(message="document changed since the solution was computed", code=-32803)
+    rng = job["range"]
+    # As the real server: refused only when the function's text changed (an undone edit applies again).
+    now = "".join(doc.lines[rng.start.line : rng.end.line])
+    if now != job["original"]:
+        logging.info("apply refused: the function is now %r, the proposal was computed on %r", now, job["original"])
+        raise JsonRpcException(message="document changed since the solution was computed: the function was edited", code=-32803)
     edit = types.TextDocumentEdit(
-        text_document=types.OptionalVersionedTextDocumentIdentifier(uri=job["uri"], version=job["version"]),
+        text_document=types.OptionalVersionedTextDocumentIdentifier(uri=job["uri"], version=doc.version),
         edits=[types.TextEdit(range=job["range"], new_text=job["proposed"])],
     )
     result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=types.WorkspaceEdit(document_changes=[edit])))
