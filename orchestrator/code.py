@@ -165,6 +165,32 @@ def _go_import_name(doc: Document, spec) -> str | None:
     return path.rsplit("/", 1)[-1] if "." not in path.split("/", 1)[0] else None
 
 
+def complete_go_imports(text: str) -> str:
+    """`text` with the imports Go needs and no others: standard-library packages the code uses
+    (`strings.Fields`) but does not import are added, imports nothing uses are dropped -- a small goimports.
+    Small models often forget an import; Go will not compile a file either way."""
+    from sandbox.humaneval import GO_STD  # name -> path of the packages HumanEval-style code uses
+
+    doc = document(text, "go")
+    bound = set()
+    for decl in import_nodes(doc):
+        stack = [decl]
+        while stack:
+            n = stack.pop()
+            if n.type == "import_spec":
+                bound.add(_go_import_name(doc, n))
+            else:
+                stack.extend(n.named_children)
+    missing = [path for name, path in GO_STD.items()
+               if "." not in path.split("/", 1)[0] and name != "testing" and name not in bound
+               and re.search(rf"(?<![\w.]){name}\.[A-Z]", text)]
+    if missing:
+        at_byte, prefix = import_insertion(doc)
+        at = char_offset(doc, at_byte)
+        text = text[:at] + prefix + "\n".join(f'import "{path}"' for path in missing) + "\n" + text[at:]
+    return prune_go_imports(text)
+
+
 def prune_go_imports(text: str) -> str:
     """`text` without the imports nothing in it uses. Go refuses to compile a file with an unused import, so
     a candidate that no longer needs a package the original used could never pass; only imports whose name

@@ -89,8 +89,8 @@ class Target:
                 text = text[:self.start] + "\n".join(added) + "\n" + self.indent + text[self.start:]
             else:
                 text = text[:at] + block + text[at:]
-        if self.language == "go":  # an import only the old version used would stop the file compiling
-            text = code_module.prune_go_imports(text)
+        if self.language == "go":  # a missing or an unused import would stop the file compiling
+            text = code_module.complete_go_imports(text)
         return text
 
     def standalone(self, code: str | None = None) -> str:

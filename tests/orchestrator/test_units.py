@@ -154,3 +154,25 @@ def test_go_imports_nothing_uses_are_pruned():
     assert prune_go_imports(pruned) == pruned
     lone = 'package main\n\nimport (\n    "math"\n)\n\nfunc F() int { return 1 }\n'
     assert "import" not in prune_go_imports(lone) and "func F() int" in prune_go_imports(lone)
+
+
+def test_go_candidates_get_the_standard_imports_they_use():
+    """A candidate that calls strings.Fields without importing it still compiles (a small goimports); a
+    package the file imports under another name, or outside the standard library, is left alone."""
+    from pathlib import Path
+
+    from orchestrator.code import complete_go_imports
+    from orchestrator.target import locate_text
+
+    src = 'package main\n\nimport (\n\t"math"\n)\n\n// Words, sorted.\nfunc Words(s string) []string {\n\treturn nil\n}\n'
+    target = locate_text(Path("/tmp/main.go"), src, "Words", "go")
+    text = target.with_code("func Words(s string) []string {\n\tx := strings.Fields(s)\n\tsort.Strings(x)\n"
+                            "\treturn x\n}\n")
+    assert 'import "strings"' in text and 'import "sort"' in text and '"math"' not in text
+    assert complete_go_imports(text) == text
+    aliased = 'package main\n\nimport str "strings"\n\nfunc F(s string) int { return len(str.Fields(s)) }\n'
+    assert complete_go_imports(aliased) == aliased
+    # `rand.Intn` means math/rand; a lower-case selector (a local variable's field) is not a package
+    assert 'import "math/rand"' in complete_go_imports('package main\n\nfunc F() int { return rand.Intn(3) }\n')
+    local = 'package main\n\nfunc F(strings []int) int { return strings.len }\n'
+    assert complete_go_imports(local) == local
