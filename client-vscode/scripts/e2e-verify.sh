@@ -68,8 +68,8 @@ EOF
 git -C "$work/ws" init -q && git -C "$work/ws" add -A &&
   git -C "$work/ws" -c user.name=e2e -c user.email=e2e@localhost commit -qm "the workspace as checked out"
 
-"$python" "$repo/tests/client/scripted_endpoint.py" --port-file "$work/port" --script "$work/script.json" \
-  --slow-first refiner=25 >"$shots/endpoint.log" 2>&1 &
+(cd "$repo" && exec "$python" -m tests.scripted_endpoint --port-file "$work/port" --script "$work/script.json" \
+  --slow-first refiner=25) >"$shots/endpoint.log" 2>&1 &
 ep_pid=$!
 for _ in $(seq 1 50); do [ -s "$work/port" ] && break; sleep 0.1; done
 base="http://127.0.0.1:$(cat "$work/port")/v1"

@@ -21,7 +21,7 @@ from models.litellm_backend import LiteLLMModel
 from models.registry import ModelRegistry
 from orchestrator.target import locate_text
 from sandbox.humaneval import load
-from tests.orchestrator.conftest import ScriptedEndpoint
+from tests.scripted_endpoint import ScriptedEndpoint
 
 WRONG = {
     "cpp": "bool has_close_elements(vector<float> numbers, float threshold){\n    return false;\n}",

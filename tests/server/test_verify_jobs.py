@@ -15,7 +15,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from server.command_args import plain
 from tests.conftest import require_real_part
-from tests.orchestrator.conftest import ScriptedEndpoint, _python_sandbox_problem
+from tests.orchestrator.conftest import _python_sandbox_problem
+from tests.scripted_endpoint import ScriptedEndpoint
 from tests.orchestrator.test_loop_scripted import BUGGY, CORRECT, FAST, JUDGE, TESTS, WORKLOAD
 from tests.server.lsp_helpers import SERVER_COMMAND, execute, server_env, start_session, wait_until
 
