@@ -45,3 +45,12 @@ def py_sandbox():
 
     with Sandbox(pool_size=2) as sb:
         yield sb
+
+
+@pytest.fixture
+def cpp_sandbox(py_sandbox):
+    """The warm sandbox, after checking that the C++ image is there too."""
+    from sandbox.images import missing_images
+
+    require_real_part("the cpp sandbox image is missing" if missing_images(["cpp"]) else None)
+    return py_sandbox

@@ -87,14 +87,6 @@ def test_the_driver_replaces_the_files_main(language, text, driver, expect):
     assert "fn main() { println!(\"{}\", f(1)); }" not in without_main(text, "rust") if language == "rust" else True
 
 
-@pytest.fixture
-def cpp_sandbox(py_sandbox):
-    from sandbox.images import missing_images
-
-    require_real_part("the cpp sandbox image is missing" if missing_images(["cpp"]) else None)
-    return py_sandbox
-
-
 @pytest.mark.docker
 @pytest.mark.slow
 def test_cpp_optimize_rejects_a_candidate_that_differs_on_hidden_inputs_and_accepts_a_faster_one(

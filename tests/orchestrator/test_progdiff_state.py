@@ -109,14 +109,6 @@ long long count_pairs(""").replace("    unordered_map<int, long long> seen;\n", 
 """).replace("    return total;\n}\n\nint main", "    memo[nums.size()] = total;\n    return total;\n}\n\nint main")
 
 
-@pytest.fixture
-def cpp_sandbox(py_sandbox):
-    from sandbox.images import missing_images
-
-    require_real_part("the cpp sandbox image is missing" if missing_images(["cpp"]) else None)
-    return py_sandbox
-
-
 @pytest.mark.docker
 @pytest.mark.slow
 def test_cpp_optimize_rejects_a_candidate_caching_across_calls_and_accepts_an_honest_faster_one(

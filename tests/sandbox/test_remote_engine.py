@@ -160,6 +160,14 @@ def _project(root: Path, marker: str) -> Path:
     return root
 
 
+# A Python run and a C++ compile + run, made by every remote-engine child (indented for its `with` block).
+BASIC_RUNS = """    r = sb.run(RunSpec(language="python", source="import sys; print(sum(range(10)), sys.argv[1:])", args=["a b"]))
+    out["python"] = [r.status.value, r.stdout, r.stderr[-500:]]
+    cpp = '#include <iostream>\\nint main() { long s = 0; for (int i = 0; i < 10; i++) s += i; std::cout << s << "\\\\n"; }'
+    r = sb.run(RunSpec(language="cpp", source=cpp))
+    out["cpp"] = [r.status.value, r.stdout, r.stderr[-500:], r.compile is not None]
+"""
+
 CHILD = """
 import json, sys
 from pathlib import Path
@@ -172,12 +180,7 @@ from orchestrator.target import locate
 
 out = {"base_url": get_client().api.base_url}
 with Sandbox(pool_size=1) as sb:
-    r = sb.run(RunSpec(language="python", source="import sys; print(sum(range(10)), sys.argv[1:])", args=["a b"]))
-    out["python"] = [r.status.value, r.stdout, r.stderr[-500:]]
-    cpp = '#include <iostream>\\nint main() { long s = 0; for (int i = 0; i < 10; i++) s += i; std::cout << s << "\\\\n"; }'
-    r = sb.run(RunSpec(language="cpp", source=cpp))
-    out["cpp"] = [r.status.value, r.stdout, r.stderr[-500:], r.compile is not None]
-    project = Path(sys.argv[1])
+""" + BASIC_RUNS + """    project = Path(sys.argv[1])
     target = locate(f"{project}/m.py::quad")
     jobs = PyJobs(sb, target)
     report = jobs.run((project / "m.py").read_text(), {"mode": "calls", "calls": [{"args": "(3,)"}], "orders": [[0]]})

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_module, require_real_part
-from tests.sandbox.test_remote_engine import SOCKET, _free_port, _run_child, _socket_hiding_works
+from tests.sandbox.test_remote_engine import BASIC_RUNS, SOCKET, _free_port, _run_child, _socket_hiding_works
 
 pytestmark = pytest.mark.docker
 PRIVSEP_DIR = Path("/run/sshd")  # compiled into Debian's sshd; created by its service unit, absent here
@@ -124,12 +124,7 @@ from sandbox.models import Limits, RunSpec
 
 out = {"base_url": get_client().api.base_url}
 with Sandbox(pool_size=1) as sb:
-    r = sb.run(RunSpec(language="python", source="import sys; print(sum(range(10)), sys.argv[1:])", args=["a b"]))
-    out["python"] = [r.status.value, r.stdout, r.stderr[-500:]]
-    cpp = '#include <iostream>\\nint main() { long s = 0; for (int i = 0; i < 10; i++) s += i; std::cout << s << "\\\\n"; }'
-    r = sb.run(RunSpec(language="cpp", source=cpp))
-    out["cpp"] = [r.status.value, r.stdout, r.stderr[-500:], r.compile is not None]
-    r = sb.run(RunSpec(language="python", source="while True: pass",
+""" + BASIC_RUNS + """    r = sb.run(RunSpec(language="python", source="while True: pass",
                        limits=Limits(wall_time_s=1, cpu_time_s=1)))
     out["loop"] = [r.status.value, r.stderr[-300:]]
 print("@@RESULT@@" + json.dumps(out, default=str))
