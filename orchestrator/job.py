@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Callable
 from models.errors import Cancelled, ModelError
 from models.stage_runner import candidate_ids
 from models.types import Problem
-from orchestrator import differential as diff
 from orchestrator import prompts
+from orchestrator.behaviour import PythonBehaviour
 from orchestrator.execution import HarnessExecution, PythonExecution, TestRun
 from orchestrator.report import Attempt, JobReport, composite_score, unified_diff
 from orchestrator.target import Target
@@ -68,6 +68,8 @@ class Job:
                 self.suite.tests.append(TestSource(trust, "program", "tests" if trust == "user" else "benchmark tests",
                                                    source=program))
             self.exe = HarnessExecution(_LazySandbox(orch), target, program, suite=trust)
+        self.python_behaviour = PythonBehaviour(self.exe, target, self.suite.seen_calls,
+                                                self.limits.differential_inputs)
         self.report.notes += self.suite.notes + self.exe.notes
         history = orch.pipeline.history
         problem = Problem(title=target.label(), description=self.problem_text, code=target.code,
@@ -148,19 +150,13 @@ class Job:
 
     # -- guards -------------------------------------------------------------------------------------
     def inputs(self) -> list[dict]:
-        if not hasattr(self, "_inputs"):
-            self._inputs = diff.generate_inputs(self.target, self.suite.seen_calls, self.limits.differential_inputs) \
-                if self.can_call() else []
-        return self._inputs
+        return self.python_behaviour.inputs()
 
     def can_call(self) -> bool:
-        return self.exe.differential and self.target.class_name is None
+        return self.python_behaviour.available
 
     def oracle(self) -> dict:
-        if not hasattr(self, "_oracle"):
-            n = len(self.inputs())
-            self._oracle = self.exe.calls(self.target.code, self.inputs(), [list(range(n)), list(reversed(range(n)))])
-        return self._oracle
+        return self.python_behaviour.oracle()
 
     def prepare_program_differential(self, model: str) -> None:
         """C++, Java, Go, Rust, JavaScript: the model-written input generator, run on the original once."""
@@ -197,31 +193,20 @@ class Job:
                 attempt.reason = result.summary
                 return False
             return True
-        if not self.can_call() or not self.inputs():
-            return True
         self.check()
-        n = len(self.inputs())
-        forward, backward = list(range(n)), list(reversed(range(n)))
-        same = self.exe.calls(code, self.inputs(), [forward, backward])
-        fresh = self.exe.calls(code, self.inputs(), [backward])
-        oracle = self.oracle()
-        if not same.get("ok") or not fresh.get("ok"):
-            attempt.reason = "the differential driver failed: " + (same.get("error") or fresh.get("error") or "")
+        result = self.python_behaviour.check(code)
+        if result is None:
+            return True
+        if result.error:
+            attempt.reason = result.reason
             return False
-        comparison = diff.compare(oracle["passes"][0], same["passes"][0]) if oracle.get("ok") else None
-        attempt.differential = comparison.summary() if comparison else None
-        attempt.state = diff.state_problems(same["passes"], fresh["passes"][0], same.get("state_changed", []),
-                                            oracle.get("state_changed", []) if oracle.get("ok") else [])
+        attempt.differential, attempt.state = result.differential, result.state
         self.store.test_result(attempt.candidate_id, suite="differential", name="generated inputs",
-                               passed=bool(comparison is None or comparison.passed or not blocking),
-                               detail=attempt.differential)
+                               passed=result.agrees or not blocking, detail=attempt.differential)
         self.store.test_result(attempt.candidate_id, suite="state", name="state between calls",
-                               passed=not attempt.state, detail="; ".join(attempt.state) or None)
-        if attempt.state:
-            attempt.reason = "; ".join(attempt.state)
-            return False
-        if blocking and comparison is not None and not comparison.passed:
-            attempt.reason = comparison.summary()
+                               passed=not result.state, detail="; ".join(result.state) or None)
+        if result.state or (blocking and not result.agrees):
+            attempt.reason = result.reason
             return False
         return True
 

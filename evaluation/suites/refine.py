@@ -10,6 +10,11 @@ problem's own test program (candidate + tests), looped N times in one process fo
 like any Go program, optimised) with `-test.count=N`, every test N times in one process. Rust: `rustc --test`
 builds without optimisation, so the tests are run from a generated `main` instead (`rustc -O`), their
 functions called N times in one process, N its last argument (``repeat_arg``).
+
+A candidate must pass the tests and, in Python, the product's behaviour guards (orchestrator.behaviour:
+differential tests on generated inputs, including argument mutation, and the state guard) before it is
+measured, so that an "improved" row is one `refactorcoder optimize` would accept. The other languages'
+differential tests need a model-written input generator (orchestrator/progdiff.py); here they get the tests only.
 """
 
 from __future__ import annotations
@@ -68,6 +73,32 @@ def measured_program(record: dict, language: str, code: str):
     return fixed(RunSpec(language=language, source=whole, limits=limits))
 
 
+def python_behaviour(record: dict, original: str, code: str, sandbox):
+    """The product's differential tests and state guard on a Python candidate against the canonical solution
+    (orchestrator.behaviour), with the same generated inputs as `refactorcoder optimize`: the problem is written
+    to a temporary file (the prompt's imports + the canonical function) to be the guard's target."""
+    import tempfile
+    from pathlib import Path
+
+    from evaluation.humaneval_code import benchmark_program, preamble
+    from orchestrator.behaviour import PythonBehaviour
+    from orchestrator.execution import PythonExecution
+    from orchestrator.report import JobLimits
+    from orchestrator.target import locate_text, project_root
+    from orchestrator.testsuite import discover
+
+    text = preamble(record, "python") + original
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "problem.py"
+        path.write_text(text, encoding="utf-8")
+        target = locate_text(path, text, record["entry_point"], "python")
+        target.root = project_root(path)
+        suite = discover(target, None, benchmark_program(record, "python"))
+        guard = PythonBehaviour(PythonExecution(sandbox, target, suite), target, suite.seen_calls,
+                                JobLimits().differential_inputs)
+        return guard.check(code)
+
+
 @register
 class RefineSuite(Suite):
     name = "refine"
@@ -108,6 +139,16 @@ class RefineSuite(Suite):
         if not tests["passed"]:
             return {**out, "test_result": tests, "metrics": {"verdict": "incorrect", "improvement": None,
                                                              "correct": False}, "latency": timer.latency}
+        if lang == "python":
+            started = time.monotonic()
+            behaviour = python_behaviour(record, original, code, ctx.sandbox())
+            timer.add("guards", time.monotonic() - started)
+            if behaviour is not None:
+                tests = {**tests, "differential": behaviour.differential, "state": behaviour.state}
+                if behaviour.reason:
+                    return {**out, "test_result": {**tests, "rejected": behaviour.reason},
+                            "metrics": {"verdict": "rejected", "improvement": None, "correct": False},
+                            "latency": timer.latency}
         started = time.monotonic()
         try:
             decision = compare_programs(ctx.sandbox(), measured_program(record, lang, original),
@@ -131,7 +172,7 @@ class RefineSuite(Suite):
         table_rows, boxes, reference = [], {}, {}
         for (model, metric, lang), part in by(done, "model", "variant", "grp").items():
             s = improvement_summary([(r["metrics"]["verdict"], r["metrics"]["improvement"]) for r in part])
-            incorrect = sum(r["metrics"]["verdict"] in ("incorrect", "no code") for r in part)
+            incorrect = sum(r["metrics"]["verdict"] in ("incorrect", "no code", "rejected") for r in part)
             paper = references.PERFORCH_MEDIAN_TIME_IMPROVEMENT.get(lang) if metric == "time" else None
             table_rows.append([model, metric, lang, f"{s['improved']}/{s['programs']}", pct(s["share"]),
                                pct(s["median_improvement"]), incorrect, f"{paper:.2f}%" if paper else "—"])
@@ -143,7 +184,8 @@ class RefineSuite(Suite):
                       ["model", "metric", "language", "improved", "share", "median improvement", "rejected",
                        "PerfOrch median (paper)"], table_rows,
                       "improved = verdict 'better' from profiling.decide (bootstrap CI clears 5% and Mann-Whitney "
-                      "p < 0.05); median over the improved ones; rejected = no code or tests failed.")
+                      "p < 0.05); median over the improved ones; rejected = no code, tests failed, or (Python) "
+                      "the differential tests / state guard rejected it.")
         chart = Chart("box", "Improvement per program, 1 - median(B)/median(A)", "refine_improvement.png",
                       {"series": boxes, "reference": reference, "ylabel": "improvement (%)"})
         return SuiteReport([table, latency_table(rows, "language")], [chart],

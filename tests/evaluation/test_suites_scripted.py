@@ -98,6 +98,28 @@ def test_refine_measures_with_the_product_statistics(tmp_path, docker_sandbox, l
     assert profile["n_pairs"] >= 6 and profile["metric"] == "time" and len(profile["samples_a"]) >= 6
     assert rows[0]["latency"]["profile"] > 0 and rows[0]["latency"]["refine"] >= 0
     assert report.tables[0].rows[0][3] in ("0/1", "1/1")
+    if language == "python":  # the canonical solution against itself: the behaviour guards agree
+        assert rows[0]["test_result"]["differential"].startswith("same behaviour as the original")
+
+
+SORTS_ITS_ARGUMENT = """from typing import List
+
+
+def has_close_elements(numbers: List[float], threshold: float) -> bool:
+    numbers.sort()  # passes HumanEval's tests, but the caller's list comes back sorted
+    return any(b - a < threshold for a, b in zip(numbers, numbers[1:]))
+"""
+
+
+def test_refine_rejects_what_the_product_rejects_before_measuring(tmp_path, docker_sandbox):
+    """A candidate that passes the benchmark's tests but mutates its argument is rejected by the product's
+    differential tests (orchestrator.behaviour), so the suite never counts it as an improvement."""
+    rows, report, _ = run(tmp_path, "refine", {"langs": ["python"], "limit": 1, "min_pairs": 6, "budget_s": 5},
+                          lambda _: fenced(SORTS_ITS_ARGUMENT), docker_sandbox)
+    row = rows[0]
+    assert row["metrics"]["verdict"] == "rejected" and "argument mutation" in row["test_result"]["rejected"]
+    assert row["test_result"]["passed"] and "profile" not in row["latency"]
+    assert report.tables[0].rows[0][3] == "0/1" and report.tables[0].rows[0][6] == 1
 
 
 def test_leetcode_reference_completions_pass(tmp_path, docker_sandbox):
