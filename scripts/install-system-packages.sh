@@ -44,5 +44,14 @@ as_root() {
     echo "install-system-packages: need root to install: ${missing[*]}" >&2; exit 1; fi
 }
 echo "install-system-packages: installing ${missing[*]}" >&2
+# openssh-server is here only for the binary the tests start on loopback from a temp folder: a machine that did
+# not have it must not get a system sshd listening on port 22. Debian's units and init script do not start
+# sshd while /etc/ssh/sshd_not_to_be_run exists (openssh-server's README.Debian); remove it to run one.
+if [[ " ${missing[*]} " == *" openssh-server "* ]] && [ ! -e /etc/ssh/sshd_not_to_be_run ]; then
+  as_root mkdir -p /etc/ssh
+  as_root touch /etc/ssh/sshd_not_to_be_run
+  echo "install-system-packages: openssh-server installed for the tests only; the system sshd stays off" \
+       "(/etc/ssh/sshd_not_to_be_run)" >&2
+fi
 as_root apt-get update -qq
 as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
