@@ -15,13 +15,15 @@ log = logging.getLogger(__name__)
 METRICS = ("time", "peak_memory", "mean_memory", "cpu")
 
 
-def default_workload(job) -> tuple[list[str], str]:
-    """Workload expressions from the inputs the user's tests use (or the generated ones): never shown to a model."""
-    name = job.target.name
-    calls = job.suite.seen_calls or (job.inputs() if job.can_call() else [])
+def workload_calls(name: str, seen_calls: list[dict], generated: list[dict]) -> tuple[list[str], str]:
+    """Workload expressions from the inputs the tests use, else the generated ones: never shown to a model."""
+    calls = seen_calls or generated
     exprs = [f"{name}(*{c['args']}, **{c['kwargs']})" for c in calls[:40]]
-    source = "the inputs your tests use" if job.suite.seen_calls else "generated inputs"
-    return exprs, source
+    return exprs, "the inputs your tests use" if seen_calls else "generated inputs"
+
+
+def default_workload(job) -> tuple[list[str], str]:
+    return workload_calls(job.target.name, job.suite.seen_calls, job.inputs() if job.can_call() else [])
 
 
 def refine(job, metric: str, workload: str | None):

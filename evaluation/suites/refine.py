@@ -11,16 +11,19 @@ like any Go program, optimised) with `-test.count=N`, every test N times in one 
 builds without optimisation, so the tests are run from a generated `main` instead (`rustc -O`), their
 functions called N times in one process, N its last argument (``repeat_arg``).
 
-A candidate must pass the tests and, in Python, the product's behaviour guards (orchestrator.behaviour:
-differential tests on generated inputs, including argument mutation, and the state guard) before it is
-measured, so that an "improved" row is one `refactorcoder optimize` would accept. The other languages'
-differential tests need a model-written input generator (orchestrator/progdiff.py); here they get the tests only.
+Python items see what `refactorcoder optimize` does with a function (one refine attempt): the prompt carries
+a cProfile of the original on generated inputs, and a candidate must pass the tests and the product's
+behaviour guards (orchestrator.behaviour: differential tests, including argument mutation, and the state
+guard) before it is measured, so that an "improved" row is one optimize would accept. The other languages get
+no profile (optimize has none for them) and the tests only: their differential tests need a model-written input
+generator (orchestrator/progdiff.py).
 """
 
 from __future__ import annotations
 
 import re
 import time
+from contextlib import ExitStack, contextmanager
 
 from evaluation import references
 from evaluation.context import Timer
@@ -73,16 +76,20 @@ def measured_program(record: dict, language: str, code: str):
     return fixed(RunSpec(language=language, source=whole, limits=limits))
 
 
-def python_behaviour(record: dict, original: str, code: str, sandbox):
-    """The product's differential tests and state guard on a Python candidate against the canonical solution
-    (orchestrator.behaviour), with the same generated inputs as `refactorcoder optimize`: the problem is written
-    to a temporary file (the prompt's imports + the canonical function) to be the guard's target."""
+@contextmanager
+def python_view(record: dict, original: str, sandbox):
+    """The canonical Python solution as `refactorcoder optimize` sees it: the problem written to a temporary
+    file (the prompt's imports + the canonical function) as the target, the benchmark's tests as its tests,
+    and the product's behaviour guards (orchestrator.behaviour) with the same generated inputs.
+    Yields (execution, guard, profile text): the profile is the one optimize feeds to the model, a cProfile
+    of the original on the default workload (orchestrator.refine.workload_calls)."""
     import tempfile
     from pathlib import Path
 
     from evaluation.humaneval_code import benchmark_program, preamble
     from orchestrator.behaviour import PythonBehaviour
     from orchestrator.execution import PythonExecution
+    from orchestrator.refine import workload_calls
     from orchestrator.report import JobLimits
     from orchestrator.target import locate_text, project_root
     from orchestrator.testsuite import discover
@@ -94,9 +101,10 @@ def python_behaviour(record: dict, original: str, code: str, sandbox):
         target = locate_text(path, text, record["entry_point"], "python")
         target.root = project_root(path)
         suite = discover(target, None, benchmark_program(record, "python"))
-        guard = PythonBehaviour(PythonExecution(sandbox, target, suite), target, suite.seen_calls,
-                                JobLimits().differential_inputs)
-        return guard.check(code)
+        exe = PythonExecution(sandbox, target, suite)
+        guard = PythonBehaviour(exe, target, suite.seen_calls, JobLimits().differential_inputs)
+        workload, _ = workload_calls(target.name, suite.seen_calls, guard.inputs())
+        yield exe, guard, exe.profile(original, workload, 1) if workload else ""
 
 
 @register
@@ -118,6 +126,10 @@ class RefineSuite(Suite):
                 for r in limited(records(lang, options), options)]
 
     def run_item(self, item: Item, ctx) -> dict:
+        with ExitStack() as stack:
+            return self._run_item(item, ctx, stack)
+
+    def _run_item(self, item: Item, ctx, stack: ExitStack) -> dict:
         from orchestrator.prompts import candidate_from_answer, refine_messages
         from profiling import MeasurementError, compare_programs
 
@@ -125,7 +137,13 @@ class RefineSuite(Suite):
 
         record, lang, metric, timer = item.payload, item.group, item.variant, Timer()
         original = canonical_answer(record, lang)
-        messages = refine_messages(lang, record["entry_point"], original, record.get("docstring") or "", metric, "", "")
+        guard, profile_text = None, ""
+        if lang == "python":  # what optimize adds: the profile for the prompt, the guards before measuring
+            started = time.monotonic()
+            _, guard, profile_text = stack.enter_context(python_view(record, original, ctx.sandbox()))
+            timer.add("baseline", time.monotonic() - started)
+        messages = refine_messages(lang, record["entry_point"], original, record.get("docstring") or "", metric,
+                                   profile_text, "")
         answer = ctx.ask(item.model, messages, stage="refine", max_tokens=640)
         timer.add("refine", answer.duration_s)
         code, reason = candidate_from_answer(answer.text, lang, record["entry_point"])
@@ -139,16 +157,17 @@ class RefineSuite(Suite):
         if not tests["passed"]:
             return {**out, "test_result": tests, "metrics": {"verdict": "incorrect", "improvement": None,
                                                              "correct": False}, "latency": timer.latency}
-        if lang == "python":
+        behaviour = None
+        if guard is not None:
             started = time.monotonic()
-            behaviour = python_behaviour(record, original, code, ctx.sandbox())
+            behaviour = guard.check(code)
             timer.add("guards", time.monotonic() - started)
-            if behaviour is not None:
-                tests = {**tests, "differential": behaviour.differential, "state": behaviour.state}
-                if behaviour.reason:
-                    return {**out, "test_result": {**tests, "rejected": behaviour.reason},
-                            "metrics": {"verdict": "rejected", "improvement": None, "correct": False},
-                            "latency": timer.latency}
+        if behaviour is not None:
+            tests = {**tests, "differential": behaviour.differential, "state": behaviour.state}
+            if behaviour.reason:
+                return {**out, "test_result": {**tests, "rejected": behaviour.reason},
+                        "metrics": {"verdict": "rejected", "improvement": None, "correct": False},
+                        "latency": timer.latency}
         started = time.monotonic()
         try:
             decision = compare_programs(ctx.sandbox(), measured_program(record, lang, original),

@@ -100,6 +100,8 @@ def test_refine_measures_with_the_product_statistics(tmp_path, docker_sandbox, l
     assert report.tables[0].rows[0][3] in ("0/1", "1/1")
     if language == "python":  # the canonical solution against itself: the behaviour guards agree
         assert rows[0]["test_result"]["differential"].startswith("same behaviour as the original")
+    else:  # optimize has no per-function profile for the other languages
+        assert "profile of a typical run" not in rows[0]["prompt"]
 
 
 SORTS_ITS_ARGUMENT = """from typing import List
@@ -119,6 +121,7 @@ def test_refine_rejects_what_the_product_rejects_before_measuring(tmp_path, dock
     row = rows[0]
     assert row["metrics"]["verdict"] == "rejected" and "argument mutation" in row["test_result"]["rejected"]
     assert row["test_result"]["passed"] and "profile" not in row["latency"]
+    assert "(profile of a typical run):" in row["prompt"] and "has_close_elements" in row["prompt"]  # as optimize
     assert report.tables[0].rows[0][3] == "0/1" and report.tables[0].rows[0][6] == 1
 
 
