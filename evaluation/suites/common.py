@@ -9,7 +9,10 @@ from typing import Callable, Iterable
 
 from evaluation.suite import Item, Table, limited
 
-STAGES = ("guide", "solve", "fix", "refine", "judge", "classify", "sandbox", "profile", "orchestrator")
+# Latency keys in pipeline order. refine's: baseline = the original's cProfile and generated inputs, guards =
+# the differential tests + state guard, profile = measuring original against candidate.
+STAGES = ("guide", "solve", "fix", "baseline", "refine", "judge", "classify", "sandbox", "guards", "profile",
+          "orchestrator")
 
 
 def qa_records(filename: str, options: dict, required: tuple[str, ...]) -> list[dict]:
