@@ -56,13 +56,13 @@ def box(chart: Chart, path: Path) -> Path:
     if series:
         ax.boxplot([[100 * x for x in v] for v in series.values()], tick_labels=list(series))
     reference = chart.data.get("reference", {})
-    for i, label in enumerate(series, 1):
-        if label in reference:
-            ax.plot(i, reference[label], marker="D", color="tab:red", label="paper median" if i == 1 else None)
+    marked = [(i, reference[label]) for i, label in enumerate(series, 1) if label in reference]
+    for n, (i, value) in enumerate(marked):  # one legend entry, on the first marker whichever series it is
+        ax.plot(i, value, marker="D", color="tab:red", label="paper median" if n == 0 else None)
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_ylabel(chart.data.get("ylabel", "improvement (%)"))
     ax.set_title(chart.title, fontsize=10)
-    if reference:
+    if marked:
         ax.legend(fontsize=7)
     return _save(fig, plt, path)
 

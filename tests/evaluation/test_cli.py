@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -41,9 +42,14 @@ def test_report_charts_are_pngs(tmp_path):
     charts = [Chart("bars", "b", "b.png", {"groups": ["SE", "overall"], "series": {"m": {"SE": 0.5, "overall": 0.4}},
                                             "reference": {"paper": {"SE": 0.7468, "overall": 0.7684}}}),
               Chart("box", "x", "x.png", {"series": {"python time": [0.1, 0.2, -0.05]}, "reference": {"python time": 17.67}}),
-              Chart("reliability", "r", "r.png", {"series": {"j": [{"judge": 4, "n": 2, "human_mean": 4.5}]}})]
-    for chart in charts:
-        assert render(chart, tmp_path).read_bytes()[:4] == b"\x89PNG"
+              Chart("reliability", "r", "r.png", {"series": {"j": [{"judge": 4, "n": 2, "human_mean": 4.5}]}}),
+              # the paper's median on the second box only (memory first, time second): still one legend entry
+              Chart("box", "y", "y.png", {"series": {"python cpu": [0.0], "python time": [0.1]},
+                                          "reference": {"python time": 17.67}})]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns when a legend has no labelled artist
+        for chart in charts:
+            assert render(chart, tmp_path).read_bytes()[:4] == b"\x89PNG"
 
 
 def test_user_errors_are_clear(tmp_path):
