@@ -54,7 +54,8 @@ def box(chart: Chart, path: Path) -> Path:
     series = {k: v for k, v in chart.data["series"].items() if v}
     fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(series) + 2), 4))
     if series:
-        ax.boxplot([[100 * x for x in v] for v in series.values()], tick_labels=list(series))
+        labels = [k.replace(" ", "\n") for k in series]  # "python mean_memory" on two lines: no overlap
+        ax.boxplot([[100 * x for x in v] for v in series.values()], tick_labels=labels)
     reference = chart.data.get("reference", {})
     marked = [(i, reference[label]) for i, label in enumerate(series, 1) if label in reference]
     for n, (i, value) in enumerate(marked):  # one legend entry, on the first marker whichever series it is
