@@ -81,7 +81,7 @@ def python_view(record: dict, original: str, sandbox):
     """The canonical Python solution as `refactorcoder optimize` sees it: the problem written to a temporary
     file (the prompt's imports + the canonical function) as the target, the benchmark's tests as its tests,
     and the product's behaviour guards (orchestrator.behaviour) with the same generated inputs.
-    Yields (execution, guard, profile text): the profile is the one optimize feeds to the model, a cProfile
+    Yields (guard, profile text): the profile is the one optimize feeds to the model, a cProfile
     of the original on the default workload (orchestrator.refine.workload_calls)."""
     import tempfile
     from pathlib import Path
@@ -104,7 +104,7 @@ def python_view(record: dict, original: str, sandbox):
         exe = PythonExecution(sandbox, target, suite)
         guard = PythonBehaviour(exe, target, suite.seen_calls, JobLimits().differential_inputs)
         workload, _ = workload_calls(target.name, suite.seen_calls, guard.inputs())
-        yield exe, guard, exe.profile(original, workload, 1) if workload else ""
+        yield guard, exe.profile(original, workload, 1) if workload else ""
 
 
 @register
@@ -140,7 +140,7 @@ class RefineSuite(Suite):
         guard, profile_text = None, ""
         if lang == "python":  # what optimize adds: the profile for the prompt, the guards before measuring
             started = time.monotonic()
-            _, guard, profile_text = stack.enter_context(python_view(record, original, ctx.sandbox()))
+            guard, profile_text = stack.enter_context(python_view(record, original, ctx.sandbox()))
             timer.add("baseline", time.monotonic() - started)
         messages = refine_messages(lang, record["entry_point"], original, record.get("docstring") or "", metric,
                                    profile_text, "")
