@@ -13,11 +13,11 @@ from models.errors import Cancelled, ModelError
 from models.stage_runner import candidate_ids
 from models.types import Problem
 from orchestrator import prompts
-from orchestrator.behaviour import PythonBehaviour
-from orchestrator.execution import HarnessExecution, PythonExecution, TestRun
+from orchestrator.verify.behaviour import PythonBehaviour
+from orchestrator.verify.execution import HarnessExecution, PythonExecution, TestRun
 from orchestrator.report import Attempt, JobReport, composite_score, unified_diff
 from orchestrator.target import Target
-from orchestrator.testsuite import Suite, discover
+from orchestrator.verify.testsuite import Suite, discover
 
 if TYPE_CHECKING:
     from orchestrator.loop import Orchestrator
@@ -59,10 +59,10 @@ class Job:
             self.suite = discover(target, tests_path, benchmark_test)
             self.exe = PythonExecution(_LazySandbox(orch), target, self.suite)
         else:
-            from orchestrator.testsuite import TestSource
+            from orchestrator.verify.testsuite import TestSource
 
             self.suite = Suite()
-            # the user's test program first; else a benchmark's (trust order of orchestrator/testsuite.py)
+            # the user's test program first; else a benchmark's (trust order of orchestrator/verify/testsuite.py)
             program, trust = (test_program, "user") if test_program else (benchmark_test, "benchmark")
             if program:
                 self.suite.tests.append(TestSource(trust, "program", "tests" if trust == "user" else "benchmark tests",
@@ -160,7 +160,7 @@ class Job:
 
     def prepare_program_differential(self, model: str) -> None:
         """C++, Java, Go, Rust, JavaScript: the model-written input generator, run on the original once."""
-        from orchestrator.progdiff import ProgramDifferential
+        from orchestrator.verify.progdiff import ProgramDifferential
 
         self.program_diff = ProgramDifferential(self)
         if self.limits.differential_inputs and self.program_diff.prepare(model):

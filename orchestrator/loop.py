@@ -21,12 +21,12 @@ from models.errors import Cancelled, ModelError
 from models.types import Problem
 from orchestrator import prompts
 from orchestrator.errors import NoTests
-from orchestrator.execution import TestRun
+from orchestrator.verify.execution import TestRun
 from orchestrator.job import SETTINGS_STAGE, Event, Job, LimitReached  # noqa: F401 - re-exported
 from orchestrator.report import JobLimits, JobReport
 from orchestrator.store import RunStore
 from orchestrator.target import Target
-from orchestrator.testsuite import designed_tests
+from orchestrator.verify.testsuite import designed_tests
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import time
 from models.errors import ModelError
 from orchestrator import prompts
 from orchestrator.errors import NoTests
-from orchestrator.testsuite import designed_tests
+from orchestrator.verify.testsuite import designed_tests
 
 log = logging.getLogger(__name__)
 METRICS = ("time", "peak_memory", "mean_memory", "cpu")

@@ -7,11 +7,11 @@ import ast
 
 import pytest
 
-from orchestrator import differential as diff
+from orchestrator.verify import differential as diff
 from orchestrator.prompts import candidate_from_answer, refine_messages
 from orchestrator.report import composite_score
 from orchestrator.target import FileChanged, TargetError, apply, locate
-from orchestrator.testsuite import designed_tests, discover
+from orchestrator.verify.testsuite import designed_tests, discover
 
 MODULE = '''"""m"""
 import math

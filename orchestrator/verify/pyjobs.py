@@ -1,5 +1,5 @@
 """Running Python candidates in the sandbox: the project's sources copied in read-only fashion, the
-driver (orchestrator/sandbox_driver.py) as main.py, one job.json describing what to do.
+driver (orchestrator/verify/driver.py) as main.py, one job.json describing what to do.
 
 The project is *copied*, not mounted: the sandbox's containers are created by a warm pool keyed by
 limits, and a copy works with remote engines too. Limits (documented in docs/orchestrator.md): only
@@ -23,7 +23,7 @@ from orchestrator.workspace_env import SITE_DIR, LayeredSandbox, imported_module
 
 log = logging.getLogger(__name__)
 
-DRIVER = Path(__file__).with_name("sandbox_driver.py").read_text(encoding="utf-8")
+DRIVER = Path(__file__).with_name("driver.py").read_text(encoding="utf-8")
 PYTEST_SHIM = Path(__file__).with_name("pytest_shim.py").read_text(encoding="utf-8")
 PROJECT_BYTES = 4 * 1024 * 1024
 SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "build", "dist", "site-packages",

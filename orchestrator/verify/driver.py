@@ -1,6 +1,6 @@
 """In-sandbox driver for Python candidates (standard library only; sent as the program's main.py).
 
-Never imported on the host: orchestrator/pyrun.py ships this file's text into the sandbox with a
+Never imported on the host: orchestrator/verify/pyjobs.py ships this file's text into the sandbox with a
 job.json next to it. Modes:
   tests     run the user's test files (test_* functions, unittest.TestCase), doctests, and test programs
   calls     call the target with literal inputs, in given orders, recording return value (normalised

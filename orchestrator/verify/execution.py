@@ -1,10 +1,10 @@
 """What the loop asks of the sandbox, per language: run the tests, call with inputs, time, profile.
 
-PythonExecution drives orchestrator/sandbox_driver.py (user tests, doctests, benchmark and designed
+PythonExecution drives orchestrator/verify/driver.py (user tests, doctests, benchmark and designed
 tests, differential calls, workload, cProfile). HarnessExecution is for the other languages: a test
 program the user names (combined with the candidate file by sandbox.harness's rules) and a workload
 program that loops N times itself (N as its last argument); their differential tests are a
-model-written input generator (orchestrator/progdiff.py).
+model-written input generator (orchestrator/verify/progdiff.py).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from orchestrator.errors import Unsupported
-from orchestrator.pyrun import PyJobs
+from orchestrator.verify.pyjobs import PyJobs
 from orchestrator.target import Target
-from orchestrator.testsuite import Suite
+from orchestrator.verify.testsuite import Suite
 
 
 @dataclass
@@ -102,7 +102,7 @@ class PythonExecution:
 
 class HarnessExecution:
     """C++, Java, Go, Rust, JavaScript: the user's test program and workload program (differential tests by
-    orchestrator/progdiff.py, not by calls)."""
+    orchestrator/verify/progdiff.py, not by calls)."""
 
     differential = False
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from orchestrator import differential as diff
+from orchestrator.verify import differential as diff
 from orchestrator.target import Target
 
 
