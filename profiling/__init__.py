@@ -11,13 +11,13 @@ See ``profiling/README.md`` for the API contract. This package never imports ``s
 """
 
 from profiling.decision import BETTER, NO_DIFFERENCE, WORSE, Decision, Verdict, decide
-from profiling.measure import METRICS, MeasurementCancelled, MeasurementError, Runner, compare_programs
+from profiling.measure import METRICS, BehaviourMismatch, MeasurementCancelled, MeasurementError, Runner, compare_programs
 from profiling.metrics import Profile, Summary, profile_host_process, summarize
 from profiling.programs import (Program, as_program, fixed, js_script, program_for_source, python_script,
                                 python_workload, repeat_arg)
 
 __all__ = [
-    "BETTER", "METRICS", "NO_DIFFERENCE", "WORSE", "Decision", "MeasurementCancelled", "MeasurementError",
+    "BETTER", "BehaviourMismatch", "METRICS", "NO_DIFFERENCE", "WORSE", "Decision", "MeasurementCancelled", "MeasurementError",
     "Profile", "Program", "Runner", "Summary", "Verdict", "as_program", "compare_programs", "decide", "fixed",
     "js_script", "profile_host_process", "program_for_source", "python_script", "python_workload", "repeat_arg",
     "summarize",

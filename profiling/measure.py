@@ -53,6 +53,11 @@ class MeasurementError(RuntimeError):
     """A program failed, timed out or ran out of memory while being measured."""
 
 
+class BehaviourMismatch(MeasurementError):
+    """A measured run's answers differ from the original's (``Program.check`` said so): the candidate
+    behaves differently when timed, and nothing it measured counts."""
+
+
 class MeasurementCancelled(RuntimeError):
     pass
 
@@ -62,12 +67,16 @@ def metric_value(result: Any, metric: str) -> float:
     return float(getattr(result.profile, attribute))
 
 
-def _check(result: Any, label: str, repeat: int) -> Any:
+def _check(result: Any, label: str, repeat: int, program: Optional[Program] = None) -> Any:
     if not getattr(result, "ok", False):
         status = getattr(getattr(result, "status", None), "value", getattr(result, "status", "?"))
         detail = (getattr(result, "message", "") or getattr(result, "stderr", "") or "")[-600:]
         raise MeasurementError(f"program {label} did not run cleanly with repeat count {repeat}: {status}"
                                + (f": {detail.strip()}" if detail.strip() else ""))
+    if program is not None and program.check is not None and repeat > 0:
+        problem = program.check(result)
+        if problem:
+            raise BehaviourMismatch(f"program {label} (repeat count {repeat}): {problem}")
     return result
 
 
@@ -103,7 +112,7 @@ def calibrate(runner: Runner, a: Program, b: Program, min_sample_s: float = 0.1,
     n = 1
     while True:
         _stop(cancel)
-        results = [_check(runner.run(p.spec(n)), label, n) for p, label in ((a, "A"), (b, "B"))]
+        results = [_check(runner.run(p.spec(n)), label, n, p) for p, label in ((a, "A"), (b, "B"))]
         parts = [_loop_part(r, base, metric == "wall_time") for r, base in zip(results, bases)]
         fast = min(parts)
         slow_wall = max(r.profile.wall_time_s for r in results)
@@ -148,7 +157,7 @@ def compare_programs(runner: Runner, spec_a: Any, spec_b: Any, *, metric: str = 
     for _ in range(warmup):
         for program, label in ((a, "A"), (b, "B")):
             _stop(cancel)
-            _check(runner.run(program.spec(1)), label, 1)
+            _check(runner.run(program.spec(1)), label, 1, program)
     notes: list[str] = []
     if repeat is None:
         repeat, notes = calibrate(runner, a, b, min_sample_s, cancel=cancel, metric=metric)
@@ -171,7 +180,7 @@ def compare_programs(runner: Runner, spec_a: Any, spec_b: Any, *, metric: str = 
         except BatchError as exc:
             raise MeasurementError(f"the sandbox failed while measuring: {exc}") from exc
         for label, result in zip(labels, results):
-            _check(result, label, repeat)
+            _check(result, label, repeat, a if label == "A" else b)
             samples[label].append(metric_value(result, metric))
             short += (result.profile.wall_time_s if metric == "wall_time" else result.profile.cpu_time_s) \
                 < min_sample_s

@@ -22,9 +22,15 @@ from typing import Any, Callable, Optional
 
 @dataclass
 class Program:
+    """``build(repeat) -> RunSpec``; ``check(result) -> message | None`` is called by the measurement on
+    every run of this program that makes calls (warm-up, calibration, every timed sample; not the repeat-0
+    start-up runs, which call nothing): a message means the run's answers are wrong, and the measurement
+    stops with :class:`profiling.BehaviourMismatch`. A timed run is thereby a checked run."""
+
     build: Callable[[int], Any]  # repeat count -> RunSpec
     loopable: bool = True
     label: str = ""
+    check: Optional[Callable[[Any], Optional[str]]] = None
 
     def spec(self, repeat: int):
         return self.build(repeat)

@@ -114,3 +114,20 @@ def test_program_builders():
     assert program_for_source("rust", "fn main(){}", self_looping=True).spec(5).args == ["5"]
     with pytest.raises(ValueError, match="Python only"):
         program_for_source("cpp", "int main(){}", workload="f()")
+
+
+def test_a_program_whose_check_fails_raises_behaviour_mismatch():
+    from profiling import BehaviourMismatch, Program
+
+    runner = ScriptedRunner({"a": 0.001, "b": 0.0005})
+    seen: list[int] = []
+
+    def wrong_when_timed(result):
+        seen.append(1)
+        return "call 3 returned 0, the original returned 42" if len(seen) > 2 else None
+
+    honest = py("a")
+    cheat = Program(py("b").build, True, "b", check=wrong_when_timed)
+    with pytest.raises(BehaviourMismatch, match="program B.*returned 0"):
+        compare_programs(runner, honest, cheat, seed=1)
+    assert issubclass(BehaviourMismatch, MeasurementError)
