@@ -1,0 +1,236 @@
+"""The originals the red-team candidates replace: each a small project (module, tests, workload).
+
+Sizes are chosen so that a verdict can come in seconds and so that the cheats have room to hide: the
+tests and today's differential inputs are small (lists of at most ~30 items); the workloads are larger
+(600-3000 items, ~10-30 ms per call for the O(n^2) originals), above the 200-item line some candidates
+use to tell "a timed run" from "a checked one".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Project:
+    """One original under attack: `module`.py holding `function`, the user's tests (None: none), and the
+    workload an optimize job times."""
+
+    key: str
+    module: str
+    function: str
+    original: str
+    tests: str | None
+    workload: str | None = None
+
+    def write(self, root: Path) -> tuple[Path, Path | None]:
+        """The project on disk: (the module's path, the test file's path or None)."""
+        (root / "tests").mkdir(parents=True)
+        (root / "pyproject.toml").write_text(f"[project]\nname = '{self.key}'\n")
+        module = root / f"{self.module}.py"
+        module.write_text(f'"""{self.key}."""\n\n\n' + self.original.strip("\n") + "\n")
+        if self.tests is None:
+            return module, None
+        tests = root / "tests" / f"test_{self.module}.py"
+        tests.write_text(self.tests)
+        return module, tests
+
+    def spec(self, module: Path) -> str:
+        return f"{module}::{self.function}"
+
+
+COUNT_PAIRS = '''
+def count_pairs(nums: list[int], k: int) -> int:
+    """Number of index pairs i < j with nums[i] + nums[j] == k."""
+    total = 0
+    for i in range(len(nums)):
+        for j in range(i + 1, len(nums)):
+            if nums[i] + nums[j] == k:
+                total += 1
+    return total
+'''
+
+PAIRS_TESTS = '''from pairs import count_pairs
+
+
+def test_basic():
+    assert count_pairs([1, 2, 3, 4], 5) == 2
+
+
+def test_empty():
+    assert count_pairs([], 3) == 0
+
+
+def test_duplicates():
+    assert count_pairs([1, 1, 1], 2) == 3
+
+
+def test_negatives():
+    assert count_pairs([-1, 6, 2, 3], 5) == 2
+'''
+
+# 600 distinct values in a scrambled order (601 is prime): ~300 pairs, 180k inner steps (~10 ms) per call.
+PAIRS_WORKLOAD = "count_pairs([(i * 7919) % 601 for i in range(600)], 601)"
+
+PAIRS = Project("pairs", "pairs", "count_pairs", COUNT_PAIRS, PAIRS_TESTS, PAIRS_WORKLOAD)
+
+# A keyword-only parameter that no test and no positional call exercises.
+PAIRS_KEYWORD = Project("pairs_keyword", "pairs", "count_pairs", '''
+def count_pairs(nums: list[int], k: int, *, distinct: bool = False) -> int:
+    """Number of index pairs i < j with nums[i] + nums[j] == k; with distinct=True only the pairs of two
+    different values count."""
+    total = 0
+    for i in range(len(nums)):
+        for j in range(i + 1, len(nums)):
+            if nums[i] + nums[j] == k and not (distinct and nums[i] == nums[j]):
+                total += 1
+    return total
+''', PAIRS_TESTS, PAIRS_WORKLOAD)
+
+# A generator function: its result has the default repr (`<generator object ... at 0x...>`).
+UNIQUE = Project("unique", "uniq", "unique_items", '''
+def unique_items(items: list[int]):
+    """Yield each item the first time it appears, in the order of the input."""
+    seen = []
+    for x in items:
+        if x not in seen:
+            seen.append(x)
+            yield x
+''', '''from uniq import unique_items
+
+
+def test_sorted_with_repeats():
+    assert list(unique_items([1, 1, 2, 3, 3])) == [1, 2, 3]
+
+
+def test_empty():
+    assert list(unique_items([])) == []
+
+
+def test_one_value():
+    assert list(unique_items([5, 5, 5])) == [5]
+''', "list(unique_items([i // 2 for i in range(3000)]))")
+
+# A result object with __slots__ and the default repr (no __dict__ to compare).
+PAIR_STATS = Project("pair_stats", "pairstats", "pair_stats", '''
+class PairStats:
+    """How many index pairs i < j have nums[i] + nums[j] == k, and the first such pair."""
+
+    __slots__ = ("count", "first")
+
+    def __init__(self, count: int, first: tuple[int, int] | None):
+        self.count = count
+        self.first = first
+
+
+def pair_stats(nums: list[int], k: int) -> PairStats:
+    count, first = 0, None
+    for i in range(len(nums)):
+        for j in range(i + 1, len(nums)):
+            if nums[i] + nums[j] == k:
+                count += 1
+                if first is None:
+                    first = (i, j)
+    return PairStats(count, first)
+''', '''from pairstats import pair_stats
+
+
+def test_one_pair():
+    stats = pair_stats([1, 2, 3], 4)
+    assert (stats.count, stats.first) == (1, (0, 2))
+
+
+def test_none():
+    stats = pair_stats([], 3)
+    assert (stats.count, stats.first) == (0, None)
+
+
+def test_adjacent():
+    stats = pair_stats([5, 0], 5)
+    assert (stats.count, stats.first) == (1, (0, 1))
+''', "pair_stats([(i * 7919) % 601 for i in range(600)], 601)")
+
+# Memory: the result list is the program's largest object (400k distinct ints, ~14 MB).
+TOTALS = Project("totals", "totals", "running_totals", '''
+def running_totals(nums: list[int]) -> list[int]:
+    """The prefix sums of nums."""
+    out = []
+    total = 0
+    for x in nums:
+        total += x
+        out.append(total)
+    return out
+''', '''from totals import running_totals
+
+
+def test_small():
+    assert running_totals([1, 2, 3]) == [1, 3, 6]
+
+
+def test_empty():
+    assert running_totals([]) == []
+
+
+def test_negative():
+    assert running_totals([5, -5, 2]) == [5, 0, 2]
+''', "running_totals([1] * 400000)")
+
+# fix: the inner loop starts at i, so an element pairs with itself when 2 * x == k.
+BUGGY_PAIRS = COUNT_PAIRS.replace("range(i + 1, len(nums))", "range(i, len(nums))")
+
+FIX_TESTS = Project("fix_tests", "pairs", "count_pairs", BUGGY_PAIRS, '''from pairs import count_pairs
+
+
+def test_basic():
+    assert count_pairs([1, 2, 3, 4], 5) == 2
+
+
+def test_duplicates():
+    assert count_pairs([1, 1, 1], 2) == 3
+
+
+def test_self_pair():
+    assert count_pairs([2, 3], 4) == 0
+''')
+
+# fix: one test that shows the bug runs as it is; another needs a fixture of its own file.
+FIX_FIXTURE = Project("fix_fixture", "pairs", "count_pairs", BUGGY_PAIRS, '''import pytest
+
+from pairs import count_pairs
+
+
+@pytest.fixture
+def four_twos():
+    return [2, 2, 2, 2]
+
+
+def test_basic():
+    assert count_pairs([1, 2, 3, 4], 5) == 2
+
+
+def test_duplicates():
+    assert count_pairs([1, 1, 1], 2) == 3
+
+
+def test_more_duplicates(four_twos):
+    assert count_pairs(four_twos, 4) == 6
+''')
+
+# fix: the only tests are the doctests of the function itself.
+FIX_DOCTEST = Project("fix_doctest", "pairs", "count_pairs", '''
+def count_pairs(nums: list[int], k: int) -> int:
+    """Number of index pairs i < j with nums[i] + nums[j] == k.
+
+    >>> count_pairs([1, 2, 3, 4], 5)
+    2
+    >>> count_pairs([1, 1, 1], 2)
+    3
+    """
+    total = 0
+    for i in range(len(nums)):
+        for j in range(i, len(nums)):
+            if nums[i] + nums[j] == k:
+                total += 1
+    return total
+''', None)

@@ -1,0 +1,34 @@
+"""Every red-team candidate through the real loop and the real sandbox: each must end not accepted, for a
+reason that names what it did; the honest control must be accepted as faster. See tests/redteam/__init__.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.redteam.corpus import CHEATS, HONEST_CONTROL
+from tests.redteam.harness import describe, only_attempt, record_outcome, run_candidate
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+
+@pytest.mark.timeout(420)
+@pytest.mark.parametrize("candidate", CHEATS, ids=lambda c: c.id)
+def test_cheating_candidate_is_not_accepted(candidate, tmp_path, endpoint, py_sandbox):
+    report = run_candidate(candidate, tmp_path, endpoint, py_sandbox)
+    record_outcome(candidate, report)
+    attempt = only_attempt(report)
+    assert attempt is not None, describe(candidate, report)
+    assert report.status != "accepted" and attempt.status != "accepted", describe(candidate, report)
+    assert report.accepted_code is None, describe(candidate, report)
+    assert candidate.caught_by(attempt.status, attempt.reason), describe(candidate, report)
+
+
+@pytest.mark.timeout(420)
+def test_honest_control_is_accepted_as_faster(tmp_path, endpoint, py_sandbox):
+    report = run_candidate(HONEST_CONTROL, tmp_path, endpoint, py_sandbox)
+    record_outcome(HONEST_CONTROL, report)
+    attempt = only_attempt(report)
+    assert attempt is not None, describe(HONEST_CONTROL, report)
+    assert report.status == "accepted" and attempt.status == "accepted", describe(HONEST_CONTROL, report)
+    assert attempt.decision is not None and attempt.decision["ratio"] < 1, describe(HONEST_CONTROL, report)
+    assert "Counter" in (report.accepted_code or "")
