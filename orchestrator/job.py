@@ -174,41 +174,33 @@ class Job:
         elif self.program_diff.ready:
             self.report.notes.append(f"state guard skipped: {self.program_diff.state_why_not}")
 
-    def behaviour(self, code: str, attempt: Attempt, blocking: bool) -> bool:
-        """Differential tests and the state guard; False when the candidate must be rejected."""
-        program_diff = getattr(self, "program_diff", None)
-        if program_diff is not None and program_diff.ready:
-            self.check()
-            result = program_diff.check(code)
-            attempt.differential, attempt.state = result.summary, result.state
-            self.store.test_result(attempt.candidate_id, suite="differential", name="model-written inputs",
-                                   passed=result.passed or not blocking, detail=result.summary)
-            if program_diff.repeated:
-                self.store.test_result(attempt.candidate_id, suite="state", name="state between calls",
-                                       passed=not result.state, detail="; ".join(result.state) or None)
-            if result.state:
-                attempt.reason = "; ".join(result.state)
-                return False
-            if blocking and not result.passed:
-                attempt.reason = result.summary
-                return False
-            return True
-        self.check()
-        result = self.python_behaviour.check(code)
-        if result is None:
-            return True
-        if result.error:
-            attempt.reason = result.reason
-            return False
-        attempt.differential, attempt.state = result.differential, result.state
-        self.store.test_result(attempt.candidate_id, suite="differential", name="generated inputs",
-                               passed=result.agrees or not blocking, detail=attempt.differential)
-        self.store.test_result(attempt.candidate_id, suite="state", name="state between calls",
-                               passed=not result.state, detail="; ".join(result.state) or None)
-        if result.state or (blocking and not result.agrees):
-            attempt.reason = result.reason
-            return False
-        return True
+    def verifier(self, purpose: str):
+        """The verification engine for this job's candidates (fix: every test; optimize: tests, guards, measure)."""
+        from orchestrator.verify.engine import Verifier
+
+        return Verifier(exe=self.exe, target=self.target, suite=self.suite, purpose=purpose,
+                        behaviour=self.python_behaviour if self.python_behaviour.available else None,
+                        program_diff=getattr(self, "program_diff", None), checkpoint=self.check,
+                        on_stage=lambda stage, message: self.event("stage", stage=stage, message=message))
+
+    def record_verdict(self, attempt: Attempt, verdict, baseline_id: int | None = None) -> None:
+        """Copy a verdict's evidence onto the attempt and into the run store (test results, guards, decision)."""
+        attempt.status = verdict.outcome
+        attempt.reason = verdict.reason
+        attempt.tests_passed, attempt.tests_total = verdict.tests_passed, verdict.tests_total
+        attempt.failed_tests = verdict.failed_tests
+        attempt.differential, attempt.state, attempt.decision = verdict.differential, verdict.state, verdict.decision
+        attempt.checks = [{"name": c.name, "passed": c.passed, "total": c.total, "detail": c.detail}
+                          for c in verdict.checks]
+        attempt.evidence = verdict.evidence()
+        cid = attempt.candidate_id
+        if verdict.run is not None:
+            self.record_tests(cid, verdict.run)
+        for c in verdict.checks:
+            if c.name in ("differential", "state", "timed answers"):
+                self.store.test_result(cid, suite=c.name.split()[0], name=c.name, passed=c.ok, detail=c.detail or None)
+        if verdict.decision is not None:
+            self.store.decision(self.run_id, baseline_id, cid, verdict.decision)
 
     # -- finishing ----------------------------------------------------------------------------------
     def finish(self, code: str | None, run: TestRun | None, status: str) -> JobReport:

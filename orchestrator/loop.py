@@ -109,11 +109,16 @@ class Orchestrator:
             start_run = job.exe.run_tests(code, job.suite.tests)
             job.record_tests(parent, start_run)
         if not start_run.failures and start_run.error is None:
-            job.report.summary = "every test passes already: nothing to fix"
+            not_run = [r["name"] for r in start_run.results if r.get("skipped") or r.get("status") == "not run"]
+            job.report.summary = "every test passes already: nothing to fix" if not not_run else (
+                f"every test that ran passes; {len(not_run)} could not run ({', '.join(not_run[:3])}), so nothing "
+                "shows the bug: nothing to fix")
             job.report.accepted_code = None
             return job.finish(None, start_run, "unchanged")
         feedback = start_run.describe_failure()
         pool = job.pool("fix")
+        verifier = job.verifier("fix")
+        verifier.establish_baseline(start_run)
         try:
             for number in range(1, job.limits.max_attempts + 1):
                 model = pool[(number - 1) % len(pool)]
@@ -125,25 +130,20 @@ class Orchestrator:
                 attempt, candidate = job.candidate("fix", number, model, answer, call_id, parent)
                 job.report.attempts.append(attempt)
                 if candidate is not None:
-                    job.check()
-                    run = job.exe.run_tests(candidate, job.suite.tests)
-                    job.record_tests(attempt.candidate_id, run)
-                    attempt.tests_passed, attempt.tests_total = run.counts()
-                    attempt.failed_tests = [r["name"] for r in run.failures]
-                    ok = run.error is None and not run.failures and job.behaviour(candidate, attempt, blocking=False)
-                    if ok:
-                        attempt.status = "accepted"
+                    verdict = verifier.verify(candidate, f"attempt {number}")
+                    job.record_verdict(attempt, verdict)
+                    if verdict.accepted:
                         job.store.set_status(attempt.candidate_id, "accepted")
                         job.learn("fix", model, True)
                         attempt.seconds = round(time.monotonic() - t0, 2)
                         job.event("result", **attempt.model_dump(exclude={"code"}))
-                        job.report.summary = f"fixed by {model} on attempt {number}: every test passes"
-                        return job.finish(candidate, run, "accepted")
-                    attempt.status = "failed" if (run.failures or run.error) else "rejected"
-                    attempt.reason = attempt.reason or run.describe_failure(1)[:300]
-                    feedback = start_run.describe_failure() + "\n\nA previous attempt also failed:\n" + (
-                        run.describe_failure(1) if (run.failures or run.error) else
-                        "its answers depended on state kept between calls")
+                        job.report.checks, job.report.verified = attempt.checks, True
+                        job.report.summary = f"fixed by {model} on attempt {number}: {attempt.evidence}"
+                        return job.finish(candidate, verdict.run, "accepted")
+                    run = verdict.run
+                    failure = (run.describe_failure(1) if run is not None and (run.failures or run.error)
+                               else verdict.reason)
+                    feedback = start_run.describe_failure() + "\n\nA previous attempt also failed:\n" + failure
                 job.store.set_status(attempt.candidate_id, attempt.status, attempt.reason)
                 job.learn("fix", model, False)
                 attempt.seconds = round(time.monotonic() - t0, 2)

@@ -35,6 +35,8 @@ class Attempt(BaseModel):
     differential: str | None = None
     state: list[str] = Field(default_factory=list)
     decision: dict | None = None
+    checks: list[dict] = Field(default_factory=list)  # the verification engine's evidence: {name, passed, total}
+    evidence: str = ""  # "tests 3/3 · differential 52/52 · state guard · timed answers 400/400"
     reason: str = ""
     seconds: float = 0.0
     code: str | None = None
@@ -56,7 +58,10 @@ class JobReport(BaseModel):
     tests_total: int = 0
     differential: str | None = None
     attempts: list[Attempt] = Field(default_factory=list)
-    decision: dict | None = None  # the accepted candidate's speed decision
+    decision: dict | None = None  # the last accepted step's decision (against the previous best)
+    change: dict | None = None  # the accepted code against the original: what the user gets
+    checks: list[dict] = Field(default_factory=list)  # the evidence behind the reported code
+    verified: bool = False  # some test, differential or state check ran on the reported code
     judgment: dict | None = None  # the judge's scores and feedback
     composite: float | None = None  # RefineCoder-style: execution score and judge score in one number
     run_id: int | None = None

@@ -113,6 +113,11 @@ def _console():
     return Console(stderr=True)
 
 
+def _print_decision(out, label: str, d: dict) -> None:
+    out.print(f"{d.get('metric')} {label}: {d['verdict']}, B/A = {d['ratio']:.3f} "
+              f"[CI {d['ci_low']:.3f} – {d['ci_high']:.3f}], p = {d['p_value']:.2g}, n = {d['n_pairs']} pairs")
+
+
 def print_job(console, report, apply: bool) -> None:
     from rich.panel import Panel
     from rich.syntax import Syntax
@@ -126,19 +131,24 @@ def print_job(console, report, apply: bool) -> None:
     out.print(verdict)
     correct = ("[green]correct[/green]" if report.correct else "[red]NOT shown correct[/red]")
     out.print(f"tests ({', '.join(report.suites) or 'none'}): {report.tests_passed}/{report.tests_total} passed — {correct}")
-    if report.decision:
-        d = report.decision
-        out.print(f"{d.get('metric')}: {d['verdict']}, B/A = {d['ratio']:.3f} "
-                  f"[95% CI {d['ci_low']:.3f} – {d['ci_high']:.3f}], p = {d['p_value']:.2g}, n = {d['n_pairs']} pairs")
+    if report.checks:
+        out.print("checks that ran: " + " · ".join(
+            f"{c['name']} {c['passed']}/{c['total']}" if c["name"] != "state" else "state guard" for c in report.checks))
+    elif report.status != "accepted" and report.kind != "solve":
+        out.print("[yellow]unverified[/yellow]: nothing proposed was proven by a check")
+    if report.change:
+        _print_decision(out, "against the original", report.change)
+    if report.decision and report.decision != report.change:
+        _print_decision(out, "last accepted step", report.decision)
     table = Table(title="attempts", show_lines=False)
-    for column in ("#", "stage", "model", "status", "tests", "differential / state", "measured", "s"):
+    for column in ("#", "stage", "model", "status", "evidence / reason", "measured", "s"):
         table.add_column(column)
     for a in report.attempts:
         measured = ""
         if a.decision:
             measured = f"{a.decision['ratio']:.3f} [{a.decision['ci_low']:.3f}, {a.decision['ci_high']:.3f}]"
-        table.add_row(str(a.number), a.stage, a.model, a.status, f"{a.tests_passed}/{a.tests_total}",
-                      "; ".join(a.state) or (a.differential or ""), measured, f"{a.seconds:.1f}")
+        table.add_row(str(a.number), a.stage, a.model, a.status, a.reason[:120] if a.reason else a.evidence,
+                      measured, f"{a.seconds:.1f}")
     if report.attempts:
         out.print(table)
     if report.diff:

@@ -45,7 +45,8 @@ def verdict_line(report: dict) -> str:
         parts.append("tests not run")
     if report.get("kind") == "optimize":
         if report.get("status") == "accepted":
-            parts.append(change_text(report.get("decision")) or "better")
+            # The change the user gets (the accepted code against the original), not the last step's.
+            parts.append(change_text(report.get("change") or report.get("decision")) or "better")
         elif report.get("status") == "unchanged":
             parts.append("no measurable gain")
     if report.get("kind") == "fix":

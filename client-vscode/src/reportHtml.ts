@@ -105,10 +105,16 @@ export function reportHtml(data: JobReportPayload, nonce: string, cspSource: str
     const rows = attempts
         .map(
             (a) => `<tr><td>${escapeHtml(a.stage)} ${escapeHtml(a.number)}</td><td>${escapeHtml(a.model)}</td><td>${escapeHtml(a.status)}</td>` +
-                `<td>${a.tests_total ? `${a.tests_passed}/${a.tests_total}` : ''}</td><td>${escapeHtml(a.decision ? `×${Number(a.decision.ratio).toFixed(2)} (CI ${Number(a.decision.ci_low).toFixed(2)}–${Number(a.decision.ci_high).toFixed(2)})` : '')}</td>` +
+                `<td>${escapeHtml(a.evidence || (a.tests_total ? `tests ${a.tests_passed}/${a.tests_total}` : ''))}</td><td>${escapeHtml(a.decision ? `×${Number(a.decision.ratio).toFixed(2)} (CI ${Number(a.decision.ci_low).toFixed(2)}–${Number(a.decision.ci_high).toFixed(2)})` : '')}</td>` +
                 `<td>${escapeHtml(a.reason ?? '')}</td></tr>`,
         )
         .join('');
+    // What execution proved about the reported code: each check with its counts, and the change the user gets
+    // (the accepted code against the original, not only the last step's gain).
+    const checks = ((r.checks ?? []) as any[])
+        .map((c) => `<li>${escapeHtml(c.name === 'state' ? 'state guard' : `${c.name} ${c.passed}/${c.total}`)}${c.detail ? ` — ${escapeHtml(c.detail)}` : ''}</li>`)
+        .join('');
+    const change = r.change ?? null;
     const failing = ((r.failing_tests ?? []) as any[]).map((t) => `<li><b>${escapeHtml(t.name)}</b>: <code>${escapeHtml(t.detail)}</code></li>`).join('');
     const guidance = r.guidance?.text ?? r.guidance ?? null;
     const problem = r.problem?.description ?? null;
@@ -143,9 +149,11 @@ ${problem ? `<h2>Problem</h2><p>${escapeHtml(problem)}</p>` : ''}
 ${guidance ? `<h2>Guidance</h2><pre>${escapeHtml(typeof guidance === 'string' ? guidance : JSON.stringify(guidance, null, 2))}</pre>${model(r.guidance)}` : ''}
 ${r.measurements ? `<h2>Before and after</h2><div id="chart-metrics">${metricBarsSvg(r.measurements)}</div><p>Medians of ${escapeHtml(r.measurements.runs)} sandbox runs per side, ${escapeHtml(r.measurements.loops)} loop(s) each.</p>` : ''}
 ${sample ? `<h2>Timed samples (${escapeHtml(sample.metric)})</h2><div id="chart-samples">${samplesSvg(sample)}</div><p>Ratio ${Number(sample.ratio).toFixed(2)}, 95% CI ${Number(sample.ci_low).toFixed(2)}–${Number(sample.ci_high).toFixed(2)}; each sample is a fresh process.</p>` : ''}
+${checks ? `<h2>Checks that ran</h2><ul id="checks">${checks}</ul>` : (data.kind === 'optimize' || data.kind === 'fix') && data.status !== 'running' ? '<h2>Checks that ran</h2><p id="checks">none: unverified</p>' : ''}
+${change ? `<h2>Against the original</h2><p id="change">${escapeHtml(change.metric)}: ratio ${Number(change.ratio).toFixed(3)}, CI ${Number(change.ci_low).toFixed(3)}–${Number(change.ci_high).toFixed(3)} (${escapeHtml(change.verdict)}, ${escapeHtml(change.n_pairs)} pairs)</p>` : ''}
 ${r.tests_total ? `<h2>Tests</h2><p>${escapeHtml(r.tests_passed)}/${escapeHtml(r.tests_total)} pass (${escapeHtml((r.suites ?? []).join(', '))})</p>` : ''}
 ${failing ? `<h2>Failing tests of the original</h2><ul>${failing}</ul>` : ''}
-${rows ? `<h2>Attempts</h2><table><tr><th>attempt</th><th>model</th><th>status</th><th>tests</th><th>measured</th><th>why</th></tr>${rows}</table>` : ''}
+${rows ? `<h2>Attempts</h2><table><tr><th>attempt</th><th>model</th><th>status</th><th>checks</th><th>measured</th><th>why</th></tr>${rows}</table>` : ''}
 ${judgment ? `<h2>Judge${judgment.model ? ` (${escapeHtml(judgment.model)})` : ''}</h2>${scores ? `<p>accuracy ${escapeHtml(scores.accuracy)} · clarity ${escapeHtml(scores.clarity)} · efficiency ${escapeHtml(scores.efficiency)}</p>` : '<p>no score</p>'}<p>${escapeHtml(judgment.feedback ?? '')}</p>${list('Strengths', judgment.strengths)}${list('Weaknesses', judgment.weaknesses)}` : ''}
 ${r.diff ? `<h2>Diff</h2>${code(r.diff)}` : ''}
 ${r.solution_code ? `<h2>Solution</h2>${code(r.solution_code)}${model(r.solution)}` : ''}

@@ -1,0 +1,265 @@
+"""The verification engine's one entry: `Verifier.verify(code, label) -> Verdict`.
+
+One Verifier per job. It fixes everything a candidate is judged by from the original before any candidate
+runs — the tests that ran on the original and which of them it passes, the differential inputs and the
+original's answers, the workload and the original's answers to every workload call — and then checks each
+candidate in the order of cost: duplicate (nothing runs) → tests → differential and state guards → (optimize)
+the measured decision, every timed call of which is compared with the original's answer.
+
+The candidate never chooses its checks: a test the original passed that a candidate fails, does not run, or
+makes disappear (an edited docstring, a SkipTest) is a failure. When no check at all could run the verdict is
+"unverified", which is never accepted.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from orchestrator.errors import Unsupported
+from orchestrator.verify.execution import TestRun
+from orchestrator.verify.verdict import Check, Verdict
+
+log = logging.getLogger(__name__)
+PURPOSES = ("fix", "optimize")
+
+
+def _passed(run: TestRun) -> set[str]:
+    return {r["name"] for r in run.results if r.get("passed") and not r.get("skipped")
+            and r.get("status", "passed") == "passed"}
+
+
+def _not_run(run: TestRun) -> list[str]:
+    return [r["name"] for r in run.results if r.get("skipped") or r.get("status") == "not run"]
+
+
+class Verifier:
+    """Checks candidates of one job against its original (fix: every test must pass; optimize: every test the
+    original passes, the behaviour guards, and a measured gain)."""
+
+    def __init__(self, *, exe, target, suite, purpose: str, behaviour=None, program_diff=None,
+                 checkpoint: Callable[[], None] = lambda: None, on_stage: Callable[[str, str], None] | None = None):
+        if purpose not in PURPOSES:
+            raise ValueError(f"purpose must be one of {PURPOSES}")
+        from orchestrator.verify.novelty import Novelty
+
+        self.exe, self.target, self.suite, self.purpose = exe, target, suite, purpose
+        self.behaviour, self.program_diff = behaviour, program_diff
+        self.checkpoint = checkpoint
+        self.on_stage = on_stage or (lambda stage, message: None)
+        self.novelty = Novelty(target.code, target.language)
+        self.baseline: TestRun | None = None
+        self.required: set[str] = set()  # tests every candidate must pass
+        self.all_tests: set[str] = set()  # every test that ran on the original (fix: all must pass)
+        self.not_run: list[str] = []  # tests that could not run on the original: reported, never passed
+        self.best = target.code
+        self.measure: dict | None = None  # optimize: metric, workload, reference answers, limits
+
+    # -- set-up from the original ---------------------------------------------------------------------
+    def establish_baseline(self, run: TestRun) -> None:
+        """The original's test run fixes the set of checks: names, and which ones it passes."""
+        self.baseline = run
+        self.required = _passed(run)
+        self.not_run = _not_run(run)
+        self.all_tests = {r["name"] for r in run.results} - set(_not_run(run))
+
+    def set_measurement(self, *, metric: str, workload: list[str], comparisons: int, budget_s: float,
+                        min_pairs: int, cancel=None) -> str | None:
+        """Optimize: the workload and the original's answer to each of its calls (every timed call of a candidate
+        is compared with them). Returns a note for the report when the answers cannot be taken."""
+        reference, note = None, None
+        workload_reference = getattr(self.exe, "workload_reference", None)
+        if workload_reference is not None:
+            try:
+                reference = workload_reference(self.target.code, workload)
+            except Exception as exc:  # noqa: BLE001 - the original's own failure is reported, not raised
+                note = f"timed answers cannot be compared: the original's workload failed ({exc})"
+        self.measure = dict(metric=metric, workload=workload, reference=reference, comparisons=comparisons,
+                            budget_s=budget_s, min_pairs=min_pairs, cancel=cancel)
+        return note
+
+    # -- the entry --------------------------------------------------------------------------------------
+    def verify(self, code: str, label: str) -> Verdict:
+        """A candidate in, a verdict with its evidence out. `label` names it in later duplicate messages."""
+        twin = self.novelty.duplicate_of(code)
+        if twin is not None:
+            return Verdict("duplicate", reason=f"the same code as {twin} (normalised syntax tree): nothing was run")
+        self.novelty.add(code, label)
+        verdict = self._tests(code)
+        if verdict.outcome != "pending":
+            return verdict
+        try:
+            self._guards(code, verdict)
+        except Unsupported as exc:
+            verdict.outcome, verdict.reason = "failed", str(exc)
+        if verdict.outcome != "pending":
+            return verdict
+        if not verdict.verified and self.purpose == "fix":
+            verdict.outcome, verdict.reason = "unverified", "no test or behaviour check could run"
+            return verdict
+        if self.purpose == "fix":
+            verdict.outcome = "accepted"
+            return verdict
+        return self._measured(code, verdict)
+
+    def accept(self, code: str) -> None:
+        """Optimize: an accepted candidate becomes the best, the baseline of later candidates."""
+        self.best = code
+
+    # -- the checks -------------------------------------------------------------------------------------
+    def _tests(self, code: str) -> Verdict:
+        verdict = Verdict("pending")  # type: ignore[arg-type] - completed below
+        if not self.suite.tests:
+            return verdict
+        self.checkpoint()
+        self.on_stage("tests", "running the tests")
+        try:
+            run = self.exe.run_tests(code, self.suite.tests)
+        except Unsupported as exc:  # e.g. it imports a package the sandbox lacks: one failed attempt, not the job's end
+            verdict.outcome, verdict.reason = "failed", str(exc)
+            return verdict
+        verdict.run = run
+        passed = _passed(run)
+        verdict.not_run = _not_run(run)
+        must = self.all_tests if self.purpose == "fix" else self.required
+        # A test the original ran but the candidate's run lacks (its docstring changed, a SkipTest, a crash
+        # before the test) is broken like a failing one: the candidate does not choose its tests.
+        broken = sorted(must - passed) if not run.error else ["(does not load)"]
+        verdict.failed_tests = broken
+        verdict.tests_total = len(must)
+        verdict.tests_passed = len(must) - len([b for b in broken if b in must])
+        if run.error:
+            verdict.tests_passed = 0
+        verdict.checks.append(Check("tests", verdict.tests_passed, verdict.tests_total))
+        if broken:
+            verdict.outcome = "failed"
+            missing = [b for b in broken if b in verdict.not_run or not any(r["name"] == b for r in run.results)]
+            verdict.reason = run.describe_failure(1)[:300] if run.failures or run.error else ""
+            if missing and not verdict.reason:
+                verdict.reason = (f"{len(missing)} test(s) the original ran did not run on the candidate "
+                                  f"({', '.join(missing[:3])}): a test that does not run never counts as passed")
+        return verdict
+
+    def _guards(self, code: str, verdict: Verdict) -> None:
+        blocking = self.purpose == "optimize"  # a fix changes behaviour by design; state is never allowed
+        if self.program_diff is not None and self.program_diff.ready:
+            self.checkpoint()
+            self.on_stage("differential", "comparing with the original on the input generator's calls")
+            result = self.program_diff.check(code)
+            verdict.differential, verdict.state = result.summary, result.state
+            lines = len(self.program_diff.oracle)
+            verdict.checks.append(Check("differential", lines if result.passed else 0, lines, result.summary))
+            if self.program_diff.repeated:
+                verdict.checks.append(Check("state", 0 if result.state else 1, 1, "; ".join(result.state)))
+            if result.state:
+                verdict.outcome, verdict.reason = "rejected", "; ".join(result.state)
+            elif blocking and not result.passed:
+                verdict.outcome, verdict.reason = "rejected", result.summary
+            return
+        if self.behaviour is None:
+            return
+        self.checkpoint()
+        self.on_stage("differential", "comparing with the original on generated inputs")
+        result = self.behaviour.check(code)
+        if result is None:
+            return
+        if result.error:
+            verdict.outcome, verdict.reason = "rejected", result.reason
+            return
+        compared, differing = _counts(result)
+        verdict.differential, verdict.state = result.differential, result.state
+        if compared:
+            verdict.checks.append(Check("differential", compared - differing, compared, result.differential or ""))
+        verdict.checks.append(Check("state", 0 if result.state else 1, 1, "; ".join(result.state)))
+        if result.state or (blocking and not result.agrees):
+            verdict.outcome, verdict.reason = "rejected", result.reason
+
+    def _measured(self, code: str, verdict: Verdict) -> Verdict:
+        from profiling import MeasurementCancelled, MeasurementError, compare_programs
+
+        m = self.measure
+        if m is None:
+            raise RuntimeError("optimize verification needs set_measurement() first")
+        reference = m["reference"]
+        if not verdict.verified and reference is None:
+            return self._unverified(verdict)
+        self.checkpoint()
+        self.on_stage("measure", "measuring against the best so far")
+        try:
+            decision = compare_programs(
+                self.exe.runner, self._program(self.best, m["workload"], reference),
+                self._program(code, m["workload"], reference), metric=m["metric"], budget_s=m["budget_s"],
+                min_pairs=m["min_pairs"], comparisons=m["comparisons"], cancel=m["cancel"])
+        except MeasurementCancelled:
+            from models.errors import Cancelled
+
+            raise Cancelled("cancelled while measuring") from None
+        except MeasurementError as exc:
+            mismatch = type(exc).__name__ == "BehaviourMismatch"
+            verdict.outcome = "rejected" if mismatch else "error"
+            verdict.reason = (f"timed run gave a different answer from the original: {exc}" if mismatch
+                              else f"measurement failed: {exc}")
+            if mismatch:
+                verdict.checks.append(Check("timed answers", 0, 1, str(exc)))
+            return verdict
+        verdict.decision = decision.model_dump(mode="json", exclude={"samples_a", "samples_b"})
+        if reference is not None:
+            calls = len(reference) * (2 * decision.n_pairs)  # every call of every timed sample, both programs
+            verdict.checks.append(Check("timed answers", calls, calls, "every timed call matched the original"))
+        if not verdict.verified:
+            return self._unverified(verdict)
+        if decision.verdict == "better":
+            verdict.outcome = "accepted"
+        else:
+            verdict.outcome, verdict.reason = "not better", decision.summary()
+        return verdict
+
+    @staticmethod
+    def _unverified(verdict: Verdict) -> Verdict:
+        verdict.outcome = "unverified"
+        verdict.reason = ("no test, differential or state check could run, so a measured gain would prove nothing "
+                          "about correctness; give tests (--tests) or a workload whose answers can be compared")
+        return verdict
+
+    def _program(self, code: str, workload: list[str], reference):
+        try:
+            return self.exe.workload_program(code, workload, reference=reference)
+        except TypeError:  # an execution without timed-answer checks (brace languages)
+            return self.exe.workload_program(code, workload)
+
+    # -- the change against the original ---------------------------------------------------------------
+    def change_vs_original(self, last_step: dict | None, steps: int) -> dict | None:
+        """The accepted code against the original (what the user gets), not only the last step's gain: the
+        last step's decision when there was one step, else one more measurement."""
+        if self.best == self.target.code or self.measure is None:
+            return None
+        if steps <= 1:
+            return last_step
+        from profiling import MeasurementError, compare_programs
+
+        m = self.measure
+        try:
+            decision = compare_programs(
+                self.exe.runner, self._program(self.target.code, m["workload"], m["reference"]),
+                self._program(self.best, m["workload"], m["reference"]), metric=m["metric"],
+                budget_s=m["budget_s"], min_pairs=m["min_pairs"], comparisons=1, cancel=m["cancel"])
+        except MeasurementError as exc:
+            log.info("change against the original not measured: %s", exc)
+            return None
+        return decision.model_dump(mode="json", exclude={"samples_a", "samples_b"})
+
+
+def _counts(result) -> tuple[int, int]:
+    """(compared, differing) inputs of a BehaviourCheck (its summary carries them; typed fields when present)."""
+    compared = getattr(result, "compared", None)
+    differing = getattr(result, "differing", None)
+    if compared is not None:
+        return compared, differing or 0
+    import re
+
+    text = result.differential or ""
+    m = re.search(r"on (\d+) of (\d+) inputs", text)
+    if m:
+        return int(m.group(2)), int(m.group(1))
+    m = re.search(r"on (\d+) inputs", text)
+    return (int(m.group(1)), 0) if m else (0, 0)
