@@ -1,356 +1,380 @@
-"""In-sandbox driver for Python candidates (standard library only; sent as the program's main.py).
+"""In-sandbox driver for Python candidates: a trusted parent that never runs candidate code (standard library
+only; shipped as main.py with its helpers driver_isolation.py, driver_child.py and driver_tests.py as
+rc_driver_*.py, and one job.json).
 
-Never imported on the host: orchestrator/verify/pyjobs.py ships this file's text into the sandbox with a
-job.json next to it. Modes:
-  tests     run the user's test files (test_* functions, unittest.TestCase), doctests, and test programs
-  calls     call the target with literal inputs, in given orders, recording return value (normalised
-            repr), exception type, argument mutation and stdout; plus which state the calls changed
-  workload  evaluate workload expressions `loops` times (what the timed runs measure)
-  profile   the same under cProfile; prints where the time goes (function names only, no inputs)
+Before anything else it marks itself non-dumpable (a process of the same uid cannot read its memory or
+open its file descriptors through /proc) and a child subreaper (whatever a call leaves running is
+re-parented here), reads job.json and deletes it. It imports the modules the ORIGINAL target module imports
+from outside the project (job["preload"], so a call does not pay for them), compiles the project modules of
+job["precompile"] without running them, and records the writable areas. Then every call runs in a process
+forked for it alone: fd 1/2 go to a capture pipe, every other descriptor (the report's included) is closed,
+the module is imported, the call made and its record written to a result pipe. After each call every process
+it left is killed, the files it left in /work, /tmp and /dev/shm are removed and System V IPC objects
+deleted; a call that changed a file that was there before is "tampered" (and so is everything after it).
+No state crosses calls: a cache keyed on inputs never wins, and timed runs (job["loops"] repetitions of
+the call list, every call's record digested) are the same kind of run as checked ones.
 
-The job file is deleted before the candidate is imported (except for timed workloads, which may run
-repeatedly from one directory and whose report is not read), so the report's nonce is not on disk; the
-report is written to a duplicate of the original stdout after the candidate's own output.
+Modes: calls (args/kwargs or workload expressions; digests per call per repetition, full records of the
+first repetition on request), tests (one process per test source), profile (cProfile of the workload).
+The report goes to stdout once, after a marker carrying the job's nonce.
 """
 
-import ast
-import contextlib
-import doctest
+import gc
+import hashlib
 import importlib
+import importlib.abc
+import importlib.machinery
 import importlib.util
-import io
 import json
 import os
+import select
 import signal
 import sys
 import time
-import traceback
-import unittest
 
-# Everything is relative to this file's directory (a runner may start it from another working directory).
-os.chdir(os.path.dirname(os.path.abspath(__file__)))
-with open("job.json", encoding="utf-8") as fh:
-    JOB = json.load(fh)
-if JOB["mode"] != "workload":
-    # Reports that the host reads carry a nonce the candidate must not find on disk. Timed workloads are
-    # only judged by exit status and kernel accounting, and may be run several times from one directory.
-    os.remove("job.json")
-NONCE = JOB.pop("nonce")
-OUT_FD = os.dup(1)
-for entry in reversed(JOB.get("paths", [])):
-    sys.path.insert(0, os.path.abspath(entry))
-if JOB.get("site"):  # the workspace's packages (a read-only image layer): after the project and the stdlib
-    import site
-
-    site.addsitedir(JOB["site"])
+RECORD_CAP = 64 * 1024  # a first-repetition record above this is reported by its digest
+CHILD_OUTPUT_CAP = 256 * 1024 * 1024  # what one call may send back before it is stopped
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-class Timeout(BaseException):  # BaseException: a candidate's `except Exception` does not swallow it
-    pass
+def take_job():
+    path = os.path.join(HERE, "job.json")
+    with open(path, "rb") as fh:
+        data = fh.read()
+    os.remove(path)
+    return json.loads(data)
 
 
-def _alarm(signum, frame):
-    raise Timeout()
+# -- the parent's imports: nothing from the run directory ------------------------------------------
 
 
-signal.signal(signal.SIGALRM, _alarm)
+class ProjectImports(importlib.abc.MetaPathFinder):
+    """Serves the precompiled project modules, and while the driver sets itself up refuses any module that
+    lives in the run directory (a preloaded package importing the candidate must not run it here)."""
+
+    def __init__(self):
+        self.compiled = {}  # module name -> (path, code object, is package)
+        self.in_parent = True
+
+    def precompile(self, name, rel):
+        path = os.path.join(HERE, rel)
+        try:
+            with open(path, "rb") as fh:
+                code = compile(fh.read(), path, "exec", dont_inherit=True)
+        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+            return  # the call's own import reports it
+        self.compiled[name] = (path, code, os.path.basename(path) == "__init__.py")
+
+    def find_spec(self, name, path=None, target=None):
+        if self.in_parent:
+            spec = name in self.compiled or importlib.machinery.PathFinder.find_spec(name, path)
+            origin = getattr(spec, "origin", None) or ""
+            if spec is True or os.path.abspath(origin).startswith(HERE + os.sep):
+                raise ImportError("%s is not imported by the driver itself" % name)
+            return None
+        entry = self.compiled.get(name)
+        if entry is None:
+            return None
+        file, code, package = entry
+        return importlib.util.spec_from_file_location(
+            name, file, loader=PrecompiledLoader(code, file),
+            submodule_search_locations=[os.path.dirname(file)] if package else None)
 
 
-def limited(seconds, fn, *args, **kwargs):
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        return fn(*args, **kwargs)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+class PrecompiledLoader(importlib.abc.Loader):
+    def __init__(self, code, path):
+        self.code, self.path = code, path
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        exec(self.code, module.__dict__)
+
+    def get_source(self, name):
+        with open(self.path, encoding="utf-8") as fh:
+            return fh.read()
 
 
-def norm(value, depth=0):
-    """A comparable, order-insensitive-where-Python-is representation."""
-    if depth > 20:
-        return "..."
-    if isinstance(value, float):
-        return "float:" + ("%.9g" % value)
-    if isinstance(value, (set, frozenset)):
-        return sorted((norm(v, depth + 1) for v in value), key=repr)
-    if isinstance(value, dict):
-        return {"__dict__": sorted(([norm(k, depth + 1), norm(v, depth + 1)] for k, v in value.items()), key=repr)}
-    if isinstance(value, (list, tuple)):
-        return [type(value).__name__] + [norm(v, depth + 1) for v in value]
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    text = repr(value)
-    if " at 0x" in text:  # default object repr: compare the type and public attributes instead
-        attrs = getattr(value, "__dict__", None)
-        return {"__type__": type(value).__name__, "attrs": norm(attrs, depth + 1) if attrs is not None else None}
-    return text[:2000]
+def load_helper(name):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, name + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
-def emit(payload):
-    data = ("\n@@RC-DRIVER-" + NONCE + "@@\n" + json.dumps(payload, default=repr)).encode()
-    sys.stdout.flush()
-    os.write(OUT_FD, data)
+# -- one call in its own process -------------------------------------------------------------------
 
 
-def resolve(module, qualname):
-    obj = module
-    for part in qualname.split("."):
-        obj = getattr(obj, part)
-    return obj
+WAKE_R = WAKE_W = -1  # set by main(): SIGCHLD wakes select() through this pipe
 
 
-def load_target():
-    module = importlib.import_module(JOB["module"])
-    return module, resolve(module, JOB["qualname"]) if JOB.get("qualname") else None
+class Outcome:
+    """What a call's process sent back, how it ended, and its CPU time (wait4: the kernel's accounting)."""
 
+    def __init__(self, data, status, timed_out, diag, cpu_s):
+        self.data, self.status, self.timed_out, self.diag, self.cpu_s = data, status, timed_out, diag, cpu_s
 
-def user_traceback(exc):
-    """The traceback without the driver's own frames (what a model needs to see)."""
-    tb = traceback.TracebackException.from_exception(exc)
-    tb.stack = traceback.StackSummary.from_list([f for f in tb.stack if os.path.basename(f.filename) != "main.py"])
-    return "".join(tb.format())[-3000:]
-
-
-def describe(exc):
-    return "".join(traceback.format_exception_only(type(exc), exc)).strip()[-1500:]
-
-
-# -- tests ------------------------------------------------------------------------------------------
-
-
-def run_one(suite, name, fn, timeout):
-    buf = io.StringIO()
-    started = time.perf_counter()
-    try:
-        with contextlib.redirect_stdout(buf):
-            limited(timeout, fn)
-        ok, error = True, ""
-    except Timeout:
-        ok, error = False, "timed out after %.0fs" % timeout
-    except unittest.SkipTest as exc:
-        return {"suite": suite, "name": name, "passed": True, "skipped": str(exc)}
-    except BaseException as exc:  # noqa: B036 - a test's failure of any kind
-        ok, error = False, user_traceback(exc)
-    return {"suite": suite, "name": name, "passed": ok, "error": error, "output": buf.getvalue()[-2000:],
-            "seconds": round(time.perf_counter() - started, 4)}
-
-
-def expand(fn):
-    """pytest.mark.parametrize (from the shim) -> one call per parameter set."""
-    cases = [((), {})]
-    for names, values in reversed(getattr(fn, "_rc_parametrize", [])):
-        names = [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
-        new = []
-        for args, kw in cases:
-            for i, v in enumerate(values):
-                vals = v if len(names) > 1 else (v,)
-                new.append((args + (i,), dict(kw, **dict(zip(names, vals)))))
-        cases = new
-    return cases
-
-
-def file_tests(spec, timeout):
-    results = []
-    path = spec["path"]
-    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
-    name = "rc_test_" + os.path.basename(path)[:-3]
-    try:
-        loader_spec = importlib.util.spec_from_file_location(name, path)
-        mod = importlib.util.module_from_spec(loader_spec)
-        sys.modules[name] = mod
-        with contextlib.redirect_stdout(io.StringIO()):
-            limited(timeout, loader_spec.loader.exec_module, mod)
-    except BaseException as exc:  # noqa: B036
-        return [{"suite": spec["suite"], "name": path, "passed": False, "error": "importing the test file failed:\n"
-                 + user_traceback(exc), "import_error": isinstance(exc, ImportError)}]
-    only = set(spec.get("only") or [])
-    for attr, obj in list(vars(mod).items()):
-        if attr.startswith("test") and callable(obj) and not isinstance(obj, type):
-            if only and attr not in only:
+    def lines(self):
+        out = []
+        for line in self.data.splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
                 continue
-            for ids, kwargs in expand(obj):
-                label = attr + ("[" + "-".join(map(str, ids)) + "]" if ids else "")
-                params = obj.__code__.co_varnames[:obj.__code__.co_argcount]
-                missing = [p for p in params if p not in kwargs]
-                if missing:
-                    results.append({"suite": spec["suite"], "name": label, "passed": True,
-                                    "skipped": "needs pytest fixtures: " + ", ".join(missing)})
-                    continue
-                results.append(run_one(spec["suite"], label, lambda o=obj, k=kwargs: o(**k), timeout))
-        elif isinstance(obj, type) and issubclass(obj, unittest.TestCase) and obj.__module__ == name:
-            for test in unittest.defaultTestLoader.loadTestsFromTestCase(obj):
-                label = attr + "." + test._testMethodName
-                if only and attr not in only and test._testMethodName not in only:
-                    continue
+        return out
 
-                def run_case(t=test):
-                    result = unittest.TestResult()
-                    t.run(result)
-                    problems = result.failures + result.errors
-                    if problems:
-                        raise AssertionError(problems[0][1][-2500:])
-                    if result.skipped:
-                        raise unittest.SkipTest(result.skipped[0][1])
-
-                results.append(run_one(spec["suite"], label, run_case, timeout))
-    return results
+    def why(self):
+        """How the process ended, when it did not say (killed, exited, crashed)."""
+        if self.timed_out:
+            return "timed out"
+        if self.status is not None and os.WIFSIGNALED(self.status):
+            return "killed by signal %d" % os.WTERMSIG(self.status)
+        code = os.WEXITSTATUS(self.status) if self.status is not None else None
+        return "its process ended (exit status %s)" % code
 
 
-def doctests(module, target, spec, timeout):
-    finder = doctest.DocTestFinder(recurse=False)
+def _in_child(work, res_w, cap_w):
+    try:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.dup2(cap_w, 1)
+        os.dup2(cap_w, 2)
+        os.closerange(3, res_w)  # the report's descriptor, the other pipes, the wakeup fd
+        os.closerange(res_w + 1, max(res_w + 2, os.sysconf("SC_OPEN_MAX")))
+        IMPORTS.in_parent = False
+        work(res_w)
+    except BaseException:  # noqa: B036 - nothing may escape into the parent's code
+        try:
+            import traceback
+
+            os.write(2, traceback.format_exc().encode()[-4000:])
+        except BaseException:  # noqa: B036
+            pass
+    finally:
+        os._exit(0)
+
+
+def run_child(work, deadline_s, progress=False):
+    """Fork; the child runs work(result fd). Waits (deadline_s since the start, or since the last result line
+    when `progress`), then clears everything the call left. Returns an Outcome."""
+    res_r, res_w = os.pipe()
+    cap_r, cap_w = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        _in_child(work, res_w, cap_w)
+    os.close(res_w)
+    os.close(cap_w)
+    data, diag = bytearray(), bytearray()
+    open_fds = [res_r, cap_r]
+    status, timed_out = None, False
+    deadline = time.monotonic() + deadline_s if deadline_s else None
+    while status is None:
+        wait = max(0.0, deadline - time.monotonic()) if deadline is not None else None
+        ready, _, _ = select.select(open_fds + [WAKE_R], [], [], wait)
+        for fd in ready:
+            chunk = os.read(fd, 1 << 16)
+            if fd == WAKE_R:
+                continue
+            if not chunk:
+                open_fds.remove(fd)
+            elif fd == res_r:
+                data += chunk
+                if progress and deadline is not None:
+                    deadline = time.monotonic() + deadline_s
+            else:
+                diag = (diag + chunk)[-8000:]
+        done, st, usage = os.wait4(pid, os.WNOHANG)
+        if done:
+            status = st
+        elif (deadline is not None and time.monotonic() >= deadline) or len(data) > CHILD_OUTPUT_CAP:
+            timed_out = len(data) <= CHILD_OUTPUT_CAP
+            os.kill(pid, signal.SIGKILL)
+            _, status, usage = os.wait4(pid, 0)
+    ISOLATION.kill_leftovers()
+    end = time.monotonic() + 1.0
+    while open_fds and time.monotonic() < end:  # what the call wrote just before it ended
+        ready, _, _ = select.select(open_fds, [], [], 0.05)
+        for fd in ready:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                open_fds.remove(fd)
+            elif fd == res_r:
+                data += chunk
+            else:
+                diag = (diag + chunk)[-8000:]
+    for fd in (res_r, cap_r):
+        os.close(fd)
+    AREAS.sweep()
+    ISOLATION.clear_ipc()
+    return Outcome(bytes(data), status, timed_out, diag.decode("utf-8", "replace"), usage.ru_utime + usage.ru_stime)
+
+
+# -- modes -----------------------------------------------------------------------------------------
+
+
+def digest(record):
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"), default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16], text
+
+
+def mode_calls(job):
+    calls, loops = job["calls"], int(job.get("loops", 1))
+    orders = job.get("orders") or [list(range(len(calls)))]
+    timeout = job.get("call_timeout_s")
+    deadline = timeout + 2.0 if timeout else None
+    track_state, want_records = bool(job.get("state")), bool(job.get("records"))
+    passes, digests, raised, changed, cpu = [], [], {}, set(), []
+    for rep in range(loops):
+        for o, order in enumerate(orders):
+            pass_digests, pass_records = {}, {}
+            cpu.append(0.0)
+            for index in order:
+                spec = calls[index]
+                outcome = run_child(lambda fd, s=spec: CHILD.call(fd, job["module"], job.get("qualname"), s,
+                                                                  timeout, track_state), deadline)
+                cpu[-1] += outcome.cpu_s
+                payload = (outcome.lines() or [{}])[0]
+                if "load_error" in payload:
+                    return dict(payload, ok=False, error=payload["load_error"])
+                record = payload.get("record")
+                if not isinstance(record, dict):
+                    record = {"r": None, "e": "timeout" if outcome.timed_out else outcome.why(), "m": None, "o": ""}
+                if AREAS.tampered:
+                    record["t"] = "changed the program's files: " + ", ".join(AREAS.tampered[:5])
+                key, text = digest(record)
+                pass_digests[str(index)] = key
+                changed.update(s for s in payload.get("state", []) if isinstance(s, str))
+                if rep == 0:
+                    if record.get("e") is not None and str(index) not in raised:
+                        raised[str(index)] = str(record["e"])
+                    if want_records:
+                        pass_records[str(index)] = record if len(text) <= RECORD_CAP else dict(
+                            record, r="sha256:%s (%d bytes)" % (key, len(text)), o=record.get("o", "")[:200])
+            if rep == 0:
+                passes.append(pass_records)
+                digests.append(pass_digests)
+            else:  # the common case (every repetition answers alike) costs one character in the report
+                digests.append("=" if pass_digests == digests[o] else pass_digests)
+    report = {"loops": loops, "orders": len(orders), "digests": digests, "raised": raised,
+              "state_changed": sorted(changed), "tampered": AREAS.tampered,
+              "pass_cpu_s": [round(c, 6) for c in cpu]}  # the calls' processes, per pass (fork overhead included)
+    if want_records:
+        report["passes"] = passes
+    return report
+
+
+def mode_tests(job):
+    timeout = job.get("test_timeout_s", 10)
     results = []
-    for test in finder.find(target, JOB["qualname"], globs=dict(vars(module))):
-        if not test.examples:
-            continue
-        out = io.StringIO()
-
-        def run(t=test, o=out):
-            runner = doctest.DocTestRunner(verbose=False, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-            runner.run(t, out=o.write)
-            if runner.failures:
-                raise AssertionError(o.getvalue()[-3000:])
-
-        results.append(run_one(spec["suite"], "doctest " + test.name, run, timeout))
-    return results
-
-
-def program_test(module, spec, timeout):
-    namespace = dict(vars(module))
-    namespace["__name__"] = "__rc_test__"
-    code = compile(spec["source"], spec["name"], "exec")
-    return [run_one(spec["suite"], spec["name"], lambda: exec(code, namespace), timeout)]
-
-
-def mode_tests():
-    module, target = load_target()
-    timeout = JOB.get("test_timeout_s", 10)
-    results = []
-    for spec in JOB["tests"]:
-        if spec["kind"] == "file":
-            results += file_tests(spec, timeout)
-        elif spec["kind"] == "doctest":
-            results += doctests(module, target, spec, timeout)
-        else:
-            results += program_test(module, spec, timeout)
+    for spec in job["tests"]:
+        got, ran = [], set()
+        for _attempt in range(200):
+            outcome = run_child(lambda fd, s=spec, skip=frozenset(ran): TESTS.run_tests(
+                fd, job["module"], job.get("qualname"), s, timeout, skip), timeout + 2.0, progress=True)
+            current, finished = None, False
+            for event in outcome.lines():
+                if "load_error" in event:
+                    return dict(event, ok=False, error=event["load_error"])
+                if "start" in event:
+                    current = str(event["start"])
+                    ran.add(current)
+                elif isinstance(event.get("result"), dict):
+                    got.append(event["result"])
+                    current = None
+                elif event.get("end"):
+                    finished = True
+            if AREAS.tampered:
+                for rec in got:
+                    rec.update(status="failed", passed=False, error="the code changed the program's files: "
+                               + ", ".join(AREAS.tampered[:5]))
+            if finished:
+                break
+            why = outcome.why() + (":\n" + outcome.diag[-1500:] if outcome.diag.strip() else "")
+            if current is None:  # it ended outside any test (collecting them): nothing more will come
+                got.append(TESTS.result(spec["suite"], spec.get("path") or spec["name"], "failed",
+                                        "the tests' process ended before they ran: " + why))
+                break
+            got.append(TESTS.result(spec["suite"], current, "failed", "the test's process " + why))
+        results += got
     return {"tests": results}
 
 
-# -- calls ------------------------------------------------------------------------------------------
+def mode_profile(job):
+    outcome = run_child(lambda fd: CHILD.profile(fd, job["module"], [c["expr"] for c in job["calls"]],
+                                                 max(1, int(job.get("loops", 1))), job.get("top", 12)), None)
+    payload = (outcome.lines() or [{"error": "the profile's process " + outcome.why()}])[0]
+    if "load_error" in payload:
+        return dict(payload, ok=False, error=payload["load_error"])
+    if "error" in payload:
+        return {"ok": False, "error": payload["error"]}
+    return {"profile": str(payload.get("profile", ""))}
 
 
-def state_of(module, fn):
-    """What a call could use to remember earlier calls: defaults, attributes, caches, closures, globals."""
-    state = {}
-    raw = getattr(fn, "__wrapped__", fn)
-    for label, obj in (("defaults", getattr(raw, "__defaults__", None)),
-                       ("kwdefaults", getattr(raw, "__kwdefaults__", None)),
-                       ("attributes", {k: v for k, v in getattr(fn, "__dict__", {}).items() if k != "__wrapped__"})):
-        state[label] = repr(norm(obj))
-    info = getattr(fn, "cache_info", None)
-    if callable(info):
-        state["functools cache"] = repr(info().currsize)
-    for i, cell in enumerate(getattr(raw, "__closure__", None) or ()):
+def emit(nonce, payload):
+    data = ("\n@@RC-DRIVER-" + nonce + "@@\n" + json.dumps(payload, default=repr)).encode()
+    while data:
+        data = data[os.write(1, data):]
+
+
+def prepare(job):
+    """Everything the calls share, done once in the parent: paths, packages, preloads, compiled modules."""
+    for entry in reversed(job.get("paths", [])):
+        sys.path.insert(0, os.path.abspath(entry))
+    if job.get("site"):  # the workspace's packages (a read-only image layer): after the project and the stdlib
+        import site
+
+        site.addsitedir(job["site"])
+    sys.meta_path.insert(0, IMPORTS)
+    for name, rel in job.get("precompile", []):
+        IMPORTS.precompile(name, rel)
+    for name in job.get("preload", []):
         try:
-            contents = cell.cell_contents
-        except ValueError:
+            importlib.import_module(name)
+        except BaseException:  # noqa: B036 - a call that needs it reports the failure itself
             continue
-        if not callable(contents):
-            state["closure %d" % i] = repr(norm(contents))
-    for name, value in vars(module).items():
-        if isinstance(value, (dict, list, set, bytearray)) and not name.startswith("__"):
-            state["global " + name] = repr(norm(value))
-        elif callable(getattr(value, "cache_info", None)):
-            state["functools cache of " + name] = repr(value.cache_info().currsize)
-    return state
+    if "random" in sys.modules:  # same pseudo-random numbers in every call and every run
+        sys.modules["random"].seed(0)
+    gc.collect()
+    gc.freeze()  # the forked calls do not copy-on-write the parent's objects by collecting them
 
 
-def one_call(fn, spec, timeout):
-    args = ast.literal_eval(spec["args"])
-    kwargs = ast.literal_eval(spec.get("kwargs") or "{}")
-    before = repr(norm((args, kwargs)))
-    buf = io.StringIO()
-    rec = {"r": None, "e": None}
-    try:
-        with contextlib.redirect_stdout(buf):
-            rec["r"] = norm(limited(timeout, fn, *args, **kwargs))
-    except Timeout:
-        rec["e"] = "timeout"
-    except RecursionError:
-        rec["e"] = "RecursionError"
-    except BaseException as exc:  # noqa: B036 - the exception type is part of the behaviour
-        rec["e"] = type(exc).__name__
-    after = repr(norm((args, kwargs)))
-    rec["m"] = after if after != before else None
-    rec["o"] = buf.getvalue()[-2000:]
-    return rec
-
-
-def mode_calls():
-    module, fn = load_target()
-    timeout = JOB.get("call_timeout_s", 2.0)
-    before = state_of(module, fn)
-    passes = []
-    for order in JOB["orders"]:
-        results = {}
-        for index in order:
-            results[str(index)] = one_call(fn, JOB["calls"][index], timeout)
-        passes.append(results)
-    after = state_of(module, fn)
-    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
-    return {"passes": passes, "state_changed": changed}
-
-
-# -- workload and profile ---------------------------------------------------------------------------
-
-
-def workload_runner():
-    module, _ = load_target()
-    namespace = dict(vars(module))
-    codes = [compile(expr, "<workload>", "eval") for expr in JOB["workload"]]
-    loops = int(JOB.get("loops", 1))
-
-    def run():
-        for _ in range(loops):
-            for code in codes:
-                eval(code, namespace)
-
-    return run
-
-
-def mode_workload():
-    run = workload_runner()
-    started = time.perf_counter()
-    with contextlib.redirect_stdout(io.StringIO()):
-        run()
-    return {"seconds": time.perf_counter() - started}
-
-
-def mode_profile():
-    import cProfile
-    import pstats
-
-    run = workload_runner()
-    profiler = cProfile.Profile()
-    with contextlib.redirect_stdout(io.StringIO()):
-        profiler.runcall(run)
-    stream = io.StringIO()
-    stats = pstats.Stats(profiler, stream=stream)
-    stats.strip_dirs().sort_stats("tottime").print_stats(JOB.get("top", 12))
-    lines = [ln for ln in stream.getvalue().splitlines() if ln.strip() and "main.py" not in ln
-             and "{built-in method builtins.exec}" not in ln and "<workload>" not in ln]
-    return {"profile": "\n".join(lines[-(JOB.get("top", 12) + 2):])}
+IMPORTS = ProjectImports()
+ISOLATION = CHILD = TESTS = AREAS = None  # set by main()
 
 
 def main():
-    mode = JOB["mode"]
+    global WAKE_R, WAKE_W, ISOLATION, CHILD, TESTS, AREAS
+    ISOLATION = load_helper("rc_driver_isolation")
+    ISOLATION.harden()
+    job = take_job()  # first, in every mode: the job (and its nonce) is not on disk when any call runs
+    nonce = job.pop("nonce")
+    os.chdir(HERE)  # everything is relative to this file's directory (a runner may start it elsewhere)
+    sys.dont_write_bytecode = True
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(0)
+    WAKE_R, WAKE_W = os.pipe()
+    os.set_blocking(WAKE_W, False)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.set_wakeup_fd(WAKE_W)
     try:
-        payload = {"tests": mode_tests, "calls": mode_calls, "workload": mode_workload, "profile": mode_profile}[mode]()
-        payload["ok"] = True
-    except BaseException as exc:  # noqa: B036 - e.g. the module does not import
-        payload = {"ok": False, "error": describe(exc), "import_error": isinstance(exc, ImportError),
+        CHILD = load_helper("rc_driver_child")
+        TESTS = load_helper("rc_driver_tests")
+        prepare(job)
+        AREAS = ISOLATION.Areas()
+        modes = {"calls": mode_calls, "tests": mode_tests, "profile": mode_profile}
+        payload = modes[job["mode"]](job)
+        payload.setdefault("ok", True)
+    except BaseException as exc:  # noqa: B036 - the driver's own failure, reported
+        import traceback
+
+        payload = {"ok": False, "error": "the driver failed: %s: %s" % (type(exc).__name__, exc),
                    "traceback": traceback.format_exc(limit=8)[-3000:]}
-    emit(payload)
-    if not payload["ok"]:
-        sys.exit(1)  # a failed workload must not be timed as if it ran
+    emit(nonce, payload)
+    sys.exit(0 if payload["ok"] else 1)
 
 
 main()

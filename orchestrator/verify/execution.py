@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from orchestrator.errors import Unsupported
+from orchestrator.verify import timed
 from orchestrator.verify.pyjobs import PyJobs
 from orchestrator.target import Target
 from orchestrator.verify.testsuite import Suite
@@ -19,20 +20,45 @@ from orchestrator.verify.testsuite import Suite
 
 @dataclass
 class TestRun:
+    """One run of the tests. Every result has a status: "passed", "failed" or "not run" (a SkipTest from the
+    test or the code under test, a test that needs pytest fixtures, ...): nothing that did not run counts as
+    passed. Results: {suite, name, status, passed, error, output, seconds; skipped (the reason) when not run}."""
+
     __test__ = False
-    results: list[dict] = field(default_factory=list)  # {suite, name, passed, error, output, skipped?}
+    results: list[dict] = field(default_factory=list)
     error: str | None = None  # the code did not even load
+
+    @staticmethod
+    def status(result: dict) -> str:
+        """A result's status (results from before statuses: a "skipped" one did not run)."""
+        if result.get("status"):
+            return result["status"]
+        return "not run" if result.get("skipped") else "passed" if result.get("passed") else "failed"
 
     @property
     def failures(self) -> list[dict]:
-        return [r for r in self.results if not r.get("passed")]
+        """The tests that ran and failed (see not_run and broken_against for the ones that did not run)."""
+        return [r for r in self.results if self.status(r) == "failed"]
+
+    @property
+    def not_run(self) -> list[str]:
+        return [r["name"] for r in self.results if self.status(r) == "not run"]
 
     def passed_names(self) -> set[str]:
-        return {r["name"] for r in self.results if r.get("passed") and not r.get("skipped")}
+        return {r["name"] for r in self.results if self.status(r) == "passed"}
 
     def counts(self) -> tuple[int, int]:
-        real = [r for r in self.results if not r.get("skipped")]
-        return sum(bool(r.get("passed")) for r in real), len(real)
+        """(passed, ran): the tests that did not run are in `not_run`, counted in neither."""
+        ran = [r for r in self.results if self.status(r) != "not run"]
+        return sum(self.status(r) == "passed" for r in ran), len(ran)
+
+    def broken_against(self, baseline_passed: set[str]) -> list[str]:
+        """The tests the original passed (its passed_names()) that this run does not pass: failed, not run
+        (e.g. a SkipTest raised by the candidate) or gone (e.g. a test the candidate's change stopped from
+        being collected). Each is a failure of the candidate: the candidate does not choose its tests."""
+        if self.error:
+            return sorted(baseline_passed)
+        return sorted(baseline_passed - self.passed_names())
 
     def describe_failure(self, limit: int = 2) -> str:
         if self.error:
@@ -44,7 +70,18 @@ class TestRun:
         return "\n\n".join(parts)
 
 
+class WorkloadFailed(RuntimeError):
+    """The original's own workload did not run, or one of its calls raised: its answers cannot be the
+    reference of timed runs."""
+
+
+CALL_TIMEOUT_S = 2.0  # per differential call (generated inputs are small)
+
+
 class PythonExecution:
+    """Python through the in-sandbox driver: each call (and each test source) in a process of its own,
+    forked from a parent that imported what the original imports and never runs candidate code."""
+
     differential = True
 
     def __init__(self, sandbox, target: Target, suite: Suite):
@@ -52,6 +89,7 @@ class PythonExecution:
         self.suite = suite
         self.jobs = PyJobs(sandbox, target, extra_files=suite.extra_files, tests=suite.tests)
         self.notes = list(self.jobs.notes)
+        self._references: dict[tuple[str, tuple[str, ...]], list[str]] = {}
 
     @property
     def runner(self):
@@ -64,7 +102,14 @@ class PythonExecution:
     def run_tests(self, code: str, tests) -> TestRun:
         if not tests:
             return TestRun()
-        report = self.jobs.run(self.module_text(code), {"mode": "tests", "tests": [t.job() for t in tests]})
+        specs = []
+        for test in tests:
+            spec = test.job()
+            if test.kind == "doctest":
+                # The ORIGINAL's examples: a candidate that edits or deletes its docstring changes nothing.
+                spec["docstring"] = self.target.docstring
+            specs.append(spec)
+        report = self.jobs.run(self.module_text(code), {"mode": "tests", "tests": specs})
         if not report.get("ok"):
             self.jobs.require_importable(report)
             return TestRun(error="the code did not load: " + report.get("error", "unknown error"))
@@ -75,27 +120,64 @@ class PythonExecution:
         return TestRun(results=results)
 
     def calls(self, code: str, calls: list[dict], orders: list[list[int]]) -> dict:
-        report = self.jobs.run(self.module_text(code), {"mode": "calls", "calls": calls, "orders": orders})
+        """Each call ({"args": repr(tuple), "kwargs": repr(dict)} or {"expr": "f(...)"}) in a fresh process, in
+        the given orders: {"ok", "passes": [{index: {r, e, m, o}}] per order, "state_changed": [...]}
+        (state a call changed in its module or function), plus the driver's digests."""
+        report = self.jobs.run(self.module_text(code), {"mode": "calls", "calls": calls, "orders": orders,
+                                                        "records": True, "state": True,
+                                                        "call_timeout_s": CALL_TIMEOUT_S})
         if not report.get("ok"):
             self.jobs.require_importable(report)
         return report
 
-    def workload_program(self, code: str, workload: list[str]):
+    def _workload_job(self, workload: list[str], loops: int) -> dict:
+        return {"mode": "calls", "calls": [{"expr": expr} for expr in workload], "loops": loops}
+
+    def workload_reference(self, code: str, workload: list[str]) -> list[str]:
+        """The digests of `code`'s answers to each workload call (one repetition), what every timed call of a
+        candidate is compared with. Raises WorkloadFailed when the workload does not run or a call raises."""
+        key = (code, tuple(workload))
+        if key not in self._references:
+            report = self.jobs.run(self.module_text(code), self._workload_job(workload, 1))
+            if not report.get("ok"):
+                self.jobs.require_importable(report)
+                raise WorkloadFailed(report.get("error", "the workload failed"))
+            problem = timed.report_problem(report, None, 1, len(workload))
+            if problem:
+                raise WorkloadFailed(problem)
+            self._references[key] = timed.expand(report)[0]
+        return self._references[key]
+
+    def workload_check(self, code: str, workload: list[str]) -> str | None:
+        """None when the workload runs on `code` without any call raising, else why not."""
+        try:
+            self.workload_reference(code, workload)
+        except WorkloadFailed as exc:
+            return str(exc)
+        return None
+
+    def workload_program(self, code: str, workload: list[str], reference: list[str] | None = None):
+        """The timed program: Program.build(n) runs the workload's calls n times, each call in a fresh process;
+        program.check(result) reads the run's report and compares every call of every repetition with
+        `reference` (workload_reference of the original): a different answer, a missing report or a forged
+        one is a message (the candidate is rejected), None when all agree."""
         from profiling.programs import Program
 
         text = self.module_text(code)
-        return Program(lambda n: self.jobs.spec(text, {"mode": "workload", "workload": workload, "loops": n})[0],
-                       True, "python")
+        issued: dict[str, int] = {}  # nonce of each built run -> its repetitions
 
-    def workload_check(self, code: str, workload: list[str]) -> str | None:
-        report = self.jobs.run(self.module_text(code), {"mode": "workload", "workload": workload, "loops": 1})
-        if report.get("ok"):
-            return None
-        self.jobs.require_importable(report)
-        return report.get("error", "the workload failed")
+        def build(n: int):
+            spec, nonce = self.jobs.spec(text, self._workload_job(workload, n))
+            issued[nonce] = n
+            return spec
+
+        program = Program(build, True, "python")
+        # Program.check (profiling.programs) is called by the measurement on every run's result.
+        program.check = lambda result: timed.check_run(result, issued, reference, len(workload))
+        return program
 
     def profile(self, code: str, workload: list[str], loops: int) -> str:
-        report = self.jobs.run(self.module_text(code), {"mode": "profile", "workload": workload,
+        report = self.jobs.run(self.module_text(code), {"mode": "profile", "calls": [{"expr": e} for e in workload],
                                                         "loops": max(1, loops)})
         return report.get("profile", "") if report.get("ok") else ""
 
@@ -138,7 +220,9 @@ class HarnessExecution:
     def calls(self, code, calls, orders):  # pragma: no cover - guarded by `differential`
         raise Unsupported(f"differential calls are not available for {self.target.language}")
 
-    def workload_program(self, code: str, workload: list[str]):
+    def workload_program(self, code: str, workload: list[str], reference=None):
+        """`reference` is accepted for symmetry with PythonExecution and not used: the other languages'
+        workload programs loop themselves and print no per-call answers."""
         from profiling.programs import repeat_arg
         from sandbox.models import RunSpec
 

@@ -1,5 +1,9 @@
 """Running Python candidates in the sandbox: the project's sources copied in read-only fashion, the
-driver (orchestrator/verify/driver.py) as main.py, one job.json describing what to do.
+driver (orchestrator/verify/driver.py) as main.py with its helpers, one job.json describing what to do.
+
+The driver runs every call in a process of its own (see driver.py); the host tells it which modules the
+ORIGINAL module imports from outside the project (imported once, before any call) and which project
+modules to compile once. A report is read only when the output holds exactly one report marker.
 
 The project is *copied*, not mounted: the sandbox's containers are created by a warm pool keyed by
 limits, and a copy works with remote engines too. Limits (documented in docs/orchestrator.md): only
@@ -11,6 +15,7 @@ a package that cannot be provided is named in the error, nothing falls back to t
 
 from __future__ import annotations
 
+import ast
 import json
 import logging
 import re
@@ -23,8 +28,17 @@ from orchestrator.workspace_env import SITE_DIR, LayeredSandbox, imported_module
 
 log = logging.getLogger(__name__)
 
-DRIVER = Path(__file__).with_name("driver.py").read_text(encoding="utf-8")
-PYTEST_SHIM = Path(__file__).with_name("pytest_shim.py").read_text(encoding="utf-8")
+_HERE = Path(__file__).parent
+DRIVER = (_HERE / "driver.py").read_text(encoding="utf-8")
+# The driver's helpers, loaded by path by the driver (names no project module is likely to have).
+DRIVER_HELPERS = {f"rc_{name}.py": (_HERE / f"{name}.py").read_text(encoding="utf-8")
+                  for name in ("driver_isolation", "driver_child", "driver_tests")}
+PYTEST_SHIM = (_HERE / "pytest_shim.py").read_text(encoding="utf-8")
+REPORT_MARKER = "\n@@RC-DRIVER-"
+# Imported by the driver before the first call whatever the original imports: cheap, and common in rewrites
+# (a candidate that adds one of them does not pay for its import in every call).
+COMMON_PRELOAD = ("collections", "functools", "itertools", "heapq", "bisect", "math", "operator", "re", "string",
+                  "random", "typing", "dataclasses", "copy", "array", "fractions", "decimal", "statistics")
 PROJECT_BYTES = 4 * 1024 * 1024
 SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "build", "dist", "site-packages",
              ".tox", ".mypy_cache", ".pytest_cache", ".idea", ".vscode"}
@@ -89,6 +103,7 @@ class PyJobs:
         if self.layer.included:
             self.notes.append(f"workspace packages in the sandbox (read-only layer from {self.env.venv}): "
                               + ", ".join(self.layer.included[:12]) + (" …" if len(self.layer.included) > 12 else ""))
+        self.preload, self.precompile = preload_plan(target, self.project)
         self._runner = None
 
     @property
@@ -113,13 +128,13 @@ class PyJobs:
         from sandbox.models import RunSpec
 
         nonce = secrets.token_hex(12)
-        job = {"module": self.target.module, "qualname": self.target.qualname, "paths": SYS_PATHS, **job,
-               "nonce": nonce}
+        job = {"module": self.target.module, "qualname": self.target.qualname, "paths": SYS_PATHS,
+               "preload": self.preload, "precompile": self.precompile, **job, "nonce": nonce}
         if self.layer.files:
             from sandbox.layers import LAYER_ROOT
 
             job["site"] = f"{LAYER_ROOT}/{SITE_DIR}"
-        files = {"main.py": DRIVER, "job.json": json.dumps(job), "shim/pytest.py": PYTEST_SHIM}
+        files = {"main.py": DRIVER, **DRIVER_HELPERS, "job.json": json.dumps(job), "shim/pytest.py": PYTEST_SHIM}
         for rel, text in self.project.items():
             files[f"project/{rel}"] = text
         files[f"project/{self.target.rel_path}"] = module_text
@@ -136,8 +151,47 @@ class PyJobs:
         require_importable(report, self.project, self)
 
 
+def preload_plan(target: Target, project: dict[str, str]) -> tuple[list[str], list[list[str]]]:
+    """What the driver prepares once per run from the ORIGINAL module's imports: the modules from outside the
+    project to import (plus COMMON_PRELOAD), and [module name, sandbox path] of the target module and the
+    project modules it imports, to compile without running."""
+    try:
+        tree = ast.parse(target.text)
+    except SyntaxError:
+        tree = ast.Module(body=[], type_ignores=[])
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.append(node.module)
+    preload, precompile = [], [[target.module, f"project/{target.rel_path}"]]
+    for name in names:
+        local = _project_file(name, project)
+        if local is not None:
+            if [name, f"project/{local}"] not in precompile:
+                precompile.append([name, f"project/{local}"])
+        elif _project_file(name.split(".")[0], project) is None and name != "__future__" and name not in preload:
+            preload.append(name)
+    preload += [m for m in COMMON_PRELOAD if m not in preload and _project_file(m, project) is None]
+    return preload, precompile
+
+
+def _project_file(name: str, project: dict[str, str]) -> str | None:
+    path = name.replace(".", "/")
+    for rel in (f"{path}.py", f"{path}/__init__.py", f"src/{path}.py", f"src/{path}/__init__.py"):
+        if rel in project:
+            return rel
+    return None
+
+
 def parse_report(result, nonce: str) -> dict:
-    marker = f"\n@@RC-DRIVER-{nonce}@@\n"
+    """The driver's report in a run's stdout. Only the driver can write there (every call runs in a process
+    whose stdout is a pipe to the driver), so a second marker means a forged report: the run is rejected."""
+    marker = f"{REPORT_MARKER}{nonce}@@\n"
+    if result.stdout.count(REPORT_MARKER) > 1:
+        return {"ok": False, "status": "tampered", "tampered": True,
+                "error": "the output holds more than one driver report: rejected as tampered"}
     at = result.stdout.rfind(marker)
     if at < 0:
         detail = (result.message or "") + ("\n" + result.stderr[-2000:] if result.stderr else "")

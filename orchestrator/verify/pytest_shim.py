@@ -1,7 +1,9 @@
 """A small stand-in for `pytest`, shipped into the sandbox as pytest.py (the sandbox image has no pytest).
 
 Enough for plain test functions: raises, approx, mark.parametrize (expanded by the driver), skip,
-fixture (a no-op decorator: tests that take fixtures are reported as skipped). Standard library only.
+importorskip, mark.skip / mark.skipif, fixture (a no-op decorator). A test that takes fixtures, is skipped
+or marked skip is reported "not run" by the driver (orchestrator/verify/driver_tests.py), never passed.
+Standard library only.
 """
 
 import math
@@ -60,6 +62,15 @@ def skip(reason=""):
     raise unittest.SkipTest(reason)
 
 
+def importorskip(name, *args, **kwargs):
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise unittest.SkipTest(f"could not import {name!r}") from None
+
+
 def fail(reason=""):
     raise AssertionError(reason)
 
@@ -74,6 +85,23 @@ class _Mark:
     def parametrize(self, names, values, **kwargs):
         def deco(fn):
             fn._rc_parametrize = [*getattr(fn, "_rc_parametrize", []), (names, list(values))]
+            return fn
+        return deco
+
+    def skip(self, *args, reason="", **kwargs):
+        if args and callable(args[0]):  # bare @pytest.mark.skip
+            args[0]._rc_skip = reason
+            return args[0]
+
+        def deco(fn):
+            fn._rc_skip = reason or (args[0] if args else "")
+            return fn
+        return deco
+
+    def skipif(self, condition, *args, reason="", **kwargs):
+        def deco(fn):
+            if condition:
+                fn._rc_skip = reason or "skipif"
             return fn
         return deco
 
