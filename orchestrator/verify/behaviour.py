@@ -1,15 +1,16 @@
-"""The Python behaviour guards against the original: differential tests on generated inputs (return value,
-exception type, argument mutation, stdout) and the state guard (answers that change when the same calls
-are repeated, reordered, or made in a fresh process; state kept between calls). One object per original
-function, used by the loop's jobs (orchestrator/job.py) and by the eval `refine` suite, so that a benchmark
-accepts exactly the candidates the product would accept."""
+"""The Python behaviour guards against the original: differential tests (return value, exception type,
+argument mutation, stdout) on the tests' calls, generated inputs (small and large) and the workload's own
+calls, and the state guard (answers that change when the same calls are repeated, reordered, or made in a
+fresh process; state kept between calls). One object per original function, used by the verification engine
+(orchestrator/verify/engine.py) and by the eval `refine` suite, so that a benchmark accepts exactly the
+candidates the product would accept."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from orchestrator.verify import differential as diff
 from orchestrator.target import Target
+from orchestrator.verify import differential as diff
 
 
 @dataclass
@@ -18,6 +19,8 @@ class BehaviourCheck:
     agrees: bool = True  # same answers as the original on every compared input
     state: list[str] = field(default_factory=list)  # why its answers depend on state kept between calls
     error: str | None = None  # the differential driver itself failed on the candidate
+    compared: int | None = None  # inputs compared with the original's answers (None: none known)
+    differing: int = 0  # of those, inputs with a different answer
 
     @property
     def reason(self) -> str | None:
@@ -32,42 +35,88 @@ class BehaviourCheck:
 
 
 class PythonBehaviour:
-    """Generated inputs (from the signature, type hints and the inputs the tests use) and the original's
-    answers to them, computed once; check(code) runs a candidate on the same inputs, twice in one process
-    (forward, then reversed) and once reversed in a fresh process."""
+    """The inputs and the original's answers to them, computed once; check(code) runs a candidate on the
+    same calls, twice in one process (forward, then reversed) and once reversed in a fresh process.
 
-    def __init__(self, exe, target: Target, seen_calls: list[dict], n_inputs: int):
+    `inputs()` are literal calls ({"args", "kwargs"}): the tests' calls, large inputs of the workload's sizes
+    and hypothesis examples, typed from every parameter's hint, default and the values seen (see
+    orchestrator/verify/differential.py). `calls()` adds the workload's own expressions ({"expr": ...}), so the
+    inputs a timing uses are compared too. Give the workload at construction or with `use_workload` before
+    the first `oracle()`/`check()` (a default workload may itself be built from `inputs()`)."""
+
+    def __init__(self, exe, target: Target, seen_calls: list[dict], n_inputs: int,
+                 workload: list[str] | None = None):
         self.exe, self.target, self.seen_calls, self.n_inputs = exe, target, seen_calls, n_inputs
+        self.workload: list[str] = list(workload or [])
+
+    def use_workload(self, exprs: list[str]) -> None:
+        """The workload the measurement will time: its calls are compared, and its sizes shape the large
+        generated inputs. Forgets inputs and answers computed for another workload."""
+        if list(exprs) != self.workload:
+            self.workload = list(exprs)
+            for cached in ("_inputs", "_oracle"):
+                self.__dict__.pop(cached, None)
+
+    @property
+    def why_unavailable(self) -> str | None:
+        """Why there are no differential calls for this target (None when there are)."""
+        if not getattr(self.exe, "differential", False):
+            return f"differential calls are not available for {self.target.language}"
+        if self.target.class_name is not None:
+            return (f"{self.target.qualname} is a method: calling it needs an instance of {self.target.class_name}, "
+                    "which the input generator cannot build yet")
+        return None
 
     @property
     def available(self) -> bool:
-        """Plain functions only: a method needs an instance the generator cannot build."""
-        return bool(self.exe.differential) and self.target.class_name is None
+        """Plain Python functions only (see why_unavailable)."""
+        return self.why_unavailable is None
 
     def inputs(self) -> list[dict]:
-        if not hasattr(self, "_inputs"):
-            self._inputs = diff.generate_inputs(self.target, self.seen_calls, self.n_inputs) if self.available else []
+        """The literal calls (the tests', large and generated ones); empty when not available."""
+        if "_inputs" not in self.__dict__:
+            self._inputs = diff.generate_inputs(self.target, self.seen_calls, self.n_inputs,
+                                                workload=self.workload) if self.available else []
         return self._inputs
 
+    def calls(self) -> list[dict]:
+        """Everything compared: the literal calls, then the workload's expressions."""
+        if not self.available:
+            return []
+        return [*self.inputs(), *({"expr": e} for e in self.workload)]
+
     def oracle(self) -> dict:
-        if not hasattr(self, "_oracle"):
-            n = len(self.inputs())
-            self._oracle = self.exe.calls(self.target.code, self.inputs(), [list(range(n)), list(reversed(range(n)))])
+        """The original's answers to calls(), computed once: {"ok", "passes": [{index: answer}],
+        "state_changed"} (or {"ok": False, "error"})."""
+        if "_oracle" not in self.__dict__:
+            n = len(self.calls())
+            self._oracle = self.exe.calls(self.target.code, self.calls(), [list(range(n))])
         return self._oracle
 
+    def _finished(self) -> list[int]:
+        """Indices of the calls the original finished (a call it timed out on is not run again)."""
+        n = len(self.calls())
+        oracle = self.oracle()
+        if not oracle.get("ok"):
+            return list(range(n))
+        answers = oracle["passes"][0]
+        return [i for i in range(n) if answers.get(str(i), {}).get("e") != "timeout"]
+
     def check(self, code: str) -> BehaviourCheck | None:
-        """None when there is nothing to check (no generated inputs)."""
-        if not self.available or not self.inputs():
+        """None when there is nothing to check (no calls)."""
+        if not self.available or not self.calls():
             return None
-        n = len(self.inputs())
-        forward, backward = list(range(n)), list(reversed(range(n)))
-        same = self.exe.calls(code, self.inputs(), [forward, backward])
-        fresh = self.exe.calls(code, self.inputs(), [backward])
+        forward = self._finished()
+        backward = list(reversed(forward))
+        same = self.exe.calls(code, self.calls(), [forward, backward])
+        fresh = self.exe.calls(code, self.calls(), [backward])
         if not same.get("ok") or not fresh.get("ok"):
             return BehaviourCheck(agrees=False, error=same.get("error") or fresh.get("error") or "no answer")
         oracle = self.oracle()
         comparison = diff.compare(oracle["passes"][0], same["passes"][0]) if oracle.get("ok") else None
         state = diff.state_problems(same["passes"], fresh["passes"][0], same.get("state_changed", []),
                                     oracle.get("state_changed", []) if oracle.get("ok") else [])
-        return BehaviourCheck(differential=comparison.summary() if comparison else None,
-                              agrees=comparison is None or comparison.passed, state=state)
+        if comparison is None:
+            return BehaviourCheck(state=state)
+        return BehaviourCheck(differential=comparison.summary(), agrees=comparison.passed, state=state,
+                              compared=comparison.compared, differing=len(comparison.mismatches))

@@ -1,6 +1,13 @@
-"""Differential tests against the original (Python): inputs from hypothesis strategies built from the
-signature and type hints, plus the inputs the user's tests use; the candidate must match the original's
-return value, exception type, argument mutation and stdout on every input where the original finishes.
+"""Differential tests against the original (Python): the candidate must match the original's return value,
+exception type, argument mutation and stdout on every input where the original finishes.
+
+Inputs: the calls the user's tests make, a few large inputs as big as the workload's (lists and strings of
+hundreds to thousands of items, ints far outside the tests' range), and hypothesis examples (deterministic).
+Every parameter is filled -- keyword-only ones and ones with defaults too (sometimes left at the default) --
+with values of the type that the evidence says: its type hint, its default value's type, the values the tests'
+literal calls and the workload's calls pass for it. A parameter with no evidence at all gets a mix of types,
+not ints only: a candidate that only handles what the tests happen to pass is caught. The workload's own calls
+are compared too (orchestrator/verify/behaviour.py adds them).
 
 Also the state guard: a candidate whose answers depend on earlier calls (same inputs, different order,
 one process vs a fresh one) or whose calls change state kept between calls (default arguments, function
@@ -14,147 +21,230 @@ from __future__ import annotations
 
 import ast
 import logging
+import random
 from dataclasses import dataclass, field
 
 from orchestrator.target import Target
+from orchestrator.verify.shapes import Shape, large_value, merge, shape_of_hint, shape_of_value, small_value, strategy
+from orchestrator.verify.workload import sample_of, target_calls
 
 log = logging.getLogger(__name__)
 
 N_GENERATED = 40
 MAX_CALLS = 80
+N_LARGE = 4  # large inputs per function: the sizes the workload uses, else LARGE_SIZES
+LARGE_SIZES = (300, 2000, 500, 1000)  # items, when the workload's sizes are unknown
+MAX_LARGE = 20_000
+WIDE_INTS = (1000, 10 ** 6, -(10 ** 4), 2 ** 40)  # ints of a function without sized parameters, large inputs
+OMIT = object()  # a parameter left at its default
 
 
-def _params(target: Target) -> list[tuple[str, ast.expr | None, bool]]:
-    """(name, annotation, has default) of the positional parameters (self/cls dropped)."""
+# -- parameters and their evidence ---------------------------------------------------------------------
+
+
+@dataclass
+class Param:
+    name: str
+    kind: str  # positional_only, positional, keyword_only, var_positional
+    hint: ast.expr | None = None
+    has_default: bool = False
+    default: object = OMIT  # the default's value when it is a literal
+    shape: Shape | None = None  # from the hint, the default and the values seen
+    seen: list = field(default_factory=list)  # values the tests' and the workload's calls pass
+    size: int = 0  # the largest len the workload passes
+
+    @property
+    def only_default(self) -> bool:
+        """Nothing to generate: leave it at its default (e.g. key=None, or key=len)."""
+        return self.has_default and not self.seen and (self.shape is None or self.shape.kind == "none")
+
+
+def parameters(target: Target) -> list[Param]:
+    """Every parameter (self/cls of a method dropped; **kwargs left out: the tests' calls carry those)."""
     node = ast.parse(target.code.lstrip()).body[0]
-    args = node.args
-    positional = [*args.posonlyargs, *args.args]
-    defaults = [False] * (len(positional) - len(args.defaults)) + [True] * len(args.defaults)
-    out = [(a.arg, a.annotation, d) for a, d in zip(positional, defaults)]
-    if target.class_name and out and out[0][0] in ("self", "cls"):
+    a = node.args
+    positional = [*a.posonlyargs, *a.args]
+    defaults = [None] * (len(positional) - len(a.defaults)) + list(a.defaults)
+    out = [Param(arg.arg, "positional_only" if i < len(a.posonlyargs) else "positional", arg.annotation,
+                 default is not None, *_literal(default)) for i, (arg, default) in enumerate(zip(positional, defaults))]
+    if target.class_name and out and out[0].name in ("self", "cls"):
         out = out[1:]
+    if a.vararg is not None:
+        out.append(Param(a.vararg.arg, "var_positional", a.vararg.annotation))
+    out += [Param(arg.arg, "keyword_only", arg.annotation, default is not None, *_literal(default))
+            for arg, default in zip(a.kwonlyargs, a.kw_defaults)]
     return out
 
 
-def _from_value(value, st):
-    if isinstance(value, bool):
-        return st.booleans()
-    if isinstance(value, int):
-        # A narrow range too, so that equal values and sums that match (collisions) actually occur.
-        return st.one_of(st.integers(-4, 6), st.integers(min(-10, value), max(25, value)))
-    if isinstance(value, float):
-        return st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
-    if isinstance(value, str):
-        alphabet = st.sampled_from(sorted(set(value))) if value and len(set(value)) < 6 else st.characters(
-            min_codepoint=32, max_codepoint=126)
-        return st.text(alphabet, max_size=max(12, len(value) + 4))
-    if isinstance(value, bytes):
-        return st.binary(max_size=16)
-    if value is None:
-        return st.none()
-    if isinstance(value, (list, tuple, set)):
-        inner = _from_value(next(iter(value)), st) if value else st.integers(-20, 20)
-        if isinstance(value, tuple) and value and len({type(v) for v in value}) > 1:
-            return st.tuples(*[_from_value(v, st) for v in value])
-        size = max(8, min(30, len(value) + 5))
-        if isinstance(value, set):
-            return st.sets(inner, max_size=size)
-        lists = st.lists(inner, max_size=size)
-        return lists.map(tuple) if isinstance(value, tuple) else lists
-    if isinstance(value, dict):
-        if not value:
-            return st.dictionaries(st.text(max_size=4), st.integers(-20, 20), max_size=6)
-        k, v = next(iter(value.items()))
-        return st.dictionaries(_from_value(k, st), _from_value(v, st), max_size=8)
-    return st.just(value)
-
-
-def _from_annotation(node: ast.expr | None, st):
-    """A strategy for simple hints (int, float, str, bool, list[X], tuple[...], dict[K, V], set[X],
-    Optional[X], X | None); None when the hint says nothing usable."""
+def _literal(node: ast.expr | None) -> tuple:
     if node is None:
-        return None
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):  # "list[int]" as a string
+        return (OMIT,)
+    try:
+        return (ast.literal_eval(node),)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return (OMIT,)
+
+
+def _bind(params: list[Param], positional: list, keywords: dict) -> dict[str, list]:
+    """Which parameter each value of a call goes to (extra positional values go to *args)."""
+    by_name: dict[str, list] = {p.name: [] for p in params}
+    slots = [p for p in params if p.kind in ("positional_only", "positional")]
+    star = next((p for p in params if p.kind == "var_positional"), None)
+    for i, value in enumerate(positional):
+        if i < len(slots):
+            by_name[slots[i].name].append(value)
+        elif star is not None:
+            by_name[star.name].append(value)
+    for key, value in keywords.items():
+        if key in by_name:
+            by_name[key].append(value)
+    return by_name
+
+
+def evidence(target: Target, seen_calls: list[dict], workload: list[str] | None = None) -> list[Param]:
+    """The parameters with their shapes: hint, default value, the tests' literal calls, the workload's calls."""
+    params = parameters(target)
+    bound: dict[str, list] = {p.name: [] for p in params}
+    sizes: dict[str, int] = {p.name: 0 for p in params}
+    for call in seen_calls:
+        if "args" not in call:
+            continue
         try:
-            node = ast.parse(node.value, mode="eval").body
-        except SyntaxError:
-            return None
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        parts = [_from_annotation(node.left, st), _from_annotation(node.right, st)]
-        parts = [p for p in parts if p is not None]
-        return st.one_of(*parts) if parts else None
-    name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
-    simple = {"int": st.one_of(st.integers(-4, 6), st.integers(-10, 25)), "float": st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False),
-              "str": st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=12), "bool": st.booleans(),
-              "bytes": st.binary(max_size=16), "None": st.none()}
-    if name in simple:
-        return simple[name]
-    if isinstance(node, ast.Constant) and node.value is None:
-        return st.none()
-    if isinstance(node, ast.Subscript):
-        outer = node.value.id if isinstance(node.value, ast.Name) else getattr(node.value, "attr", "")
-        inner = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        subs = [_from_annotation(i, st) for i in inner]
-        if outer in ("list", "List", "Sequence", "Iterable") and subs[0] is not None:
-            return st.lists(subs[0], max_size=20)
-        if outer in ("set", "Set", "frozenset", "FrozenSet") and subs[0] is not None:
-            return st.sets(subs[0], max_size=12)
-        if outer in ("tuple", "Tuple") and all(s is not None for s in subs):
-            if len(inner) == 2 and isinstance(inner[1], ast.Constant) and inner[1].value is Ellipsis:
-                return st.lists(subs[0], max_size=10).map(tuple)
-            return st.tuples(*subs)
-        if outer in ("dict", "Dict", "Mapping") and len(subs) == 2 and all(s is not None for s in subs):
-            return st.dictionaries(subs[0], subs[1], max_size=8)
-        if outer == "Optional" and subs[0] is not None:
-            return st.one_of(st.none(), subs[0])
-    return None
+            args, kwargs = ast.literal_eval(call["args"]), ast.literal_eval(call.get("kwargs") or "{}")
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            continue
+        for name, values in _bind(params, list(args), dict(kwargs)).items():
+            bound[name] += values
+    for call in target_calls(workload or [], target.name):
+        samples = [sample_of(n) for n in call.positional]
+        named = {k: sample_of(n) for k, n in call.keywords.items()}
+        for name, values in _bind(params, samples, named).items():
+            for sample in values:
+                if sample is not None:
+                    bound[name].append(sample.value)
+                    sizes[name] = max(sizes[name], sample.size or 0)
+    for p in params:
+        p.seen, p.size = bound[p.name], sizes[p.name]
+        shape = shape_of_hint(p.hint)
+        if p.default is not OMIT and p.default is not None:
+            shape = merge(shape, shape_of_value(p.default))
+        for value in p.seen[:50]:
+            shape = merge(shape, shape_of_value(value))
+        p.shape = shape
+    return params
 
 
-def generate_inputs(target: Target, seen_calls: list[dict], n: int = N_GENERATED) -> list[dict]:
-    """Seen inputs first, then `n` hypothesis examples (deterministic: derandomized)."""
+def _scalar(shape: Shape | None, rng: random.Random, index: int, wide: bool):
+    """A scalar argument of a large input: the tests' kind of value, or (for a function without sized
+    parameters) ints far outside the tests' range."""
+    if shape is not None and shape.kind == "union":
+        shape = next((o for o in shape.items if o.kind == "int"), rng.choice(shape.items))
+    if wide and (shape is None or shape.kind in ("int", "any")):
+        low, high = (shape.low, shape.high) if shape is not None and shape.kind == "int" else (-10, 25)
+        magnitude = max(abs(int(low)), abs(int(high)))
+        value = 2 * magnitude if magnitude > 25 and index % 2 == 0 else WIDE_INTS[index % len(WIDE_INTS)]
+        return abs(value) if low >= 0 else value
+    return small_value(shape, rng, 25, True)
+
+
+def large_inputs(params: list[Param], count: int = N_LARGE) -> list[tuple[list, dict]]:
+    """`count` calls with large values: containers and strings of the workload's sizes (else LARGE_SIZES)."""
+    # Grown: the parameters the call cannot do without, and any the workload passes large values to; an
+    # optional one (sep=",") stays at its default.
+    sized = [p for p in params if not p.only_default and p.kind != "var_positional" and (
+        p.shape is None or p.shape.sized) and (not p.has_default or p.size)]
+    out = []
+    for index in range(count):
+        rng = random.Random(7919 * (index + 1))
+        values = {}
+        for p in params:
+            if p.only_default or p.kind == "var_positional" or (p.has_default and p not in sized and sized):
+                values[p.name] = OMIT
+            elif p in sized:
+                size = p.size * (1 + index % 2) if p.size else LARGE_SIZES[index % len(LARGE_SIZES)]
+                values[p.name] = large_value(p.shape, rng, min(MAX_LARGE, max(size, 1)), narrow=index % 2 == 1)
+            else:
+                values[p.name] = _scalar(p.shape, rng, index, wide=not sized)
+        out.append(_assemble(params, values, []))
+    return out
+
+
+def _assemble(params: list[Param], values: dict, extra: list) -> tuple[list, dict]:
+    """(args, kwargs): positional values in order until the first one left at its default, then by keyword
+    (a positional-only one after a gap stays at its default); *args only when every positional is given."""
+    args, kwargs, gap = [], {}, False
+    for p in params:
+        value = values.get(p.name, OMIT)
+        if p.kind in ("positional_only", "positional"):
+            if value is OMIT:
+                gap = True
+            elif not gap:
+                args.append(value)
+            elif p.kind == "positional":
+                kwargs[p.name] = value
+        elif p.kind == "keyword_only" and value is not OMIT:
+            kwargs[p.name] = value
+    if not gap:
+        args += extra
+    return args, kwargs
+
+
+def generate_inputs(target: Target, seen_calls: list[dict], n: int = N_GENERATED,
+                    workload: list[str] | None = None) -> list[dict]:
+    """Literal calls ({"args": repr(tuple), "kwargs": repr(dict)}): the tests' calls first, then N_LARGE large
+    ones, then `n` hypothesis examples (deterministic: derandomized). `workload`: the workload's expressions,
+    read for the types and sizes of what they pass."""
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import strategies as st
 
-    calls = [dict(c) for c in seen_calls][:MAX_CALLS // 2]
-    params = [p for p in _params(target)]
-    seen_args = [ast.literal_eval(c["args"]) for c in seen_calls]
-    strategies = []
-    for i, (name, annotation, has_default) in enumerate(params):
-        values = [a[i] for a in seen_args if len(a) > i]
-        strategy = _from_annotation(annotation, st)
-        if values:
-            from_seen = st.one_of(st.sampled_from([repr(v) for v in values]).map(ast.literal_eval),
-                                  *[_from_value(v, st) for v in values[:3]])
-            strategy = from_seen if strategy is None else st.one_of(strategy, from_seen)
-        if strategy is None:
-            if has_default:
-                break  # leave it (and the rest) at their defaults
-            strategy = st.integers(-10, 25)
-        strategies.append(strategy)
-    if not strategies:
-        return calls or [{"args": "()", "kwargs": "{}"}]
-    examples: list[tuple] = []
+    calls = [{"args": c["args"], "kwargs": c.get("kwargs") or "{}"} for c in seen_calls if "args" in c][:MAX_CALLS // 2]
+    params = evidence(target, seen_calls, workload)
 
-    @settings(max_examples=n, database=None, derandomize=True, phases=[Phase.generate], deadline=None,
-              suppress_health_check=list(HealthCheck))
-    @given(st.tuples(*strategies))
-    def collect(args):
-        examples.append(args)
-
-    collect()
-    for args in examples:
-        call = {"args": repr(tuple(args)), "kwargs": "{}"}
+    def add(args, kwargs) -> None:
+        call = {"args": repr(tuple(args)), "kwargs": repr(dict(kwargs))}
         try:
-            if repr(ast.literal_eval(call["args"])) != call["args"]:
-                continue  # e.g. nan/inf: not a literal that survives the trip into the sandbox
+            if repr(ast.literal_eval(call["args"])) != call["args"] or repr(
+                    ast.literal_eval(call["kwargs"])) != call["kwargs"]:
+                return  # e.g. nan/inf: not a literal that survives the trip into the sandbox
         except (ValueError, SyntaxError, MemoryError, RecursionError):
-            continue
-        if call not in calls:
+            return
+        if call not in calls and len(calls) < MAX_CALLS:
             calls.append(call)
-        if len(calls) >= MAX_CALLS:
-            break
-    return calls
 
+    if not params:
+        return calls or [{"args": "()", "kwargs": "{}"}]
+    if n > 0:
+        for args, kwargs in large_inputs(params):
+            add(args, kwargs)
+    fixed = [p for p in params if p.kind != "var_positional"]
+    star = next((p for p in params if p.kind == "var_positional"), None)
+    per_param = []
+    for p in fixed:
+        typed = strategy(p.shape, st) if not p.only_default else None
+        if p.seen:
+            from_seen = st.sampled_from([repr(v) for v in p.seen[:30]]).map(ast.literal_eval)
+            typed = from_seen if typed is None else st.one_of(typed, from_seen)
+        per_param.append(st.one_of(st.just(OMIT), typed) if p.has_default and typed is not None
+                         else st.just(OMIT) if typed is None else typed)
+    extra = st.just([])
+    if star is not None:
+        element = strategy(star.shape, st)
+        if star.seen:
+            element = st.one_of(element, st.sampled_from([repr(v) for v in star.seen[:30]]).map(ast.literal_eval))
+        extra = st.lists(element, max_size=3)
+    examples: list = []
+
+    @settings(max_examples=max(n, 1), database=None, derandomize=True, phases=[Phase.generate], deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(st.tuples(*per_param), extra)
+    def collect(values, more):
+        examples.append(_assemble(params, {p.name: v for p, v in zip(fixed, values)}, list(more)))
+
+    if n > 0:
+        collect()
+    for args, kwargs in examples:
+        add(args, kwargs)
+    return calls or [{"args": "()", "kwargs": "{}"}]
 
 @dataclass
 class Comparison:
