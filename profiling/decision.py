@@ -144,7 +144,7 @@ class SequentialPlan:
     alpha_per_look: float
 
     @classmethod
-    def build(cls, alpha: float = 0.05, comparisons: int = 1, first: int = 6, last: int = 60) -> "SequentialPlan":
+    def build(cls, alpha: float = 0.05, comparisons: int = 1, first: int = 6, last: int = 100) -> "SequentialPlan":
         if not 0 < alpha < 1 or comparisons < 1:
             raise ValueError("alpha must be in (0, 1) and comparisons >= 1")
         n1 = max(2, first)

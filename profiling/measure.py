@@ -14,7 +14,8 @@ Protocol (pyperf / criterion.rs ideas, adapted to a sandbox where every run is a
    at least ``min_sample_s`` (100 ms) of CPU time above its start-up, capped so its sample stays under a
    quarter of the wall limit. A slow original runs once per sample, not as often as the fast candidate;
 4. interleaved pairs, the order inside each pair drawn at random, every sample a **fresh process**, in
-   the looks of a :class:`~profiling.decision.SequentialPlan` (about 9, 13, 19, 28, 41, 60 pairs). At each
+   the looks of a :class:`~profiling.decision.SequentialPlan` (10, 15, 22, 32, 46, 68, 100 pairs for one
+   candidate). At each
    look the paired test decides at ``alpha / k / looks``; measuring stops at the first look that is
    decided, or whose interval lies inside the +-min_effect band, or at the last look, or when the time
    budget would be passed before the next look (then the look is taken early with the pairs in hand).
@@ -220,7 +221,7 @@ def _sides_of(metric: str, a: Side, b: Side, *, alpha: float, min_effect: float)
 
 
 def compare_programs(runner: Runner, spec_a: Any, spec_b: Any, *, metric: str = "time", budget_s: float = 60.0,
-                     min_pairs: int = 6, max_pairs: int = 60, min_sample_s: float = 0.1, warmup: int = 1,
+                     min_pairs: int = 6, max_pairs: int = 100, min_sample_s: float = 0.1, warmup: int = 1,
                      min_effect: float = 0.05, alpha: float = 0.05, comparisons: int = 1,
                      lower_is_better: bool = True, seed: Optional[int] = None, repeat: Optional[int] = None,
                      cancel=None, on_progress: Optional[Callable[[int, Optional[Decision]], None]] = None,

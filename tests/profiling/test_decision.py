@@ -210,14 +210,15 @@ class RatioRunner:
 
 
 def test_a_look_is_held_to_its_share_of_alpha():
-    # At the first look (9 pairs) B is ~20% faster in 7 pairs and a little slower in 2: exact p = 0.0195 and
-    # the 95% interval [0.78, 0.93] clears 5%. A plan that tests every look at the full alpha says "better"
-    # here; at alpha / looks the interval reaches 1.06, and the neutral pairs that follow end it.
+    # At the first look (9 pairs, with the plan ending at 60) B is ~20% faster in 7 pairs and a little slower
+    # in 2: exact p = 0.0195 and the 95% interval [0.78, 0.93] clears 5%. A plan that tests every look at the
+    # full alpha says "better" here; at alpha / looks the interval reaches 1.06, and the neutral pairs that
+    # follow end it.
     d = [-0.20, 0.05, -0.21, -0.22, -0.23, 0.06, -0.24, -0.25, -0.26] + [0.0] * 60
     assert decide([1.0] * 9, [math.exp(x) for x in d[:9]]).verdict == BETTER  # one look at full alpha
     looks: list = []
     spec_a, spec_b = RunSpec(language="cpp", source="A"), RunSpec(language="cpp", source="B")
-    final = compare_programs(RatioRunner(d), spec_a, spec_b, seed=1, budget_s=1e9,
+    final = compare_programs(RatioRunner(d), spec_a, spec_b, seed=1, budget_s=1e9, max_pairs=60,
                              on_progress=lambda n, dec: dec is not None and looks.append(dec))
     assert looks[0].n_pairs == 9 and looks[0].verdict == NO_DIFFERENCE
     assert looks[0].alpha_adjusted == pytest.approx(0.05 / len(final.looks))
@@ -233,6 +234,6 @@ def test_the_whole_plan_keeps_its_false_positive_rate_within_alpha():
     trials, rejected = 240, 0
     for i in range(trials):
         runner = ScriptedRunner({"a": 0.001}, noise=0.05, seed=i)
-        d = compare_programs(runner, py("a"), py("a"), seed=100_000 + i, min_effect=0.0, budget_s=1e9)
+        d = compare_programs(runner, py("a"), py("a"), seed=100_000 + i, min_effect=0.0, budget_s=1e9, max_pairs=60)
         rejected += d.verdict != NO_DIFFERENCE
     assert rejected / trials <= 0.05
