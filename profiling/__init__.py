@@ -22,6 +22,6 @@ from profiling.programs import (Program, as_program, fixed, js_script, program_f
 __all__ = [
     "BETTER", "BehaviourMismatch", "METRICS", "NO_DIFFERENCE", "WORSE", "Decision", "MeasurementCancelled",
     "MeasurementError", "Profile", "Program", "Runner", "SequentialPlan", "SideMetric", "Summary", "Verdict",
-    "as_program", "compare_programs", "decide", "fixed", "js_script", "profile_host_process", "program_for_source", "python_script", "python_workload", "repeat_arg",
-    "summarize",
+    "as_program", "compare_programs", "decide", "fixed", "js_script", "profile_host_process", "program_for_source",
+    "python_script", "python_workload", "repeat_arg", "summarize",
 ]
