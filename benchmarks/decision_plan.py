@@ -171,7 +171,7 @@ def main(trials: int = typer.Option(400, "--trials", min=0, help="simulated deci
          real: int = typer.Option(0, "--real", min=0, help="real-sandbox O(n^2) -> O(n) decisions (Docker)"),
          seed: int = typer.Option(2026, "--seed"), results_dir: Path = RESULTS_DIR_OPTION) -> None:
     """Error rates, power and seconds to a verdict of the sequential speed decision."""
-    overheads = split(overhead_ms, ["100", "20"], float)
+    overheads = split(overhead_ms, [100.0, 20.0], float)
     names = split(scenario, list(SCENARIOS))
     options = {"trials": trials, "overhead_ms": overheads, "budget_s": budget_s, "comparisons": comparisons,
                "max_pairs": max_pairs,
@@ -181,7 +181,7 @@ def main(trials: int = typer.Option(400, "--trials", min=0, help="simulated deci
     run = start_run("decision_plan", options, results_dir=results_dir, docker=real > 0)
     start = time.monotonic()
     results: dict = {"simulated": {}, "real": []}
-    for overhead in overheads:
+    for overhead in overheads if trials else []:
         key = f"{overhead:g} ms per run"
         results["simulated"][key] = {}
         for number, name in enumerate(names):

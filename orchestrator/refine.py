@@ -65,10 +65,27 @@ def _baseline(job, verifier: Verifier):
     return base_id, baseline
 
 
-def _workload(job, workload: str | None) -> list[str]:
+def _workload(job, workload: str | None):
+    """The workload to time: the user's, else the tests' (or generated) calls grown until the original's cost
+    per call is measurable (orchestrator.verify.workload). Returns (exprs, message): message is set, and exprs
+    empty, when no size of the default workload is measurable — the job then says so instead of a bare
+    "not better"."""
     target = job.target
-    exprs = [workload] if workload else []
-    if not exprs:
+    if workload:
+        exprs = [workload]
+    elif target.language == "python":
+        from orchestrator.verify.workload import grow_workload
+
+        job.event("stage", stage="workload", message="sizing the workload on the original")
+        plan = grow_workload(job.exe, target.code, target.name, job.suite.seen_calls,
+                             job.inputs() if job.can_call() else [])
+        if not plan.exprs:
+            raise NoTests(f"no workload to time {target.name}: pass --workload \"{target.name}(...)\"")
+        if not plan.measurable:
+            return [], plan.message
+        exprs = plan.exprs
+        job.report.notes.append(plan.note)
+    else:
         exprs, source = default_workload(job)
         if not exprs:
             raise NoTests(f"no workload to time {target.name}: pass --workload \"{target.name}(...)\"")
@@ -76,7 +93,7 @@ def _workload(job, workload: str | None) -> list[str]:
     problem = job.exe.workload_check(target.code, exprs)
     if problem:
         raise NoTests(f"the workload fails on the original: {problem}")
-    return exprs
+    return exprs, None
 
 
 def refine(job, metric: str, workload: str | None):
@@ -92,11 +109,15 @@ def refine(job, metric: str, workload: str | None):
                       "runs the workload N times, N being its last command-line argument")
     verifier = job.verifier("optimize")
     base_id, baseline = _baseline(job, verifier)
-    exprs = _workload(job, workload)
+    exprs, too_small = _workload(job, workload)
+    if too_small:
+        job.report.summary = too_small
+        return job.finish(None, baseline, "unchanged")
     if target.language != "python":
         job.prepare_program_differential(job.pool("refine")[0])
         verifier.program_diff = job.program_diff
     elif job.can_call():
+        job.python_behaviour.use_workload(exprs)  # the timed calls are among the compared inputs
         oracle = job.oracle()
         if not oracle.get("ok"):
             job.report.notes.append("differential tests unavailable: " + str(oracle.get("error", ""))[:200])
@@ -159,7 +180,7 @@ def refine(job, metric: str, workload: str | None):
         else:
             raise
     job.report.decision = accepted_decision
-    if verifier.best is not target.code:
+    if verifier.best != target.code:
         job.report.change = verifier.change_vs_original(accepted_decision, steps)
         last = next(a for a in reversed(job.report.attempts) if a.status == "accepted")
         job.report.checks, job.report.verified = last.checks, True

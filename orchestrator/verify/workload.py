@@ -15,22 +15,27 @@ from __future__ import annotations
 import ast
 import logging
 import math
+import statistics
 import time
 from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
-# Measurable: at least 1 ms of the original's CPU time per call. A timed sample also pays per-call costs
-# that are not the function's (starting each call from a fresh state, normalising and comparing the answer:
-# ~0.1-0.5 ms) and a process start of a few ms of noise; with >= 1 ms of real work per call the function's
-# own time is most of what is timed, so a 2x gain still shows as >= 1.5x, and the calibrated repeat count
-# stays small enough for a verdict in seconds.
+# Measurable: the original's own CPU time per call is at least OVERHEAD_MULTIPLE times the fixed cost of a
+# timed call (each call runs in a process forked for it, its answer normalised and digested: ~2-5 ms of CPU,
+# measured per job with a workload of no-op calls), and at least MIN_CALL_S. Then the function is >= 2/3 of
+# what is timed: a 2x gain shows as >= 1.5x and a 25% one as >= 17%, instead of drowning in the per-call
+# cost (two calls of a few items: 0.01 ms of work beside ~4 ms of fixed cost per call, "no difference").
 MIN_CALL_S = 1e-3
+OVERHEAD_MULTIPLE = 2.0
+NOISE_S = 0.05  # CPU-time noise of a sandbox run's start-up (seen: ±10-25 ms on a loaded 2-core machine)
+SAMPLE_S = 0.3  # passes are timed together for about this long when one pass is near the threshold
+MAX_LOOPS = 1000
+NULL_CALLS = 10  # no-op calls timed to learn the fixed cost of a call
 MAX_PASS_S = 2.0  # a grown workload whose pass costs more makes every sample slow: step back to a smaller factor
 GROWTH_BUDGET_S = 30.0  # wall-clock cap on the growing (each step is one or two sandbox runs)
 FACTORS = (10, 100, 1000, 10000)
 MAX_ITEMS = 1_000_000  # items of one scaled argument (memory: the sandbox has 512 MB)
-MAX_LITERAL_CHARS = 200_000  # a spread (distinct-valued) argument is written out as a literal up to this size
 MAX_CALLS = 40
 
 
@@ -122,62 +127,51 @@ def sample_of(node: ast.expr) -> Sample | None:
 # -- scaling calls ----------------------------------------------------------------------------------------
 
 
-def _numbers(value, out: list) -> None:
-    if isinstance(value, bool):
-        return
-    if isinstance(value, (int, float)):
-        out.append(value)
-    elif isinstance(value, (list, tuple, set, frozenset)):
-        for v in value:
-            _numbers(v, out)
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _numbers(k, out)
-            _numbers(v, out)
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _shift(value, copy: int, span):
-    """Copy number `copy` of a value, moved so that copies do not overlap: numbers + copy * span, strings
-    with the copy's number appended (copy 0 is the value itself)."""
-    if copy == 0 or value is None or isinstance(value, (bool, bytes)):
-        return value
-    if isinstance(value, (int, float)):
-        return value + copy * span
-    if isinstance(value, str):
-        return f"{value}{copy}"
-    if isinstance(value, tuple):
-        return tuple(_shift(v, copy, span) for v in value)
-    if isinstance(value, list):
-        return [_shift(v, copy, span) for v in value]
-    if isinstance(value, set):
-        return {_shift(v, copy, span) for v in value}
+def _span(numbers: list) -> int:
+    """The distance between copies so that shifted copies never share a value."""
+    return math.ceil(max(numbers) - min(numbers)) + 1
+
+
+def _spread_expr(value, factor: int) -> str | None:
+    """An expression for `factor` shifted copies of a container, one after the other (distinct values where
+    the original had distinct ones; a sorted list stays sorted), built by a comprehension: a literal of
+    thousands of items costs more to compile, per call, than most functions take to run. Numbers are moved
+    by copy * span, strings get the copy's number appended, tuples of numbers are moved item by item; None
+    for any other container."""
+    k = f"range({factor})"
     if isinstance(value, dict):
-        return {_shift(k, copy, span): _shift(v, copy, span) for k, v in value.items()}
-    return value
-
-
-def _spread(value, factor: int):
-    """`factor` shifted copies of a container, one after the other: distinct values where the original had
-    distinct ones (a sorted list stays sorted, a set or dict grows). None when it cannot grow that way."""
-    numbers: list = []
-    _numbers(value, numbers)
-    span = (max(numbers) - min(numbers) + 1) if numbers else 1
-    if isinstance(span, float):
-        span = math.ceil(span)
-    if isinstance(value, (list, tuple)):
-        items = [_shift(v, c, span) for c in range(factor) for v in value]
-        grown = items if isinstance(value, list) else tuple(items)
-    elif isinstance(value, set):
-        grown = {_shift(v, c, span) for c in range(factor) for v in value}
-    elif isinstance(value, dict):
-        grown = {_shift(k, c, span): _shift(v, c, span) for c in range(factor) for k, v in value.items()}
+        keys, values = list(value), list(value.values())
+        if all(_is_number(x) for x in keys):
+            span = _span(keys + [v for v in values if _is_number(v)])
+            key = f"k + {span} * i"
+            val = f"v + {span} * i" if all(_is_number(v) for v in values) else "v"
+        elif all(isinstance(x, str) for x in keys):
+            key, val = "k + str(i)", "v"
+        else:
+            return None
+        return f"{{{key}: {val} for i in {k} for k, v in {value!r}.items()}}"
+    if not isinstance(value, (list, tuple, set)) or not value:
+        return None
+    items = list(value)
+    if all(_is_number(x) for x in items):
+        item = f"x + {_span(items)} * i"
+    elif all(isinstance(x, str) for x in items):
+        item = "x + str(i)"
+    elif all(isinstance(x, tuple) and x and all(_is_number(v) for v in x) for x in items):
+        item = f"tuple(v + {_span([v for x in items for v in x])} * i for v in x)"
     else:
         return None
-    return grown if len(grown) == len(value) * factor else None
+    source = repr(tuple(items)) if isinstance(value, set) else repr(value)
+    body = f"{item} for i in {k} for x in {source}"
+    return f"[{body}]" if isinstance(value, list) else f"{{{body}}}" if isinstance(value, set) else f"tuple({body})"
 
 
 def _scaled_arg(value, factor: int, spread: bool, ints: bool) -> str:
-    """The expression for one argument of a call scaled by `factor` (unchanged when it cannot scale)."""
+    """The expression for one argument of a call scaled by `factor` (its repr when it cannot scale)."""
     if value is None or isinstance(value, bool):
         return repr(value)
     if isinstance(value, int):
@@ -185,13 +179,8 @@ def _scaled_arg(value, factor: int, spread: bool, ints: bool) -> str:
     size = _size(value)
     if not size or size * factor > MAX_ITEMS:
         return repr(value)
-    if spread and isinstance(value, (list, tuple, set, dict)):
-        # a literal costs nothing to rebuild per call; written out only while its text stays small
-        if len(repr(value)) * factor <= MAX_LITERAL_CHARS:
-            grown = _spread(value, factor)
-            if grown is not None:
-                return repr(grown)
-        return repr(value)
+    if spread:
+        return _spread_expr(value, factor) or repr(value)
     if isinstance(value, (list, tuple, str, bytes)):
         return f"{value!r} * {factor}"
     return repr(value)
@@ -204,7 +193,7 @@ def _is_sized(value) -> bool:
 def scaled_call(name: str, call: dict, factor: int, spread: bool = False) -> str | None:
     """A workload expression calling `name` with a literal call's arguments ({"args", "kwargs"} as repr
     text) scaled by `factor`: lists, tuples, strings and bytes repeated (`[1, 2] * 10`), or with
-    `spread`, lists, tuples, sets and dicts made of shifted copies with distinct values; a call whose
+    `spread`, lists, tuples, sets and dicts made of shifted copies (see _spread_expr); a call whose
     arguments hold no container or string scales its positive ints instead (`count_primes(10)` -> 100).
     None when nothing in the call can grow this way."""
     args = ast.literal_eval(call.get("args") or "()")
@@ -259,7 +248,9 @@ class WorkloadPlan:
 
 
 class _Timer:
-    """CPU time of one pass of a workload on the original, in the sandbox (process start subtracted)."""
+    """CPU time of one pass of a workload on the original, in the sandbox. A sandbox run's start-up costs
+    ~0.1 s of CPU give or take NOISE_S, so a pass near the threshold is timed over enough passes (two runs,
+    1 and L passes, differenced: start-up and the compiling of large literals cancel out)."""
 
     def __init__(self, exe, code: str, budget_s: float):
         self.exe, self.code = exe, code
@@ -273,94 +264,105 @@ class _Timer:
         result = self.exe.runner.run(self.exe.workload_program(self.code, exprs).spec(loops))
         return result.profile.cpu_time_s if getattr(result, "ok", False) else None
 
-    def rough(self, exprs: list[str]) -> float | None:
-        """One pass above the start-up run's CPU time; None when the original fails on it. An overestimate
-        (compiling a large literal counts), which is safe for "too small"."""
+    def per_pass(self, exprs: list[str], threshold: float) -> tuple[str, float | None]:
+        """("ok", CPU seconds per pass) | ("fails", None) | ("too costly", a rough cost over MAX_PASS_S).
+        `threshold`: the pass cost that matters; a pass far above it is not timed further."""
         if self.start_cpu is None:
-            self.start_cpu = self._cpu(exprs, 0) or 0.0
+            zeros = [z for z in (self._cpu(exprs, 0) for _ in range(3)) if z is not None]
+            self.start_cpu = statistics.median(zeros) if zeros else 0.0
         one = self._cpu(exprs, 1)
-        return None if one is None else max(0.0, one - self.start_cpu)
+        if one is None:
+            return "fails", None
+        rough = one - self.start_cpu
+        if rough > MAX_PASS_S:
+            return "too costly", rough
+        # `rough` also holds what one run costs besides its passes (reading and compiling a large literal):
+        # only the difference of two runs is the pass's cost.
+        loops = max(2, min(MAX_LOOPS, math.ceil(SAMPLE_S / max(threshold, rough, 1e-4))))
+        more = self._cpu(exprs, loops)
+        if more is None:
+            return "fails", None
+        return "ok", max(0.0, (more - one) / (loops - 1))
 
-    def exact(self, exprs: list[str], rough: float) -> float | None:
-        """The difference of two runs (1 and 1 + m passes): start-up and compilation cancel out."""
-        extra = max(2, min(20, math.ceil(0.05 / max(rough, 1e-4))))
-        one, more = self._cpu(exprs, 1), self._cpu(exprs, 1 + extra)
-        return None if one is None or more is None else max(0.0, (more - one) / extra)
+    def call_overhead(self) -> float:
+        """CPU seconds a timed call costs besides the function's own work (a workload of no-op calls)."""
+        status, cost = self.per_pass(["None"] * NULL_CALLS, NULL_CALLS * 5e-3)
+        return cost / NULL_CALLS if status == "ok" and cost is not None else 0.0
 
 
 def grow_workload(exe, original_code: str, name: str, seen_calls: list[dict], generated: list[dict], *,
                   min_call_s: float = MIN_CALL_S, budget_s: float = GROWTH_BUDGET_S) -> WorkloadPlan:
     """The default workload for timing `name`: the calls the tests make (else the generated inputs), scaled
-    ×10, ×100, ... until one pass costs the original at least `min_call_s` of CPU per call in the sandbox.
+    ×10, ×100, ... until the original's own CPU time per call (the fixed cost of a timed call subtracted)
+    reaches OVERHEAD_MULTIPLE times that fixed cost and at least `min_call_s`.
 
-    At each factor two forms are tried where both apply, repeated (`[1, 2, 3] * 100`) and spread (shifted
-    copies with distinct values, which keeps a sorted input sorted and gives a dedup or a membership test
-    real work), and the costlier one is kept. A form the original fails on is skipped; a factor whose pass
-    costs more than MAX_PASS_S is halved back (geometric mean with the previous factor) once. The whole
-    search is bounded by `budget_s`. When no size is measurable, `measurable` is False and `message` says
-    the workload is too small and how to give one. `exe` is a PythonExecution (its `runner` and
-    `workload_program(code, exprs).spec(loops)`)."""
+    At each factor the spread form is tried first (shifted copies with distinct values: a sorted input stays
+    sorted, a dedup or a membership test gets real work), then the repeated one (`[1, 2, 3] * 100`, and
+    strings), keeping the first the original runs. A factor whose pass costs more than MAX_PASS_S is stepped
+    back (geometric mean with the previous factor) once; growing stops when the cost does not grow with the
+    size (a constant-time function) and after `budget_s`. When no size is measurable, `measurable` is False
+    and `message` says the workload is too small and how to give one. `exe` is a PythonExecution (its
+    `runner` and `workload_program(code, exprs).spec(loops)`)."""
     source = "the inputs your tests use" if seen_calls else "generated inputs"
     calls = [c for c in (seen_calls or generated) if "args" in c][:MAX_CALLS]
     base = [plain_call(name, c) for c in calls]
     if not base:
         return WorkloadPlan([], source, False, message=_too_small(name, source, None, 1, min_call_s))
     timer = _Timer(exe, original_code, budget_s)
-    per_call = lambda seconds: seconds / len(base)  # noqa: E731
-    threshold = min_call_s * len(base)
+    overhead = timer.call_overhead()
+    need = max(min_call_s, OVERHEAD_MULTIPLE * overhead)  # own CPU per call
+    n = len(base)
+    own = lambda per_pass: max(0.0, per_pass / n - overhead)  # noqa: E731 - the function's share of a call
 
     def measure(exprs: list[str]) -> tuple[str, float | None]:
-        """("ok" | "fails" | "too costly", exact cost per pass when ok and measurable)."""
-        rough = timer.rough(exprs)
-        if rough is None:
-            return "fails", None
-        if rough > MAX_PASS_S:
-            return "too costly", rough
-        if rough < threshold / 2:
-            return "ok", rough
-        return "ok", timer.exact(exprs, rough)
+        return timer.per_pass(exprs, n * (overhead + need))
 
     best = WorkloadPlan(base, source, False, 1)
     status, cost = measure(base)
     if status == "fails":
         return WorkloadPlan(base, source, False, message="the workload fails on the original")
-    best.seconds_per_call = per_call(cost)
-    if cost >= threshold:
+    best.seconds_per_call = own(cost)
+    if best.seconds_per_call >= need:
         best.measurable = True
         return best
-    previous = 1
+    previous, previous_own = 1, best.seconds_per_call
     for factor in FACTORS:
         if timer.out_of_time():
             break
-        chosen = _best_form(name, calls, factor, measure)
+        chosen = _first_form(name, calls, factor, measure)
         if chosen is None and factor > previous * 3:  # too costly or failing: one step in between
             factor = round(math.sqrt(previous * factor))
-            chosen = _best_form(name, calls, factor, measure)
+            chosen = _first_form(name, calls, factor, measure)
         if chosen is None:
             break
         exprs, cost, spread = chosen
-        best = WorkloadPlan(exprs, _scaled_description(source, factor, spread), cost >= threshold, factor,
-                            per_call(cost))
+        log.info("workload ×%d%s: %.3f ms per pass, %.3f ms own per call (need %.3f, call overhead %.3f)", factor,
+                 " spread" if spread else "", cost * 1000, own(cost) * 1000, need * 1000, overhead * 1000)
+        best = WorkloadPlan(exprs, _scaled_description(source, factor, spread), own(cost) >= need, factor,
+                            own(cost))
         if best.measurable:
             return best
-        previous = factor
-    best.message = _too_small(name, source, best.seconds_per_call, best.factor, min_call_s)
+        if factor >= 100 and best.seconds_per_call < need / 10 and \
+                best.seconds_per_call < 2 * previous_own + need / 100:
+            break  # the cost does not grow with the inputs' size (constant time): larger inputs will not help
+        previous, previous_own = factor, best.seconds_per_call
+    best.message = _too_small(name, source, best.seconds_per_call, best.factor, need)
     return best
 
 
-def _best_form(name: str, calls: list[dict], factor: int, measure) -> tuple[list[str], float, bool] | None:
-    """(exprs, cost per pass, spread?) of the costlier form at `factor` that the original runs within
-    MAX_PASS_S; None when no form grows or none runs."""
-    found, tried = [], []
-    for spread in (False, True):
+def _first_form(name: str, calls: list[dict], factor: int, measure) -> tuple[list[str], float, bool] | None:
+    """(exprs, cost per pass, spread?) of the first form at `factor` (spread, then repeated) that the
+    original runs within MAX_PASS_S; None when no form grows or none runs."""
+    tried = []
+    for spread in (True, False):
         exprs = scaled_workload(name, calls, factor, spread)
         if exprs is None or exprs in tried:
             continue
         tried.append(exprs)
         status, cost = measure(exprs)
         if status == "ok" and cost is not None:
-            found.append((exprs, cost, spread))
-    return max(found, key=lambda f: f[1]) if found else None
+            return exprs, cost, spread
+    return None
 
 
 def _scaled_description(source: str, factor: int, spread: bool) -> str:
@@ -373,5 +375,5 @@ def _too_small(name: str, source: str, seconds_per_call: float | None, factor: i
     cost = f" costs the original only {seconds_per_call * 1000:.3f} ms per call" if seconds_per_call is not None \
         else " could not be measured"
     return (f"the workload ({source}{scaled}){cost}: too small to show a difference (a measurement needs "
-            f"≥ {min_call_s * 1000:g} ms per call). Give a workload that does real work, e.g. "
+            f"≥ {min_call_s * 1000:.1f} ms of its own work per call). Give a workload that does real work, e.g. "
             f"--workload \"{name}(...)\" with inputs of the size you care about")

@@ -109,9 +109,22 @@ def _orchestrator(tmp_path, endpoint, py_sandbox, first: str, then: list[str], *
     return orch
 
 
+def test_the_original_again_is_a_duplicate_and_runs_nothing(tmp_path, endpoint, py_sandbox):
+    path = _project(tmp_path, BUGGY)
+    endpoint.scripts["same"] = ["```python\n" + BUGGY.replace("    total = 0", "    # start\n    total = 0") + "```"]
+    orch = _orchestrator(tmp_path, endpoint, py_sandbox, "same", [])
+    report = orch.fix(locate(f"{path}::count_pairs"))
+    assert report.status == "failed"
+    assert all(a.status == "duplicate" and "the original" in a.reason for a in report.attempts)
+    candidates = RunStore(orch.pipeline.history).rows("candidates", report.run_id)
+    tested = {row["candidate_id"] for row in RunStore(orch.pipeline.history).rows("test_results", report.run_id)}
+    assert not tested & {c["id"] for c in candidates if c["stage"] == "fix"}  # nothing of theirs ran
+
+
 def test_wrong_candidate_rejected_then_next_model_fixes(tmp_path, endpoint, py_sandbox):
     path = _project(tmp_path, BUGGY)
-    endpoint.scripts["wrong"] = ["```python\n" + BUGGY + "```"]
+    # Another bug than the original's (the original itself would be a duplicate: never run, see below).
+    endpoint.scripts["wrong"] = ["```python\n" + BUGGY.replace("total = 0", "total = 0\n    nums = nums[:]") + "```"]
     endpoint.scripts["good"] = ["```python\n" + CORRECT + "```"]
     orch = _orchestrator(tmp_path, endpoint, py_sandbox, "wrong", ["good"])
     before = path.read_text()
