@@ -48,7 +48,7 @@ def batch_runner(runner: Any) -> Callable[[list], list]:
             if p.build:
                 build_at = len(steps)
                 steps.append(step_dict(f"{prefix}:compile", p.build, limits.compile_time_s, limits.compile_time_s,
-                                       limits, prefix))
+                                       limits, prefix, build=True))
             where.append((prefix, p, build_at))
         run_at = []
         for i, spec in enumerate(specs):

@@ -61,7 +61,8 @@ def run_tests(language: str, tests: list[TestCase], source: str | None = None,
         build_at = None
         if p.build:
             build_at = len(steps)
-            steps.append(step_dict("compile", p.build, limits.compile_time_s, limits.compile_time_s, limits, "io"))
+            steps.append(step_dict("compile", p.build, limits.compile_time_s, limits.compile_time_s, limits, "io",
+                                   build=True))
     for number, test in enumerate(tests):
         name = test.name or f"test-{number}"
         if test.test_program is None:
@@ -78,7 +79,7 @@ def run_tests(language: str, tests: list[TestCase], source: str | None = None,
         if p.build:
             b = len(steps)
             steps.append(step_dict(f"{name}:compile", p.build, limits.compile_time_s, limits.compile_time_s,
-                                   limits, sub))
+                                   limits, sub, build=True))
         index.append((number, b, len(steps)))
         steps.append(step_dict(name, p.run, limits.wall_time_s, limits.cpu_time_s, limits, sub, stdin=test.stdin,
                                requires=b))

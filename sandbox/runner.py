@@ -23,9 +23,11 @@ def spec_files(spec: RunSpec) -> dict[str, str]:
 
 
 def step_dict(name: str, argv: list[str], wall: float, cpu: float, limits: Limits, cwd: str = "",
-              stdin: str | None = None, requires: int | None = None) -> dict:
+              stdin: str | None = None, requires: int | None = None, build: bool = False) -> dict:
+    """One supervisor step; `build` steps (compilers) leave their output for the run steps, which each start
+    from the run directory as the builds left it (sandbox/step_isolation.py)."""
     return {"name": name, "argv": argv, "wall_s": wall, "cpu_s": cpu, "cwd": cwd, "stdin": stdin,
-            "requires": requires, "fsize": limits.work_disk_mb * 1024 * 1024}
+            "requires": requires, "fsize": limits.work_disk_mb * 1024 * 1024, "build": build}
 
 
 def build_payload(plans: list[tuple[str, Plan]], steps: list[dict], limits: Limits) -> dict:
@@ -49,7 +51,7 @@ def payload_for(spec: RunSpec) -> tuple[dict, bool]:
     lim = spec.limits
     steps = []
     if p.build:
-        steps.append(step_dict("compile", p.build, lim.compile_time_s, lim.compile_time_s, lim))
+        steps.append(step_dict("compile", p.build, lim.compile_time_s, lim.compile_time_s, lim, build=True))
     steps.append(step_dict("run", p.run, lim.wall_time_s, lim.cpu_time_s, lim, stdin=spec.stdin,
                            requires=0 if p.build else None))
     return build_payload([("", p)], steps, lim), bool(p.build)
@@ -92,6 +94,8 @@ def classify(step: StepResult, compile_step: bool = False) -> Status:
         return Status.TIMEOUT
     if step.reason == "spawn_failed":
         return Status.SANDBOX_ERROR
+    if step.reason == "tampered":
+        return Status.FAILED
     if step.exit_code == 0:
         return Status.OK
     if OOM_MESSAGES.search(step.stderr[-4000:]):
@@ -133,6 +137,8 @@ def _message(step: StepResult, status: Status, what: str) -> str:
         return f"{what} exceeded the memory limit"
     if status == Status.OUTPUT_LIMIT:
         return f"{what} exceeded the output limit"
+    if step.reason == "tampered":
+        return f"{what} modified files it does not own (another program's in the same session); restored"
     if step.signal:
         return f"{what} was killed by signal {step.signal}"
     return ""

@@ -15,7 +15,10 @@ from pathlib import Path
 
 from sandbox.containers import SANDBOX_USER
 
-SUPERVISOR_SOURCE = Path(__file__).with_name("supervisor.py").read_text()
+# One program text: the step-isolation helpers, then the supervisor (python3 -I -S -c: no imports from files,
+# so images never need rebuilding when either changes).
+SUPERVISOR_SOURCE = "\n".join(Path(__file__).with_name(name).read_text()
+                              for name in ("step_isolation.py", "supervisor.py"))
 MARKER = b"\n@@REFACTORCODER-RESULT@@\n"
 SUPERVISOR_STDERR_CAP = 64 * 1024
 

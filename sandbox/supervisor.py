@@ -30,6 +30,11 @@ import subprocess
 import sys
 import time
 
+try:  # on the host (tests, linters); in the container step_isolation.py's text precedes this file's (session.py)
+    from sandbox.step_isolation import RunDirRecord, clear_scratch, foreign_changes
+except ImportError:
+    pass
+
 MARKER = "\n@@REFACTORCODER-RESULT@@\n"
 PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
 WIPE_DIRS = ("/work", "/tmp", "/dev/shm")
@@ -394,19 +399,33 @@ def main():
                 fh.write(content)
         env = dict(payload["env"])
         failed = set()
+        record = None  # the run directory after the builds: every run step starts from it (step_isolation)
         for index, step in enumerate(payload["steps"]):
             if step.get("requires") is not None and step["requires"] in failed:
                 failed.add(index)
                 results.append({"name": step.get("name", ""), "skipped": True})
                 continue
-            step = dict(step, cwd=os.path.join(root, step.get("cwd", "")))
+            own_dir = step.get("cwd", "")
+            if step.get("build"):
+                record = None
+            elif record is None:
+                record = RunDirRecord(root)
+            step = dict(step, cwd=os.path.join(root, own_dir))
             if step.get("stdin") is not None:
                 step["stdin_path"] = os.path.join(root, f".stdin-{index}")
                 with open(step["stdin_path"], "w", encoding="utf-8") as fh:
                     fh.write(step["stdin"])
             result = run_step(step, env, payload["output_cap"])
+            if not step.get("build"):
+                clear_scratch()
+                foreign = foreign_changes(record.restore(), own_dir)
+                if foreign:  # it wrote another program's files: its result must not count
+                    result["reason"] = result["reason"] or "tampered"
+                    result["tampered"] = foreign[:20]
+                if not record.complete:
+                    result["isolation"] = "program files over the record cap: not restored between steps"
             results.append(result)
-            if result["exit_code"] != 0:
+            if result["exit_code"] != 0 or result.get("tampered"):
                 failed.add(index)
     except Exception as exc:  # report instead of dying silently: the host maps it to sandbox_error
         error = f"{exc.__class__.__name__}: {exc}"

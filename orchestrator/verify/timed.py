@@ -56,7 +56,8 @@ def report_problem(report: dict, reference: list[str] | None, loops: int, calls:
 
 def check_run(result, issued: dict[str, int], reference: list[str] | None, calls: int) -> str | None:
     """Program.check of a Python workload program: the run's RunResult -> None, or why it must be rejected.
-    `issued` maps the nonce of every run the program built to its repetitions (consumed here)."""
+    `issued` maps the nonce of every run spec the program built to its repetitions; a measurement runs one
+    spec for many samples, so a nonce stays valid for every run of its own spec (never for another program's)."""
     stdout = result.stdout or ""
     found = _MARKER.findall(stdout)
     if stdout.count(REPORT_MARKER) > 1 or len(found) > 1:
@@ -68,7 +69,7 @@ def check_run(result, issued: dict[str, int], reference: list[str] | None, calls
     nonce = found[0]
     if nonce not in issued:
         return "the timed run's report does not belong to a run this measurement started: rejected as tampered"
-    loops = issued.pop(nonce)
+    loops = issued[nonce]
     report = parse_report(result, nonce)
     if not report.get("ok"):
         return "the timed run failed: " + str(report.get("error", "no report"))[:400]
