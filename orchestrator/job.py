@@ -200,7 +200,7 @@ class Job:
             if c.name in ("differential", "state", "timed answers"):
                 self.store.test_result(cid, suite=c.name.split()[0], name=c.name, passed=c.ok, detail=c.detail or None)
         if verdict.decision is not None:
-            self.store.decision(self.run_id, baseline_id, cid, verdict.decision)
+            self.store.decision(self.run_id, baseline_id, cid, verdict.samples or verdict.decision)
 
     # -- finishing ----------------------------------------------------------------------------------
     def finish(self, code: str | None, run: TestRun | None, status: str) -> JobReport:

@@ -18,20 +18,22 @@ def judge_scores(judgment: dict | None) -> str:
 
 
 def change_text(decision: dict | None) -> str:
-    """'1.8× faster, 95% CI 1.6–2.0' or '23% less peak memory, 95% CI 12–31%' from a profiling Decision."""
+    """'1.8× faster, 99.2% CI 1.6–2.0' or '23% less peak memory, 99.2% CI 12–31%' from a profiling Decision (the
+    interval's level is the decision's own: 1 - alpha adjusted for the job's comparisons and planned looks)."""
     if not decision or not decision.get("ratio"):
         return ""
     metric = decision.get("metric") or "time"
+    level = f"{100 * decision.get('confidence', 0.95):.3g}% CI"
     ratio, low, high = decision["ratio"], decision.get("ci_low"), decision.get("ci_high")
     word = LOWER_IS_BETTER.get(metric, f"better {metric}")
     if metric in ("time", "cpu_time", "wall_time"):
         text = f"{1 / ratio:.1f}× {word}" if ratio < 1 else f"{ratio:.2f}× the time"
         if low and high:
-            text += f", 95% CI {1 / high:.1f}–{1 / low:.1f}"
+            text += f", {level} {1 / high:.1f}–{1 / low:.1f}"
         return text
     text = f"{(1 - ratio) * 100:.0f}% {word}"
     if low is not None and high is not None:
-        text += f", 95% CI {(1 - high) * 100:.0f}–{(1 - low) * 100:.0f}%"
+        text += f", {level} {(1 - high) * 100:.0f}–{(1 - low) * 100:.0f}%"
     return text
 
 

@@ -22,6 +22,8 @@ from orchestrator.verify.verdict import Check, Verdict
 
 log = logging.getLogger(__name__)
 PURPOSES = ("fix", "optimize")
+# A report carries the decision, not every sample (the run store keeps the samples for the charts).
+REPORT_EXCLUDES = {"samples_a", "samples_b", "profiles_a", "profiles_b"}
 
 
 def _passed(run: TestRun) -> set[str]:
@@ -202,7 +204,8 @@ class Verifier:
             if mismatch:
                 verdict.checks.append(Check("timed answers", 0, 1, str(exc)))
             return verdict
-        verdict.decision = decision.model_dump(mode="json", exclude={"samples_a", "samples_b"})
+        verdict.decision = decision.model_dump(mode="json", exclude=REPORT_EXCLUDES)
+        verdict.samples = decision.model_dump(mode="json", exclude={"profiles_a", "profiles_b"})
         if reference is not None:
             calls = len(reference) * (2 * decision.n_pairs)  # every call of every timed sample, both programs
             verdict.checks.append(Check("timed answers", calls, calls, "every timed call matched the original"))
@@ -246,7 +249,7 @@ class Verifier:
         except MeasurementError as exc:
             log.info("change against the original not measured: %s", exc)
             return None
-        return decision.model_dump(mode="json", exclude={"samples_a", "samples_b"})
+        return decision.model_dump(mode="json", exclude=REPORT_EXCLUDES)
 
 
 def _counts(result) -> tuple[int, int]:

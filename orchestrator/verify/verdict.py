@@ -51,7 +51,8 @@ class Verdict:
     not_run: list[str] = field(default_factory=list)
     differential: str | None = None
     state: list[str] = field(default_factory=list)
-    decision: dict | None = None  # against the current best (profiling Decision, JSON form)
+    decision: dict | None = None  # against the current best (profiling Decision, JSON form, without samples)
+    samples: dict | None = None  # the same decision with its timed samples (for the run store and its charts)
     run: object | None = None  # the candidate's TestRun (for the run store); not part of the evidence text
 
     @property

@@ -33,6 +33,10 @@ def test_verdict_lines_and_validity():
               "judgment": {"scores": {"accuracy": 5, "clarity": 4, "efficiency": 4}}}
     assert verdict_line(report) == "tests 14/14 · 2.0× faster, 95% CI 1.8–2.2 · judge 5/4/4"
     assert verdict_line({"kind": "judge", "execution": "not run", "judgment": None}) == "tests not run"
+    # The change against the original is what the user gets (two accepted steps: 0.5 then 0.8 of that), with
+    # the interval at the decision's own level (alpha adjusted for comparisons and looks).
+    change = {"metric": "time", "ratio": 0.4, "ci_low": 0.38, "ci_high": 0.42, "confidence": 0.99583}
+    assert verdict_line({**report, "change": change}) == "tests 14/14 · 2.5× faster, 99.6% CI 2.4–2.6 · judge 5/4/4"
     texts = {"result_texts": ["def f():\n    return 1", "import os\n\ndef f():\n    return os.sep"]}
     assert still_valid(texts, "def f():\n    return 1  \n")
     assert still_valid(texts, "def f():\n    return os.sep")  # the applied proposal, imports above it
