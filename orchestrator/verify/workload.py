@@ -21,17 +21,19 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
-# Measurable: the original's own CPU time per call is at least OVERHEAD_MULTIPLE times the fixed cost of a
-# timed call (each call runs in a process forked for it, its answer normalised and digested: ~2-5 ms of CPU,
-# measured per job with a workload of no-op calls), and at least MIN_CALL_S. Then the function is >= 2/3 of
-# what is timed: a 2x gain shows as >= 1.5x and a 25% one as >= 17%, instead of drowning in the per-call
-# cost (two calls of a few items: 0.01 ms of work beside ~4 ms of fixed cost per call, "no difference").
+# Measurable: the original's own CPU time per pass -- a pass's cost minus that of its no-op twin (the same
+# calls with the function replaced by `lambda *a, **k: None`: the fork per call, compiling and building the
+# arguments, the driver's bookkeeping; ~2-5 ms per call) -- is at least OVERHEAD_MULTIPLE times the twin's,
+# and at least MIN_CALL_S per call. Then the function is >= 2/3 of what is timed: a 2x gain shows as >= 1.5x
+# and a 25% one as >= 17%, instead of drowning in the per-call cost (two calls of a few items: 0.01 ms of
+# work beside ~4 ms of fixed cost per call, "no significant difference").
 MIN_CALL_S = 1e-3
 OVERHEAD_MULTIPLE = 2.0
 NOISE_S = 0.05  # CPU-time noise of a sandbox run's start-up (seen: ±10-25 ms on a loaded 2-core machine)
-SAMPLE_S = 0.3  # passes are timed together for about this long when one pass is near the threshold
+SAMPLE_S = 0.3  # the passes of a timing run last about this long, so that NOISE_S is ~10% of them
+FLOOR_CALL_S = 2e-3  # a timed call costs at least about this much (fork): bounds the passes of a timing run
 MAX_LOOPS = 1000
-NULL_CALLS = 10  # no-op calls timed to learn the fixed cost of a call
+START_S = 0.08  # CPU seconds of a run's start-up (seen: 0.07-0.1), to guess a pass's cost from one run
 MAX_PASS_S = 2.0  # a grown workload whose pass costs more makes every sample slow: step back to a smaller factor
 GROWTH_BUDGET_S = 30.0  # wall-clock cap on the growing (each step is one or two sandbox runs)
 FACTORS = (10, 100, 1000, 10000)
@@ -179,8 +181,8 @@ def _scaled_arg(value, factor: int, spread: bool, ints: bool) -> str:
     size = _size(value)
     if not size or size * factor > MAX_ITEMS:
         return repr(value)
-    if spread:
-        return _spread_expr(value, factor) or repr(value)
+    if spread and _spread_expr(value, factor):
+        return _spread_expr(value, factor)
     if isinstance(value, (list, tuple, str, bytes)):
         return f"{value!r} * {factor}"
     return repr(value)
@@ -237,7 +239,8 @@ class WorkloadPlan:
     description: str  # "the inputs your tests use, scaled ×100"
     measurable: bool  # the original's cost per call reached MIN_CALL_S
     factor: int = 1
-    seconds_per_call: float | None = None  # the original's CPU time per call at this size (None: not measured)
+    seconds_per_call: float | None = None  # the original's own CPU time per call at this size (None: not measured)
+    needed_per_call: float | None = None  # what "measurable" asked of it (MIN_CALL_S or more)
     message: str | None = None  # when not measurable: that the workload is too small, and how to give one
 
     @property
@@ -247,15 +250,22 @@ class WorkloadPlan:
         return f"workload: {len(self.exprs)} calls from {self.description}{cost} (not shown to the models)"
 
 
-class _Timer:
-    """CPU time of one pass of a workload on the original, in the sandbox. A sandbox run's start-up costs
-    ~0.1 s of CPU give or take NOISE_S, so a pass near the threshold is timed over enough passes (two runs,
-    1 and L passes, differenced: start-up and the compiling of large literals cancel out)."""
+NO_OP = "(lambda *a, **k: None)"
 
-    def __init__(self, exe, code: str, budget_s: float):
-        self.exe, self.code = exe, code
+
+def no_op_twin(expr: str, name: str) -> str:
+    """The same call with `name` replaced by a function that does nothing (what a call costs besides it)."""
+    return NO_OP + expr[len(name):] if expr.startswith(name + "(") else "None"
+
+
+class _Timer:
+    """CPU seconds per pass of a workload on the original, in the sandbox. A run's start-up costs ~0.1 s give
+    or take NOISE_S, so a pass is timed by two runs (1 and L passes, L making ~SAMPLE_S) differenced: start-up
+    cancels out."""
+
+    def __init__(self, exe, code: str, name: str, budget_s: float):
+        self.exe, self.code, self.name = exe, code, name
         self.deadline = time.monotonic() + budget_s
-        self.start_cpu: float | None = None
 
     def out_of_time(self) -> bool:
         return time.monotonic() > self.deadline
@@ -264,104 +274,100 @@ class _Timer:
         result = self.exe.runner.run(self.exe.workload_program(self.code, exprs).spec(loops))
         return result.profile.cpu_time_s if getattr(result, "ok", False) else None
 
-    def per_pass(self, exprs: list[str], threshold: float) -> tuple[str, float | None]:
-        """("ok", CPU seconds per pass) | ("fails", None) | ("too costly", a rough cost over MAX_PASS_S).
-        `threshold`: the pass cost that matters; a pass far above it is not timed further."""
-        if self.start_cpu is None:
-            zeros = [z for z in (self._cpu(exprs, 0) for _ in range(3)) if z is not None]
-            self.start_cpu = statistics.median(zeros) if zeros else 0.0
+    def per_pass(self, exprs: list[str]) -> tuple[str, float | None]:
+        """("ok", CPU seconds per pass) | ("fails", None) | ("too costly", None): over MAX_PASS_S a pass."""
         one = self._cpu(exprs, 1)
         if one is None:
             return "fails", None
-        rough = one - self.start_cpu
-        if rough > MAX_PASS_S:
-            return "too costly", rough
-        # `rough` also holds what one run costs besides its passes (reading and compiling a large literal):
-        # only the difference of two runs is the pass's cost.
-        loops = max(2, min(MAX_LOOPS, math.ceil(SAMPLE_S / max(threshold, rough, 1e-4))))
+        if one > MAX_PASS_S + START_S + 2 * NOISE_S:
+            return "too costly", None
+        # one pass, roughly: what one run costs above its start-up, unless that may be the start-up's noise
+        above = one - START_S
+        guess = above if above > 2 * NOISE_S else len(exprs) * FLOOR_CALL_S
+        loops = max(2, min(MAX_LOOPS, math.ceil(SAMPLE_S / guess)))
         more = self._cpu(exprs, loops)
         if more is None:
             return "fails", None
-        return "ok", max(0.0, (more - one) / (loops - 1))
+        cost = max(0.0, (more - one) / (loops - 1))
+        return ("too costly", None) if cost > MAX_PASS_S else ("ok", cost)
 
-    def call_overhead(self) -> float:
-        """CPU seconds a timed call costs besides the function's own work (a workload of no-op calls)."""
-        status, cost = self.per_pass(["None"] * NULL_CALLS, NULL_CALLS * 5e-3)
-        return cost / NULL_CALLS if status == "ok" and cost is not None else 0.0
+    def own(self, exprs: list[str]) -> tuple[str, float | None, float | None]:
+        """(status, the function's own CPU seconds per pass, the no-op twin's)."""
+        status, cost = self.per_pass(exprs)
+        if status != "ok":
+            return status, None, None
+        twin_status, fixed = self.per_pass([no_op_twin(e, self.name) for e in exprs])
+        if twin_status != "ok" or fixed is None:
+            return "fails", None, None
+        return "ok", max(0.0, cost - fixed), fixed
 
 
 def grow_workload(exe, original_code: str, name: str, seen_calls: list[dict], generated: list[dict], *,
                   min_call_s: float = MIN_CALL_S, budget_s: float = GROWTH_BUDGET_S) -> WorkloadPlan:
     """The default workload for timing `name`: the calls the tests make (else the generated inputs), scaled
-    ×10, ×100, ... until the original's own CPU time per call (the fixed cost of a timed call subtracted)
-    reaches OVERHEAD_MULTIPLE times that fixed cost and at least `min_call_s`.
+    ×10, ×100, ... until the original's own CPU time per pass (minus its no-op twin's) is OVERHEAD_MULTIPLE
+    times the twin's and at least `min_call_s` per call.
 
     At each factor the spread form is tried first (shifted copies with distinct values: a sorted input stays
-    sorted, a dedup or a membership test gets real work), then the repeated one (`[1, 2, 3] * 100`, and
-    strings), keeping the first the original runs. A factor whose pass costs more than MAX_PASS_S is stepped
-    back (geometric mean with the previous factor) once; growing stops when the cost does not grow with the
-    size (a constant-time function) and after `budget_s`. When no size is measurable, `measurable` is False
-    and `message` says the workload is too small and how to give one. `exe` is a PythonExecution (its
-    `runner` and `workload_program(code, exprs).spec(loops)`)."""
+    sorted, a dedup or a membership test gets real work; strings repeated), then the repeated one
+    (`[1, 2, 3] * 100`), keeping the first the original runs. A factor whose pass costs more than MAX_PASS_S
+    is stepped back (geometric mean with the previous factor) once; growing stops when the cost does not grow
+    with the size (a constant-time function) and after `budget_s`. When no size is measurable, `measurable`
+    is False and `message` says the workload is too small and how to give one. `exe` is a PythonExecution
+    (its `runner` and `workload_program(code, exprs).spec(loops)`)."""
     source = "the inputs your tests use" if seen_calls else "generated inputs"
     calls = [c for c in (seen_calls or generated) if "args" in c][:MAX_CALLS]
     base = [plain_call(name, c) for c in calls]
     if not base:
         return WorkloadPlan([], source, False, message=_too_small(name, source, None, 1, min_call_s))
-    timer = _Timer(exe, original_code, budget_s)
-    overhead = timer.call_overhead()
-    need = max(min_call_s, OVERHEAD_MULTIPLE * overhead)  # own CPU per call
+    timer = _Timer(exe, original_code, name, budget_s)
     n = len(base)
-    own = lambda per_pass: max(0.0, per_pass / n - overhead)  # noqa: E731 - the function's share of a call
 
-    def measure(exprs: list[str]) -> tuple[str, float | None]:
-        return timer.per_pass(exprs, n * (overhead + need))
+    def plan(exprs, own, fixed, factor, spread) -> WorkloadPlan:
+        need = max(n * min_call_s, OVERHEAD_MULTIPLE * fixed)
+        log.info("workload ×%d%s: own %.3f ms per pass, fixed %.3f ms, need %.3f ms", factor,
+                 " spread" if spread else "", own * 1000, fixed * 1000, need * 1000)
+        description = source if factor == 1 else _scaled_description(source, factor, spread)
+        return WorkloadPlan(exprs, description, own >= need, factor, own / n, need / n)
 
-    best = WorkloadPlan(base, source, False, 1)
-    status, cost = measure(base)
+    status, own, fixed = timer.own(base)
     if status == "fails":
         return WorkloadPlan(base, source, False, message="the workload fails on the original")
-    best.seconds_per_call = own(cost)
-    if best.seconds_per_call >= need:
-        best.measurable = True
-        return best
-    previous, previous_own = 1, best.seconds_per_call
+    if status == "too costly":
+        return WorkloadPlan(base, source, True)
+    best = plan(base, own, fixed, 1, False)
+    previous = best
     for factor in FACTORS:
-        if timer.out_of_time():
+        if best.measurable or timer.out_of_time():
             break
-        chosen = _first_form(name, calls, factor, measure)
-        if chosen is None and factor > previous * 3:  # too costly or failing: one step in between
-            factor = round(math.sqrt(previous * factor))
-            chosen = _first_form(name, calls, factor, measure)
+        chosen = _first_form(name, calls, factor, timer)
+        if chosen is None and factor > previous.factor * 3:  # too costly or failing: one step in between
+            factor = round(math.sqrt(previous.factor * factor))
+            chosen = _first_form(name, calls, factor, timer)
         if chosen is None:
             break
-        exprs, cost, spread = chosen
-        log.info("workload ×%d%s: %.3f ms per pass, %.3f ms own per call (need %.3f, call overhead %.3f)", factor,
-                 " spread" if spread else "", cost * 1000, own(cost) * 1000, need * 1000, overhead * 1000)
-        best = WorkloadPlan(exprs, _scaled_description(source, factor, spread), own(cost) >= need, factor,
-                            own(cost))
-        if best.measurable:
-            return best
-        if factor >= 100 and best.seconds_per_call < need / 10 and \
-                best.seconds_per_call < 2 * previous_own + need / 100:
+        best = plan(*chosen[:3], factor, chosen[3])
+        if not best.measurable and factor >= 1000 and \
+                best.seconds_per_call < 2 * previous.seconds_per_call + min_call_s / 10:
             break  # the cost does not grow with the inputs' size (constant time): larger inputs will not help
-        previous, previous_own = factor, best.seconds_per_call
-    best.message = _too_small(name, source, best.seconds_per_call, best.factor, need)
+        previous = best
+    if not best.measurable:
+        best.message = _too_small(name, source, best.seconds_per_call, best.factor, best.needed_per_call or min_call_s)
     return best
 
 
-def _first_form(name: str, calls: list[dict], factor: int, measure) -> tuple[list[str], float, bool] | None:
-    """(exprs, cost per pass, spread?) of the first form at `factor` (spread, then repeated) that the
-    original runs within MAX_PASS_S; None when no form grows or none runs."""
+def _first_form(name: str, calls: list[dict], factor: int, timer: _Timer) -> tuple | None:
+    """(exprs, own cost per pass, the no-op twin's, spread?) of the first form at `factor` (spread, then
+    repeated) that the original runs within MAX_PASS_S; None when no form grows or none runs."""
     tried = []
     for spread in (True, False):
         exprs = scaled_workload(name, calls, factor, spread)
         if exprs is None or exprs in tried:
             continue
         tried.append(exprs)
-        status, cost = measure(exprs)
-        if status == "ok" and cost is not None:
-            return exprs, cost, spread
+        status, own, fixed = timer.own(exprs)
+        if status == "ok":
+            return exprs, own, fixed, spread
     return None
 
 
@@ -371,9 +377,9 @@ def _scaled_description(source: str, factor: int, spread: bool) -> str:
 
 
 def _too_small(name: str, source: str, seconds_per_call: float | None, factor: int, min_call_s: float) -> str:
-    scaled = f", scaled up to ×{factor}," if factor > 1 else ""
-    cost = f" costs the original only {seconds_per_call * 1000:.3f} ms per call" if seconds_per_call is not None \
-        else " could not be measured"
+    scaled = f", scaled up to ×{factor}" if factor > 1 else ""
+    cost = f" costs the original only {seconds_per_call * 1000:.2g} ms of its own CPU time per call" \
+        if seconds_per_call is not None else " could not be measured"
     return (f"the workload ({source}{scaled}){cost}: too small to show a difference (a measurement needs "
-            f"≥ {min_call_s * 1000:.1f} ms of its own work per call). Give a workload that does real work, e.g. "
-            f"--workload \"{name}(...)\" with inputs of the size you care about")
+            f"≥ {min_call_s * 1000:.2g} ms per call here, twice what a timed call costs besides the function). "
+            f"Give a workload that does real work: --workload \"{name}(...)\" with inputs of the size you care about")
