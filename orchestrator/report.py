@@ -16,7 +16,7 @@ class JobLimits(BaseModel):
     wall_time_s: float = Field(900.0, gt=0, description="the whole job")
     max_cost_usd: float | None = Field(None, ge=0, description="stop when model calls cost more (priced models)")
     decision_budget_s: float = Field(60.0, gt=0, description="time budget of one speed decision")
-    min_pairs: int = Field(20, ge=2)
+    min_pairs: int = Field(6, ge=2, description="pairs before the first look may decide (the plan sets its looks)")
     design_tests: bool = True  # AgentCoder test designer when the user has no tests
     judge: bool = True  # the judge's scores beside the execution verdict
     guide: bool = True  # guidance before generating (solve)

@@ -1,8 +1,8 @@
 """`refactorcoder compare A B`: is program B measurably better than program A? (the decision alone)
 
 A and B run interleaved in one warm sandbox (``profiling.compare_programs``); the answer is "better",
-"worse" or "no significant difference", with the ratio of medians, its bootstrap 95% interval, the rank
-test's p and the number of pairs. Only typer is imported at module level (the CLI's start-up stays fast).
+"worse" or "no significant difference", with the ratio (Hodges-Lehmann), its interval at the plan's level, the
+paired test's p and the number of pairs. Only typer is imported at module level (the CLI's start-up stays fast).
 """
 
 from __future__ import annotations
@@ -70,10 +70,12 @@ def print_decision(console, decision, label_a: str, label_b: str) -> None:
     table.add_row("median A / B", f"{_fmt(decision.median_a, decision.unit)} / {_fmt(decision.median_b, decision.unit)}")
     change = "less" if decision.ratio <= 1 else "more"
     table.add_row("ratio B/A", f"{decision.ratio:.3f}  (B: {abs(1 - decision.ratio):.1%} {change})")
-    table.add_row("95% interval", f"[{decision.ci_low:.3f}, {decision.ci_high:.3f}]  "
+    table.add_row(f"{100 * decision.confidence:.3g}% interval", f"[{decision.ci_low:.3f}, {decision.ci_high:.3f}]  "
                   f"(minimum effect ±{decision.min_effect:.0%})")
-    table.add_row("p (Mann-Whitney)", f"{decision.p_value:.3g}  (alpha/k = {decision.alpha_adjusted:.3g})")
-    table.add_row("pairs", f"{decision.n_pairs} interleaved, workload ×{decision.loop_count} per sample")
+    table.add_row(f"p ({decision.test})", f"{decision.p_value:.3g}  (alpha/k/looks = {decision.alpha_adjusted:.3g}, "
+                                            f"look {decision.look} of {len(decision.looks)})")
+    table.add_row("pairs", f"{decision.n_pairs} interleaved, workload ×{decision.loop_count_a} (A) / "
+                           f"×{decision.loop_count_b} (B) per sample; stopped: {decision.stopped}")
     table.add_row("seconds", f"{decision.seconds:.1f}")
     console.print(table)
     for note in decision.notes:
@@ -94,8 +96,8 @@ def compare_command(
     self_looping: bool = typer.Option(False, "--self-looping", help="the programs repeat their work N times, N "
                                       "given as their last argument (the way for C++, Java, Go, Rust)"),
     stdin: Optional[Path] = typer.Option(None, "--stdin", exists=True, dir_okay=False, help="input for both programs"),
-    min_pairs: int = typer.Option(20, "--min-pairs", min=2, help="interleaved pairs at least"),
-    max_pairs: int = typer.Option(200, "--max-pairs", min=2, help="interleaved pairs at most"),
+    min_pairs: int = typer.Option(6, "--min-pairs", min=2, help="interleaved pairs before a look may decide"),
+    max_pairs: int = typer.Option(100, "--max-pairs", min=2, help="interleaved pairs at most (the last planned look)"),
     min_effect: float = typer.Option(0.05, "--min-effect", min=0.0, max=0.99, help="smallest change called a change"),
     alpha: float = typer.Option(0.05, "--alpha", min=1e-6, max=0.5, help="significance level of the rank test"),
     comparisons: int = typer.Option(1, "--comparisons", min=1, help="candidates compared in the same job (Bonferroni)"),

@@ -119,7 +119,7 @@ class RefineSuite(Suite):
         if bad:
             raise ValueError(f"refine measures {', '.join(MEASURABLE)} so far, not {', '.join(bad)}")
         metrics = options.get("variants") or ["time"]
-        budget = {"budget_s": float(options.get("budget_s") or 20), "min_pairs": int(options.get("min_pairs") or 20)}
+        budget = {"budget_s": float(options.get("budget_s") or 20), "min_pairs": int(options.get("min_pairs") or 6)}
         return [Item(key=f"{m}|{metric}|{r['task_id']}", item_id=r["task_id"], model=m, variant=metric, group=lang,
                      payload={**r, "_measure": budget})
                 for m in options["models"] for metric in metrics for lang in langs
@@ -202,8 +202,8 @@ class RefineSuite(Suite):
         table = Table("Refinement of canonical solutions: significant improvements (PerfOrch Tables 6/7/9 shape)",
                       ["model", "metric", "language", "improved", "share", "median improvement", "rejected",
                        "PerfOrch median (paper)"], table_rows,
-                      "improved = verdict 'better' from profiling.decide (bootstrap CI clears 5% and Mann-Whitney "
-                      "p < 0.05); median over the improved ones; rejected = no code, tests failed, or (Python) "
+                      "improved = verdict 'better' from profiling.decide (Hodges-Lehmann interval clears 5% and paired Wilcoxon "
+                      "p < alpha/looks); median over the improved ones; rejected = no code, tests failed, or (Python) "
                       "the differential tests / state guard rejected it.")
         chart = Chart("box", "Improvement per program, 1 - median(B)/median(A)", "refine_improvement.png",
                       {"series": boxes, "reference": reference, "ylabel": "improvement (%)"})

@@ -212,7 +212,8 @@ class Verifier:
         verdict.decision = decision.model_dump(mode="json", exclude=REPORT_EXCLUDES)
         verdict.samples = decision.model_dump(mode="json", exclude={"profiles_a", "profiles_b"})
         if reference is not None:
-            calls = len(reference) * (2 * decision.n_pairs)  # every call of every timed sample, both programs
+            # Every call of every repetition of every timed sample of both programs was compared.
+            calls = len(reference) * decision.n_pairs * (decision.loop_count_a + decision.loop_count_b)
             verdict.checks.append(Check("timed answers", calls, calls, "every timed call matched the original"))
         if not verdict.verified:
             return self._unverified(verdict)
