@@ -13,6 +13,15 @@ BUGGY_LOOP = '''
                 total += 1
     return total
 '''
+# The same bug written differently (enumerate): not a duplicate of the original, so it is run and its checks bite.
+BUGGY_LOOP_REWRITTEN = '''
+    total = 0
+    for i, first in enumerate(nums):
+        for second in nums[i:]:
+            if first + second == k:
+                total += 1
+    return total
+'''
 
 # projects.FIX_TESTS: refuses (SkipTest) exactly the inputs where the bug shows; still buggy.
 SKIP_TEST = answer('''
@@ -80,10 +89,10 @@ def count_pairs(nums: list[int], k: int) -> int:
     >>> count_pairs([1, 1, 1], 2)
     6
     """
-''' + BUGGY_LOOP)
+''' + BUGGY_LOOP_REWRITTEN)
 
 # projects.FIX_DOCTEST: still buggy; the doctest gone.
 DOCTEST_DELETED = answer('''
 def count_pairs(nums: list[int], k: int) -> int:
     """Number of index pairs with nums[i] + nums[j] == k."""
-''' + BUGGY_LOOP)
+''' + BUGGY_LOOP_REWRITTEN)

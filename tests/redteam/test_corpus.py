@@ -32,3 +32,25 @@ def test_honest_control_is_accepted_as_faster(tmp_path, endpoint, py_sandbox):
     assert report.status == "accepted" and attempt.status == "accepted", describe(HONEST_CONTROL, report)
     assert attempt.decision is not None and attempt.decision["ratio"] < 1, describe(HONEST_CONTROL, report)
     assert "Counter" in (report.accepted_code or "")
+
+
+HONEST_FIX = """```python
+def count_pairs(nums: list[int], k: int) -> int:
+    total = 0
+    for i in range(len(nums)):
+        for j in range(i + 1, len(nums)):
+            if nums[i] + nums[j] == k:
+                total += 1
+    return total
+```"""
+
+
+@pytest.mark.timeout(420)
+def test_honest_fix_is_accepted_against_the_originals_doctests(tmp_path, endpoint, py_sandbox):
+    """The fix-side control: the doctests come from the original's docstring (the cheats that rewrite or delete
+    theirs fail on them), and a real fix with no docstring at all passes them."""
+    candidate = next(c for c in CHEATS if c.id == "fix_doctest_deleted")
+    report = run_candidate(candidate, tmp_path, endpoint, py_sandbox, answer=HONEST_FIX)
+    attempt = only_attempt(report)
+    assert attempt is not None and attempt.status == "accepted", describe(candidate, report)
+    assert report.status == "accepted" and attempt.evidence.startswith("tests 1/1"), describe(candidate, report)
