@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 from orchestrator.target import locate_text
 from orchestrator.verify import differential as diff
 from orchestrator.verify.behaviour import PythonBehaviour
@@ -146,3 +148,57 @@ def test_methods_are_not_available_and_say_why():
     guard = PythonBehaviour(RecordedCalls(target.code), target, [], 10)
     assert not guard.available and "method" in guard.why_unavailable and "Box" in guard.why_unavailable
     assert guard.inputs() == [] and guard.calls() == [] and guard.check("x") is None
+
+
+# -- the real sandbox: candidates that only the new inputs catch ------------------------------------------
+
+ORIGINALS = '''def total(xs: list[int]) -> int:
+    return sum(xs)
+
+
+def scale(xs, *, factor: int = 2):
+    return [x * factor for x in xs]
+
+
+def double(v):
+    return v + v
+'''
+# Each is right on every input the old generator made (ints in [-10, 25], lists of <= 30 items, positional
+# parameters only) and wrong elsewhere.
+CHEATS = {
+    "total": [
+        "def total(xs: list[int]) -> int:\n    return sum(xs) if len(xs) <= 200 else 0\n",  # large inputs
+        # only the workload's own input: its calls are compared too
+        "def total(xs: list[int]) -> int:\n    return 0 if xs[:4] == [7, 1, 7, 1] and len(xs) == 180 else sum(xs)\n",
+    ],
+    "scale": ["def scale(xs, *, factor: int = 2):\n    return [x * 2 for x in xs]\n"],  # keyword-only ignored
+    "double": ["def double(v):\n    return v << 1\n"],  # ints only (no evidence: several types tried)
+}
+HONEST = {
+    "total": "def total(xs: list[int]) -> int:\n    out = 0\n    for x in xs:\n        out += x\n    return out\n",
+    "scale": "def scale(xs, *, factor: int = 2):\n    return [factor * x for x in xs]\n",
+    "double": "def double(v):\n    return 2 * v\n",
+}
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(CHEATS))
+def test_sandbox_differential_catches_what_only_the_new_inputs_show(py_sandbox, tmp_path, name):
+    from orchestrator.target import locate
+    from orchestrator.verify.execution import PythonExecution
+    from orchestrator.verify.testsuite import Suite
+
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "m.py").write_text(ORIGINALS)
+    target = locate(f"{tmp_path}/m.py::{name}")
+    seen = {"total": [{"args": "([1, 2, 3],)", "kwargs": "{}"}], "scale": [{"args": "([1, 2],)", "kwargs": "{}"}],
+            "double": []}[name]
+    exe = PythonExecution(py_sandbox, target, Suite(seen_calls=seen))
+    guard = PythonBehaviour(exe, target, seen, 30, workload=["total([7, 1] * 90)"] if name == "total" else None)
+    assert guard.oracle().get("ok"), guard.oracle()
+    for cheat in CHEATS[name]:
+        check = guard.check(cheat)
+        assert not check.agrees and check.differing > 0 and check.reason, (cheat, check)
+    honest = guard.check(HONEST[name])
+    assert honest.agrees and not honest.state and honest.compared >= 20, honest
