@@ -362,7 +362,8 @@ def main():
     signal.set_wakeup_fd(WAKE_W)
     try:
         CHILD = load_helper("rc_driver_child")
-        TESTS = load_helper("rc_driver_tests")
+        if job["mode"] == "tests":  # doctest and unittest are heavy imports: only where tests run
+            TESTS = load_helper("rc_driver_tests")
         prepare(job)
         AREAS = ISOLATION.Areas()
         modes = {"calls": mode_calls, "tests": mode_tests, "profile": mode_profile}

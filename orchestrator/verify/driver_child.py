@@ -10,7 +10,6 @@ host with the original's (digests), and the process is thrown away after one cal
 import ast
 import collections.abc
 import contextlib
-import doctest
 import hashlib
 import importlib
 import importlib.util
@@ -23,7 +22,6 @@ import sys
 import time
 import traceback
 import types
-import unittest
 
 ITEMS_CAP = 10_000  # items taken from an iterator or generator before comparing
 OUTPUT_CAP = 4000  # stdout kept in a record as text; beyond it a digest of the whole stands in

@@ -38,7 +38,7 @@ REPORT_MARKER = "\n@@RC-DRIVER-"
 # Imported by the driver before the first call whatever the original imports: cheap, and common in rewrites
 # (a candidate that adds one of them does not pay for its import in every call).
 COMMON_PRELOAD = ("collections", "functools", "itertools", "heapq", "bisect", "math", "operator", "re", "string",
-                  "random", "typing", "dataclasses", "copy", "array", "fractions", "decimal", "statistics")
+                  "random", "typing", "copy", "array")  # a few ms in all; dataclasses, decimal, ... cost more
 PROJECT_BYTES = 4 * 1024 * 1024
 SKIP_DIRS = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "build", "dist", "site-packages",
              ".tox", ".mypy_cache", ".pytest_cache", ".idea", ".vscode"}
