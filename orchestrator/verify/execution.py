@@ -171,10 +171,9 @@ class PythonExecution:
             issued[nonce] = n
             return spec
 
-        program = Program(build, True, "python")
-        # Program.check (profiling.programs) is called by the measurement on every run's result.
-        program.check = lambda result: timed.check_run(result, issued, reference, len(workload))
-        return program
+        # The measurement calls check on every run's result (profiling.programs.Program.check).
+        return Program(build, True, "python",
+                       check=lambda result: timed.check_run(result, issued, reference, len(workload)))
 
     def profile(self, code: str, workload: list[str], loops: int) -> str:
         report = self.jobs.run(self.module_text(code), {"mode": "profile", "calls": [{"expr": e} for e in workload],
