@@ -101,7 +101,8 @@ def _size(value) -> int | None:
 
 def sample_of(node: ast.expr) -> Sample | None:
     """What a workload argument is, read without running it: a literal, a literal repeated (`[0, 1] * 100`,
-    `100 * "ab"`), `range(n)` / `list(range(n))` / `tuple(range(n))`; None for anything else."""
+    `100 * "ab"`), `range(n)` / `list(range(n))` / `tuple(range(n))`, a comprehension over those (a scaled
+    call's spread form); None for anything else."""
     try:
         value = ast.literal_eval(node)
         return Sample(value, _size(value))
@@ -113,17 +114,37 @@ def sample_of(node: ast.expr) -> Sample | None:
             count = sample_of(times)
             if inner and count and inner.size is not None and isinstance(count.value, int):
                 return Sample(inner.value, inner.size * max(0, count.value))
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        return _comprehension_sample(node)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         if node.func.id in ("list", "tuple") and len(node.args) == 1 and not node.keywords:
             inner = sample_of(node.args[0])
-            if inner is not None and isinstance(inner.value, list):
-                return Sample(inner.value if node.func.id == "list" else tuple(inner.value), inner.size)
+            if inner is not None and isinstance(inner.value, (list, tuple)):
+                return Sample(list(inner.value) if node.func.id == "list" else tuple(inner.value), inner.size)
         if node.func.id == "range" and 1 <= len(node.args) <= 3 and not node.keywords:
             bounds = [sample_of(a) for a in node.args]
             if all(b is not None and isinstance(b.value, int) for b in bounds):
                 span = range(*[b.value for b in bounds])
                 return Sample(list(span[:8]) + ([span[-1]] if len(span) > 8 else []), len(span))
     return None
+
+
+def _comprehension_sample(node) -> Sample | None:
+    """A comprehension over ranges and literals (what the spread form of a scaled call is, see _spread_expr):
+    its size is the product of its loops' sizes, its sample the innermost literal (items as they are)."""
+    size, inner = 1, None
+    for loop in node.generators:
+        source = loop.iter
+        if isinstance(source, ast.Call) and isinstance(source.func, ast.Attribute) and source.func.attr == "items":
+            source = source.func.value
+        found = sample_of(source)
+        if found is None or found.size is None or loop.ifs:
+            return None
+        size, inner = size * found.size, found.value
+    if isinstance(node, ast.DictComp):
+        return Sample(inner, size) if isinstance(inner, dict) else None
+    items = list(inner)
+    return Sample(set(items) if isinstance(node, ast.SetComp) else items, size)
 
 
 # -- scaling calls ----------------------------------------------------------------------------------------

@@ -68,6 +68,8 @@ def test_large_inputs_reach_the_workloads_sizes():
     grown = _values(diff.generate_inputs(t, seen, n=20, workload=["f([1, 2, 3] * 1000, 2)"]))
     sizes = sorted(len(args[0]) for args, _ in grown)
     assert 3000 in sizes and sizes[-1] == 6000
+    spread = ["f([x + 3 * i for i in range(1000) for x in [1, 2, 3]], 2)"]  # a grown workload's spread form
+    assert max(len(args[0]) for args, _ in _values(diff.generate_inputs(t, seen, n=20, workload=spread))) == 6000
     # many equal values in some large lists (narrow), mostly distinct ones in others (wide)
     large = [args[0] for args, _ in grown if len(args[0]) >= 3000]
     assert min(len(set(xs)) for xs in large) < 100 < max(len(set(xs)) for xs in large)

@@ -69,6 +69,9 @@ def test_workload_calls_are_read_with_their_sizes():
     assert sample_of(calls[0].keywords["k"]).value == 5
     assert sample_of(calls[1].positional[0]).size == 5000 and sample_of(calls[1].keywords["x"]).size == 7
     assert sample_of(calls[2].positional[0]) is None  # a name: unknown
+    spread = scaled_call("f", {"args": "([1, 5], {2: 'a'}, {3})", "kwargs": "{}"}, 50, spread=True)
+    read = [sample_of(n) for n in target_calls([spread], "f")[0].positional]
+    assert [(r.value, r.size) for r in read] == [([1, 5], 100), ({2: "a"}, 50), ({3}, 50)]
     assert sample_of(ast.parse("f(*range(3))", mode="eval").body.args[0]) is None
 
 
