@@ -5,8 +5,8 @@ A default workload (orchestrator/refine.py `workload_calls`) repeats the calls t
 tiny inputs: more-itertools' `unique_everseen` got two calls of a few items each, and a correct O(n) rewrite of
 an O(n^2) original was judged "no significant difference". `grow_workload` scales the calls' list, str, tuple,
 dict and set arguments by 10, 100, 1000, ... (expressions the driver evaluates, e.g. `f([1, 2, 3] * 100)`)
-until one pass of the workload costs the original at least MIN_CALL_S of CPU per call, and says plainly when
-no size could be measured. A scaled input is checked like any other: every timed call's answer is compared
+until the original's own CPU time per call is well above what a timed call costs besides the function (see
+"Measurable" below), and says plainly when no size could be measured. A scaled input is checked like any other: every timed call's answer is compared
 with the original's on the same input.
 """
 
@@ -35,7 +35,7 @@ FLOOR_CALL_S = 2e-3  # a timed call costs at least about this much (fork): bound
 MAX_LOOPS = 1000
 START_S = 0.08  # CPU seconds of a run's start-up (seen: 0.07-0.1), to guess a pass's cost from one run
 MAX_PASS_S = 2.0  # a grown workload whose pass costs more makes every sample slow: step back to a smaller factor
-GROWTH_BUDGET_S = 30.0  # wall-clock cap on the growing (each step is one or two sandbox runs)
+GROWTH_BUDGET_S = 30.0  # wall-clock cap on the growing (a step is 4 sandbox runs: two for a form, two for its twin)
 FACTORS = (10, 100, 1000, 10000)
 MAX_ITEMS = 1_000_000  # items of one scaled argument (memory: the sandbox has 512 MB)
 MAX_CALLS = 40
@@ -258,7 +258,7 @@ class WorkloadPlan:
 
     exprs: list[str]
     description: str  # "the inputs your tests use, scaled ×100"
-    measurable: bool  # the original's cost per call reached MIN_CALL_S
+    measurable: bool  # the original's own cost per call reached needed_per_call
     factor: int = 1
     seconds_per_call: float | None = None  # the original's own CPU time per call at this size (None: not measured)
     needed_per_call: float | None = None  # what "measurable" asked of it (MIN_CALL_S or more)
@@ -267,7 +267,8 @@ class WorkloadPlan:
     @property
     def note(self) -> str:
         """One line for the report."""
-        cost = f", {self.seconds_per_call * 1000:.2f} ms per call" if self.seconds_per_call is not None else ""
+        cost = f", {self.seconds_per_call * 1000:.2g} ms of the original's CPU per call" \
+            if self.seconds_per_call is not None else ""
         return f"workload: {len(self.exprs)} calls from {self.description}{cost} (not shown to the models)"
 
 
