@@ -6,8 +6,8 @@ tiny inputs: more-itertools' `unique_everseen` got two calls of a few items each
 an O(n^2) original was judged "no significant difference". `grow_workload` scales the calls' list, str, tuple,
 dict and set arguments by 10, 100, 1000, ... (expressions the driver evaluates, e.g. `f([1, 2, 3] * 100)`)
 until the original's own CPU time per call is well above what a timed call costs besides the function (see
-"Measurable" below), and says plainly when no size could be measured. A scaled input is checked like any other: every timed call's answer is compared
-with the original's on the same input.
+"Measurable" below), and says plainly when no size could be measured. A scaled input is checked like any
+other: every timed call's answer is compared with the original's on the same input.
 """
 
 from __future__ import annotations
