@@ -123,7 +123,7 @@ class Job:
     def record_tests(self, cid, run: TestRun) -> None:
         for r in run.results:
             self.store.test_result(cid, suite=r["suite"], name=r["name"], passed=bool(r.get("passed")),
-                                   status="skipped" if r.get("skipped") else None,
+                                   status="not run" if r.get("status") == "not run" or r.get("skipped") else None,
                                    detail=r.get("error") or r.get("skipped"), duration_s=r.get("seconds"))
         if run.error:
             self.store.test_result(cid, suite="load", name="import", passed=False, detail=run.error)

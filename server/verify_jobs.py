@@ -218,7 +218,7 @@ class OrchestratorRunner:
         rows = orch.store.rows("test_results", report.run_id)
         cands = {c["id"]: c for c in orch.store.rows("candidates", report.run_id)}
         return [{"name": r["name"], "suite": r["suite"], "detail": (r.get("detail") or "")[-600:]}
-                for r in rows if not r["passed"] and r.get("status") != "skipped"
+                for r in rows if not r["passed"] and r.get("status") not in ("skipped", "not run")
                 and cands.get(r["candidate_id"], {}).get("stage") == "original"][:20]
 
     def _samples(self, orch, report) -> list[dict]:
