@@ -1,6 +1,6 @@
 """What the loop asks of the sandbox, per language: run the tests, call with inputs, time, profile.
 
-PythonExecution drives orchestrator/verify/driver.py (user tests, doctests, benchmark and designed
+PythonExecution drives orchestrator/verify/in_sandbox/driver.py (user tests, doctests, benchmark and designed
 tests, differential calls, workload, cProfile). HarnessExecution is for the other languages: a test
 program the user names (combined with the candidate file by sandbox.harness's rules) and a workload
 program that loops N times itself (N as its last argument); their differential tests are a

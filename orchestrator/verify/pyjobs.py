@@ -1,5 +1,5 @@
 """Running Python candidates in the sandbox: the project's sources copied in read-only fashion, the
-driver (orchestrator/verify/driver.py) as main.py with its helpers, one job.json describing what to do.
+driver (orchestrator/verify/in_sandbox/driver.py) as main.py with its helpers, one job.json describing what to do.
 
 The driver runs every call in a process of its own (see driver.py); the host tells it which modules the
 ORIGINAL module imports from outside the project (imported once, before any call) and which project
@@ -28,7 +28,7 @@ from orchestrator.workspace_env import SITE_DIR, LayeredSandbox, imported_module
 
 log = logging.getLogger(__name__)
 
-_HERE = Path(__file__).parent
+_HERE = Path(__file__).parent / "in_sandbox"  # shipped as text, never run on the host
 DRIVER = (_HERE / "driver.py").read_text(encoding="utf-8")
 # The driver's helpers, loaded by path by the driver (names no project module is likely to have).
 DRIVER_HELPERS = {f"rc_{name}.py": (_HERE / f"{name}.py").read_text(encoding="utf-8")

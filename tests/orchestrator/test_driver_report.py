@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from orchestrator.target import locate
-from orchestrator.verify import driver_child
+from orchestrator.verify.in_sandbox import driver_child
 from orchestrator.verify.execution import TestRun
 from orchestrator.verify.pyjobs import parse_report, preload_plan, project_files
 from orchestrator.verify.timed import check_run, expand

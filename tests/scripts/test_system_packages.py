@@ -39,6 +39,7 @@ WRAPPERS = {"exec", "command", "sudo", "as_root", "env", "nohup", "timeout", "xa
 SELF_INSTALLED = {"node-gyp", "code-server"}
 # Run inside the sandbox containers (their images install what they use), not on the host.
 IN_CONTAINER = {"sandbox/supervisor.py", "sandbox/step_isolation.py", "sandbox/selfcheck.py"}
+IN_CONTAINER_DIRS = ("orchestrator/verify/in_sandbox/",)
 
 
 def table() -> dict[str, str]:
@@ -107,7 +108,7 @@ def python_commands(path: Path) -> set[str]:
 def host_python_files() -> list[Path]:
     found = subprocess.run(["git", "ls-files", "*.py"], cwd=ROOT, capture_output=True, text=True,
                            check=True).stdout.split()
-    return [ROOT / f for f in found if f not in IN_CONTAINER and not f.startswith("tests/client/fake_server")]
+    return [ROOT / f for f in found if f not in IN_CONTAINER and not f.startswith(("tests/client/fake_server", *IN_CONTAINER_DIRS))]
 
 
 def test_the_parser_sees_what_a_fresh_machine_lacked(tmp_path):

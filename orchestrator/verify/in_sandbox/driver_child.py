@@ -1,4 +1,4 @@
-"""What runs in one call's own process, forked by the in-sandbox driver (orchestrator/verify/driver.py):
+"""What runs in one call's own process, forked by the in-sandbox driver (orchestrator/verify/in_sandbox/driver.py):
 import the module under test, make one call (or run one test source's tests, or profile the workload) and
 normalise what happened. Standard library only; shipped next to the driver as rc_driver_child.py and loaded
 by the driver before any candidate code exists anywhere.
