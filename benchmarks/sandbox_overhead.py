@@ -2,8 +2,10 @@
 
 For each language: the host baseline (the program run directly on the host with the host's
 toolchain, compiled beforehand), a cold sandbox run (new container each time) and a warm one
-(pooled container). Overhead = sandbox call wall time - compile time - host baseline. Where the host
-lacks the toolchain, the baseline is the program's own wall time measured inside the sandbox.
+(pooled container: one request to its resident supervisor). Overhead = sandbox call wall time -
+compile time - host baseline. Where the host lacks the toolchain, the baseline is the program's own wall
+time measured inside the sandbox. Warm runs alternate with host runs, and the paired overhead is the
+median of (warm run - the host run just before it): a busy machine's drift hits both alike.
 
     .venv/bin/python -m benchmarks.sandbox_overhead [--cold N] [--warm N] [--host N] [--lang python,cpp,...]
 """
@@ -95,7 +97,15 @@ def main(cold: int = typer.Option(5, "--cold", min=1, help="cold runs (a new con
                 cold_runs = sandbox_runs(cold_box, language, cold)
             with Sandbox(pool_size=1) as warm_box:
                 warm_box.warm(language, count=1)
-                warm_runs = sandbox_runs(warm_box, language, warm)
+                sandbox_runs(warm_box, language, 2)  # the first request also waits for the supervisor to start
+                warm_runs, paired = [], []
+                for _ in range(warm):
+                    bare = profile_host_process(argv)[1].wall_time_s if argv else None
+                    run = sandbox_runs(warm_box, language, 1)[0]
+                    warm_runs.append(run)
+                    if bare is not None:
+                        host_runs.append(bare)
+                        paired.append(run["total_s"] - run["compile_s"] - bare)
             assert all(r["warm"] for r in warm_runs)
             program = median(r["program_s"] for r in warm_runs)
             baseline = median(host_runs) if host_runs else program
@@ -107,16 +117,18 @@ def main(cold: int = typer.Option(5, "--cold", min=1, help="cold runs (a new con
                 "program_in_sandbox_s": program,
                 "cold_overhead_s": median(r["total_s"] - r["compile_s"] for r in cold_runs) - baseline,
                 "warm_overhead_s": median(r["total_s"] - r["compile_s"] for r in warm_runs) - baseline,
+                "warm_overhead_paired_s": median(paired) if paired else None,
                 "runs": {"host": host_runs, "cold": cold_runs, "warm": warm_runs},
             }
     table = Table(title="Sandbox per-run overhead (medians, ms)")
     for col in ("language", "bare host", "in sandbox", "compile", "cold total", "warm total",
-                "cold overhead", "warm overhead"):
+                "cold overhead", "warm overhead", "warm overhead (paired)"):
         table.add_column(col, justify="right" if col != "language" else "left")
     for language, r in rows.items():
         table.add_row(language, ms(r["host_baseline_s"]) + ("" if r["baseline_source"] == "host process" else "*"),
                       ms(r["program_in_sandbox_s"]), ms(r["compile_s"]), ms(r["cold_total_s"]),
-                      ms(r["warm_total_s"]), ms(r["cold_overhead_s"]), ms(r["warm_overhead_s"]))
+                      ms(r["warm_total_s"]), ms(r["cold_overhead_s"]), ms(r["warm_overhead_s"]),
+                      ms(r["warm_overhead_paired_s"]) if r["warm_overhead_paired_s"] is not None else "–")
     console = Console(width=150)
     console.print(table)
     console.print("* no host toolchain: baseline is the program's wall time measured inside the sandbox")

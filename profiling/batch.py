@@ -1,8 +1,12 @@
 """Several timed runs in one sandbox session: compile A and B once, then run them interleaved.
 
 Every run is still its own fresh process (one supervisor step each), in the same container with the
-same limits; what a batch saves is the per-run ``docker exec``, supervisor start and wipe (~0.1 s, far
-more on a loaded machine) and, for C++/Java/Go/Rust, recompiling the program for every sample.
+same limits; what a batch saves is a session per run and, for C++/Java/Go/Rust, recompiling the program
+for every sample. Program i's files are in /work/run/p<i>; the supervisor keeps the programs apart in time
+(sandbox/supervisor/isolation.py): their files are read-only to every run, and before and after each run
+/tmp, /dev/shm and SysV IPC are emptied and the run directory is checked and put back as the builds left
+it. A run that changed a program file (the other program's or its own) fails with "modified files it does
+not own", which stops the measurement of that candidate.
 
 Used when the runner is a ``sandbox.Sandbox`` (it has ``.session``); any other runner (a fake, a
 remote sandbox) gets one ``.run`` per spec. The sandbox's payload helpers are imported lazily.
@@ -42,7 +46,8 @@ def batch_runner(runner: Any) -> Callable[[list], list]:
         plans, steps, where = [], [], []  # where[i]: (compile step index or None) for distinct[i]
         for number, spec in enumerate(distinct):
             prefix = f"p{number}"
-            p = plan(spec.language, spec_files(spec), spec.args, spec.mode, f"{WORKDIR}/{prefix}")
+            p = plan(spec.language, spec_files(spec), spec.args, spec.mode, f"{WORKDIR}/{prefix}",
+                     getattr(spec, "read_once", ()))
             plans.append((f"{prefix}/", p))
             build_at = None
             if p.build:

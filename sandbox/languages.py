@@ -30,6 +30,10 @@ class Plan:
     run: list[str]
     env: dict[str, str] = field(default_factory=dict)
     copy_dirs: list[tuple[str, str]] = field(default_factory=list)  # (image dir, work-relative dest)
+    # Program-relative paths only the build needs (a compiler cache): removed before the first run step.
+    build_only: list[str] = field(default_factory=list)
+    # Files the program deletes after reading them (see RunSpec.read_once).
+    read_once: list[str] = field(default_factory=list)
 
 
 def main_file(language: str) -> str:
@@ -58,11 +62,19 @@ def _java_file_name(source: str) -> str:
 
 
 def plan(language: str, files: dict[str, str], args: list[str], mode: str = "run",
-         workdir: str = "/work/run") -> Plan:
+         workdir: str = "/work/run", read_once: list[str] | tuple = ()) -> Plan:
     """Compile/run commands for ``files`` (already including the main file)."""
+    p = _plan(language, files, args, mode, workdir)
+    p.read_once = [name for name in read_once if name in p.files]
+    return p
+
+
+def _plan(language: str, files: dict[str, str], args: list[str], mode: str, workdir: str) -> Plan:
     names = list(files)
     main = names[0]
-    home = {"HOME": workdir, "TMPDIR": "/tmp"}
+    # The program's own directory is read-only to it at run time (sandbox/supervisor/isolation.py): home and
+    # temporary files go to /tmp, which is emptied before and after every run.
+    home = {"HOME": "/tmp", "TMPDIR": "/tmp"}
     if language == "python":
         return Plan(files, None, ["python3", "-X", "utf8", main, *args], home)
     if language == "js":
@@ -87,10 +99,10 @@ def plan(language: str, files: dict[str, str], args: list[str], mode: str = "run
         if mode == "test":  # the full cache (~20 MB of /work) only where testify needs it
             copy = [("/opt/gocache", f"{workdir}/.cache/go-build")]
             build = ["go", "test", "-c", "-vet=off", "-o", "main.test", "."]
-            return Plan(files, build, ["./main.test", "-test.count=1", *args], env, copy)
+            return Plan(files, build, ["./main.test", "-test.count=1", *args], env, copy, [".cache"])
         copy = [("/opt/gocache-run", f"{workdir}/.cache/go-build")]
         build = ["go", "build", "-o", "main", *[n for n in names if n.endswith(".go")]]
-        return Plan(files, build, ["./main", *args], env, copy)
+        return Plan(files, build, ["./main", *args], env, copy, [".cache"])
     if language == "rust":
         # The image has rand, regex and md5 precompiled (no cargo at run time).
         crates = ["-L", "dependency=/opt/rust-crates/deps",

@@ -67,6 +67,10 @@ class Limits(BaseModel):
         return self
 
 
+# The job file of orchestrator/verify/driver.py, which deletes it before any candidate code runs.
+DEFAULT_READ_ONCE = ("job.json",)
+
+
 class RunSpec(BaseModel):
     """A program to run: language, source files (name -> text), optional stdin/args, limits.
 
@@ -82,6 +86,11 @@ class RunSpec(BaseModel):
     args: list[str] = Field(default_factory=list)
     limits: Limits = Field(default_factory=Limits)
     mode: Literal["run", "test"] = "run"
+    read_once: list[str] = Field(default_factory=lambda: list(DEFAULT_READ_ONCE), description=(
+        "names in `files` the program deletes after reading them (a job description its trusted driver hides "
+        "from the code it runs): their folder stays writable to the program and removing them is no change; "
+        "every other program file is read-only, and changing one fails the run. Names not in `files` are "
+        "ignored; the default is the Python verification driver's job file"))
 
     @field_validator("language", mode="before")
     @classmethod
@@ -120,6 +129,9 @@ class StepResult(BaseModel):
     profile: Profile = Field(default_factory=Profile)
     skipped: bool = False
     diagnostics: Optional[dict] = None  # supervisor's view when it stopped the program
+    # Program files the step changed (its own or another program's), e.g. "p0/main.py: content changed";
+    # they were put back, and the step failed.
+    tampered: list[str] = Field(default_factory=list)
 
 
 class Result(BaseModel):

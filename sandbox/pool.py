@@ -1,7 +1,9 @@
 """The Sandbox: owner of a warm pool of containers per (language, container limits).
 
-A pooled container is reused only after its supervisor reported that every process of the previous
-session is gone and every writable area and SysV IPC object was wiped; otherwise it is discarded.
+A pooled container keeps its resident supervisor and the stream to it (sandbox/session.py), so a warm run
+is one request on an open stream. It is reused only after its supervisor reported that every process of
+the previous session is gone and every writable area and SysV IPC object was wiped; otherwise it is
+discarded, stream and all.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sandbox.engine import get_client
 from sandbox.images import require_image
 from sandbox.models import Limits, Result, RunSpec, Status
 from sandbox.runner import payload_for, report_bytes_budget, result_from_report, session_deadline
-from sandbox.session import SessionOutcome, run_session
+from sandbox.session import SessionOutcome, SupervisorStream
 
 log = logging.getLogger(__name__)
 _live: "weakref.WeakSet[Sandbox]" = weakref.WeakSet()
@@ -34,6 +36,17 @@ class _Slot:
     def __init__(self, container, created: float):
         self.container = container
         self.created = created
+        self.stream: SupervisorStream | None = None  # the resident supervisor, started on first use
+
+    def ensure_stream(self) -> SupervisorStream:
+        if self.stream is None:
+            self.stream = SupervisorStream.start(self.container)
+        return self.stream
+
+    def discard(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+        remove_container(self.container)
 
 
 class Sandbox:
@@ -69,7 +82,7 @@ class Sandbox:
             self._idle.clear()
             self._busy.clear()
         for slot in slots:
-            remove_container(slot.container)
+            slot.discard()
 
     # -- pool ------------------------------------------------------------------------------------
     def _image(self, language: str) -> str:
@@ -102,6 +115,11 @@ class Sandbox:
                 if len(self._idle[key]) >= want:
                     return
             slot = _Slot(create_container(image, limits, language), time.time())
+            try:
+                slot.ensure_stream()  # the first run is warm too: no exec, no interpreter start
+            except Exception:
+                slot.discard()
+                raise
             with self._lock:
                 self._idle[key].append(slot)
 
@@ -116,7 +134,7 @@ class Sandbox:
                 if time.time() - slot.created < RECYCLE_AFTER_S:
                     self._busy.add(slot)
                     return slot, True
-                remove_container(slot.container)
+                slot.discard()
         slot = _Slot(create_container(image, limits, language), time.time())
         with self._lock:
             self._busy.add(slot)
@@ -130,7 +148,7 @@ class Sandbox:
             if keep:
                 self._idle[key].append(slot)
         if not keep:
-            remove_container(slot.container)
+            slot.discard()
 
     def session(self, language: str, limits: Limits, payload: dict,
                 image: str | None = None) -> tuple[SessionOutcome, bool]:
@@ -139,8 +157,13 @@ class Sandbox:
         slot, warm = self._acquire(language, limits, image)
         outcome = None
         try:
-            outcome = run_session(slot.container, payload, session_deadline(payload["steps"]),
-                                  report_bytes_budget(limits, len(payload["steps"])))
+            try:
+                stream = slot.ensure_stream()
+            except Exception as exc:
+                outcome = SessionOutcome(error=f"exec failed: {exc}", usable=False)
+                return outcome, warm
+            outcome = stream.request(payload, session_deadline(payload["steps"]),
+                                     report_bytes_budget(limits, len(payload["steps"])))
             return outcome, warm
         finally:
             self._release(language, limits, slot, bool(outcome and outcome.usable), image)

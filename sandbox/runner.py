@@ -25,7 +25,7 @@ def spec_files(spec: RunSpec) -> dict[str, str]:
 def step_dict(name: str, argv: list[str], wall: float, cpu: float, limits: Limits, cwd: str = "",
               stdin: str | None = None, requires: int | None = None, build: bool = False) -> dict:
     """One supervisor step; `build` steps (compilers) leave their output for the run steps, which each start
-    from the run directory as the builds left it (sandbox/step_isolation.py)."""
+    from the run directory as the builds left it, read-only to them (sandbox/supervisor/isolation.py)."""
     return {"name": name, "argv": argv, "wall_s": wall, "cpu_s": cpu, "cwd": cwd, "stdin": stdin,
             "requires": requires, "fsize": limits.work_disk_mb * 1024 * 1024, "build": build}
 
@@ -34,6 +34,8 @@ def build_payload(plans: list[tuple[str, Plan]], steps: list[dict], limits: Limi
     files: dict[str, str] = {}
     env = dict(BASE_ENV)
     copy_dirs: list = []
+    read_once: list[str] = []
+    build_only: list[str] = []
     for prefix, p in plans:
         for name, text in p.files.items():
             files[f"{prefix}{name}"] = text
@@ -41,13 +43,15 @@ def build_payload(plans: list[tuple[str, Plan]], steps: list[dict], limits: Limi
         for pair in p.copy_dirs:
             if list(pair) not in copy_dirs:
                 copy_dirs.append(list(pair))
+        read_once += [f"{prefix}{name}" for name in p.read_once]
+        build_only += [f"{prefix}{name}" for name in p.build_only]
     return {"workdir": WORKDIR, "files": files, "env": env, "steps": steps, "copy_dirs": copy_dirs,
-            "output_cap": limits.output_bytes}
+            "output_cap": limits.output_bytes, "read_once": read_once, "build_only": build_only}
 
 
 def payload_for(spec: RunSpec) -> tuple[dict, bool]:
     """Payload for a single RunSpec; second value: whether it has a compile step."""
-    p = plan(spec.language, spec_files(spec), spec.args, spec.mode, WORKDIR)
+    p = plan(spec.language, spec_files(spec), spec.args, spec.mode, WORKDIR, spec.read_once)
     lim = spec.limits
     steps = []
     if p.build:
@@ -68,8 +72,9 @@ def report_bytes_budget(limits: Limits, n_steps: int) -> int:
 
 
 def to_step(raw: dict) -> StepResult:
-    if raw.get("skipped"):
-        return StepResult(name=raw.get("name", ""), skipped=True)
+    if raw.get("skipped"):  # its build failed, or (isolation) an earlier step broke files that cannot be restored
+        return StepResult(name=raw.get("name", ""), skipped=True,
+                          tampered=[raw["isolation"]] if raw.get("isolation") else [])
     profile = Profile(
         wall_time_s=raw["wall_s"], cpu_time_s=raw["user_s"] + raw["sys_s"], user_time_s=raw["user_s"],
         sys_time_s=raw["sys_s"],
@@ -79,11 +84,14 @@ def to_step(raw: dict) -> StepResult:
     return StepResult(name=raw.get("name", ""), exit_code=raw["exit_code"], signal=raw["signal"],
                       reason=raw["reason"], oom_killed=raw["oom_killed"], stdout=raw["stdout"],
                       stderr=raw["stderr"], stdout_truncated=raw["stdout_truncated"],
-                      stderr_truncated=raw["stderr_truncated"], profile=profile, diagnostics=raw.get("diag"))
+                      stderr_truncated=raw["stderr_truncated"], profile=profile, diagnostics=raw.get("diag"),
+                      tampered=raw.get("tampered") or [])
 
 
 def classify(step: StepResult, compile_step: bool = False) -> Status:
     """Status of one step, limits first (a killed program's exit status says nothing)."""
+    if step.tampered:  # first: whatever else happened, this run must not count
+        return Status.FAILED
     if step.skipped:
         return Status.COMPILE_ERROR
     if step.reason == "output_limit":
@@ -94,8 +102,6 @@ def classify(step: StepResult, compile_step: bool = False) -> Status:
         return Status.TIMEOUT
     if step.reason == "spawn_failed":
         return Status.SANDBOX_ERROR
-    if step.reason == "tampered":
-        return Status.FAILED
     if step.exit_code == 0:
         return Status.OK
     if OOM_MESSAGES.search(step.stderr[-4000:]):
@@ -131,14 +137,15 @@ def result_from_report(report: dict, spec: RunSpec, has_compile: bool) -> Result
 
 
 def _message(step: StepResult, status: Status, what: str) -> str:
+    if step.tampered:
+        return (f"{what} modified files it does not own (program files are read-only to it; put back): "
+                + "; ".join(step.tampered[:5]) + (" …" if len(step.tampered) > 5 else ""))
     if status == Status.TIMEOUT:
         return f"{what} exceeded its {'CPU' if step.reason == 'cpu_limit' else 'wall-clock'} time limit"
     if status == Status.MEMORY_LIMIT:
         return f"{what} exceeded the memory limit"
     if status == Status.OUTPUT_LIMIT:
         return f"{what} exceeded the output limit"
-    if step.reason == "tampered":
-        return f"{what} modified files it does not own (another program's in the same session); restored"
     if step.signal:
         return f"{what} was killed by signal {step.signal}"
     return ""

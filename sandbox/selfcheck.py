@@ -28,7 +28,8 @@ def can_write(path):
         os.unlink(path); return True
     except OSError: return False
 out["write_root"] = any(can_write(p) for p in ("/etc/rc-probe", "/usr/rc-probe", "/rc-probe", "/var/rc-probe"))
-out["write_work"] = can_write("/work/run/rc-probe")
+out["write_work"] = can_write("/work/rc-probe")
+out["write_program_dir"] = can_write("/work/run/rc-probe") or can_write(__file__)
 st = os.statvfs("/work"); out["work_bytes"] = st.f_blocks * st.f_frsize
 st = os.statvfs("/tmp"); out["tmp_bytes"] = st.f_blocks * st.f_frsize
 out["interfaces"] = [l.split(":")[0].strip() for l in open("/proc/net/dev").read().splitlines()[2:]]
@@ -106,7 +107,8 @@ def _probe_checks(sandbox: Sandbox, limits: Limits, runtime: str | None) -> list
         Check("inside: no capabilities", int(p["cap_eff"] or "1", 16) == 0 and int(p["cap_bnd"] or "1", 16) == 0,
               f"CapEff={p['cap_eff']} CapBnd={p['cap_bnd']}"),
         Check("inside: root filesystem not writable", not p["write_root"], ""),
-        Check("inside: work directory writable", p["write_work"], ""),
+        Check("inside: /work writable", p["write_work"], ""),
+        Check("inside: program files and directory read-only", not p["write_program_dir"], ""),
         Check("inside: /work capped", 0 < p["work_bytes"] <= limits.work_disk_mb * 2**20,
               f"{p['work_bytes']} bytes"),
         Check("inside: /tmp capped", 0 < p["tmp_bytes"] <= limits.tmp_disk_mb * 2**20, f"{p['tmp_bytes']} bytes"),
@@ -148,9 +150,9 @@ def _behaviour_checks(sandbox: Sandbox) -> list[Check]:
                             limits=Limits(output_bytes=64 * 1024)))
     checks.append(Check("limit: output cap", r.status == Status.OUTPUT_LIMIT and r.stdout_truncated
                         and len(r.stdout) <= 64 * 1024, f"{r.status.value}, {len(r.stdout)} chars kept"))
-    leave = ("import os, subprocess\nopen('/work/run/left', 'w').write('x'); open('/tmp/left', 'w').write('x')\n"
+    leave = ("import os, subprocess\nopen('/work/left', 'w').write('x'); open('/tmp/left', 'w').write('x')\n"
              "subprocess.Popen(['sleep', '300'], start_new_session=True)\n")
-    look = ("import os\nprint(os.path.exists('/work/run/left') or os.path.exists('/tmp/left'), "
+    look = ("import os\nprint(os.path.exists('/work/left') or os.path.exists('/tmp/left'), "
             "sum(1 for p in os.listdir('/proc') if p.isdigit()))")
     sandbox.run(RunSpec(language="python", source=leave))
     r = sandbox.run(RunSpec(language="python", source=look))

@@ -1,7 +1,11 @@
-"""One supervisor session in a container: send the payload over the exec's stdin, read the report.
+"""Sessions with the in-container supervisor: payloads in over an attached exec stream, reports out.
 
-Host memory stays bounded whatever the program prints: the supervisor caps each stream, and this
-side stops reading (and declares the container unusable) past a hard byte budget or a deadline.
+A pooled container keeps one resident supervisor (sandbox/supervisor/) and the host keeps its exec's stream
+open: every session is one request on it, so a warm run pays neither a ``docker exec`` nor an interpreter
+start. The supervisor still runs every program as a fresh process and wipes everything after each session.
+
+Host memory stays bounded whatever the program prints: the supervisor caps each stream, and this side stops
+reading (and declares the container unusable) past a hard byte budget or a deadline.
 """
 
 from __future__ import annotations
@@ -11,15 +15,11 @@ import socket
 import struct
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sandbox.containers import SANDBOX_USER
+from sandbox.supervisor import MARKER, SOURCE
 
-# One program text: the step-isolation helpers, then the supervisor (python3 -I -S -c: no imports from files,
-# so images never need rebuilding when either changes).
-SUPERVISOR_SOURCE = "\n".join(Path(__file__).with_name(name).read_text()
-                              for name in ("step_isolation.py", "supervisor.py"))
-MARKER = b"\n@@REFACTORCODER-RESULT@@\n"
+SUPERVISOR_SOURCE = SOURCE
 SUPERVISOR_STDERR_CAP = 64 * 1024
 
 
@@ -64,89 +64,128 @@ def _recv_exact(raw, n: int, deadline: float, still_running=None) -> bytes:
     return bytes(data)
 
 
-def run_session(container, payload: dict, deadline_s: float, max_report_bytes: int) -> SessionOutcome:
-    """Exec the supervisor, stream the payload in, and collect its JSON report."""
-    api = container.client.api
-    start = time.monotonic()
-    out = SessionOutcome()
-    body = json.dumps(payload).encode()
-    try:
-        exec_id = api.exec_create(container.id, ["python3", "-I", "-S", "-c", SUPERVISOR_SOURCE], stdin=True,
+class SupervisorStream:
+    """One resident supervisor in a container, reached over its exec's attached stream.
+
+    Not thread-safe: the pool hands a container (and so its stream) to one caller at a time. After any
+    failure the stream is `broken` and the container must be discarded (the supervisor may be in any state).
+    """
+
+    def __init__(self, container, api, exec_id: str, sock):
+        self.container, self.api, self.exec_id = container, api, exec_id
+        self._sock = sock
+        self._raw = _raw_socket(sock)
+        self._stdout = bytearray()  # stdout bytes received and not yet taken as a report
+        self.broken = False
+        self.sessions = 0
+
+    @classmethod
+    def start(cls, container) -> "SupervisorStream":
+        """Exec the supervisor in `container` and keep its stream; raises what the engine raised."""
+        api = container.client.api
+        exec_id = api.exec_create(container.id, ["python3", "-I", "-S", "-c", SOURCE], stdin=True,
                                   stdout=True, stderr=True, tty=False, user=SANDBOX_USER, workdir="/work",
                                   environment={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"})["Id"]
-        sock = api.exec_start(exec_id, socket=True)
-    except Exception as exc:
-        out.error = f"exec failed: {exc}"
-        out.usable = False
-        out.elapsed_s = time.monotonic() - start
-        return out
-    raw = _raw_socket(sock)
+        return cls(container, api, exec_id, api.exec_start(exec_id, socket=True))
 
-    def still_running() -> bool:
+    def _still_running(self) -> bool:
         try:
-            return bool(api.exec_inspect(exec_id).get("Running"))
+            return bool(self.api.exec_inspect(self.exec_id).get("Running"))
         except Exception:
             return False
 
-    stdout = bytearray()
-    stderr = bytearray()
-    deadline = start + deadline_s
-    try:
-        raw.settimeout(30)
-        raw.sendall(str(len(body)).encode() + b"\n" + body)
-        # Multiplexed stream: 8-byte header (stream id, 3 pad bytes, big-endian length) + data.
-        while True:
-            try:
-                header = _recv_exact(raw, 8, deadline, still_running)
-            except EOFError:
-                break
-            stream_id, length = struct.unpack(">BxxxL", header)
-            data = _recv_exact(raw, length, deadline, still_running)
-            if stream_id == 1:
-                stdout += data
-                if len(stdout) > max_report_bytes:
-                    out.error = "supervisor report exceeded the host-side byte budget"
-                    out.usable = False
-                    break
-            elif len(stderr) < SUPERVISOR_STDERR_CAP:
-                stderr += data[: SUPERVISOR_STDERR_CAP - len(stderr)]
-    except ExecEnded:
-        out.usable = False
-        out.error = "the supervisor ended without closing its stream"
-    except (TimeoutError, socket.timeout):
-        out.timed_out = True
-        out.usable = False
-        out.error = f"no report from the supervisor within {deadline_s:.1f}s"
-    except (OSError, ConnectionError) as exc:
-        out.usable = False
-        out.error = f"exec stream failed: {exc}"
-    finally:
-        try:
-            sock.close()
-        except Exception:
-            pass
-        try:
-            raw.close()
-        except Exception:
-            pass
-    out.elapsed_s = time.monotonic() - start
-    out.supervisor_stderr = stderr.decode("utf-8", "replace")
-    if out.error is None:
-        at = stdout.rfind(MARKER)
+    def _take_report(self) -> bytes | None:
+        at = self._stdout.find(MARKER)
         if at < 0:
-            out.error = "the supervisor ended without a report (killed by the program or by a limit?)"
-            out.usable = False
-        else:
+            return None
+        newline = self._stdout.find(b"\n", at + len(MARKER))
+        if newline < 0:
+            return None
+        length = int(self._stdout[at + len(MARKER):newline])
+        end = newline + 1 + length
+        if len(self._stdout) < end:
+            return None
+        body = bytes(self._stdout[newline + 1:end])
+        del self._stdout[:end]
+        return body
+
+    def request(self, payload: dict, deadline_s: float, max_report_bytes: int) -> SessionOutcome:
+        """One session: send `payload`, wait for its report."""
+        start = time.monotonic()
+        out = SessionOutcome()
+        if self.broken:
+            out.error, out.usable = "the supervisor's stream is broken", False
+            return out
+        body = json.dumps(payload).encode()
+        raw = self._raw
+        stderr = bytearray()
+        deadline = start + deadline_s
+        report = None
+        try:
+            raw.settimeout(30)
+            raw.sendall(str(len(body)).encode() + b"\n" + body)
+            # Multiplexed stream: 8-byte header (stream id, 3 pad bytes, big-endian length) + data.
+            while report is None:
+                try:
+                    header = _recv_exact(raw, 8, deadline, self._still_running)
+                except EOFError:
+                    out.error = "the supervisor ended without a report (killed by the program or by a limit?)"
+                    break
+                stream_id, length = struct.unpack(">BxxxL", header)
+                data = _recv_exact(raw, length, deadline, self._still_running)
+                if stream_id == 1:
+                    self._stdout += data
+                    if len(self._stdout) > max_report_bytes:
+                        out.error = "supervisor report exceeded the host-side byte budget"
+                        break
+                    report = self._take_report()
+                elif len(stderr) < SUPERVISOR_STDERR_CAP:
+                    stderr += data[: SUPERVISOR_STDERR_CAP - len(stderr)]
+        except ExecEnded:
+            out.error = "the supervisor ended without closing its stream"
+        except (TimeoutError, socket.timeout):
+            out.timed_out = True
+            out.error = f"no report from the supervisor within {deadline_s:.1f}s"
+        except (OSError, ConnectionError, ValueError) as exc:
+            out.error = f"exec stream failed: {exc}"
+        out.elapsed_s = time.monotonic() - start
+        out.supervisor_stderr = stderr.decode("utf-8", "replace")
+        if report is not None:
             try:
-                out.report = json.loads(stdout[at + len(MARKER):])
+                out.report = json.loads(report)
             except ValueError as exc:
                 out.error = f"unreadable supervisor report: {exc}"
-                out.usable = False
-    if out.report is not None and not out.report.get("clean", False):
-        out.usable = False
-    if out.report is None:
-        out.extra["container_state"] = container_state(container)
-    return out
+        self.sessions += 1
+        if out.report is None:
+            out.usable = False
+            out.extra["container_state"] = container_state(self.container)
+        elif not out.report.get("clean", False):
+            out.usable = False
+        if not out.usable:
+            self.broken = True
+        return out
+
+    def close(self) -> None:
+        """End the stream (the supervisor exits at the end of its stdin)."""
+        self.broken = True
+        for closable in (self._sock, self._raw):
+            try:
+                closable.close()
+            except Exception:
+                pass
+
+
+def run_session(container, payload: dict, deadline_s: float, max_report_bytes: int) -> SessionOutcome:
+    """One session with a supervisor of its own: exec it, send `payload`, collect the report, end it."""
+    start = time.monotonic()
+    try:
+        stream = SupervisorStream.start(container)
+    except Exception as exc:
+        return SessionOutcome(error=f"exec failed: {exc}", usable=False, elapsed_s=time.monotonic() - start)
+    try:
+        return stream.request(payload, deadline_s, max_report_bytes)
+    finally:
+        stream.close()
 
 
 def container_state(container) -> dict:

@@ -66,10 +66,11 @@ def _container_of(pid: int) -> str | None:
 
 
 def stray_sandbox_processes() -> list[list[str]]:
-    """Host processes of the sandbox uid that are not the idle `sleep` of a container, and that
-    belong to this test session's containers or to no live container at all (escaped)."""
+    """Host processes of the sandbox uid that are neither the idle `sleep` of a container nor its resident
+    supervisor, and that belong to this test session's containers or to no live container at all (escaped)."""
     from sandbox.containers import LABEL
     from sandbox.engine import get_client
+    from sandbox.supervisor import SOURCE
 
     containers = get_client().containers.list(filters={"label": f"{LABEL}=1"})
     live = {c.id for c in containers}
@@ -82,6 +83,8 @@ def stray_sandbox_processes() -> list[list[str]]:
             cmd = proc.info["cmdline"] or []
             if cmd[:1] == ["sleep"] and len(cmd) == 2:
                 continue  # PID 1 of an idle sandbox container
+            if cmd == ["python3", "-I", "-S", "-c", SOURCE]:
+                continue  # the container's resident supervisor (sandbox/session.py)
             cid = _container_of(proc.pid)
             if cid is None:
                 continue  # exited meanwhile
@@ -103,4 +106,6 @@ def host_unaffected(sandbox):
     for container in own_containers():
         procs = container.top().get("Processes") or []
         commands = [row[-1] for row in procs]
-        assert all(cmd.startswith("sleep") for cmd in commands), f"pooled container not idle: {commands}"
+        assert all(cmd.startswith(("sleep", "python3 -I -S -c")) for cmd in commands), \
+            f"pooled container not idle: {commands}"
+        assert sum(cmd.startswith("python3") for cmd in commands) <= 1, f"more than one supervisor: {commands}"

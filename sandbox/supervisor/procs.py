@@ -1,64 +1,33 @@
-"""In-container supervisor: runs one session's steps (compile, run, tests) and reports measurements.
+"""Starting one program, measuring it, and killing whatever it leaves (part of the in-container supervisor).
 
-This file is sent to the container as ``python3 -I -S -c <source>`` (so images never need rebuilding
-when it changes) and runs as the unprivileged sandbox user. Standard library only, Python 3.11.
+Standard library only, Python 3.11. Shipped with isolation.py and serve.py as one program text (see
+sandbox/supervisor/__init__.py); on the host it is importable for tests and linters.
 
-Protocol: stdin carries ``<decimal length>\\n<JSON payload>``; stdout carries ``MARKER + <JSON result>``.
-
-Why it is built this way:
-* Measurements come from ``wait4`` on the program itself. A process started by exec from this (large)
-  Python process would inherit its resident-set high-water mark into ``ru_maxrss``; so each program is
+* Measurements come from ``wait4`` on the program itself. A process started by exec from the (large)
+  supervisor would inherit its resident-set high-water mark into ``ru_maxrss``; so each program is
   started through ``setsid --fork`` and a tiny ``sh`` that execs it. The supervisor is a child
-  subreaper, so the program (and any orphaned grandchild) is re-parented here and reaped with exact
+  subreaper, so the program (and any orphaned grandchild) is re-parented to it and reaped with exact
   rusage.
-* All processes of the sandbox user except this one and PID 1 are SIGKILLed after every step, so a
-  daemon or a process ignoring SIGTERM cannot outlive it; then the writable areas and SysV IPC are
-  wiped, and the supervisor reports whether the container is clean enough to be pooled again.
-* The supervisor marks itself non-dumpable, so the program (same uid) cannot open /proc/<pid>/fd of
-  the supervisor and forge its report.
+* All processes of the sandbox user except the supervisor and PID 1 are SIGKILLed after every step, so a
+  daemon or a process ignoring SIGTERM cannot outlive it.
 """
 
-import ctypes
-import json
 import os
-import resource
 import select
-import shutil
 import signal
-import stat
 import subprocess
-import sys
 import time
 
-try:  # on the host (tests, linters); in the container step_isolation.py's text precedes this file's (session.py)
-    from sandbox.step_isolation import RunDirRecord, clear_scratch, foreign_changes
-except ImportError:
-    pass
-
-MARKER = "\n@@REFACTORCODER-RESULT@@\n"
-PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
-WIPE_DIRS = ("/work", "/tmp", "/dev/shm")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 SELF = os.getpid()
-SUBREAPER = True  # set in main(): whether orphans are re-parented to the supervisor
+# Whether orphans are re-parented to the supervisor; serve.py sets it when it becomes a subreaper.
+SPAWN_MODE = {"subreaper": True}
 # The program is started by `setsid --fork` (tiny, exits at once without waiting, so it never reaps
 # the program; a shell that backgrounds a job may reap it itself). The forked child is a small sh
 # that reports its pid on fd 3 and execs the program, so the program's rusage starts small and
 # it is re-parented to this subreaper.
 SPAWN = 'echo 1000 > /proc/self/oom_score_adj 2>/dev/null; echo $$ >&3; exec "$@" 3>&-'
-
-
-def read_payload():
-    raw = sys.stdin.buffer
-    n = int(raw.readline())
-    data = b""
-    while len(data) < n:
-        chunk = raw.read(n - len(data))
-        if not chunk:
-            raise EOFError("payload truncated")
-        data += chunk
-    return json.loads(data)
 
 
 def other_pids():
@@ -164,14 +133,14 @@ def reap_all(collect=None):
             collect(pid, status, usage)
 
 
-def run_step(step, env, output_cap):
+def run_step(step, env, output_cap, stdin_fd=None):
+    """Run one step's program to its end or its limit; its measurements, output and how it ended."""
     cwd = step["cwd"]
     # First, so that its write end gets a single-digit fd number that sh can redirect to.
     pid_r, pid_w = os.pipe()
     if pid_w > 9:
         raise RuntimeError(f"pid pipe fd {pid_w} is not a single digit")
-    stdin_path = step.get("stdin_path")
-    fin = open(stdin_path, "rb") if stdin_path else open(os.devnull, "rb")
+    fin = stdin_fd if stdin_fd is not None else os.open(os.devnull, os.O_RDONLY)
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     wake_r, wake_w = os.pipe()
@@ -185,7 +154,7 @@ def run_step(step, env, output_cap):
     oom_before = oom_kills()
     own_rss = sample_self_rss()
     t0 = time.monotonic()
-    if SUBREAPER:
+    if SPAWN_MODE["subreaper"]:
         sh = subprocess.Popen(["setsid", "--fork", "/bin/sh", "-c",
                                SPAWN.replace("&3", f"&{pid_w}").replace("3>&-", f"{pid_w}>&-"),
                                "sh", *limits, *step["argv"]],
@@ -193,7 +162,8 @@ def run_step(step, env, output_cap):
     else:  # e.g. gVisor: no subreaper, so the program must be our own child (rusage less exact)
         sh = subprocess.Popen([*limits, *step["argv"]], stdin=fin, stdout=out_w, stderr=err_w, cwd=cwd, env=env)
         os.write(pid_w, f"{sh.pid}\n".encode())
-    fin.close()
+    if stdin_fd is None:
+        os.close(fin)
     for fd in (out_w, err_w, pid_w):
         os.close(fd)
     pid_text = b""
@@ -299,7 +269,7 @@ def run_step(step, env, output_cap):
     user = (usage.ru_utime if usage else 0.0)
     system = (usage.ru_stime if usage else 0.0)
     maxrss_kb = max(usage.ru_maxrss if usage else 0, state["orphans_rss"])
-    if not SUBREAPER and maxrss_kb * 1024 <= own_rss * 1.05:
+    if not SPAWN_MODE["subreaper"] and maxrss_kb * 1024 <= own_rss * 1.05:
         # Forked straight from this process: ru_maxrss may be our own size, not the program's.
         maxrss_kb = peak_sampled // 1024
     wall = end - t0
@@ -316,126 +286,3 @@ def run_step(step, env, output_cap):
                            else (last_rss if samples else maxrss_kb * 1024)),
         "samples": samples, "clean": clean, "diag": state.get("diag"),
     }
-
-
-def make_writable(path):
-    """Give the owner rwx on every directory below path (a program may chmod 000 its own dirs)."""
-    for root, dirs, _ in os.walk(path):
-        for d in dirs:
-            p = os.path.join(root, d)
-            try:
-                if not os.path.islink(p):
-                    os.chmod(p, stat.S_IRWXU)
-            except OSError:
-                pass
-
-
-def wipe():
-    """Empty every writable area; returns the list of things that could not be removed."""
-    left = []
-    for top in WIPE_DIRS:
-        try:
-            entries = os.listdir(top)
-        except OSError:
-            continue
-        for name in entries:
-            p = os.path.join(top, name)
-            try:
-                if os.path.isdir(p) and not os.path.islink(p):
-                    os.chmod(p, stat.S_IRWXU)
-                    make_writable(p)
-                    shutil.rmtree(p)
-                else:
-                    os.unlink(p)
-            except OSError:
-                pass
-            if os.path.lexists(p):
-                left.append(p)
-    if sysv_objects():  # only then pay for a subprocess
-        subprocess.run(["ipcrm", "--all"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        left += [f"sysv-{kind}" for kind in sysv_objects()]
-    return left
-
-
-def sysv_objects():
-    kinds = []
-    for kind in ("shm", "msg", "sem"):
-        try:
-            with open(f"/proc/sysvipc/{kind}") as fh:
-                if len(fh.read().splitlines()) > 1:
-                    kinds.append(kind)
-        except OSError:
-            pass
-    return kinds
-
-
-def main():
-    payload = read_payload()
-    global SUBREAPER
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    SUBREAPER = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-    # Inherited by every program: no core dumps, no POSIX message queues (they would outlive a run
-    # in the container's IPC namespace and cannot be listed without mounting mqueue).
-    for name in ("RLIMIT_CORE", "RLIMIT_MSGQUEUE"):
-        try:
-            resource.setrlimit(getattr(resource, name), (0, 0))
-        except (ValueError, OSError):
-            pass  # not supported (gVisor): the run still proceeds
-    signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes select() through set_wakeup_fd
-    os.umask(0o077)
-    root = payload["workdir"]
-    results = []
-    error = None
-    try:
-        os.makedirs(root, exist_ok=True)
-        for src, dst in payload.get("copy_dirs", []):
-            if os.path.isdir(src):
-                shutil.copytree(src, dst, dirs_exist_ok=True)
-        for rel, content in payload["files"].items():
-            path = os.path.join(root, rel)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(content)
-        env = dict(payload["env"])
-        failed = set()
-        record = None  # the run directory after the builds: every run step starts from it (step_isolation)
-        for index, step in enumerate(payload["steps"]):
-            if step.get("requires") is not None and step["requires"] in failed:
-                failed.add(index)
-                results.append({"name": step.get("name", ""), "skipped": True})
-                continue
-            own_dir = step.get("cwd", "")
-            if step.get("build"):
-                record = None
-            elif record is None:
-                record = RunDirRecord(root)
-            step = dict(step, cwd=os.path.join(root, own_dir))
-            if step.get("stdin") is not None:
-                step["stdin_path"] = os.path.join(root, f".stdin-{index}")
-                with open(step["stdin_path"], "w", encoding="utf-8") as fh:
-                    fh.write(step["stdin"])
-            result = run_step(step, env, payload["output_cap"])
-            if not step.get("build"):
-                clear_scratch()
-                foreign = foreign_changes(record.restore(), own_dir)
-                if foreign:  # it wrote another program's files: its result must not count
-                    result["reason"] = result["reason"] or "tampered"
-                    result["tampered"] = foreign[:20]
-                if not record.complete:
-                    result["isolation"] = "program files over the record cap: not restored between steps"
-            results.append(result)
-            if result["exit_code"] != 0 or result.get("tampered"):
-                failed.add(index)
-    except Exception as exc:  # report instead of dying silently: the host maps it to sandbox_error
-        error = f"{exc.__class__.__name__}: {exc}"
-    clean = kill_everything()
-    left = wipe()
-    report = {"steps": results, "error": error, "clean": clean and not left,
-              "left_behind": left}
-    sys.stdout.write(MARKER + json.dumps(report))
-    sys.stdout.flush()
-
-
-if __name__ == "__main__":
-    main()

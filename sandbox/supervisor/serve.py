@@ -1,0 +1,179 @@
+"""The in-container supervisor's protocol and sessions (last part of its program text).
+
+Standard library only, Python 3.11. procs.py and isolation.py precede this file in the program text that
+the host sends as ``python3 -I -S -c <text>`` (so images never need rebuilding when it changes); it runs as
+the unprivileged sandbox user.
+
+Resident: one supervisor is started per pooled container and serves one session after another over the
+same exec stream, so a warm run costs no ``docker exec`` and no interpreter start. Every session still runs
+each program as a fresh process, kills everything after each step and wipes every writable area at its end.
+
+Protocol: stdin carries requests ``<decimal length>\\n<JSON payload>``, one after another; stdout carries one
+report per request, ``MARKER <decimal length>\\n<JSON report>``. End of stdin ends the supervisor.
+
+The supervisor marks itself non-dumpable, so the program (same uid) can neither open /proc/<pid>/fd of the
+supervisor (to forge a report or inject a request) nor read or write its memory. A program that kills it
+ends the stream: the host then discards the container.
+"""
+
+import ctypes
+import json
+import os
+import resource
+import shutil
+import signal
+import sys
+import time
+
+if __name__ != "__main__":  # on the host (tests, linters); in the container the parts share one namespace
+    from sandbox.supervisor.isolation import RunDirGuard, clear_scratch, step_clock, wipe_all
+    from sandbox.supervisor.procs import SPAWN_MODE, kill_everything, run_step
+
+MARKER = b"\n@@REFACTORCODER-RESULT@@\n"
+PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
+
+
+def harden_self():
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    SPAWN_MODE["subreaper"] = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    # Inherited by every program: no core dumps, no POSIX message queues (they would outlive a run
+    # in the container's IPC namespace and cannot be listed without mounting mqueue).
+    for name in ("RLIMIT_CORE", "RLIMIT_MSGQUEUE"):
+        try:
+            resource.setrlimit(getattr(resource, name), (0, 0))
+        except (ValueError, OSError):
+            pass  # not supported (gVisor): the run still proceeds
+    signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes select() through set_wakeup_fd
+    os.umask(0o077)
+
+
+def read_request(stream):
+    """The next payload, or None at the end of the stream."""
+    line = stream.readline()
+    if not line:
+        return None
+    n = int(line)
+    data = stream.read(n)
+    if len(data) != n:
+        raise EOFError("payload truncated")
+    return json.loads(data)
+
+
+def write_report(stream, report):
+    body = json.dumps(report).encode()
+    stream.write(MARKER + str(len(body)).encode() + b"\n" + body)
+    stream.flush()
+
+
+def stdin_fd(text):
+    """The step's stdin as an anonymous in-memory file: nothing of it lies where a program could read it."""
+    data = text.encode("utf-8")
+    try:
+        fd = os.memfd_create("stdin", os.MFD_CLOEXEC)
+    except (AttributeError, OSError):  # no memfd (an old gVisor): an unlinked file in /tmp
+        path = f"/tmp/.stdin-{os.urandom(8).hex()}"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        os.unlink(path)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def write_files(root, payload):
+    os.makedirs(root, exist_ok=True)
+    for src, dst in payload.get("copy_dirs", []):
+        if os.path.isdir(src):
+            shutil.copytree(src, dst, dirs_exist_ok=True)
+    for rel, content in payload["files"].items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(content)
+
+
+def run_steps(root, payload):
+    """Every step of the payload in order; a run step starts from the run directory as the builds left it."""
+    env, output_cap = dict(payload["env"]), payload["output_cap"]
+    results, failed = [], set()
+    guard = None
+    for index, step in enumerate(payload["steps"]):
+        name = step.get("name", "")
+        if step.get("requires") is not None and step["requires"] in failed:
+            failed.add(index)
+            results.append({"name": name, "skipped": True})
+            continue
+        if step.get("build"):
+            if guard is not None:  # a later build writes its output next to its sources
+                guard.release()
+                guard = None
+            result = run_program(root, step, env, output_cap)
+        else:
+            started = time.monotonic()
+            if guard is None:  # recorded and sealed once, after the builds (its cost counts to this step)
+                guard = RunDirGuard(root, payload.get("read_once", ()), payload.get("build_only", ()))
+            if guard.poisoned:
+                failed.add(index)
+                results.append({"name": name, "skipped": True, "isolation": guard.poisoned})
+                continue
+            result = run_isolated(guard, root, step, env, output_cap, started)
+        results.append(result)
+        if result["exit_code"] != 0 or result.get("tampered"):
+            failed.add(index)
+    return results
+
+
+def run_isolated(guard, root, step, env, output_cap, started):
+    """A run step between two clean states: scratch areas emptied before and after, the run directory checked
+    and put back after; a change the step may not make fails it ("tampered")."""
+    left = clear_scratch(keep=root)
+    since_ns = step_clock()
+    isolation_s = time.monotonic() - started
+    result = run_program(root, step, env, output_cap)
+    started = time.monotonic()
+    changes = guard.check_and_restore(since_ns, step.get("cwd", ""))
+    left += clear_scratch(keep=root)
+    changes += [f"{path}: could not be removed" for path in left]
+    if changes:  # its result must not count: program files are read-only to it
+        result["tampered"] = changes[:20]
+    result["isolation_s"] = isolation_s + time.monotonic() - started  # what keeping steps apart cost
+    return result
+
+
+def run_program(root, step, env, output_cap):
+    step = dict(step, cwd=os.path.join(root, step.get("cwd", "")))
+    fin = stdin_fd(step["stdin"]) if step.get("stdin") is not None else None
+    try:
+        return run_step(step, env, output_cap, fin)
+    finally:
+        if fin is not None:
+            os.close(fin)
+
+
+def serve_session(payload):
+    root = payload["workdir"]
+    results, error = [], None
+    try:
+        write_files(root, payload)
+        results = run_steps(root, payload)
+    except Exception as exc:  # report instead of dying silently: the host maps it to sandbox_error
+        error = f"{exc.__class__.__name__}: {exc}"
+    clean = kill_everything()
+    left = wipe_all()
+    return {"steps": results, "error": error, "clean": clean and not left, "left_behind": left}
+
+
+def main():
+    harden_self()
+    requests, reports = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        payload = read_request(requests)
+        if payload is None:
+            return
+        write_report(reports, serve_session(payload))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""A and B in one measurement session cannot reach each other, nor a run its next run (real sandbox).
+
+profiling/batch.py runs program i's samples as steps of one supervisor session, its files in /work/run/p<i>,
+same uid, one /tmp. Each test here is the candidate its guard exists to catch (sandbox/supervisor/isolation.py).
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from profiling.batch import batch_runner
+from sandbox import Limits, RunSpec, Status
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+SHORT = Limits(wall_time_s=5.0, cpu_time_s=5.0)
+
+
+def py(source: str, **kw) -> RunSpec:
+    return RunSpec(language="python", source=textwrap.dedent(source), limits=SHORT, **kw)
+
+
+BASELINE = py("""
+    import hashlib
+    print(hashlib.sha256(open(__file__, 'rb').read()).hexdigest()[:16], open('data.txt').read())
+""", files={"data.txt": "A's data"})
+
+
+def test_b_rewriting_a_files_fails_and_a_runs_its_own_files(sandbox):
+    cheat = py("""
+        import os
+        for path in ('../p0/main.py', '../p0/data.txt'):
+            try:
+                open(path, 'w').write('print(0)')
+                print('wrote without chmod', path)
+            except PermissionError:
+                pass
+        os.chmod('../p0', 0o755)
+        for path in ('../p0/main.py', '../p0/data.txt'):
+            os.chmod(path, 0o644)
+            open(path, 'w').write("print('B was here')")
+        open('../p0/sitecustomize.py', 'w').write('import sys')
+        print('done')
+    """)
+    first, rewrite, second = batch_runner(sandbox)([BASELINE, cheat, BASELINE])
+    assert first.ok and second.ok, (first.message, second.message)
+    assert second.stdout == first.stdout and "A's data" in second.stdout  # A's files are A's again
+    assert rewrite.stdout == "done\n"  # read-only: no write without the chmod
+    assert rewrite.status == Status.FAILED
+    assert "modified files it does not own" in rewrite.message
+    for path in ("p0/main.py", "p0/data.txt", "p0/sitecustomize.py", "p0: directory mode"):
+        assert path in rewrite.message
+
+
+def test_b_overwriting_a_compiled_binary_fails_and_a_runs_its_binary(sandbox):
+    a = RunSpec(language="cpp", limits=SHORT, source='#include <cstdio>\nint main(){ puts("A: 42"); }\n')
+    b = RunSpec(language="cpp", limits=SHORT, source=textwrap.dedent("""\
+        #include <cstdio>
+        #include <sys/stat.h>
+        int main() {
+            chmod("../p0", 0755);
+            chmod("../p0/main", 0755);
+            FILE* f = fopen("../p0/main", "w");
+            if (!f) { puts("no"); return 0; }
+            fputs("#!/bin/sh\\necho 'A: 0'\\n", f);
+            fclose(f);
+            puts("replaced");
+        }
+    """))
+    first, rewrite, second = batch_runner(sandbox)([a, b, a])
+    assert first.stdout == second.stdout == "A: 42\n", (second.status, second.message, second.stderr)
+    assert rewrite.stdout == "replaced\n" and rewrite.status == Status.FAILED
+    assert "p0/main: content changed" in rewrite.message
+
+
+CACHER = py("""
+    import ctypes, os
+    libc = ctypes.CDLL(None)
+    seen = [p for p in ('/tmp/cache', '/dev/shm/cache', '/work/cache', 'cache') if os.path.exists(p)]
+    seen += ['sysv'] if libc.shmget(0x5eed, 0, 0) >= 0 else []
+    job = open('job.json').read()
+    os.remove('job.json')  # what a trusted driver does: the code it runs cannot read its job
+    for path in ('/tmp/cache', '/dev/shm/cache', '/work/cache', 'cache'):
+        open(path, 'w').write('42')
+    libc.shmget(0x5eed, 4096, 0o1000 | 0o600)
+    print('cached' if seen else 'computed', seen, job)
+""", files={"job.json": '{"mode": "timed"}'}, read_once=["job.json"])
+
+
+def test_a_cache_left_for_the_next_run_is_gone(sandbox):
+    runs = batch_runner(sandbox)([CACHER, BASELINE, CACHER, CACHER])
+    assert [r.status for r in runs] == [Status.OK] * 4, [r.message for r in runs]
+    for r in (runs[0], runs[2], runs[3]):
+        # Every run computes: /tmp, /dev/shm, /work, SysV IPC and its own (writable) folder were emptied;
+        # its read-once job file is back for every run, and removing it is not a change.
+        assert r.stdout == "computed [] {\"mode\": \"timed\"}\n", r.stdout
+
+
+def test_removing_a_read_once_file_of_another_program_fails(sandbox):
+    thief = py("""
+        import os
+        print(open('../p0/job.json').read())
+        os.remove('../p0/job.json')
+        open('../p0/planted.py', 'w').write('x = 1')
+    """)
+    cacher, theft, again = batch_runner(sandbox)([CACHER, thief, CACHER])
+    assert cacher.ok and again.ok and again.stdout == cacher.stdout
+    assert theft.status == Status.FAILED
+    assert "p0/job.json: removed" in theft.message and "p0/planted.py: added" in theft.message
+
+
+def test_a_program_chmodding_its_own_dir_fails_and_the_next_run_is_unaffected(sandbox):
+    hide = py("""
+        import os
+        os.chmod('.', 0)
+        os.chmod('/work/run', 0o777)
+        print('hidden')
+    """)
+    look = py("""
+        import os, stat
+        print(sorted(os.listdir('.')), oct(stat.S_IMODE(os.stat('.').st_mode)), oct(stat.S_IMODE(os.stat('main.py').st_mode)))
+    """)
+    hidden, looked, again = batch_runner(sandbox)([hide, look, hide])
+    assert hidden.stdout == "hidden\n" and hidden.status == Status.FAILED
+    assert "p0: directory mode changed to 0o0" in hidden.message and ".: directory mode changed" in hidden.message
+    assert looked.ok and looked.stdout == "['main.py'] 0o555 0o444\n", (looked.stdout, looked.stderr)
+    assert again.status == Status.FAILED  # its directory was put back: it could do it again, and failed again
+
+
+def test_a_program_editing_its_own_files_fails(sandbox):
+    r = sandbox.run(py("""
+        import os
+        os.chmod('.', 0o755); os.chmod('helper.py', 0o644)
+        open('helper.py', 'w').write('EXPECTED = 0')
+    """, files={"helper.py": "EXPECTED = 42"}))
+    assert r.status == Status.FAILED and "helper.py: content changed" in r.message
+
+
+def test_program_cannot_reach_the_resident_supervisor(sandbox):
+    r = sandbox.run(py("""
+        import os
+        me, found = os.getpid(), []
+        for pid in [int(p) for p in os.listdir('/proc') if p.isdigit()]:
+            try:
+                cmd = open(f'/proc/{pid}/cmdline', 'rb').read()
+            except OSError:
+                continue
+            if pid != me and b'@@REFACTORCODER-RESULT@@' in cmd:
+                for what, mode in (('fd/0', 'wb'), ('fd/1', 'wb'), ('mem', 'rb')):
+                    try:
+                        open(f'/proc/{pid}/{what}', mode).close()
+                        found.append(f'{what} opened')
+                    except OSError as exc:
+                        found.append(f'{what} {exc.errno}')
+        print(found)
+    """))
+    assert r.ok, r.stderr
+    assert r.stdout.strip() == "['fd/0 13', 'fd/1 13', 'mem 13']"
+
+
+def test_a_program_killing_the_supervisor_costs_only_its_container(sandbox):
+    killer = sandbox.run(py("import os, signal\nos.kill(-1, signal.SIGKILL)"))
+    assert killer.status == Status.SANDBOX_ERROR
+    after = sandbox.run(py("print('alive')"))
+    assert after.ok and after.stdout == "alive\n"

@@ -1,0 +1,86 @@
+"""The supervisor's parts on the host: one program text without name clashes, and the run-directory guard."""
+
+from __future__ import annotations
+
+import ast
+import os
+from pathlib import Path
+
+from sandbox.supervisor import PARTS, SOURCE
+from sandbox.supervisor.isolation import RunDirGuard, _file_fingerprint, step_clock
+
+HERE = Path(__file__).resolve().parents[2] / "sandbox" / "supervisor"
+
+
+def _top_level_names(text: str) -> set[str]:
+    names = set()
+    for node in ast.parse(text).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
+def test_the_parts_make_one_program_without_clashes():
+    compile(SOURCE, "<supervisor>", "exec")
+    seen: dict[str, str] = {}
+    for part in PARTS:
+        for name in _top_level_names((HERE / part).read_text()):
+            assert name not in seen, f"{name} is defined in {seen.get(name)} and {part}: one namespace in the container"
+            seen[name] = part
+    assert SOURCE.rstrip().endswith('main()')  # serve.py last: its entry point runs after every part is defined
+
+
+def test_a_rewrite_in_the_clock_tick_of_the_seal_is_caught(tmp_path):
+    """Same size, modification time put back: only the change time could tell, and a coarse clock (tmpfs in
+    the container) may give the rewrite the very tick the guard sealed the file in, so that its fingerprint
+    does not change at all. Simulated here by taking the rewritten file's fingerprint as the recorded one."""
+    root = tmp_path / "run"
+    root.mkdir()
+    target = root / "a.txt"
+    target.write_text("AAAA")
+    guard = RunDirGuard(str(root))
+    before = os.lstat(target)
+    with open(target, "r+b") as fh:
+        fh.write(b"BBBB")
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.lstat(target)
+    guard.files["a.txt"].fp = _file_fingerprint(after)  # what the coarse clock would have left
+    since = after.st_ctime_ns  # the step began in that same tick
+    assert guard.check_and_restore(since, ".") == ["a.txt: content changed"]
+    assert target.read_text() == "AAAA"
+    # A file last written in an earlier tick than the step's start needs no content comparison.
+    assert guard.check_and_restore(step_clock(str(tmp_path)) + 1, ".") == []
+
+
+def test_the_guard_puts_back_what_a_step_changed(tmp_path):
+    root = tmp_path / "run"
+    (root / "p0" / "pkg").mkdir(parents=True)
+    (root / "p1").mkdir()
+    (root / "p0" / "main.py").write_text("print(1)")
+    (root / "p0" / "pkg" / "mod.py").write_text("X = 1")
+    (root / "p1" / "main.py").write_text("print(2)")
+    (root / "p1" / "job.json").write_text("{}")
+    guard = RunDirGuard(str(root), read_once=["p1/job.json"])
+    assert oct(os.stat(root / "p0").st_mode & 0o777) == "0o555"
+    assert oct(os.stat(root / "p1").st_mode & 0o777) == "0o755"  # holds a read-once file
+    assert oct(os.stat(root / "p0" / "main.py").st_mode & 0o777) == "0o444"
+    since = step_clock(str(tmp_path))
+    (root / "p1" / "job.json").unlink()
+    (root / "p1" / "scratch").write_text("own writable folder")
+    assert guard.check_and_restore(since, "p1") == []  # the step's own read-once file, its own folder
+    assert (root / "p1" / "job.json").read_text() == "{}" and not (root / "p1" / "scratch").exists()
+    since = step_clock(str(tmp_path))
+    (root / "p0" / "pkg" / "mod.py").unlink()
+    (root / "p0" / "pkg" / "new.py").write_text("")
+    (root / "p1" / "job.json").unlink()
+    os.chmod(root / "p0", 0)
+    changes = guard.check_and_restore(since, "p1")
+    assert sorted(changes) == ["p0/pkg/mod.py: removed", "p0/pkg/new.py: added",
+                               "p0: directory mode changed to 0o0"]
+    assert sorted(os.listdir(root / "p0" / "pkg")) == ["mod.py"] and (root / "p0" / "pkg" / "mod.py").read_text() == "X = 1"
+    assert oct(os.stat(root / "p0").st_mode & 0o777) == "0o555"
+    since = step_clock(str(tmp_path))
+    (root / "p1" / "job.json").unlink()
+    assert guard.check_and_restore(since, "p0") == ["p1/job.json: removed"]  # not p0's own read-once file
