@@ -183,7 +183,8 @@ with Sandbox(pool_size=1) as sb:
 """ + BASIC_RUNS + """    project = Path(sys.argv[1])
     target = locate(f"{project}/m.py::quad")
     jobs = PyJobs(sb, target)
-    report = jobs.run((project / "m.py").read_text(), {"mode": "calls", "calls": [{"args": "(3,)"}], "orders": [[0]]})
+    report = jobs.run((project / "m.py").read_text(), {"mode": "calls", "calls": [{"args": "(3,)"}], "orders": [[0]],
+                                                "records": True})
     out["project"] = {"report": report, "layer": jobs.runner.image, "notes": jobs.notes}
 failed = [f"{c.name}: {c.detail}" for c in run_checks() if not c.ok]
 out["selfcheck_failed"] = failed
