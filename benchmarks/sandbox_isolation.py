@@ -67,7 +67,7 @@ def measure(sandbox: Sandbox, language: str, runs: int, extra_files: int) -> dic
     return {"warm": warm, "first_step_isolation_s": run_steps[0]["isolation_s"],
             "step_isolation_s": median(later), "step_isolation_max_s": max(later),
             "session_s": outcome.elapsed_s, "programs_s": sum(s["wall_s"] for s in outcome.report["steps"]),
-            "run_steps": len(run_steps), "program_files": 2 * (1 + extra_files)}
+            "run_steps": len(run_steps), "files_sent": 2 * (1 + extra_files)}
 
 
 @app.command()
@@ -86,11 +86,11 @@ def main(runs: int = typer.Option(20, "--runs", min=2, help="samples of each of 
             for extra in (0, files):
                 rows[f"{language}+{extra}"] = measure(sandbox, language, runs, extra)
     table = Table(title="Isolation between the steps of one session (ms)")
-    for col in ("language", "program files", "run steps", "first step (record + seal)", "per later step (median)",
+    for col in ("language", "files sent (A+B)", "run steps", "first step (record + seal)", "per later step (median)",
                 "per later step (max)"):
         table.add_column(col, justify="right" if col != "language" else "left")
     for key, r in rows.items():
-        table.add_row(key.split("+")[0], str(r["program_files"]), str(r["run_steps"]),
+        table.add_row(key.split("+")[0], str(r["files_sent"]), str(r["run_steps"]),
                       ms(r["first_step_isolation_s"]), ms(r["step_isolation_s"]), ms(r["step_isolation_max_s"]))
     Console(width=150).print(table)
     Console().print(f"written {run.save({'results': rows})}")

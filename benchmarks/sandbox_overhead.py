@@ -101,11 +101,11 @@ def main(cold: int = typer.Option(5, "--cold", min=1, help="cold runs (a new con
                 warm_runs, paired = [], []
                 for _ in range(warm):
                     bare = profile_host_process(argv)[1].wall_time_s if argv else None
-                    run = sandbox_runs(warm_box, language, 1)[0]
-                    warm_runs.append(run)
+                    sample = sandbox_runs(warm_box, language, 1)[0]
+                    warm_runs.append(sample)
                     if bare is not None:
                         host_runs.append(bare)
-                        paired.append(run["total_s"] - run["compile_s"] - bare)
+                        paired.append(sample["total_s"] - sample["compile_s"] - bare)
             assert all(r["warm"] for r in warm_runs)
             program = median(r["program_s"] for r in warm_runs)
             baseline = median(host_runs) if host_runs else program
