@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from sandbox.containers import SANDBOX_USER
 from sandbox.supervisor import MARKER, SOURCE
 
-SUPERVISOR_SOURCE = SOURCE
 SUPERVISOR_STDERR_CAP = 64 * 1024
 
 
@@ -173,19 +172,6 @@ class SupervisorStream:
                 closable.close()
             except Exception:
                 pass
-
-
-def run_session(container, payload: dict, deadline_s: float, max_report_bytes: int) -> SessionOutcome:
-    """One session with a supervisor of its own: exec it, send `payload`, collect the report, end it."""
-    start = time.monotonic()
-    try:
-        stream = SupervisorStream.start(container)
-    except Exception as exc:
-        return SessionOutcome(error=f"exec failed: {exc}", usable=False, elapsed_s=time.monotonic() - start)
-    try:
-        return stream.request(payload, deadline_s, max_report_bytes)
-    finally:
-        stream.close()
 
 
 def container_state(container) -> dict:

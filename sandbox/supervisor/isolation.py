@@ -20,9 +20,9 @@ The only exception is a "read-once" file of the step's own program (a job descri
 deletes after reading, so that the code it runs cannot read it): removing it is expected, and its directory
 stays writable (0755) so that the driver can, and what the step writes there is removed without blame.
 
-Detection does not trust timestamps alone: file timestamps come from a coarse clock, so a file the guard
-wrote moments before a step could be rewritten in the same clock tick without any visible change to its
-fingerprint. step_clock() reads the file system's clock just before the step starts; a file whose recorded
+Detection does not trust timestamps alone: file timestamps may come from a coarse clock (kernel and file
+system dependent), so a file the guard wrote moments before a step could be rewritten in the same clock tick
+without any visible change to its fingerprint. step_clock() reads the file system's clock just before the step starts; a file whose recorded
 change time is not older than that is compared by content.
 """
 

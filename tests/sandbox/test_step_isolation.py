@@ -164,3 +164,18 @@ def test_a_program_killing_the_supervisor_costs_only_its_container(sandbox):
     assert killer.status == Status.SANDBOX_ERROR
     after = sandbox.run(py("print('alive')"))
     assert after.ok and after.stdout == "alive\n"
+
+
+def test_warm_runs_share_one_resident_supervisor_and_each_run_is_a_fresh_process(sandbox):
+    source = """
+        import os
+        supervisors = [p for p in os.listdir('/proc') if p.isdigit() and int(p) != os.getpid()
+                       and b'@@REFACTORCODER-RESULT@@' in open(f'/proc/{p}/cmdline', 'rb').read()]
+        print(os.getpid(), supervisors)
+    """
+    runs = [sandbox.run(py(source)) for _ in range(3)]
+    assert all(r.ok for r in runs) and all(r.warm for r in runs[1:]), [r.message for r in runs]
+    pids = [r.stdout.split(" ", 1)[0] for r in runs]
+    supervisors = {r.stdout.split(" ", 1)[1] for r in runs}
+    assert len(set(pids)) == 3  # a fresh process per run
+    assert len(supervisors) == 1 and supervisors.pop().count("'") == 2  # one supervisor, the same for every run
