@@ -70,8 +70,13 @@ def test_negatives():
     assert count_pairs([-1, 6, 2, 3], 5) == 2
 '''
 
-# 600 distinct values in a scrambled order (601 is prime): ~300 pairs, 180k inner steps (~10 ms) per call.
-PAIRS_WORKLOAD = "count_pairs([(i * 7919) % 601 for i in range(600)], 601)"
+# A fixed cost (~0.4 ms) that every program pays inside each timed call: it bounds how much faster than the
+# original a cheat can be, so a repeat count calibrated on the faster program (today's measurement) does not
+# stretch each sample of the original to tens of seconds. The workloads' answers do not depend on it.
+SETUP = "0 * sum(range(20000))"
+
+# 600 distinct values in a scrambled order (601 is prime): ~300 pairs, 180k inner steps (~9 ms) per call.
+PAIRS_WORKLOAD = f"count_pairs([(i * 7919) % 601 for i in range(600)], 601 + {SETUP})"
 
 PAIRS = Project("pairs", "pairs", "count_pairs", COUNT_PAIRS, PAIRS_TESTS, PAIRS_WORKLOAD)
 
@@ -110,7 +115,7 @@ def test_empty():
 
 def test_one_value():
     assert list(unique_items([5, 5, 5])) == [5]
-''', "list(unique_items([i // 2 for i in range(3000)]))")
+''', f"list(unique_items([i // 2 for i in range(3000 + {SETUP})]))")
 
 # A result object with __slots__ and the default repr (no __dict__ to compare).
 PAIR_STATS = Project("pair_stats", "pairstats", "pair_stats", '''
@@ -149,7 +154,7 @@ def test_none():
 def test_adjacent():
     stats = pair_stats([5, 0], 5)
     assert (stats.count, stats.first) == (1, (0, 1))
-''', "pair_stats([(i * 7919) % 601 for i in range(600)], 601)")
+''', f"pair_stats([(i * 7919) % 601 for i in range(600)], 601 + {SETUP})")
 
 # Memory: the result list is the program's largest object (400k distinct ints, ~14 MB).
 TOTALS = Project("totals", "totals", "running_totals", '''
@@ -174,7 +179,7 @@ def test_empty():
 
 def test_negative():
     assert running_totals([5, -5, 2]) == [5, 0, 2]
-''', "running_totals([1] * 400000)")
+''', f"running_totals([1] * (400000 + {SETUP}))")
 
 # fix: the inner loop starts at i, so an element pairs with itself when 2 * x == k.
 BUGGY_PAIRS = COUNT_PAIRS.replace("range(i + 1, len(nums))", "range(i, len(nums))")
