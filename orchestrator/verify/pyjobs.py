@@ -140,7 +140,8 @@ class PyJobs:
         files[f"project/{self.target.rel_path}"] = module_text
         for rel, text in self.extra.items():
             files[f"extra/{rel}"] = text
-        return RunSpec(language="python", files=files, limits=limits or self.limits), nonce
+        return RunSpec(language="python", files=files, limits=limits or self.limits,
+                       read_once=["job.json"]), nonce  # the driver deletes it before any candidate code runs
 
     def run(self, module_text: str, job: dict, limits=None) -> dict:
         spec, nonce = self.spec(module_text, job, limits)

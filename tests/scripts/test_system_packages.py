@@ -38,8 +38,8 @@ WRAPPERS = {"exec", "command", "sudo", "as_root", "env", "nohup", "timeout", "xa
 # Installed by the script that uses them, from npm rather than Debian.
 SELF_INSTALLED = {"node-gyp", "code-server"}
 # Run inside the sandbox containers (their images install what they use), not on the host.
-IN_CONTAINER = {"sandbox/supervisor.py", "sandbox/step_isolation.py", "sandbox/selfcheck.py"}
-IN_CONTAINER_DIRS = ("orchestrator/verify/in_sandbox/",)
+IN_CONTAINER = {"sandbox/selfcheck.py"}
+IN_CONTAINER_DIRS = ("sandbox/supervisor/", "orchestrator/verify/in_sandbox/")
 
 
 def table() -> dict[str, str]:
