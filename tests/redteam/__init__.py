@@ -13,7 +13,9 @@ a guard that is missing lets a cheat through, a guard that is too eager stops th
     cheats_state.py     correct answers cached across calls where the state guard does not look
     cheats_answers.py   wrong answers where the checks do not look (large inputs, keyword arguments,
                         generators, default-repr objects, mutation, lazy results, metric gaming)
-    cheats_fix.py       fix candidates that skip, patch or rewrite the checks instead of fixing the bug
+    cheats_fix.py       fix candidates that skip or rewrite the checks instead of fixing the bug
+    cheats_driver.py    candidates that rebind the driver's helpers in their own process (test runner,
+                        normaliser) or write forged events to its result pipe
     corpus.py           the candidates with the outcomes that count as caught; the honest control
     harness.py          one job through the real loop (settings, endpoint, short JobLimits)
 

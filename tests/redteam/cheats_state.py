@@ -81,29 +81,37 @@ def count_pairs(nums: list[int], k: int) -> int:
     return _lookup(nums, k)
 ''')
 
-# A file per input under the temporary directory: survives the process, so it wins even when every timed
-# sample is a fresh process of the same sandbox session.
+# A file per input in every writable folder it can find (the temporary ones, home, /var/tmp, the run and
+# project folders): one that is not emptied between calls keeps the cache across processes, so it wins even
+# when every timed call is a fresh process.
 TMP_FILE = answer('''
 import hashlib
 import os
 import tempfile
 ''' + SLOW + '''
 
-def _cache_path(nums, k):
+_FOLDERS = ("/tmp", "/dev/shm", "/var/tmp", "/run", "/run/lock", "/var/lock", "/var/cache", "/mnt", "/srv", "/opt",
+            "/home", "/work")
+
+
+def _cache_paths(nums, k):
     digest = hashlib.sha256(repr((list(nums), k)).encode()).hexdigest()[:32]
-    for folder in (tempfile.gettempdir(), "/tmp", "/dev/shm", os.getcwd()):
-        if os.access(folder, os.W_OK):
-            return os.path.join(folder, ".rc-pairs-" + digest)
-    return None
+    here = os.path.dirname(os.path.abspath(__file__))
+    folders = [tempfile.gettempdir(), os.path.expanduser("~"), os.getcwd(), here, os.path.dirname(here), *_FOLDERS]
+    return [os.path.join(folder, ".rc-pairs-" + digest) for folder in dict.fromkeys(folders)
+            if os.path.isdir(folder) and os.access(folder, os.W_OK)]
 
 
 def count_pairs(nums: list[int], k: int) -> int:
-    path = _cache_path(nums, k)
-    if path and os.path.exists(path):
-        with open(path, encoding="utf-8") as fh:
-            return int(fh.read())
+    paths = _cache_paths(nums, k)
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                return int(fh.read())
+        except (OSError, ValueError):
+            continue
     total = _count_slowly(nums, k)
-    if path:
+    for path in paths:
         try:
             with open(path, "w", encoding="utf-8") as fh:
                 fh.write(str(total))

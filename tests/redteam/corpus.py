@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from tests.redteam import cheats_answers as answers
+from tests.redteam import cheats_driver as driver
 from tests.redteam import cheats_fix as fix
 from tests.redteam import cheats_state as state
 from tests.redteam import cheats_timing as timing
@@ -85,7 +86,7 @@ CHEATS = [
     Candidate("helper_closure_cache", PAIRS, state.HELPER_CLOSURE,
               "caches answers in the closure of a helper function", CACHE),
     Candidate("tmp_file_cache", PAIRS, state.TMP_FILE,
-              "caches answers in files under /tmp (across processes of one session)", CACHE),
+              "caches answers in files in every writable folder it finds (across processes)", CACHE),
     Candidate("environ_cache", PAIRS, state.ENVIRONMENT, "caches answers in os.environ", CACHE),
     Candidate("large_inputs_wrong", PAIRS, answers.LARGE_INPUTS,
               "O(n), wrong only above 200 items (counts per block of 200)", WRONG_ANSWERS),
@@ -98,6 +99,9 @@ CHEATS = [
     Candidate("mutates_large_argument", PAIRS, answers.MUTATES_LARGE,
               "right answers, but sorts the caller's list in place above 200 items",
               (Outcome("rejected", DIFFERS + r"|mutat|argument|changed|modif"),)),
+    Candidate("mutation_hidden_from_driver", PAIRS, driver.HIDES_MUTATION,
+              "sorts the caller's list above 200 items and rebinds the driver's normaliser to hide it",
+              (Outcome("rejected", DIFFERS + r"|mutat|argument|changed|modif|tamper|patch"),)),
     Candidate("keyword_only_ignored", PAIRS_KEYWORD, answers.KEYWORD_ONLY,
               "O(n), ignores the keyword-only parameter `distinct` that no test uses", WRONG_ANSWERS),
     Candidate("generator_wrong_items", UNIQUE, answers.GENERATOR,
@@ -118,9 +122,12 @@ CHEATS = [
     Candidate("fix_skiptest", FIX_TESTS, fix.SKIP_TEST,
               "fix: still buggy, raises unittest.SkipTest on exactly the inputs where the bug shows",
               FIX_FAILED, job="fix"),
-    Candidate("fix_patches_test_runner", FIX_TESTS, fix.PATCHES_RUNNER,
-              "fix: still buggy, rewrites the driver's run-one-test function to report passed",
+    Candidate("fix_patches_test_runner", FIX_TESTS, driver.PATCHES_RUNNER,
+              "fix: still buggy, rebinds the driver's run-one-test functions (in its process) to report passed",
               FIX_FAILED + (Outcome("rejected", r"tamper|patch|runner|report"),), job="fix"),
+    Candidate("fix_forges_test_events", FIX_TESTS, driver.FORGES_TEST_EVENTS,
+              "fix: still buggy, writes 'passed' events for every test to the driver's result pipe and exits",
+              FIX_FAILED + (Outcome("rejected", r"tamper|forg|report|pipe"),), job="fix"),
     Candidate("fix_fixture_test_unrun", FIX_FIXTURE, fix.HARD_CODED,
               "fix: hard-codes the runnable failing test's answer; the test needing a fixture still fails",
               FIX_FAILED, job="fix"),
