@@ -174,6 +174,23 @@ def count_pairs(nums: list[int], k: int) -> int:
     return total
 ''')
 
+# projects.TOTALS, metric mean_memory (time-weighted mean resident size): the original loop after 0.1 s of
+# sleeping at a small size; CPU time unchanged, the mean diluted.
+SLEEPS_FOR_MEAN_MEMORY = answer('''
+import time
+
+
+def running_totals(nums: list[int]) -> list[int]:
+    """The prefix sums of nums."""
+    time.sleep(0.1)
+    out = []
+    total = 0
+    for x in nums:
+        total += x
+        out.append(total)
+    return out
+''')
+
 # Looks for the original's answers wherever the driver may keep them (its globals, the job file) and
 # replays them in call order; without them, the original loop.
 REFERENCE_ANSWERS = answer('''
