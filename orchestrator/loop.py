@@ -119,6 +119,8 @@ class Orchestrator:
         pool = job.pool("fix")
         verifier = job.verifier("fix")
         verifier.establish_baseline(start_run)
+        if start_code is not None:
+            verifier.remember(start_code, "the generated code")
         try:
             for number in range(1, job.limits.max_attempts + 1):
                 model = pool[(number - 1) % len(pool)]

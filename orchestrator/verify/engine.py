@@ -104,6 +104,11 @@ class Verifier:
             return verdict
         return self._measured(code, verdict)
 
+    def remember(self, code: str, label: str) -> None:
+        """A candidate judged before this verifier existed (solve's generated code before its fix): its twin is
+        a duplicate too."""
+        self.novelty.add(code, label)
+
     def accept(self, code: str) -> None:
         """Optimize: an accepted candidate becomes the best, the baseline of later candidates."""
         self.best = code

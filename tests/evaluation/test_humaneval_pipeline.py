@@ -98,7 +98,8 @@ def test_always_wrong_fails_after_the_bound(tmp_path, endpoint, docker_sandbox, 
     m = row["metrics"]
     assert not m["correct"] and m["solved_by"] is None
     assert m["model_calls"] == m["attempts"] == 1 + FIX_ATTEMPTS == len(endpoint.requests)
-    assert [a["status"] for a in row["test_result"]["trail"]] == ["failed"] * (1 + FIX_ATTEMPTS)
+    # The same wrong answer again is a duplicate of the generated code: never run again, one model call each.
+    assert [a["status"] for a in row["test_result"]["trail"]] == ["failed"] + ["duplicate"] * FIX_ATTEMPTS
     assert row["test_result"]["status"] == "failed" and not row["test_result"]["passed"]
     assert report.tables[0].rows[0][-1] == "0.0% (1)"
 
