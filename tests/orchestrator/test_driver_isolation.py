@@ -255,9 +255,12 @@ def test_a_call_that_changes_the_program_files_is_tampered(original):
     return (x * 2, False)
 '''
     problem, _ = _timed(exe, rewriter, reference, repetitions=1)
-    assert problem is not None and "changed the program's files" in problem and "m.py" in problem, problem
+    # Two layers stop it: the sandbox seals program files read-only (the write raises PermissionError, so the
+    # answer differs from the original's), and the driver names a call that changed them anyway.
+    assert problem is not None and ("changed the program's files" in problem and "m.py" in problem
+                                    or "PermissionError" in problem), problem
     record = exe.calls(rewriter, [{"args": "(1,)", "kwargs": "{}"}], [[0]])["passes"][0]["0"]
-    assert "m.py" in record.get("t", ""), record
+    assert "m.py" in record.get("t", "") or record.get("e") == "PermissionError", record
 
 
 def test_crashes_and_hangs_are_answers_of_their_own(original):
