@@ -156,6 +156,10 @@ class LlamaCppModel(Model):
                           stream=True, repeat_penalty=REPEAT_PENALTY)
             if options.seed is not None:
                 kwargs["seed"] = options.seed
+            # A prompt that shares a prefix with the previous one reuses its KV cache, and the reused part was
+            # computed in other batch shapes: the logits differ in the last bits and a temperature-0 answer can
+            # change between two identical calls. Start from an empty cache so a job repeats exactly.
+            loaded.llm.reset()
             if loaded.formatter is not None:
                 chunks = loaded.llm.create_completion(prompt=tokens, **kwargs)
                 text_of = lambda c: c["choices"][0].get("text") or ""
