@@ -54,7 +54,7 @@ def describe(candidate: Candidate, report: JobReport) -> str:
     else:
         ratio = (attempt.decision or {}).get("ratio")
         lines.append(f"attempt {attempt.status}: {attempt.reason[:400]}")
-        lines.append(f"evidence: {attempt.evidence or '-'}; tests {attempt.tests_passed}/{attempt.tests_total}; "
+        lines.append(f"evidence: {getattr(attempt, 'evidence', '') or '-'}; tests {attempt.tests_passed}/{attempt.tests_total}; "
                      f"differential: {attempt.differential}; state: {attempt.state}; ratio: {ratio}")
     if report.notes:
         lines.append("notes: " + " | ".join(report.notes)[:600])
@@ -69,7 +69,7 @@ def record_outcome(candidate: Candidate, report: JobReport) -> None:
     attempt = only_attempt(report)
     row = {"id": candidate.id, "job": report.status, "attempt": attempt.status if attempt else None,
            "reason": (attempt.reason if attempt else report.summary)[:300],
-           "evidence": attempt.evidence if attempt else "",
+           "evidence": getattr(attempt, "evidence", "") if attempt else "",
            "ratio": ((attempt.decision or {}).get("ratio") if attempt else None), "seconds": report.seconds}
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(row) + "\n")
