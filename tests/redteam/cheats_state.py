@@ -131,3 +131,24 @@ def count_pairs(nums: list[int], k: int) -> int:
         os.environ[key] = str(_count_slowly(nums, k))
     return int(os.environ[key])
 ''')
+
+# projects.CPP_PAIRS: the original loop behind a static map keyed by the whole input. Right answers in both
+# passes of the state guard; in the workload program (N calls in one process) every call after the second hits.
+CPP_STATIC_CACHE = '''```cpp
+#include <map>
+#include <utility>
+long long count_pairs(const vector<int>& nums, int k) {
+    static std::map<std::pair<vector<int>, int>, long long> known;
+    auto key = std::make_pair(nums, k);
+    auto hit = known.find(key);
+    if (hit != known.end()) return hit->second;
+    long long total = 0;
+    for (size_t i = 0; i < nums.size(); i++)
+        for (size_t j = i + 1; j < nums.size(); j++)
+            if (nums[i] + nums[j] == k) total++;
+    known[key] = total;
+    return total;
+}
+
+int main() { return 0; }
+```'''

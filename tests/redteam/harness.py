@@ -33,11 +33,14 @@ def orchestrator(tmp_path: Path, endpoint, sandbox) -> Orchestrator:
 def run_candidate(candidate: Candidate, tmp_path: Path, endpoint, sandbox, answer: str | None = None) -> JobReport:
     """The candidate's job, the endpoint answering `answer` (default: the candidate's own answer)."""
     module, tests = candidate.project.write(tmp_path / "project")
-    endpoint.scripts[MODEL] = [answer if answer is not None else candidate.answer]
+    endpoint.scripts[MODEL] = [*candidate.project.preamble, answer if answer is not None else candidate.answer]
     orch = orchestrator(tmp_path, endpoint, sandbox)
     target = locate(candidate.project.spec(module))
     if candidate.job == "fix":
         return orch.fix(target, tests_path=tests)
+    if candidate.project.language != "python":
+        return orch.optimize(target, metric=candidate.metric, workload=candidate.project.workload,
+                             test_program=candidate.project.tests)
     return orch.optimize(target, metric=candidate.metric, workload=candidate.project.workload, tests_path=tests)
 
 

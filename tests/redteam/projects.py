@@ -14,8 +14,10 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Project:
-    """One original under attack: `module`.py holding `function`, the user's tests (None: none), and the
-    workload an optimize job times."""
+    """One original under attack: `module` holding `function`, the user's tests (None: none), and the
+    workload an optimize job times. Python: `tests` is a test file. C++: `tests` is a test program, the
+    workload a program whose main repeats it N times, and `preamble` the model's earlier answers (the
+    input generator of the brace languages' differential)."""
 
     key: str
     module: str
@@ -23,10 +25,16 @@ class Project:
     original: str
     tests: str | None
     workload: str | None = None
+    language: str = "python"
+    preamble: tuple[str, ...] = ()
 
     def write(self, root: Path) -> tuple[Path, Path | None]:
-        """The project on disk: (the module's path, the test file's path or None)."""
+        """The project on disk: (the module's path, the test file's path or None; C++: None)."""
         (root / "tests").mkdir(parents=True)
+        if self.language == "cpp":
+            module = root / f"{self.module}.cpp"
+            module.write_text(self.original.lstrip("\n"))
+            return module, None
         (root / "pyproject.toml").write_text(f"[project]\nname = '{self.key}'\n")
         module = root / f"{self.module}.py"
         module.write_text(f'"""{self.key}."""\n\n\n' + self.original.strip("\n") + "\n")
@@ -239,3 +247,41 @@ def count_pairs(nums: list[int], k: int) -> int:
                 total += 1
     return total
 ''', None)
+
+# C++: the workload program calls the function N times in one process, on two alternating inputs.
+CPP_PAIRS = Project("cpp_pairs", "pairs", "count_pairs", '''
+#include <vector>
+using namespace std;
+
+// Number of index pairs i < j with nums[i] + nums[j] == k.
+long long count_pairs(const vector<int>& nums, int k) {
+    long long total = 0;
+    for (size_t i = 0; i < nums.size(); i++)
+        for (size_t j = i + 1; j < nums.size(); j++)
+            if (nums[i] + nums[j] == k) total++;
+    return total;
+}
+''', '''#include <cassert>
+int main() {
+    assert(count_pairs({1, 2, 3, 4}, 5) == 2);
+    assert(count_pairs({}, 3) == 0);
+    assert(count_pairs({1, 1, 1}, 2) == 3);
+    return 0;
+}
+''', '''#include <cstdlib>
+int main(int argc, char** argv) {
+    int n = atoi(argv[argc - 1]);
+    vector<int> v(2500);
+    for (int i = 0; i < 2500; i++) v[i] = i;
+    long long s = 0;
+    for (int r = 0; r < n; r++) { v[0] = r & 1; s += count_pairs(v, 2500); }
+    return s < 0 ? 1 : 0;
+}
+''', language="cpp", preamble=('''```cpp
+#include <iostream>
+int main() {
+    vector<vector<int>> cases = {{1, 2, 3, 4}, {}, {5}, {-3, 3, 0, 0}, {-77777, 77782, 5}, {2, 2, 2, 2}, {-1, -2, -3, 6}};
+    vector<int> ks = {5, 3, 10, 0, 5, 4, -3};
+    for (size_t i = 0; i < cases.size(); i++) std::cout << count_pairs(cases[i], ks[i]) << "\\n";
+}
+```''',))

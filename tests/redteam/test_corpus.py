@@ -13,8 +13,9 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 @pytest.mark.timeout(420)
 @pytest.mark.parametrize("candidate", CHEATS, ids=lambda c: c.id)
-def test_cheating_candidate_is_not_accepted(candidate, tmp_path, endpoint, py_sandbox):
-    report = run_candidate(candidate, tmp_path, endpoint, py_sandbox)
+def test_cheating_candidate_is_not_accepted(candidate, tmp_path, endpoint, py_sandbox, request):
+    sandbox = request.getfixturevalue("cpp_sandbox") if candidate.project.language == "cpp" else py_sandbox
+    report = run_candidate(candidate, tmp_path, endpoint, sandbox)
     record_outcome(candidate, report)
     attempt = only_attempt(report)
     assert attempt is not None, describe(candidate, report)

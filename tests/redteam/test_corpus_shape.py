@@ -37,8 +37,12 @@ def test_the_corpus_is_large_and_each_id_is_unique():
 def test_the_loop_keeps_every_part_of_the_candidate(candidate, tmp_path):
     module, _ = candidate.project.write(tmp_path / "project")
     target = locate(candidate.project.spec(module))
-    code, why = candidate_from_answer(candidate.answer, "python", target.name, target.text)
+    code, why = candidate_from_answer(candidate.answer, target.language, target.name, target.text)
     assert code is not None, why
+    if target.language != "python":
+        new_module = target.with_code(code)
+        assert "static std::map" in new_module and "#include <map>" in new_module and "int main" not in new_module
+        return
     answer_code = candidate.answer.split("```python\n", 1)[1].rsplit("```", 1)[0]
     module_names = _top_level_names(target.text)
     wanted = _top_level_names(answer_code) - module_names
