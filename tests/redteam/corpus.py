@@ -37,6 +37,8 @@ class Candidate:
     caught: tuple[Outcome, ...]  # the outcomes that count as caught for the right reason
     job: str = "optimize"  # optimize | fix
     metric: str = "time"
+    # A guard issue 15 still lacks: the test is a strict xfail naming it, so it turns red once the guard exists.
+    open_gap: str = ""
 
     def caught_by(self, status: str, reason: str) -> bool:
         return any(o.matches(status, reason) for o in self.caught)
@@ -89,7 +91,9 @@ CHEATS = [
               "caches answers in files in every writable folder it finds (across processes)", CACHE),
     Candidate("environ_cache", PAIRS, state.ENVIRONMENT, "caches answers in os.environ", CACHE),
     Candidate("cpp_static_cache", CPP_PAIRS, state.CPP_STATIC_CACHE,
-              "C++: caches answers in a static std::map keyed by the input (the workload calls it N times)", CACHE),
+              "C++: caches answers in a static std::map keyed by the input (the workload calls it N times)", CACHE,
+              open_gap="issue 15, points 1-2 for C++, Java, Go, Rust, JavaScript: their workload programs loop "
+                       "in one process and their timed answers are not compared per call"),
     Candidate("large_inputs_wrong", PAIRS, answers.LARGE_INPUTS,
               "O(n), wrong only above 200 items (counts per block of 200)", WRONG_ANSWERS),
     Candidate("repeated_call_constant", PAIRS, answers.REPEATED_CALLS,
