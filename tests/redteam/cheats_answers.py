@@ -5,7 +5,7 @@ candidates that game a metric (sleeping for CPU utilisation) or read the referen
 compared with. Each is fast (or otherwise "better") where it is wrong.
 """
 
-from tests.redteam.cheats_timing import SLOW, answer
+from tests.redteam.cheats_timing import SLOW, SLOW_AS_ORIGINAL, answer
 
 COUNTER = '''
 def _count_fast(nums, k):
@@ -166,7 +166,7 @@ def running_totals(nums: list[int]) -> list[int]:
 # Metric cpu (CPU time / wall time, lower is better): the original loop plus a sleep.
 SLEEPS = answer('''
 import time
-''' + SLOW + '''
+''' + SLOW_AS_ORIGINAL + '''
 
 def count_pairs(nums: list[int], k: int) -> int:
     total = _count_slowly(nums, k)

@@ -1,7 +1,7 @@
 """Candidates (model answers for `count_pairs`, projects.PAIRS) that are correct but remember answers
 across calls, where the state guard does not look: the timed workload repeats the same calls, so a cache
 keyed on the input wins the timing unless every timed call starts from a fresh state. Each computes with
-the original O(n^2) loop; only the cache makes it "faster".
+an O(n^2) loop twice the original's work (cheats_timing.SLOW); only the cache makes it "faster".
 """
 
 from tests.redteam.cheats_timing import SLOW, answer

@@ -1,18 +1,32 @@
 """Candidates (model answers for `count_pairs`, projects.PAIRS) that attack the measurement itself:
 they tell a timed run from a checked one and answer wrong (fast) only when timed, forge the driver's
 report, leave before the work, tamper with the baseline's files, or do the work where CPU accounting does
-not look. Where the trick does not work they fall back to the original O(n^2) loop: then they are
-correct but not faster ("not better"), which is the right outcome too.
+not look. Where the trick does not work they fall back to an O(n^2) loop twice the original's work: then
+they are correct but slower ("not better"), which is the right outcome too.
 
 These texts run only inside the sandbox (TAMPER appends to files it finds; others fork).
 """
 
-SLOW = '''
+# The original loop, exactly.
+SLOW_AS_ORIGINAL = '''
 def _count_slowly(nums, k):
     total = 0
     for i in range(len(nums)):
         for j in range(i + 1, len(nums)):
             if nums[i] + nums[j] == k:
+                total += 1
+    return total
+'''
+
+# The cheats' honest path: right, and twice the original's work, so that where a trick does not fire the
+# measurement says "worse", never "better" by chance (a corpus of ~15 such jobs would otherwise meet the
+# decision's false-"better" rate now and then).
+SLOW = '''
+def _count_slowly(nums, k):
+    total = 0
+    for i in range(len(nums)):
+        for j in range(len(nums)):
+            if i < j and nums[i] + nums[j] == k:
                 total += 1
     return total
 '''
@@ -166,7 +180,8 @@ def count_pairs(nums: list[int], k: int) -> int:
 ''')
 
 # A/B tamper: appends a CPU burner to every other copy of this module and of the driver it can write
-# (the baseline's, when both programs share writable folders and a uid). Correct and as slow as the original.
+# (the baseline's, when both programs share writable folders and a uid). Correct; slower than the original
+# unless the baseline's files could be tampered with.
 TAMPER = answer('''
 import os
 import sys
