@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Callable
 
 from models.errors import Cancelled, ModelError
@@ -190,8 +191,7 @@ class Job:
         attempt.tests_passed, attempt.tests_total = verdict.tests_passed, verdict.tests_total
         attempt.failed_tests = verdict.failed_tests
         attempt.differential, attempt.state, attempt.decision = verdict.differential, verdict.state, verdict.decision
-        attempt.checks = [{"name": c.name, "passed": c.passed, "total": c.total, "detail": c.detail}
-                          for c in verdict.checks]
+        attempt.checks = [asdict(c) for c in verdict.checks]
         attempt.evidence = verdict.evidence()
         cid = attempt.candidate_id
         if verdict.run is not None:

@@ -109,7 +109,7 @@ class Orchestrator:
             start_run = job.exe.run_tests(code, job.suite.tests)
             job.record_tests(parent, start_run)
         if not start_run.failures and start_run.error is None:
-            not_run = [r["name"] for r in start_run.results if r.get("skipped") or r.get("status") == "not run"]
+            not_run = start_run.not_run
             job.report.summary = "every test passes already: nothing to fix" if not not_run else (
                 f"every test that ran passes; {len(not_run)} could not run ({', '.join(not_run[:3])}), so nothing "
                 "shows the bug: nothing to fix")

@@ -26,15 +26,6 @@ PURPOSES = ("fix", "optimize")
 REPORT_EXCLUDES = {"samples_a", "samples_b", "profiles_a", "profiles_b"}
 
 
-def _passed(run: TestRun) -> set[str]:
-    return {r["name"] for r in run.results if r.get("passed") and not r.get("skipped")
-            and r.get("status", "passed") == "passed"}
-
-
-def _not_run(run: TestRun) -> list[str]:
-    return [r["name"] for r in run.results if r.get("skipped") or r.get("status") == "not run"]
-
-
 class Verifier:
     """Checks candidates of one job against its original (fix: every test must pass; optimize: every test the
     original passes, the behaviour guards, and a measured gain)."""
@@ -61,9 +52,9 @@ class Verifier:
     def establish_baseline(self, run: TestRun) -> None:
         """The original's test run fixes the set of checks: names, and which ones it passes."""
         self.baseline = run
-        self.required = _passed(run)
-        self.not_run = _not_run(run)
-        self.all_tests = {r["name"] for r in run.results} - set(_not_run(run))
+        self.required = run.passed_names()
+        self.not_run = run.not_run
+        self.all_tests = {r["name"] for r in run.results} - set(self.not_run)
 
     def set_measurement(self, *, metric: str, workload: list[str], comparisons: int, budget_s: float,
                         min_pairs: int, cancel=None) -> str | None:
@@ -126,8 +117,8 @@ class Verifier:
             verdict.outcome, verdict.reason = "failed", str(exc)
             return verdict
         verdict.run = run
-        passed = _passed(run)
-        verdict.not_run = _not_run(run)
+        passed = run.passed_names()
+        verdict.not_run = run.not_run
         # fix: every test of the original's run, the ones that could not run included (a fix is claimed only when
         # every test passes); optimize: the tests the original passes (one it could not run cannot be required).
         must = self.all_tests | set(self.not_run) if self.purpose == "fix" else self.required
@@ -236,10 +227,7 @@ class Verifier:
         return verdict
 
     def _program(self, code: str, workload: list[str], reference):
-        try:
-            return self.exe.workload_program(code, workload, reference=reference)
-        except TypeError:  # an execution without timed-answer checks (brace languages)
-            return self.exe.workload_program(code, workload)
+        return self.exe.workload_program(code, workload, reference=reference)
 
     # -- the change against the original ---------------------------------------------------------------
     def change_vs_original(self, last_step: dict | None, steps: int) -> dict | None:
