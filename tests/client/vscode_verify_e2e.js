@@ -195,6 +195,12 @@ async function main() {
             await shot('v07-stale-refused.png');
         });
         await step('commit; edit a function of fmt.py; Optimize changed functions from the palette → its result', async () => {
+            // code-server saves buggy.py's edit by itself, a moment later: committing before that save leaves
+            // count_pairs_b changed too (then two functions are optimized, not one).
+            await palette('File: Save All');
+            const saved = Date.now() + 15_000;
+            while (!disk('buggy.py').includes('# my edit') && Date.now() < saved) await page.waitForTimeout(250);
+            if (!disk('buggy.py').includes('# my edit')) throw new Error('buggy.py\'s edit was not saved');
             await palette('Notifications: Clear All Notifications');
             await palette('View: Close All Editors');
             execFileSync('git', ['-C', opts.workspace, 'add', '-A']);
@@ -215,7 +221,10 @@ async function main() {
             await palette('RefactorCoder: Optimize changed functions');
             // Only the edited function (pairs.py and buggy.py are as committed); its candidate broke a test: kept.
             const result = toast(/RefactorCoder optimized 1 changed function\(s\): shout /);
-            await result.waitFor({ timeout: opts.jobTimeout });
+            await result.waitFor({ timeout: opts.jobTimeout }).catch(async (err) => {
+                const shown = await page.locator('.notification-toast').allInnerTexts();
+                throw new Error(`${err.message}\nnotifications shown: ${JSON.stringify(shown)}`);
+            });
             const text = await result.innerText();
             if (!/no measurable gain/.test(text)) throw new Error(`unexpected result: ${text}`);
             await noErrorToast('after Optimize changed functions');
