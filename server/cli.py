@@ -186,9 +186,9 @@ def _wants_sandbox(argv: list[str]) -> bool:
 
 
 # Commands that live in their own modules (each imports only typer and server.cli_common at module level).
-from server import cli_eval, cli_models, cli_orchestrate  # noqa: E402
+from server import cli_eval, cli_models, cli_orchestrate, mcp_server  # noqa: E402
 
-for _module in (cli_orchestrate, cli_eval, cli_models):
+for _module in (cli_orchestrate, cli_eval, cli_models, mcp_server):
     _module.register(app)
 
 
