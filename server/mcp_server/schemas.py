@@ -22,6 +22,8 @@ class Budget(BaseModel):
     wall_time_s: float | None = Field(None, gt=0, le=3600, description="the whole job; default 900")
     max_cost_usd: float | None = Field(None, ge=0, description="stop when priced model calls cost more")
     decision_budget_s: float | None = Field(None, gt=0, le=600, description="time for one speed decision")
+    min_pairs: int | None = Field(None, ge=2, le=1000, description="measured pairs before a speed decision "
+                                  "may be taken; default 6")
     judge: bool = Field(True, description="ask the judge model for scores beside the execution verdict")
 
 

@@ -42,21 +42,36 @@ class Scratch:
 
 
 def sandbox_language(language: str | None, path: Path | None = None) -> str:
-    """The sandbox's key for `language` (or the file's suffix); a ToolError when the sandbox lacks it."""
+    """The sandbox's key for `language` (or the file's suffix), its image checked."""
+    lang = language_key(language, path)
+    require_image(lang)
+    return lang
+
+
+def language_key(language: str | None, path: Path | None = None) -> str:
+    """The sandbox's key for `language` (or the file's suffix); a ToolError when the sandbox has no such image."""
     from orchestrator.target import TargetError, language_of
 
+    if not (language or path):
+        raise ToolError("`language` is required with `code` (python, cpp, java, go, rust or js)")
     try:
-        lang = language_of(path or Path("snippet"), language) if (language or path) else None
+        return language_of(path or Path("snippet"), language)
     except TargetError as exc:
         raise ToolError(agent_wording(str(exc))) from None
-    if lang is None:
-        raise ToolError("`language` is required with `code` (python, cpp, java, go, rust or js)")
+
+
+def require_image(lang: str) -> None:
+    """A ToolError when Docker or the language's image is not there (the message says how to get it)."""
+    from sandbox.errors import SandboxError
     from sandbox.images import missing_images
 
-    if missing_images([lang]):
+    try:
+        missing = missing_images([lang])
+    except SandboxError as exc:
+        raise ToolError(f"the sandbox is not available: {exc}") from None
+    if missing:
         raise ToolError(f"the sandbox image for {lang} is not built on this machine: run "
                         "`refactorcoder sandbox build` (or choose another language)")
-    return lang
 
 
 def suffix_for(language: str) -> str:
@@ -92,9 +107,9 @@ def locate(roots: Roots, *, file: str | None, code: str | None, function: str | 
     scratch = None
     if file is not None:
         path = roots.confine(file, "file")
-        lang = sandbox_language(language, path)
+        lang = language_key(language, path)
     else:
-        lang = sandbox_language(language)
+        lang = language_key(language)
         scratch = Scratch()
         name = "Main" if lang == "java" else "snippet"
         path = scratch.path / f"{name}{suffix_for(lang)}"
@@ -107,6 +122,17 @@ def locate(roots: Roots, *, file: str | None, code: str | None, function: str | 
             scratch.close()
         raise ToolError(agent_wording(str(exc)).replace(str(path.parent) + "/", "")) from None
     located = Located(target, scratch=scratch)
+    try:
+        _add_tests(located, roots, lang, tests, test_code)
+        require_image(lang)
+    except BaseException:
+        located.close()
+        raise
+    return located
+
+
+def _add_tests(located: Located, roots: Roots, lang: str, tests: str | None, test_code: str | None) -> None:
+    target, scratch = located.target, located.scratch
     if tests is not None:
         tests_path = roots.confine(tests, "tests")
         if lang == "python":
@@ -127,4 +153,3 @@ def locate(roots: Roots, *, file: str | None, code: str | None, function: str | 
             located.tests_path = test_file
         else:
             located.test_program = test_code
-    return located
