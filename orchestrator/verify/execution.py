@@ -9,6 +9,7 @@ model-written input generator (orchestrator/verify/progdiff.py).
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 
 from orchestrator.errors import Unsupported
@@ -183,11 +184,14 @@ class PythonExecution:
 
 class HarnessExecution:
     """C++, Java, Go, Rust, JavaScript: the user's test program and workload program (differential tests by
-    orchestrator/verify/progdiff.py, not by calls)."""
+    orchestrator/verify/progdiff.py, not by calls). Timed runs make one call per process, every call's answer
+    compared with the original's (orchestrator/verify/percall.py)."""
 
     differential = False
 
     def __init__(self, sandbox, target: Target, test_program: str | None, suite: str = "user"):
+        from orchestrator.verify.percall import PerCallRunner
+
         self.sandbox = sandbox
         self.target = target
         self.test_program = test_program
@@ -195,10 +199,13 @@ class HarnessExecution:
         whose = "the test program you named" if suite == "user" else "the benchmark's test program"
         self.notes = [f"{target.language}: candidates are checked by {whose}; optimize adds "
                       "differential tests from a model-written input generator"] if test_program else []
+        self._runner = PerCallRunner(sandbox)
+        self._references: dict[tuple[str, tuple[str, ...]], list[str]] = {}
 
     @property
     def runner(self):
-        return self.sandbox
+        """The sandbox, with the workload program's timed samples run one call per process."""
+        return self._runner
 
     def run_tests(self, code: str, tests) -> TestRun:
         from sandbox.harness import run_tests
@@ -219,18 +226,69 @@ class HarnessExecution:
     def calls(self, code, calls, orders):  # pragma: no cover - guarded by `differential`
         raise Unsupported(f"differential calls are not available for {self.target.language}")
 
-    def workload_program(self, code: str, workload: list[str], reference=None):
-        """`reference` is accepted for symmetry with PythonExecution and not used: the other languages'
-        workload programs loop themselves and print no per-call answers."""
-        from profiling.programs import repeat_arg
+    def _one_call(self, code: str, workload: list[str], count: int):
+        """The workload program (the file with the user's workload `main` appended) run with `count` as its
+        repeat count: 0 is its start-up, 1 one call."""
         from sandbox.models import RunSpec
 
         source = self.target.with_code(code) + "\n" + workload[0]
-        return repeat_arg(RunSpec(language=self.target.language, source=source))
+        return RunSpec(language=self.target.language, source=source, args=[str(count)])
+
+    def workload_program(self, code: str, workload: list[str], reference: list[str] | None = None):
+        """The timed program: Program.build(n) is n runs of the workload program with repeat count 1, each a
+        process of its own (build(0): one run with count 0, the start-up the measurement subtracts);
+        program.check(result) compares every call's answer (stdout, exit status) with `reference`
+        (workload_reference of the original): a different one is a message and the candidate is rejected."""
+        from orchestrator.verify import percall
+        from profiling.programs import Program
+
+        issued: dict[str, int] = {}  # nonce of each built sample -> its calls
+        start, call = self._one_call(code, workload, 0), self._one_call(code, workload, 1)
+
+        def build(n: int):
+            if n <= 0:
+                return start
+            nonce = secrets.token_hex(8)
+            issued[nonce] = n
+            return percall.calls_spec(call, n, nonce)
+
+        return Program(build, True, self.target.language,
+                       check=lambda result: percall.check_run(result, issued, reference))
+
+    def workload_reference(self, code: str, workload: list[str]) -> list[str]:
+        """The digest of `code`'s answer to the workload's call (one run, repeat count 1), what every timed
+        call of a candidate is compared with. Raises WorkloadFailed when the run fails."""
+        from orchestrator.verify import percall
+
+        key = (code, tuple(workload))
+        if key not in self._references:
+            result = self._runner.run(self.workload_program(code, workload).spec(1))
+            if not result.ok:
+                raise WorkloadFailed(f"the workload program failed ({result.status.value}): "
+                                     f"{(result.message or result.stderr or '')[-1500:]}")
+            found = percall.digests(result)
+            if found is None or len(found[1]) != 1:
+                raise WorkloadFailed("the workload program's run reported no answer")
+            self._references[key] = found[1]
+        return self._references[key]
 
     def workload_check(self, code: str, workload: list[str]) -> str | None:
-        result = self.sandbox.run(self.workload_program(code, workload).spec(1))
-        return None if result.ok else f"the workload program failed ({result.status.value}): {result.stderr[-1500:]}"
+        """None when the workload program runs on `code` and one call costs more than a process start-up,
+        else why it cannot be measured (it fails, or it is too small to show a difference)."""
+        from orchestrator.verify import percall
+
+        try:
+            self.workload_reference(code, workload)
+        except WorkloadFailed as exc:
+            return str(exc)
+        cost = percall.per_call_cost(self._runner, self._one_call(code, workload, 0),
+                                     self._one_call(code, workload, 1))
+        if cost is not None and cost.too_small():
+            return (f"the workload program is too small to show a difference: one call (repeat count 1) costs "
+                    f"{cost.call_s * 1000:.1f} ms of CPU above the program's start-up of "
+                    f"{cost.startup_s * 1000:.1f} ms, and every timed call runs in a fresh process; make one "
+                    "call do more work (larger inputs in the workload's loop body)")
+        return None
 
     def profile(self, code: str, workload: list[str], loops: int) -> str:
         return ""  # per-function profiles are Python-only for now

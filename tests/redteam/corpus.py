@@ -95,9 +95,7 @@ CHEATS = [
               "caches answers in files in every writable folder it finds (across processes)", CACHE),
     Candidate("environ_cache", PAIRS, state.ENVIRONMENT, "caches answers in os.environ", CACHE),
     Candidate("cpp_static_cache", CPP_PAIRS, state.CPP_STATIC_CACHE,
-              "C++: caches answers in a static std::map keyed by the input (the workload calls it N times)", CACHE,
-              open_gap="issue 15, points 1-2 for C++, Java, Go, Rust, JavaScript: their workload programs loop "
-                       "in one process and their timed answers are not compared per call"),
+              "C++: caches answers in a static std::map keyed by the input (the workload calls it N times)", CACHE),
     Candidate("large_inputs_wrong", PAIRS, answers.LARGE_INPUTS,
               "O(n), wrong only above 200 items (counts per block of 200)", WRONG_ANSWERS),
     Candidate("repeated_call_constant", PAIRS, answers.REPEATED_CALLS,
