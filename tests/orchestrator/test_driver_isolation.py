@@ -109,15 +109,13 @@ def f(x):
     time.sleep(0.05)  # the daemon is listening before the call ends
     return (x * 2, False)
 ''',
-    "System V shared memory": '''import ctypes
-
-_libc = ctypes.CDLL(None, use_errno=True)
+    "System V shared memory": '''import subprocess
 
 
 def f(x):
-    key = 0x52430000 + x
-    hit = _libc.shmget(key, 0, 0) >= 0
-    _libc.shmget(key, 4096, 0o1000 | 0o600)  # IPC_CREAT
+    listed = subprocess.run(["ipcs", "-m"], capture_output=True, text=True).stdout
+    hit = any(line.startswith("0x") for line in listed.splitlines())
+    subprocess.run(["ipcmk", "-M", "4096"], capture_output=True)  # ctypes is denied in a call's process
     return (x * 2, hit)
 ''',
 }
@@ -160,11 +158,15 @@ def test_a_cache_kept_between_calls_never_helps(original, kind):
 
 
 def test_the_candidate_finds_no_job_and_cannot_reach_the_driver(original):
-    """job.json is gone before any call, the driver's module keeps no job or nonce in its globals, and the
-    driver's memory and descriptors are closed to the call (non-dumpable)."""
+    """job.json is gone before any call, __main__ is not the driver's module, and the driver's memory and
+    descriptors are closed to the call (non-dumpable): tried from a process the call starts, since the call's
+    own process may not open anything in /proc at all (tests/orchestrator/test_driver_guard.py)."""
     _target, exe, _ = original
     spy = '''import os
+import subprocess
 import sys
+
+OPEN = "import os, sys; os.close(os.open(sys.argv[1], int(sys.argv[2])))"
 
 
 def f(x):
@@ -174,11 +176,9 @@ def f(x):
         seen.append("job.json")
     seen += sorted(k for k in main if k.upper() in ("JOB", "NONCE"))
     for what, mode in (("mem", os.O_RDONLY), ("fd/1", os.O_WRONLY), ("fd/2", os.O_WRONLY)):
-        try:
-            os.close(os.open("/proc/%d/%s" % (os.getppid(), what), mode))
+        path = "/proc/%d/%s" % (os.getppid(), what)
+        if subprocess.run([sys.executable, "-c", OPEN, path, str(mode)], capture_output=True).returncode == 0:
             seen.append("/proc/driver/" + what)
-        except OSError:
-            pass
     return seen
 '''
     report = exe.calls(spy, [{"args": "(1,)", "kwargs": "{}"}], [[0]])
@@ -187,9 +187,9 @@ def f(x):
 
 
 def test_a_forged_report_does_not_count(original):
-    """A candidate that finds the nonce (it is in the driver's frames, which a forked call inherits) and
-    writes a report claiming the original's answers everywhere it can: the run's output holds the driver's
-    report only, and the wrong answers are caught."""
+    """A candidate that looks for the nonce in the frames above it (the guard refuses the frame: tampering) or
+    else makes one up, and writes a report claiming the original's answers everywhere it can: the run's output
+    holds the driver's report only, and the run is rejected."""
     _target, exe, reference = original
     claimed = {"ok": True, "loops": REPETITIONS, "orders": 1, "raised": {}, "tampered": [],
                "digests": [{str(i): d for i, d in enumerate(reference)}] + ["="] * (REPETITIONS - 1)}
@@ -201,12 +201,16 @@ CLAIMED = %r
 
 
 def f(x):
-    frame, nonce = sys._getframe(), None
-    while frame is not None:
-        for value in list(frame.f_locals.values()):
-            if isinstance(value, str) and len(value) == 24 and set(value) <= set("0123456789abcdef"):
-                nonce = value
-        frame = frame.f_back
+    nonce = None
+    try:
+        frame = sys._getframe()
+        while frame is not None:
+            for value in list(frame.f_locals.values()):
+                if isinstance(value, str) and len(value) == 24 and set(value) <= set("0123456789abcdef"):
+                    nonce = value
+            frame = frame.f_back
+    except ValueError:
+        nonce = "0" * 24
     if nonce:
         data = ("\\n@@RC-DRIVER-" + nonce + "@@\\n" + json.dumps(CLAIMED)).encode()
         for fd in (1, 2):
@@ -223,18 +227,23 @@ def f(x):
 ''' % (claimed,)
     problem, result = _timed(exe, forger, reference)
     assert result.stdout.count(REPORT_MARKER) == 1, result.stdout[-800:]
-    assert problem is not None and "different answer" in problem, problem
+    assert problem is not None and "tampered" in problem and "sys._getframe" in problem, problem
 
 
 def test_a_candidate_that_tells_timed_runs_apart_is_caught(original):
-    """Reading the job from the driver's frames tells it how many repetitions run; cheating on the timed
-    runs only is caught because every timed call is compared with the original's answer."""
+    """Reading the job from the driver's frames would tell it how many repetitions run: the frame is refused
+    and the attempt reported, in checked and timed runs alike. One that tells timed runs apart some other way
+    (call counting, timing) is caught because every timed call is compared with the original's answer
+    (tests/redteam)."""
     _target, exe, reference = original
     sneaky = '''import sys
 
 
 def f(x):
-    frame = sys._getframe()
+    try:
+        frame = sys._getframe()
+    except ValueError:
+        frame = None
     while frame is not None:
         job = frame.f_locals.get("job")
         if isinstance(job, dict) and job.get("loops", 1) > 1:
@@ -242,9 +251,10 @@ def f(x):
         frame = frame.f_back
     return (x * 2, False)
 '''
-    assert exe.calls(sneaky, [{"args": "(3,)", "kwargs": "{}"}], [[0]])["passes"][0]["0"]["r"] == ["tuple", 6, False]
+    report = exe.calls(sneaky, [{"args": "(3,)", "kwargs": "{}"}], [[0]])
+    assert not report["ok"] and "frame access (sys._getframe)" in report["error"], report
     problem, _ = _timed(exe, sneaky, reference)
-    assert problem is not None and "repetition 1: call 1 of 3 returned a different answer" in problem, problem
+    assert problem is not None and "tampered" in problem and "sys._getframe" in problem, problem
 
 
 def test_a_call_that_changes_the_program_files_is_tampered(original):

@@ -19,10 +19,10 @@ first repetition on request), tests (one process per test source), profile (cPro
 The report goes to stdout once, after a marker carrying the job's nonce.
 """
 
+import builtins
 import gc
 import hashlib
 import importlib
-import importlib.abc
 import importlib.machinery
 import importlib.util
 import json
@@ -45,60 +45,15 @@ def take_job():
     return json.loads(data)
 
 
-# -- the parent's imports: nothing from the run directory ------------------------------------------
-
-
-class ProjectImports(importlib.abc.MetaPathFinder):
-    """Serves the precompiled project modules, and while the driver sets itself up refuses any module that
-    lives in the run directory (a preloaded package importing the candidate must not run it here)."""
-
-    def __init__(self):
-        self.compiled = {}  # module name -> (path, code object, is package)
-        self.in_parent = True
-
-    def precompile(self, name, rel):
-        path = os.path.join(HERE, rel)
-        try:
-            with open(path, "rb") as fh:
-                code = compile(fh.read(), path, "exec", dont_inherit=True)
-        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
-            return  # the call's own import reports it
-        self.compiled[name] = (path, code, os.path.basename(path) == "__init__.py")
-
-    def find_spec(self, name, path=None, target=None):
-        if self.in_parent:
-            spec = name in self.compiled or importlib.machinery.PathFinder.find_spec(name, path)
-            origin = getattr(spec, "origin", None) or ""
-            if spec is True or os.path.abspath(origin).startswith(HERE + os.sep):
-                raise ImportError("%s is not imported by the driver itself" % name)
-            return None
-        entry = self.compiled.get(name)
-        if entry is None:
-            return None
-        file, code, package = entry
-        return importlib.util.spec_from_file_location(
-            name, file, loader=PrecompiledLoader(code, file),
-            submodule_search_locations=[os.path.dirname(file)] if package else None)
-
-
-class PrecompiledLoader(importlib.abc.Loader):
-    def __init__(self, code, path):
-        self.code, self.path = code, path
-
-    def create_module(self, spec):
-        return None
-
-    def exec_module(self, module):
-        exec(self.code, module.__dict__)
-
-    def get_source(self, name):
-        with open(self.path, encoding="utf-8") as fh:
-            return fh.read()
+# -- the driver's helpers: loaded before any candidate code, on a private copy of builtins ----------
 
 
 def load_helper(name):
+    """A helper module from this directory. Its functions get a private copy of builtins (a candidate that
+    rebinds builtins.isinstance changes nothing here) and it leaves sys.modules in every call's process."""
     spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, name + ".py"))
     module = importlib.util.module_from_spec(spec)
+    module.__dict__["__builtins__"] = dict(vars(builtins))
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
@@ -111,19 +66,37 @@ WAKE_R = WAKE_W = -1  # set by main(): SIGCHLD wakes select() through this pipe
 
 
 class Outcome:
-    """What a call's process sent back, how it ended, and its CPU time (wait4: the kernel's accounting)."""
+    """What a call's process sent back, how it ended, and its CPU time (wait4: the kernel's accounting).
+    Only lines carrying the process's token are the checking code's; any other line on the result pipe was
+    written by someone else (`forged`)."""
 
-    def __init__(self, data, status, timed_out, diag, cpu_s):
-        self.data, self.status, self.timed_out, self.diag, self.cpu_s = data, status, timed_out, diag, cpu_s
+    def __init__(self, data, token, status, timed_out, diag, cpu_s):
+        self.status, self.timed_out, self.diag, self.cpu_s = status, timed_out, diag, cpu_s
+        self.events, self.forged = [], 0
+        prefix = (token + " ").encode()
+        for line in data.split(b"\n"):
+            if not line:
+                continue
+            if not line.startswith(prefix):
+                self.forged += 1
+                continue
+            try:
+                event = json.loads(line[len(prefix):])
+            except ValueError:
+                self.forged += 1
+                continue
+            if isinstance(event, dict):
+                self.events.append(event)
 
     def lines(self):
-        out = []
-        for line in self.data.splitlines():
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                continue
-        return out
+        return self.events
+
+    def tampering(self):
+        """What the call's process reported as tampering, and lines nobody but the candidate wrote."""
+        found = [str(e["tampered"]) for e in self.events if e.get("tampered")]
+        if self.forged:
+            found.append("wrote %d line(s) to the driver's result pipe itself (forged results)" % self.forged)
+        return "; ".join(dict.fromkeys(found)) or None
 
     def why(self):
         """How the process ended, when it did not say (killed, exited, crashed)."""
@@ -135,7 +108,7 @@ class Outcome:
         return "its process ended (exit status %s)" % code
 
 
-def _in_child(work, res_w, cap_w):
+def _in_child(work, res_w, cap_w, token, guarded):
     try:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -144,28 +117,30 @@ def _in_child(work, res_w, cap_w):
         os.closerange(3, res_w)  # the report's descriptor, the other pipes, the wakeup fd
         os.closerange(res_w + 1, max(res_w + 2, os.sysconf("SC_OPEN_MAX")))
         IMPORTS.in_parent = False
-        work(res_w)
+        emit = GUARD.emitter(res_w, token)
+        if guarded:
+            GUARD.enter()
+        GUARD.run(work, emit)
     except BaseException:  # noqa: B036 - nothing may escape into the parent's code
         try:
-            import traceback
-
-            os.write(2, traceback.format_exc().encode()[-4000:])
+            os.write(2, b"the driver's call process failed before its checks ran")
         except BaseException:  # noqa: B036
             pass
     finally:
         os._exit(0)
 
 
-def run_child(work, deadline_s, progress=False):
-    """Fork; the child runs work(result fd). Waits (deadline_s since the start, or since the last result line
+def run_child(work, deadline_s, progress=False, guarded=True):
+    """Fork; the child runs work(emit) behind the guard (driver_guard.py; `guarded` False: profiling only). Waits (deadline_s since the start, or since the last result line
     when `progress`), then clears everything the call left. Returns an Outcome."""
     res_r, res_w = os.pipe()
     cap_r, cap_w = os.pipe()
+    token = os.urandom(16).hex()  # this process's alone: the checking code's lines carry it
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
-        _in_child(work, res_w, cap_w)
+        _in_child(work, res_w, cap_w, token, guarded)
     os.close(res_w)
     os.close(cap_w)
     data, diag = bytearray(), bytearray()
@@ -210,7 +185,8 @@ def run_child(work, deadline_s, progress=False):
         os.close(fd)
     AREAS.sweep()
     ISOLATION.clear_ipc()
-    return Outcome(bytes(data), status, timed_out, diag.decode("utf-8", "replace"), usage.ru_utime + usage.ru_stime)
+    return Outcome(bytes(data), token, status, timed_out, diag.decode("utf-8", "replace"),
+                   usage.ru_utime + usage.ru_stime)
 
 
 # -- modes -----------------------------------------------------------------------------------------
@@ -221,11 +197,16 @@ def digest(record):
     return hashlib.sha256(text.encode()).hexdigest()[:16], text
 
 
+def tampered_report(what):
+    return {"ok": False, "status": "tampered", "tampered": [what],
+            "error": "the candidate tampered with the driver's checking code: " + what}
+
+
 def mode_calls(job):
     calls, loops = job["calls"], int(job.get("loops", 1))
     orders = job.get("orders") or [list(range(len(calls)))]
     timeout = job.get("call_timeout_s")
-    deadline = timeout + 2.0 if timeout else None
+    deadline = timeout + 2.0 if timeout else None  # the whole call's process: its import included
     track_state, want_records = bool(job.get("state")), bool(job.get("records"))
     passes, digests, raised, changed, cpu = [], [], {}, set(), []
     for rep in range(loops):
@@ -234,9 +215,12 @@ def mode_calls(job):
             cpu.append(0.0)
             for index in order:
                 spec = calls[index]
-                outcome = run_child(lambda fd, s=spec: CHILD.call(fd, job["module"], job.get("qualname"), s,
-                                                                  timeout, track_state), deadline)
+                outcome = run_child(lambda emit, s=spec: CHILD.call(emit, job["module"], job.get("qualname"), s,
+                                                                    track_state), deadline)
                 cpu[-1] += outcome.cpu_s
+                tampering = outcome.tampering()
+                if tampering:
+                    return tampered_report("call %d: %s" % (index + 1, tampering))
                 payload = (outcome.lines() or [{}])[0]
                 if "load_error" in payload:
                     return dict(payload, ok=False, error=payload["load_error"])
@@ -268,16 +252,20 @@ def mode_calls(job):
 
 
 def mode_tests(job):
+    """Each test source in processes of its own: one runs its tests until one of them ends the process (a
+    crash, a hang killed at the time limit), the next goes on after it. Tampering in any of them (reported by
+    the guard, or lines on the result pipe without the process's token) fails every test of the run."""
     timeout = job.get("test_timeout_s", 10)
-    results = []
+    results, tampering = [], []
     for spec in job["tests"]:
         got, ran = [], set()
         for _attempt in range(200):
-            outcome = run_child(lambda fd, s=spec, skip=frozenset(ran): TESTS.run_tests(
-                fd, job["module"], job.get("qualname"), s, timeout, skip), timeout + 2.0, progress=True)
+            outcome = run_child(lambda emit, s=spec, skip=frozenset(ran): TESTS.run_tests(
+                emit, job["module"], job.get("qualname"), s, skip), timeout + 2.0, progress=True)
+            tampering += [outcome.tampering()] if outcome.tampering() else []
             current, finished = None, False
             for event in outcome.lines():
-                if "load_error" in event:
+                if "load_error" in event and not tampering:
                     return dict(event, ok=False, error=event["load_error"])
                 if "start" in event:
                     current = str(event["start"])
@@ -287,25 +275,39 @@ def mode_tests(job):
                     current = None
                 elif event.get("end"):
                     finished = True
-            if AREAS.tampered:
-                for rec in got:
-                    rec.update(status="failed", passed=False, error="the code changed the program's files: "
-                               + ", ".join(AREAS.tampered[:5]))
-            if finished:
+            if finished or tampering:
                 break
             why = outcome.why() + (":\n" + outcome.diag[-1500:] if outcome.diag.strip() else "")
+            if outcome.timed_out:
+                why = "timed out (%.0f s without a test finishing)" % timeout
             if current is None:  # it ended outside any test (collecting them): nothing more will come
                 got.append(TESTS.result(spec["suite"], spec.get("path") or spec["name"], "failed",
                                         "the tests' process ended before they ran: " + why))
                 break
             got.append(TESTS.result(spec["suite"], current, "failed", "the test's process " + why))
+        if tampering and not got:
+            got.append(TESTS.result(spec["suite"], spec.get("path") or spec["name"], "failed", ""))
         results += got
+        if tampering:
+            break
+    why = None
+    if tampering:
+        why = "the candidate tampered with the driver's checking code: " + "; ".join(dict.fromkeys(tampering))
+    elif AREAS.tampered:
+        why = "the code changed the program's files: " + ", ".join(AREAS.tampered[:5])
+    if why:
+        for rec in results:
+            rec.update(status="failed", passed=False, error=why)
+        return {"tests": results, "tampered": [why]}
     return {"tests": results}
 
 
 def mode_profile(job):
-    outcome = run_child(lambda fd: CHILD.profile(fd, job["module"], [c["expr"] for c in job["calls"]],
-                                                 max(1, int(job.get("loops", 1))), job.get("top", 12)), None)
+    """cProfile of the workload (guidance for the model, never a check: it runs without the guard, whose hook
+    refuses the profiling hook cProfile needs)."""
+    outcome = run_child(lambda emit: CHILD.profile(emit, job["module"], [c["expr"] for c in job["calls"]],
+                                                   max(1, int(job.get("loops", 1))), job.get("top", 12)),
+                        None, guarded=False)
     payload = (outcome.lines() or [{"error": "the profile's process " + outcome.why()}])[0]
     if "load_error" in payload:
         return dict(payload, ok=False, error=payload["load_error"])
@@ -314,14 +316,27 @@ def mode_profile(job):
     return {"profile": str(payload.get("profile", ""))}
 
 
-def emit(nonce, payload):
+def emit_report(nonce, payload):
     data = ("\n@@RC-DRIVER-" + nonce + "@@\n" + json.dumps(payload, default=repr)).encode()
     while data:
         data = data[os.write(1, data):]
 
 
+def load_shim():
+    """The pytest look-alike (shim/pytest.py), imported here so that the guard seals it like unittest; a
+    project's own pytest.py (first on the path) is left to the tests' processes."""
+    spec = importlib.machinery.PathFinder.find_spec("pytest")
+    shim = os.path.join(HERE, "shim", "pytest.py")
+    if spec is None or os.path.abspath(spec.origin or "") != shim:
+        return
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["pytest"] = module
+    spec.loader.exec_module(module)
+
+
 def prepare(job):
-    """Everything the calls share, done once in the parent: paths, packages, preloads, compiled modules."""
+    """Everything the calls share, done once in the parent: paths, packages, preloads, compiled modules, the
+    guard's view of what existed before any candidate."""
     for entry in reversed(job.get("paths", [])):
         sys.path.insert(0, os.path.abspath(entry))
     if job.get("site"):  # the workspace's packages (a read-only image layer): after the project and the stdlib
@@ -336,18 +351,23 @@ def prepare(job):
             importlib.import_module(name)
         except BaseException:  # noqa: B036 - a call that needs it reports the failure itself
             continue
+    if job["mode"] == "tests":
+        load_shim()
     if "random" in sys.modules:  # same pseudo-random numbers in every call and every run
         sys.modules["random"].seed(0)
+    own = [sys.modules[__name__]] + [sys.modules[n] for n in sys.modules if n.startswith("rc_driver_")]
+    GUARD.prepare([m for m in own if m is not IMPORTS_MODULE], job["mode"] == "tests")
     gc.collect()
     gc.freeze()  # the forked calls do not copy-on-write the parent's objects by collecting them
 
 
-IMPORTS = ProjectImports()
-ISOLATION = CHILD = TESTS = AREAS = None  # set by main()
+IMPORTS_MODULE = load_helper("rc_driver_imports")
+IMPORTS = IMPORTS_MODULE.ProjectImports(HERE)
+ISOLATION = GUARD = CHILD = TESTS = AREAS = None  # set by main()
 
 
 def main():
-    global WAKE_R, WAKE_W, ISOLATION, CHILD, TESTS, AREAS
+    global WAKE_R, WAKE_W, ISOLATION, GUARD, CHILD, TESTS, AREAS
     ISOLATION = load_helper("rc_driver_isolation")
     ISOLATION.harden()
     job = take_job()  # first, in every mode: the job (and its nonce) is not on disk when any call runs
@@ -361,6 +381,7 @@ def main():
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.set_wakeup_fd(WAKE_W)
     try:
+        GUARD = load_helper("rc_driver_guard")
         CHILD = load_helper("rc_driver_child")
         if job["mode"] == "tests":  # doctest and unittest are heavy imports: only where tests run
             TESTS = load_helper("rc_driver_tests")
@@ -374,7 +395,7 @@ def main():
 
         payload = {"ok": False, "error": "the driver failed: %s: %s" % (type(exc).__name__, exc),
                    "traceback": traceback.format_exc(limit=8)[-3000:]}
-    emit(nonce, payload)
+    emit_report(nonce, payload)
     sys.exit(0 if payload["ok"] else 1)
 
 

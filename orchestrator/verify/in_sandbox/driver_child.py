@@ -1,51 +1,58 @@
 """What runs in one call's own process, forked by the in-sandbox driver (orchestrator/verify/in_sandbox/driver.py):
-import the module under test, make one call (or run one test source's tests, or profile the workload) and
-normalise what happened. Standard library only; shipped next to the driver as rc_driver_child.py and loaded
-by the driver before any candidate code exists anywhere.
+import the module under test, make one call (or profile the workload) and normalise what happened. Standard
+library only; shipped next to the driver as rc_driver_child.py and loaded by the driver before any candidate code
+exists anywhere, with a private copy of builtins.
 
-The candidate's code runs in this process, so nothing here is trusted: a call's record is compared by the
-host with the original's (digests), and the process is thrown away after one call.
+The candidate's code runs in this process, beside this code. The guard (driver_guard.py) keeps this module out of
+its reach (not in sys.modules, no frame access); what this code uses after the candidate is imported is bound
+here, before: a candidate that rebinds json, os.write or collections.abc changes nothing in it. A call's record
+is compared by the host with the original's (digests), and the process is thrown away after one call.
 """
 
 import ast
-import collections.abc
-import contextlib
 import hashlib
 import importlib
-import importlib.util
 import io
-import json
 import os
 import re
-import signal
 import sys
 import time
-import traceback
 import types
+from collections.abc import Iterator
 
 ITEMS_CAP = 10_000  # items taken from an iterator or generator before comparing
 OUTPUT_CAP = 4000  # stdout kept in a record as text; beyond it a digest of the whole stands in
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_sub_address = ADDRESS.sub
+_sha256 = hashlib.sha256
+_StringIO = io.StringIO
+_import_module = importlib.import_module
+_literal_eval = ast.literal_eval
+_sys = sys
+_perf_counter = time.perf_counter
+_basename = os.path.basename
+FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType)
+ModuleType = types.ModuleType
 
 
 class Timeout(BaseException):  # BaseException: a candidate's `except Exception` does not swallow it
     pass
 
 
-def _alarm(signum, frame):
-    raise Timeout()
+class Captured:
+    """sys.stdout redirected to a buffer (no contextlib: nothing a candidate can rebind)."""
 
+    def __init__(self):
+        self.buffer = _StringIO()
 
-def limited(seconds, fn, *args, **kwargs):
-    """fn(...) under a per-call wall limit (None: no limit; the driver's hard deadline still applies)."""
-    if not seconds:
-        return fn(*args, **kwargs)
-    signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        return fn(*args, **kwargs)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+    def __enter__(self):
+        self.saved = _sys.stdout
+        _sys.stdout = self.buffer
+        return self.buffer
+
+    def __exit__(self, *exc):
+        _sys.stdout = self.saved
+        return False
 
 
 # -- normalising values ----------------------------------------------------------------------------
@@ -95,7 +102,7 @@ def norm(value, depth=0):
         return {"__dict__": sorted(([norm(k, depth + 1), norm(v, depth + 1)] for k, v in value.items()), key=repr)}
     if isinstance(value, (list, tuple)):
         return [type(value).__name__] + [norm(v, depth + 1) for v in value]
-    if isinstance(value, collections.abc.Iterator):  # generators, map, zip, iter(...): what they yield
+    if isinstance(value, Iterator):  # generators, map, zip, iter(...): what they yield
         items = []
         try:
             for item in value:
@@ -108,7 +115,7 @@ def norm(value, depth=0):
         return {"__iter__": items}
     if isinstance(value, type):
         return {"__class__": "%s.%s" % (value.__module__, value.__qualname__)}
-    if isinstance(value, types.ModuleType):
+    if isinstance(value, ModuleType):
         return {"__module__": value.__name__}
     cls = type(value)
     if cls.__module__ == "numpy" and callable(getattr(value, "tolist", None)):  # its repr elides long arrays
@@ -116,10 +123,10 @@ def norm(value, depth=0):
     out = {"__type__": cls.__qualname__}
     if cls.__repr__ is not object.__repr__:
         try:
-            out["repr"] = ADDRESS.sub("", repr(value))
+            out["repr"] = _sub_address("", repr(value))
         except Exception as exc:  # noqa: BLE001
             out["repr"] = "repr raised " + type(exc).__name__
-    if not isinstance(value, (types.FunctionType, types.BuiltinFunctionType, types.MethodType)):
+    if not isinstance(value, FUNCTION_TYPES):
         out["attrs"] = sorted(([k, norm(v, depth + 1)] for k, v in _attributes(value).items()), key=repr)
     return out
 
@@ -128,30 +135,56 @@ def bounded_text(text):
     if len(text) <= OUTPUT_CAP:
         return text
     return text[:OUTPUT_CAP // 2] + "\n...[%d chars, sha256 %s]" % (
-        len(text), hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:32])
+        len(text), _sha256(text.encode("utf-8", "replace")).hexdigest()[:32])
+
+
+def exception_name(exc):
+    cls = type(exc)
+    module = cls.__module__
+    return cls.__qualname__ if module in ("builtins", "__main__") else "%s.%s" % (module, cls.__qualname__)
 
 
 def describe(exc):
-    return "".join(traceback.format_exception_only(type(exc), exc)).strip()[-1500:]
+    """`Type: message` (no traceback module: a candidate can rebind it)."""
+    try:
+        text = str(exc)
+    except BaseException:  # noqa: B036 - a candidate's __str__
+        text = "<unprintable %s>" % type(exc).__name__
+    return (exception_name(exc) + (": " + text if text else ""))[-1500:]
+
+
+OWN_FILES = ("main.py", "rc_driver_child.py", "rc_driver_tests.py", "rc_driver_guard.py")
 
 
 def user_traceback(exc):
-    """The traceback without the driver's own frames (what a model needs to see)."""
-    tb = traceback.TracebackException.from_exception(exc)
-    own = ("main.py", "rc_driver_child.py")
-    tb.stack = traceback.StackSummary.from_list([f for f in tb.stack if os.path.basename(f.filename) not in own])
-    return "".join(tb.format())[-3000:]
+    """The traceback without the driver's own frames (what a model needs to see), read here rather than by the
+    traceback module (whose functions a candidate can rebind)."""
+    lines, tb = [], exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if _basename(code.co_filename) not in OWN_FILES:
+            lines.append('  File "%s", line %s, in %s\n' % (code.co_filename, tb.tb_lineno, code.co_name))
+            source = _source_line(code.co_filename, tb.tb_lineno)
+            if source:
+                lines.append("    " + source + "\n")
+        tb = tb.tb_next
+    text = ("Traceback (most recent call last):\n" + "".join(lines) if lines else "") + describe(exc) + "\n"
+    return text[-3000:]
 
 
-def write(fd, payload):
-    """One JSON line to the driver (the result pipe)."""
-    data = (json.dumps(payload, sort_keys=True, separators=(",", ":"), default=repr) + "\n").encode()
-    while data:
-        data = data[os.write(fd, data):]
+def _source_line(path, number):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for index, line in enumerate(fh, 1):
+                if index == number:
+                    return line.strip()
+    except (OSError, ValueError):
+        return ""
+    return ""
 
 
 def load(module_name, qualname):
-    module = importlib.import_module(module_name)
+    module = _import_module(module_name)
     obj = module
     for part in (qualname or "").split("."):
         if part:
@@ -161,7 +194,18 @@ def load(module_name, qualname):
 
 def load_error(exc):
     return {"load_error": describe(exc), "import_error": isinstance(exc, ImportError),
-            "traceback": traceback.format_exc(limit=8)[-3000:]}
+            "traceback": user_traceback(exc)}
+
+
+def tampering(exc=None):
+    """What the guard saw the candidate try in this process, and whether `exc` is a sealed class refusing the
+    candidate's assignment (None when nothing)."""
+    if GUARD is None:
+        return None
+    return GUARD.tampered() or (GUARD.sealed_violation(exc) if exc is not None else None)
+
+
+GUARD = _sys.modules.get("rc_driver_guard")  # loaded before this module; gone from sys.modules in a call
 
 
 # -- one call --------------------------------------------------------------------------------------
@@ -185,7 +229,7 @@ def state_of(module, fn):
             continue
         if not callable(contents):
             state["closure %d" % i] = repr(norm(contents))
-    for name, value in vars(module).items():
+    for name, value in list(vars(module).items()):
         if isinstance(value, (dict, list, set, bytearray)) and not name.startswith("__"):
             state["global " + name] = repr(norm(value))
         elif callable(getattr(value, "cache_info", None)):
@@ -193,60 +237,65 @@ def state_of(module, fn):
     return state
 
 
-def call(fd, module_name, qualname, spec, timeout, track_state):
-    """Import the module, make one call, write {"record": {r, e, m, o}, "state": [...]} (or a load error)."""
-    # Inputs are read before the candidate's module exists in this process.
+def serialised(value):
+    """A normalised value as text: the guard's C encoder writes ints and strings by their true value (an int
+    subclass's __repr__ does not speak for it), and nothing in it can be rebound."""
+    return GUARD.encode(norm(value))
+
+
+def call(emit, module_name, qualname, spec, track_state):
+    """Import the module, make one call, emit {"record": {r, e, m, o}, "state": [...]} (or a load error), and
+    what the guard saw ({"tampered": ...}) when the candidate tried to reach the checking code."""
+    # The inputs and their serialised form are taken before the candidate's module exists in this process:
+    # an argument mutation is seen whatever the candidate does to this code afterwards.
     if "expr" in spec:
-        code, args, kwargs = compile(spec["expr"], "<workload>", "eval"), None, None
+        code, args, kwargs, before = compile(spec["expr"], "<workload>", "eval"), None, None, None
     else:
-        code, args, kwargs = None, ast.literal_eval(spec["args"]), ast.literal_eval(spec.get("kwargs") or "{}")
+        code, args, kwargs = None, _literal_eval(spec["args"]), _literal_eval(spec.get("kwargs") or "{}")
+        before = serialised((args, kwargs))
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with Captured():
             module, fn = load(module_name, qualname if code is None else None)
     except BaseException as exc:  # noqa: B036 - the module does not import
-        write(fd, load_error(exc))
+        emit(dict(load_error(exc), tampered=tampering(exc)))
         return
     before_state = state_of(module, fn) if track_state and fn is not None else None
-    before = json.dumps(norm((args, kwargs)), sort_keys=True) if code is None else None
-    buf = io.StringIO()
     rec = {"r": None, "e": None, "m": None}
-    if code is None:
-        run = lambda: norm(fn(*args, **kwargs))  # noqa: E731
-    else:
-        namespace = dict(vars(module))
-        run = lambda: norm(eval(code, namespace))  # noqa: E731
+    captured = Captured()
     try:
-        with contextlib.redirect_stdout(buf):
-            rec["r"] = limited(timeout, run)  # generators are consumed inside the limit
-    except Timeout:
-        rec["e"] = "timeout"
+        with captured:
+            if code is None:
+                rec["r"] = norm(fn(*args, **kwargs))  # generators are consumed here, inside the time limit
+            else:
+                rec["r"] = norm(eval(code, dict(vars(module))))
     except BaseException as exc:  # noqa: B036 - the exception type is part of the behaviour
         rec["e"] = type(exc).__name__
     if before is not None:
-        after = json.dumps(norm((args, kwargs)), sort_keys=True)
+        after = serialised((args, kwargs))
         rec["m"] = after if after != before else None
-    rec["o"] = bounded_text(buf.getvalue())
+    rec["o"] = bounded_text(captured.buffer.getvalue())
     payload = {"record": rec}
     if before_state is not None:
         after_state = state_of(module, fn)
         payload["state"] = sorted(k for k in set(before_state) | set(after_state)
                                   if before_state.get(k) != after_state.get(k))
-    write(fd, payload)
+    payload["tampered"] = tampering()
+    emit(payload)
 
 
 # -- profile ---------------------------------------------------------------------------------------
 
 
-def profile(fd, module_name, exprs, loops, top):
+def profile(emit, module_name, exprs, loops, top):
     import cProfile
     import pstats
 
     codes = [compile(expr, "<workload>", "eval") for expr in exprs]
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with Captured():
             module, _ = load(module_name, None)
     except BaseException as exc:  # noqa: B036
-        write(fd, load_error(exc))
+        emit(load_error(exc))
         return
     namespace = dict(vars(module))
 
@@ -257,13 +306,13 @@ def profile(fd, module_name, exprs, loops, top):
 
     profiler = cProfile.Profile()
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with Captured():
             profiler.runcall(run)
     except BaseException as exc:  # noqa: B036
-        write(fd, {"error": describe(exc)})
+        emit({"error": describe(exc)})
         return
-    stream = io.StringIO()
+    stream = _StringIO()
     pstats.Stats(profiler, stream=stream).strip_dirs().sort_stats("tottime").print_stats(top)
     lines = [ln for ln in stream.getvalue().splitlines() if ln.strip() and "rc_driver_child.py" not in ln
              and "{built-in method builtins.eval}" not in ln and "<workload>" not in ln]
-    write(fd, {"profile": "\n".join(lines[-(top + 2):])})
+    emit({"profile": "\n".join(lines[-(top + 2):])})
