@@ -40,9 +40,11 @@ def fix_messages(language: str, name: str, code: str, problem: str, failure: str
 
 
 def refine_messages(language: str, name: str, code: str, problem: str, metric: str, profile: str,
-                    feedback: str) -> list[Message]:
+                    feedback: str, strategy: str = "") -> list[Message]:
+    """`strategy`: what this sample is asked to try (orchestrator.strategies), `{goal}` filled here."""
     fence = FENCE.get(language, language)
     goal = METRIC_WORDS.get(metric, metric)
+    idea = strategy.format(goal=goal) if strategy else "Use a better algorithm or data structure."
     return _msgs(
         f"Objective: make the {language} function `{name}` use less {goal} while keeping exactly the same "
         "behaviour (same results, same exceptions, same output, no changes to its arguments unless the original "
@@ -51,7 +53,7 @@ def refine_messages(language: str, name: str, code: str, problem: str, metric: s
         + f"Code:\n```{fence}\n{_cut(code, 4000)}\n```\n\n"
         + (f"Where the {goal} goes (profile of a typical run):\n{_cut(profile, 1500)}\n\n" if profile else "")
         + (f"Earlier attempts:\n{_cut(feedback, 1500)}\n\n" if feedback else "")
-        + "Use a better algorithm or data structure. Do not cache results between calls (no module-level caches, "
+        + idea + " Do not cache results between calls (no module-level caches, "
         "mutable default arguments or functools caches): every call must do its own work.\n"
         f"Instruction: answer with exactly one fenced code block (```{fence}) containing the complete function "
         f"`{name}` (same name and parameters, plus any imports it needs), then at most one sentence.")

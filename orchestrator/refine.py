@@ -5,11 +5,13 @@ decision with comparisons = the job's attempt budget); rollback when none is acc
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 from models.errors import ModelError
 from orchestrator import prompts
 from orchestrator.errors import NoTests
+from orchestrator.strategies import round_strategies
 from orchestrator.verify.engine import Verifier
 from orchestrator.verify.testsuite import designed_tests
 
@@ -20,7 +22,7 @@ FEEDBACK = {
     "duplicate": "it was the same code as {why}; write a different algorithm.",
     "failed": "it broke a test ({first}).",
     "rejected": "it behaved differently from the original on some inputs or kept state between calls.",
-    "not better": "it was correct but not measurably better.",
+    "not better": "it was correct but not measurably better{measured}.",
     "unverified": "nothing could check it.",
     "error": "it could not be measured ({why}).",
 }
@@ -124,52 +126,21 @@ def refine(job, metric: str, workload: str | None):
     elif getattr(job.python_behaviour, "why_unavailable", None):
         job.report.notes.append("differential tests unavailable: " + job.python_behaviour.why_unavailable)
     k = limits.max_attempts
-    note = verifier.set_measurement(metric=metric, workload=exprs, comparisons=k, budget_s=limits.decision_budget_s,
+    per_round = min(limits.samples_per_round, k)
+    rounds = math.ceil(k / per_round)
+    # One measured decision per round (the screen picks which candidate): alpha is split over the rounds.
+    note = verifier.set_measurement(metric=metric, workload=exprs, comparisons=rounds, budget_s=limits.decision_budget_s,
                                     min_pairs=limits.min_pairs, cancel=job.cancel)
     if note:
         job.report.notes.append(note)
     job.check()
     job.event("stage", stage="profile", message="profiling the original")
-    profile_text = exe.profile(target.code, exprs, 1)
-    job.store.profile(base_id, kind="cprofile", metric=metric, text=profile_text)
-    best_id, best_run = base_id, baseline
-    feedback = ""
-    pool = job.pool("refine")
-    accepted_decision = None
-    steps = 0
+    search = _Search(job, verifier, metric, exprs, base_id, baseline)
+    search.profile_text = exe.profile(target.code, exprs, 1)
+    job.store.profile(base_id, kind="cprofile", metric=metric, text=search.profile_text)
     try:
-        for number in range(1, k + 1):
-            model = pool[(number - 1) % len(pool)]
-            job.event("attempt", stage="refine", number=number, model=model)
-            t0 = time.monotonic()
-            answer, call_id = job.ask("refine", model, prompts.refine_messages(
-                target.language, target.name, verifier.best, job.problem_text, metric, profile_text, feedback),
-                round_=(number - 1) // len(pool))
-            attempt, candidate = job.candidate("refine", number, model, answer, call_id, best_id)
-            job.report.attempts.append(attempt)
-            if candidate is not None:
-                verdict = verifier.verify(candidate, f"attempt {number}")
-                job.record_verdict(attempt, verdict, best_id)
-                if verdict.accepted:
-                    steps += 1
-                    accepted_decision = verdict.decision
-                    verifier.accept(candidate)
-                    best_id, best_run = attempt.candidate_id, verdict.run or best_run
-                    decision = verdict.decision or {}
-                    job.learn("refine", model, True, improvement=100.0 * (1.0 - decision.get("ratio", 1.0)))
-                    feedback += f"\nAttempt {number} was accepted ({decision.get('ratio', 1.0):.2f}x of the previous)."
-                    profile_text = exe.profile(verifier.best, exprs, 1) or profile_text
-                    job.store.profile(best_id, kind="cprofile", metric=metric, text=profile_text)
-                else:
-                    why = verdict.reason.split(":")[0][:80] if verdict.reason else ""
-                    first = verdict.failed_tests[0] if verdict.failed_tests else "a test"
-                    feedback += f"\nAttempt {number} was not kept: " + FEEDBACK.get(verdict.outcome, "{why}").format(
-                        why=why, first=first)
-            if attempt.status != "accepted":
-                job.learn("refine", model, False)
-            job.store.set_status(attempt.candidate_id, attempt.status, attempt.reason or None)
-            attempt.seconds = round(time.monotonic() - t0, 2)
-            job.event("result", **attempt.model_dump(exclude={"code"}))
+        for round_ in range(rounds):
+            search.round(round_, min(per_round, k - round_ * per_round))
     except Exception as exc:
         from orchestrator.loop import LimitReached
 
@@ -179,6 +150,7 @@ def refine(job, metric: str, workload: str | None):
             job.report.notes.append(f"models: {exc}")
         else:
             raise
+    accepted_decision, steps, best_run = search.accepted_decision, search.steps, search.best_run
     job.report.decision = accepted_decision
     if verifier.best != target.code:
         job.report.change = verifier.change_vs_original(accepted_decision, steps)
@@ -188,3 +160,86 @@ def refine(job, metric: str, workload: str | None):
         return job.finish(verifier.best, best_run, "accepted")
     job.report.summary = "no candidate was both correct and measurably better: the original stays (rollback)"
     return job.finish(None, baseline, "unchanged")
+
+
+class _Search:
+    """Optimize's search: rounds of differently-prompted samples, verified together (cheap checks, a timing
+    screen, one measured decision), the accepted one becoming the next round's starting point, and what each
+    attempt came to fed back to the next round's prompts."""
+
+    def __init__(self, job, verifier: Verifier, metric: str, exprs: list[str], base_id, baseline):
+        self.job, self.verifier, self.metric, self.exprs = job, verifier, metric, exprs
+        self.best_id, self.best_run = base_id, baseline
+        self.profile_text = ""
+        self.feedback = ""
+        self.accepted_decision = None
+        self.steps = 0
+        self.number = 0
+
+    def round(self, round_: int, size: int) -> None:
+        job, target = self.job, self.job.target
+        pool = job.pool("refine")
+        from orchestrator.loop import LimitReached
+
+        sampled = []  # (attempt, candidate code or None, model, seconds asking)
+        stopped = None  # a limit or a model failure mid-round: the samples already taken are still verified
+        for sample, strategy in enumerate(round_strategies(round_, size)):
+            self.number += 1
+            model = pool[(self.number - 1) % len(pool)]
+            job.event("attempt", stage="refine", number=self.number, model=model, strategy=strategy.name)
+            t0 = time.monotonic()
+            try:
+                answer, call_id = job.ask("refine", model, prompts.refine_messages(
+                    target.language, target.name, self.verifier.best, job.problem_text, self.metric,
+                    self.profile_text, self.feedback, strategy.instruction),
+                    round_=(self.number - 1) // len(pool), warmth=strategy.warmth, sample=sample)
+            except (LimitReached, ModelError) as exc:
+                stopped = exc
+                break
+            attempt, candidate = job.candidate("refine", self.number, model, answer, call_id, self.best_id)
+            attempt.round, attempt.strategy = round_ + 1, strategy.name
+            job.report.attempts.append(attempt)
+            sampled.append((attempt, candidate, model, time.monotonic() - t0))
+        runnable = [(attempt, code) for attempt, code, _, _ in sampled if code is not None]
+        t0 = time.monotonic()
+        verdicts = self.verifier.verify_round([(code, f"attempt {attempt.number}") for attempt, code in runnable])
+        share = (time.monotonic() - t0) / max(1, len(runnable))
+        parent = self.best_id
+        for (attempt, code), verdict in zip(runnable, verdicts):
+            self.job.record_verdict(attempt, verdict, parent)
+            if verdict.accepted:
+                self._accepted(attempt, code, verdict)
+            else:
+                self.feedback += f"\nAttempt {attempt.number} ({attempt.strategy}) was not kept: " + _feedback(verdict)
+        for attempt, code, model, asking in sampled:
+            if attempt.status != "accepted":
+                job.learn("refine", model, False)
+            job.store.set_status(attempt.candidate_id, attempt.status, attempt.reason or None)
+            attempt.seconds = round(asking + (share if code is not None else 0.0), 2)
+            job.event("result", **attempt.model_dump(exclude={"code"}))
+        if stopped is not None:
+            raise stopped
+
+    def _accepted(self, attempt, code: str, verdict) -> None:
+        job = self.job
+        self.steps += 1
+        self.accepted_decision = verdict.decision
+        self.verifier.accept(code)
+        self.best_id, self.best_run = attempt.candidate_id, verdict.run or self.best_run
+        ratio = (verdict.decision or {}).get("ratio", 1.0)
+        job.learn("refine", attempt.model, True, improvement=100.0 * (1.0 - ratio))
+        self.feedback += (f"\nAttempt {attempt.number} ({attempt.strategy}) was accepted ({ratio:.2f}x of the previous)"
+                          "; the code above is it: improve it further.")
+        self.profile_text = job.exe.profile(code, self.exprs, 1) or self.profile_text
+        job.store.profile(self.best_id, kind="cprofile", metric=self.metric, text=self.profile_text)
+
+
+def _feedback(verdict) -> str:
+    """What the model is told of a rejected attempt: the kind of failure and, for a correct one, its measured
+    ratio; never the inputs or the answers."""
+    why = verdict.reason.split(":")[0][:80] if verdict.reason else ""
+    first = verdict.failed_tests[0] if verdict.failed_tests else "a test"
+    ratio = (verdict.decision or {}).get("ratio")
+    measured = f" (measured {ratio:.2f}x of the best so far)" if ratio else (
+        " (slower than another attempt in a short timing screen)" if verdict.reason.startswith("screened out") else "")
+    return FEEDBACK.get(verdict.outcome, "{why}").format(why=why, first=first, measured=measured)

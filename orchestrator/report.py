@@ -13,6 +13,8 @@ JobStatus = Literal["accepted", "unchanged", "failed", "cancelled"]
 
 class JobLimits(BaseModel):
     max_attempts: int = Field(4, ge=1, le=50, description="candidates per job (fix / refine attempts)")
+    samples_per_round: int = Field(3, ge=1, le=8, description="optimize: candidates asked for at once, each with "
+                                   "its own strategy; only the best correct one of a round is measured in full")
     wall_time_s: float = Field(900.0, gt=0, description="the whole job")
     max_cost_usd: float | None = Field(None, ge=0, description="stop when model calls cost more (priced models)")
     decision_budget_s: float = Field(60.0, gt=0, description="time budget of one speed decision")
@@ -27,6 +29,8 @@ class Attempt(BaseModel):
     stage: str  # generate | fix | refine
     number: int
     model: str
+    round: int = 0  # optimize: the search round it was sampled in (several candidates per round)
+    strategy: str = ""  # optimize: what it was asked to try (orchestrator.strategies)
     candidate_id: int | None = None
     status: str = "pending"  # passed | failed | rejected | accepted | not better | no code | error
     tests_passed: int = 0

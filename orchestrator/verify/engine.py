@@ -14,6 +14,7 @@ makes disappear (an edited docstring, a SkipTest) is a failure. When no check at
 from __future__ import annotations
 
 import logging
+from statistics import median
 from typing import Callable
 
 from orchestrator.errors import Unsupported
@@ -23,6 +24,8 @@ from orchestrator.verify.verdict import Check, Verdict
 log = logging.getLogger(__name__)
 PURPOSES = ("fix", "optimize")
 # A report carries the decision, not every sample (the run store keeps the samples for the charts).
+# The timing screen's laps: each a run of the best so far and of every correct candidate of a round.
+SCREEN_LAPS = 3
 REPORT_EXCLUDES = {"samples_a", "samples_b", "profiles_a", "profiles_b"}
 
 
@@ -74,6 +77,27 @@ class Verifier:
     # -- the entry --------------------------------------------------------------------------------------
     def verify(self, code: str, label: str) -> Verdict:
         """A candidate in, a verdict with its evidence out. `label` names it in later duplicate messages."""
+        return self.verify_round([(code, label)])[0]
+
+    def verify_round(self, candidates: list[tuple[str, str]]) -> list[Verdict]:
+        """The candidates of one search round, (code, label) each, cheapest checks first: every candidate gets
+        the duplicate check, the tests and the behaviour guards; of those still standing (optimize), a short
+        timing screen ranks them and only the best gets the measured decision — the others are "not better",
+        screened out with their screen ratio. One decision per round is what `comparisons` counts, so the
+        job's alpha is split over rounds, not over every sample a round takes."""
+        verdicts = [self._correctness(code, label) for code, label in candidates]
+        if self.purpose == "fix":
+            return verdicts
+        standing = [i for i, v in enumerate(verdicts) if v.outcome == "pending"]
+        if len(standing) > 1:
+            standing = self._screen(standing, candidates, verdicts)
+        if standing:
+            first = standing[0]
+            verdicts[first] = self._measured(candidates[first][0], verdicts[first])
+        return verdicts
+
+    def _correctness(self, code: str, label: str) -> Verdict:
+        """Duplicate → tests → guards; fix verdicts end here, optimize ones stay "pending" when they pass."""
         twin = self.novelty.duplicate_of(code)
         if twin is not None:
             return Verdict("duplicate", reason=f"the same code as {twin} (normalised syntax tree): nothing was run")
@@ -85,15 +109,13 @@ class Verifier:
             self._guards(code, verdict)
         except Unsupported as exc:
             verdict.outcome, verdict.reason = "failed", str(exc)
-        if verdict.outcome != "pending":
+        if verdict.outcome != "pending" or self.purpose != "fix":
             return verdict
-        if not verdict.verified and self.purpose == "fix":
+        if not verdict.verified:
             verdict.outcome, verdict.reason = "unverified", "no test or behaviour check could run"
-            return verdict
-        if self.purpose == "fix":
+        else:
             verdict.outcome = "accepted"
-            return verdict
-        return self._measured(code, verdict)
+        return verdict
 
     def remember(self, code: str, label: str) -> None:
         """A candidate judged before this verifier existed (solve's generated code before its fix): its twin is
@@ -176,6 +198,47 @@ class Verifier:
         verdict.checks.append(Check("state", 0 if result.state else 1, 1, "; ".join(result.state)))
         if result.state or (blocking and not result.agrees):
             verdict.outcome, verdict.reason = "rejected", result.reason
+
+    def _screen(self, standing: list[int], candidates: list[tuple[str, str]], verdicts: list[Verdict]) -> list[int]:
+        """A short timing screen of a round's correct candidates (indices `standing`): the best so far and each
+        of them once per lap, SCREEN_LAPS laps interleaved in one sandbox session, every timed call's answer
+        checked. Returns the index of the fastest (empty when none is left); the others' verdicts are set here."""
+        from profiling.batch import batch_runner
+        from profiling.measure import metric_value
+
+        m = self.measure
+        if m is None:
+            raise RuntimeError("optimize verification needs set_measurement() first")
+        self.checkpoint()
+        self.on_stage("screen", f"a short timing screen of {len(standing)} correct candidates")
+        programs = {i: self._program(candidates[i][0], m["workload"], m["reference"]) for i in standing}
+        programs[-1] = self._program(self.best, m["workload"], m["reference"])
+        specs = {i: program.spec(1) for i, program in programs.items()}  # one object each: built once per session
+        order = [i for _ in range(SCREEN_LAPS) for i in programs]
+        try:
+            results = batch_runner(self.exe.runner)([specs[i] for i in order])
+        except Exception as exc:  # noqa: BLE001 - a failed screen loses only the ranking, never a candidate
+            log.info("timing screen failed (%s): the first correct candidate goes to the decision", exc)
+            return standing[:1]
+        costs: dict[int, list[float]] = {i: [] for i in programs}
+        for i, result in zip(order, results):
+            if not getattr(result, "ok", False):
+                continue
+            problem = programs[i].check(result) if programs[i].check is not None else None
+            if problem and i >= 0 and verdicts[i].outcome == "pending":
+                verdicts[i].outcome = "rejected"
+                verdicts[i].reason = f"timed run gave a different answer from the original: {problem}"
+                verdicts[i].checks.append(Check("timed answers", 0, 1, problem))
+            costs[i].append(metric_value(result, m["metric"]))
+        base = median(costs[-1]) if costs[-1] else 0.0
+        ratio = {i: median(costs[i]) / base if costs[i] and base > 0 else float("inf") for i in standing}
+        ranked = sorted((i for i in standing if verdicts[i].outcome == "pending"), key=ratio.__getitem__)
+        for i in ranked[1:]:
+            verdicts[i].outcome = "not better"
+            verdicts[i].reason = (f"screened out: a short timing screen put it at {ratio[i]:.2f}× the best so far, "
+                                  f"behind {candidates[ranked[0]][1]} ({ratio[ranked[0]]:.2f}×); only the best "
+                                  "correct candidate of a round is measured in full")
+        return ranked[:1]
 
     def _measured(self, code: str, verdict: Verdict) -> Verdict:
         from profiling import MeasurementCancelled, MeasurementError, compare_programs

@@ -145,7 +145,8 @@ def test_correct_faster_candidate_accepted_with_diff(tmp_path, endpoint, py_sand
     path = _project(tmp_path, CORRECT)
     endpoint.scripts["slow"] = [SLOWER]
     endpoint.scripts["fast"] = [FAST]
-    orch = _orchestrator(tmp_path, endpoint, py_sandbox, "slow", ["fast"])
+    # One candidate per round: each is measured in full against the best so far, two decisions in the plan.
+    orch = _orchestrator(tmp_path, endpoint, py_sandbox, "slow", ["fast"], samples_per_round=1)
     report = orch.optimize(locate(f"{path}::count_pairs"), metric="time", workload=WORKLOAD)
     first, second = report.attempts
     assert first.status == "not better", first.reason  # correct but slower: measured, not accepted
@@ -157,6 +158,27 @@ def test_correct_faster_candidate_accepted_with_diff(tmp_path, endpoint, py_sand
     assert "1200" not in prompts and WORKLOAD not in prompts  # the timing workload is never shown
     decisions = RunStore(orch.pipeline.history).rows("decisions", report.run_id)
     assert [d["verdict"] for d in decisions][-1] == "better"
+
+
+def test_a_round_screens_its_samples_and_measures_only_the_best(tmp_path, endpoint, py_sandbox):
+    """Three samples in one round, each asked for a different strategy: the original again is a duplicate
+    (nothing runs), the correct-but-slower one loses the timing screen, and only the fast one is measured in
+    full -- one decision in the plan, so its alpha is not split three ways."""
+    path = _project(tmp_path, CORRECT)
+    again = "```python\n" + CORRECT.replace("    total = 0", "    # count them\n    total = 0") + "```"
+    endpoint.scripts["search"] = [SLOWER, again, FAST]
+    orch = _orchestrator(tmp_path, endpoint, py_sandbox, "search", [], max_attempts=3, samples_per_round=3)
+    report = orch.optimize(locate(f"{path}::count_pairs"), metric="time", workload=WORKLOAD)
+    slower, duplicate, fast = report.attempts
+    assert {a.round for a in report.attempts} == {1}
+    assert [a.strategy for a in report.attempts] == ["algorithm", "hot lines", "data structures"]
+    assert duplicate.status == "duplicate", duplicate.reason
+    assert slower.status == "not better" and slower.reason.startswith("screened out"), slower.reason
+    assert slower.decision is None  # screened, not measured in full
+    assert fast.status == "accepted" and fast.decision["comparisons"] == 1, fast.reason
+    prompts = [p for p in endpoint.prompts_to("search") if p.startswith("Objective")]
+    assert len(prompts) == 3 and "lower complexity" in prompts[0] and "standard library" in prompts[2]
+    assert report.status == "accepted" and "Counter" in report.accepted_code
 
 
 def test_candidate_differing_only_on_generated_inputs_is_caught(tmp_path, endpoint, py_sandbox):
