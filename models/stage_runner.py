@@ -121,7 +121,7 @@ class StageRunner:
                     notes.append(f"{stage_name} answered by fallback {model_id}")
                 result = StageResult(stage=stage_name, model_id=model_id, text=response.text, usage=response.usage,
                                      duration_s=total_duration, attempts=attempts - attempt_offset,
-                                     fell_back=fell_back, notes=notes)
+                                     fell_back=fell_back, notes=notes, finish_reason=response.finish_reason)
                 return StageOutcome(result=result, call_id=call_id, skipped_for_key=skipped)
         raise ModelError(f"{stage_name}: every model failed ({'; '.join(errors) or 'no usable model'})")
 

@@ -39,6 +39,7 @@ class StageResult(BaseModel):
     duration_s: float = 0.0
     attempts: int = 1
     fell_back: bool = False  # True when a fallback model (not the configured first choice) answered
+    finish_reason: str | None = None  # "length": the answer was cut at max_tokens
     notes: list[str] = Field(default_factory=list)  # user-facing remarks, e.g. "no cloud key: solver ran on local model"
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Event = Callable[[str, dict], None]
 SETTINGS_STAGE = {"generate": "solve", "fix": "fix", "refine": "refine"}
+MAX_TOKENS_RETRY = 2048  # the room an answer cut at the stage's max_tokens is asked again with
 
 
 class LimitReached(Exception):
@@ -53,6 +54,7 @@ class Job:
         self.limits = orch.limits
         self.started = time.monotonic()
         self.cost = 0.0
+        self.truncated = False  # the last answer was cut at its token limit (even after asking again)
         self.report = JobReport(kind=kind, target=target.label(), language=target.language, metric=metric,
                                 original_code=target.code if kind != "solve" else None)
         self.problem_text = target.docstring or ""
@@ -105,21 +107,36 @@ class Job:
                 log.exception("ranking failed; using the configured order")
         return pool
 
-    def ask(self, stage: str, model: str, messages, round_: int = 0) -> tuple[str, int | None]:
+    def ask(self, stage: str, model: str, messages, round_: int = 0, warmth: float = 0.0,
+            sample: int = 0) -> tuple[str, int | None]:
         """One model call on `model` alone (the loop itself moves to the next ranked model). A model's
-        second and later turns run warmer: at temperature 0 the same prompt gives the same wrong answer. The
-        warmer turns sample with a seed (the round, unless the stage sets one) so that a job is repeatable."""
+        second and later turns run warmer: at temperature 0 the same prompt gives the same wrong answer; a
+        round's samples add their strategy's `warmth`. The warmer turns sample with a seed (round and sample,
+        unless the stage sets one) so that a job is repeatable."""
         self.check()
         base = self.o.pipeline.settings.stage_settings(SETTINGS_STAGE[stage])
         settings = base.model_copy(update={"model": model, "fallbacks": [],
                                            "api_base": base.api_base if model == base.model else None,
-                                           "temperature": min(1.0, base.temperature + 0.4 * round_),
-                                           "seed": base.seed if base.seed is not None else round_})
+                                           "temperature": min(1.0, base.temperature + 0.4 * round_ + warmth),
+                                           "seed": base.seed if base.seed is not None else 16 * round_ + sample})
+        outcome = self._call(stage, settings, messages)
+        if outcome.result.finish_reason == "length" and settings.max_tokens < MAX_TOKENS_RETRY:
+            # Cut at the token limit (a re-typed docstring is the usual reason): asked once more with room,
+            # never parsed as it is -- a cut answer can still parse and run as code.
+            room = min(MAX_TOKENS_RETRY, 2 * settings.max_tokens)
+            self.report.notes.append(f"{model}'s answer was cut at {settings.max_tokens} tokens: asked again "
+                                     f"with {room}")
+            outcome = self._call(stage, settings.model_copy(update={"max_tokens": room}), messages)
+        self.truncated = outcome.result.finish_reason == "length"
+        return outcome.result.text, outcome.call_id
+
+    def _call(self, stage: str, settings, messages):
+        self.check()
         outcome = self.o.pipeline.runner.run(stage if stage != "generate" else "solve", settings, messages,
                                              run_id=self.run_id, cancel=self.cancel, on_text=None)
         self.report.model_calls += outcome.result.attempts
         self.cost += outcome.result.usage.cost_usd or 0.0
-        return outcome.result.text, outcome.call_id
+        return outcome
 
     def record_tests(self, cid, run: TestRun) -> None:
         for r in run.results:
@@ -140,6 +157,11 @@ class Job:
 
     def candidate(self, stage: str, number: int, model: str, answer: str, call_id, parent) -> tuple[Attempt, str | None]:
         attempt = Attempt(stage=stage, number=number, model=model)
+        if self.truncated:
+            attempt.status = "no code"
+            attempt.reason = ("the answer was cut at the token limit even with more room: raise max_tokens for this "
+                              "stage (a cut answer is never run)")
+            return attempt, None
         code, why = prompts.candidate_from_answer(answer, self.target.language, self.target.name, self.target.text)
         if code is None:
             attempt.status, attempt.reason = "no code", why

@@ -115,41 +115,21 @@ class Orchestrator:
                 "shows the bug: nothing to fix")
             job.report.accepted_code = None
             return job.finish(None, start_run, "unchanged")
-        feedback = start_run.describe_failure()
-        pool = job.pool("fix")
         verifier = job.verifier("fix")
         verifier.establish_baseline(start_run)
         if start_code is not None:
             verifier.remember(start_code, "the generated code")
+        repair = _Repair(job, verifier, code, start_run, parent)
+        limits = job.limits
+        per_round = min(limits.samples_per_round, limits.max_attempts)
         try:
-            for number in range(1, job.limits.max_attempts + 1):
-                model = pool[(number - 1) % len(pool)]
-                job.event("attempt", stage="fix", number=number, model=model)
-                t0 = time.monotonic()
-                answer, call_id = job.ask("fix", model, prompts.fix_messages(
-                    job.target.language, job.target.name, code, job.problem_text, feedback),
-                    round_=(number - 1) // len(pool))
-                attempt, candidate = job.candidate("fix", number, model, answer, call_id, parent)
-                job.report.attempts.append(attempt)
-                if candidate is not None:
-                    verdict = verifier.verify(candidate, f"attempt {number}")
-                    job.record_verdict(attempt, verdict)
-                    if verdict.accepted:
-                        job.store.set_status(attempt.candidate_id, "accepted")
-                        job.learn("fix", model, True)
-                        attempt.seconds = round(time.monotonic() - t0, 2)
-                        job.event("result", **attempt.model_dump(exclude={"code"}))
-                        job.report.checks, job.report.verified = attempt.checks, True
-                        job.report.summary = f"fixed by {model} on attempt {number}: {attempt.evidence}"
-                        return job.finish(candidate, verdict.run, "accepted")
-                    run = verdict.run
-                    failure = (run.describe_failure(1) if run is not None and (run.failures or run.error)
-                               else verdict.reason)
-                    feedback = start_run.describe_failure() + "\n\nA previous attempt also failed:\n" + failure
-                job.store.set_status(attempt.candidate_id, attempt.status, attempt.reason)
-                job.learn("fix", model, False)
-                attempt.seconds = round(time.monotonic() - t0, 2)
-                job.event("result", **attempt.model_dump(exclude={"code"}))
+            while repair.number < limits.max_attempts:
+                fixed = repair.round(min(per_round, limits.max_attempts - repair.number))
+                if fixed is not None:
+                    attempt, candidate, verdict = fixed
+                    job.report.checks, job.report.verified = attempt.checks, True
+                    job.report.summary = f"fixed by {attempt.model} on attempt {attempt.number}: {attempt.evidence}"
+                    return job.finish(candidate, verdict.run, "accepted")
         except LimitReached as exc:
             job.report.notes.append(str(exc))
         except ModelError as exc:
@@ -221,3 +201,82 @@ class Orchestrator:
         job.store.set_status(attempt.candidate_id, "failed")
         return self._fix(job, start_code=code, start_run=run, parent=attempt.candidate_id)
 
+
+
+class _Repair:
+    """Fix's search: rounds of samples (warmer one after another) verified together; a near-miss — a failing
+    candidate that passes more tests than the code the round started from — becomes the next round's code,
+    with its own failure as the feedback (repairing what almost works before starting over)."""
+
+    def __init__(self, job: Job, verifier, code: str, start_run: TestRun, parent: int | None):
+        self.job, self.verifier = job, verifier
+        self.code, self.parent = code, parent
+        self.passing = start_run.counts()[0] if start_run.error is None else -1
+        self.original_failure = start_run.describe_failure()
+        self.feedback = self.original_failure
+        self.number = 0
+        self.round_ = 0
+
+    def round(self, size: int):
+        """Samples `size` candidates and verifies them; returns (attempt, code, verdict) of the first accepted."""
+        job = self.job
+        pool = job.pool("fix")
+        sampled, stopped = [], None
+        for sample in range(size):
+            self.number += 1
+            model = pool[(self.number - 1) % len(pool)]
+            job.event("attempt", stage="fix", number=self.number, model=model)
+            t0 = time.monotonic()
+            try:
+                answer, call_id = job.ask("fix", model, prompts.fix_messages(
+                    job.target.language, job.target.name, self.code, job.problem_text, self.feedback),
+                    round_=(self.number - 1) // len(pool), warmth=0.3 * sample, sample=sample)
+            except (LimitReached, ModelError) as exc:
+                stopped = exc
+                break
+            attempt, candidate = job.candidate("fix", self.number, model, answer, call_id, self.parent)
+            attempt.round = self.round_ + 1
+            job.report.attempts.append(attempt)
+            sampled.append((attempt, candidate, model, time.monotonic() - t0))
+        self.round_ += 1
+        runnable = [(attempt, code) for attempt, code, _, _ in sampled if code is not None]
+        t0 = time.monotonic()
+        verdicts = self.verifier.verify_round([(code, f"attempt {attempt.number}") for attempt, code in runnable])
+        share = (time.monotonic() - t0) / max(1, len(runnable))
+        fixed, near_miss = None, None
+        for (attempt, code), verdict in zip(runnable, verdicts):
+            job.record_verdict(attempt, verdict)
+            if verdict.accepted and fixed is None:
+                fixed = (attempt, code, verdict)
+            elif not verdict.accepted and verdict.run is not None and verdict.tests_passed > self.passing:
+                if near_miss is None or verdict.tests_passed > near_miss[2].tests_passed:
+                    near_miss = (attempt, code, verdict)
+        for attempt, code, model, asking in sampled:
+            job.store.set_status(attempt.candidate_id, attempt.status, attempt.reason or None)
+            job.learn("fix", model, attempt.status == "accepted")
+            attempt.seconds = round(asking + (share if code is not None else 0.0), 2)
+            job.event("result", **attempt.model_dump(exclude={"code"}))
+        if fixed is not None:
+            return fixed
+        if stopped is not None:
+            raise stopped
+        self._learn_from(runnable, verdicts, near_miss)
+        return None
+
+    def _learn_from(self, runnable, verdicts, near_miss) -> None:
+        """The next round's code and feedback: the near-miss and what still fails in it, else the code as it was
+        with the original failure and the last attempt's."""
+        if near_miss is not None:
+            attempt, code, verdict = near_miss
+            self.code, self.parent, self.passing = code, attempt.candidate_id, verdict.tests_passed
+            self.feedback = (f"This version passes {verdict.tests_passed} of {verdict.tests_total} tests; what still "
+                             f"fails:\n" + _failure_of(verdict))
+            return
+        if runnable:
+            self.feedback = (self.original_failure + "\n\nA previous attempt also failed:\n"
+                             + _failure_of(verdicts[-1]))
+
+
+def _failure_of(verdict) -> str:
+    run = verdict.run
+    return run.describe_failure(1) if run is not None and (run.failures or run.error) else verdict.reason

@@ -5,7 +5,9 @@ answering /v1/chat/completions with chosen text. Used by the orchestrator and ev
 Each model name plays its list of answers in order; the last one repeats. A key `MODEL@TEXT` is a script of its
 own for the requests to MODEL whose messages contain TEXT (e.g. `refiner@def shout`: the answers about one
 function). `*` answers any model without a script. The first answer of a key in `slow_first` waits that many
-seconds (time to press Cancel on a running job). Streams SSE chunks when the request asks for a stream.
+seconds (time to press Cancel on a running job). Streams SSE chunks when the request asks for a stream. With
+`chars_per_token` set, an answer longer than the request's max_tokens (at that many characters a token) is cut
+there and ends with finish_reason "length", as a real server's would.
 
     python -m tests.scripted_endpoint --port-file FILE --script FILE.json [--slow-first MODEL=SECONDS]
 """
@@ -26,6 +28,7 @@ class ScriptedEndpoint:
     def __init__(self, scripts: dict[str, list[str]] | None = None, slow_first: dict[str, float] | None = None):
         self.scripts: dict[str, list[str]] = {k: list(v) for k, v in (scripts or {}).items()}
         self.slow_first = dict(slow_first or {})
+        self.chars_per_token: float | None = None
         self.requests: list[dict] = []
         self._answered: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -39,25 +42,29 @@ class ScriptedEndpoint:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 model = body.get("model", "")
                 text = endpoint._answer(body)
+                finish = "stop"
+                room = body.get("max_tokens") or body.get("max_completion_tokens")
+                if endpoint.chars_per_token and room and len(text) > room * endpoint.chars_per_token:
+                    text, finish = text[: int(room * endpoint.chars_per_token)], "length"
                 try:
                     if body.get("stream"):
-                        self._stream(model, text)
+                        self._stream(model, text, finish)
                     else:
-                        self._json(model, text)
+                        self._json(model, text, finish)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-            def _json(self, model, text):
+            def _json(self, model, text, finish):
                 data = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": model,
                                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                                                "finish_reason": "stop"}], "usage": USAGE}).encode()
+                                                "finish_reason": finish}], "usage": USAGE}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _stream(self, model, text):
+            def _stream(self, model, text, finish):
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
@@ -66,7 +73,7 @@ class ScriptedEndpoint:
                              "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                 end = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": model,
-                       "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": USAGE}
+                       "choices": [{"index": 0, "delta": {}, "finish_reason": finish}], "usage": USAGE}
                 self.wfile.write(f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode())
                 self.wfile.flush()
 

@@ -1,0 +1,97 @@
+"""Fix's and Optimize's search beyond one answer at a time: answers cut at the token limit, and near-misses
+repaired first. A scripted OpenAI-compatible endpoint on loopback behind litellm (real HTTP, litellm not
+patched; it cuts answers at max_tokens as a real server does) and the real Python sandbox (Docker)."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.registry import ModelRegistry
+from models.settings import Settings
+from orchestrator.loop import Orchestrator
+from orchestrator.pipeline import Pipeline
+from orchestrator.report import JobLimits
+from orchestrator.store import RunStore, open_history
+from orchestrator.target import locate
+from tests.orchestrator.test_loop_scripted import BUGGY, CORRECT, JUDGE, TESTS, _project
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+LONG_DOC = "    " + '"""' + "Number of index pairs i < j with nums[i] + nums[j] == k.\n\n" + "".join(
+    f"    Note {n}: the pairs are counted once each, by index, never by value; duplicates count separately.\n"
+    for n in range(8)) + '    """\n'
+FIXED_LONG = "```python\n" + CORRECT.replace(
+    '    """Number of index pairs i < j with nums[i] + nums[j] == k."""\n', LONG_DOC) + "```"
+
+
+def _orchestrator(tmp_path, endpoint, py_sandbox, model: str, max_tokens: int = 384, **limits):
+    stage = {"model": f"openai/{model}", "api_base": endpoint.base, "fallbacks": [], "retries": 0, "timeout_s": 90,
+             "max_tokens": max_tokens}
+    settings = Settings.from_dict({"fix": stage, "refine": stage, "solve": stage,
+                                   "judge": {"model": "openai/judge", "api_base": endpoint.base, "fallbacks": [],
+                                             "retries": 0}})
+    endpoint.scripts["judge"] = [JUDGE]
+    pipeline = Pipeline(settings, open_history(tmp_path / "history.db"), registry=ModelRegistry())
+    orch = Orchestrator(pipeline, py_sandbox, limits=JobLimits(**{"max_attempts": 1, "differential_inputs": 20,
+                                                                   **limits}))
+    orch.ranking = None
+    return orch
+
+
+def _requests(endpoint, model: str) -> list[dict]:
+    return [r for r in endpoint.requests if r.get("model") == model]
+
+
+def test_an_answer_cut_at_the_token_limit_is_asked_again_with_room(tmp_path, endpoint, py_sandbox):
+    endpoint.chars_per_token = 4
+    assert 200 * 4 < len(FIXED_LONG) < 400 * 4  # cut at 200 tokens, whole at 400
+    path = _project(tmp_path, BUGGY)
+    endpoint.scripts["wordy"] = [FIXED_LONG]
+    orch = _orchestrator(tmp_path, endpoint, py_sandbox, "wordy", max_tokens=200)
+    report = orch.fix(locate(f"{path}::count_pairs"))
+    assert [r["max_tokens"] for r in _requests(endpoint, "wordy")] == [200, 400]
+    assert any("cut at 200 tokens" in note for note in report.notes), report.notes
+    assert report.status == "accepted", report.summary
+
+
+def test_an_answer_cut_even_with_room_is_never_run(tmp_path, endpoint, py_sandbox):
+    """The cut answer still parses (the fixed function is whole; the cut falls in a trailing comment), so
+    only its finish_reason says it is incomplete: it must not run."""
+    endpoint.chars_per_token = 4
+    cut = FIXED_LONG[:-3] + "\n# " + "x" * 2000 + "\n```"
+    path = _project(tmp_path, BUGGY)
+    endpoint.scripts["wordy"] = [cut]
+    orch = _orchestrator(tmp_path, endpoint, py_sandbox, "wordy", max_tokens=200)
+    report = orch.fix(locate(f"{path}::count_pairs"))
+    (attempt,) = report.attempts
+    assert attempt.status == "no code" and "cut at the token limit" in attempt.reason, attempt.reason
+    assert attempt.candidate_id is None  # nothing stored, nothing run
+    assert report.status == "failed"
+
+
+TESTS_FOUR = TESTS + '''
+
+def test_negative():
+    assert count_pairs([-1, 6, 2, 3], 5) == 2
+'''
+# Fails test_duplicates (i == j counted) and test_negative (negatives skipped): 2 of 4 pass.
+TWO_BUGS = BUGGY.replace("            if nums[i] + nums[j] == k:",
+                         "            if nums[i] >= 0 and nums[i] + nums[j] == k:")
+# Negatives fixed, i == j still counted: 3 of 4 -- a near-miss, marked so its code can be seen in a prompt.
+NEAR_MISS = "```python\n" + BUGGY.replace("    total = 0", "    total = 0  # near-miss") + "```"
+FIXED = "```python\n" + CORRECT + "```"
+
+
+def test_fix_repairs_a_near_miss_first(tmp_path, endpoint, py_sandbox):
+    path = _project(tmp_path, TWO_BUGS)
+    (path.parent / "tests" / "test_pairs.py").write_text(TESTS_FOUR)
+    endpoint.scripts["fixer"] = [NEAR_MISS, FIXED]
+    orch = _orchestrator(tmp_path, endpoint, py_sandbox, "fixer", max_attempts=2, samples_per_round=1)
+    report = orch.fix(locate(f"{path}::count_pairs"))
+    first, second = report.attempts
+    assert first.status == "failed" and first.tests_passed == 3 and first.tests_total == 4, first.reason
+    second_prompt = [m["content"] for m in _requests(endpoint, "fixer")[1]["messages"]][-1]
+    assert "# near-miss" in second_prompt and "passes 3 of 4 tests" in second_prompt
+    assert second.status == "accepted" and report.status == "accepted", second.reason
+    rows = {c["id"]: c for c in RunStore(orch.pipeline.history).rows("candidates", report.run_id)}
+    assert rows[second.candidate_id]["parent_id"] == first.candidate_id  # repaired from the near-miss
