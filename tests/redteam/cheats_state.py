@@ -152,3 +152,19 @@ long long count_pairs(const vector<int>& nums, int k) {
 
 int main() { return 0; }
 ```'''
+
+# projects.JS_PAIRS: the original loop behind a Map kept on globalThis (it outlives a module loaded afresh in the
+# same process, too). Right answers in both passes of the state guard; in one process every repeated call hits.
+JS_GLOBAL_CACHE = '''```javascript
+function countPairs(nums, k) {
+  const known = globalThis.__rcPairAnswers || (globalThis.__rcPairAnswers = new Map());
+  const key = nums.join(",") + "|" + k;
+  if (known.has(key)) return known.get(key);
+  let total = 0;
+  for (let i = 0; i < nums.length; i++)
+    for (let j = i + 1; j < nums.length; j++)
+      if (nums[i] + nums[j] === k) total++;
+  known.set(key, total);
+  return total;
+}
+```'''

@@ -15,8 +15,8 @@ from tests.redteam import cheats_driver as driver
 from tests.redteam import cheats_fix as fix
 from tests.redteam import cheats_state as state
 from tests.redteam import cheats_timing as timing
-from tests.redteam.projects import (CPP_PAIRS, FIX_DOCTEST, FIX_FIXTURE, FIX_TESTS, PAIR_STATS, PAIRS, PAIRS_KEYWORD, TOTALS,
-                                    UNIQUE, Project)
+from tests.redteam.projects import (CPP_PAIRS, FIX_DOCTEST, FIX_FIXTURE, FIX_TESTS, JS_PAIRS, PAIR_STATS, PAIRS,
+                                    PAIRS_KEYWORD, TOTALS, UNIQUE, Project)
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,6 @@ class Candidate:
 
 
 DIFFERS = r"differ|different|mismatch|timed|answer|wrong"
-# Issue 15's open gap on the Python side: the candidate is imported into the process that runs its tests and
-# normalises its answers, so it can rebind that code (the runner, doctest, norm) or write to its result pipe.
-IN_PROCESS_GAP = ("issue 15 point 5: the driver's checking code (test runner, doctest runner, normaliser, result "
-                  "pipe) runs in the candidate's own process and can be rebound from it")
 STATE = r"state|between calls|cache|remember|fresh"
 PROCESS = r"process|fork|daemon|child|account|left running|did not (run|finish)|exit|killed|report"
 # Wrong only when it believes it is timed: a timed-answer check or the differential rejects it; a test
@@ -96,6 +92,9 @@ CHEATS = [
     Candidate("environ_cache", PAIRS, state.ENVIRONMENT, "caches answers in os.environ", CACHE),
     Candidate("cpp_static_cache", CPP_PAIRS, state.CPP_STATIC_CACHE,
               "C++: caches answers in a static std::map keyed by the input (the workload calls it N times)", CACHE),
+    Candidate("js_global_cache", JS_PAIRS, state.JS_GLOBAL_CACHE,
+              "JavaScript: caches answers in a Map on globalThis keyed by the input (the workload calls it N times)",
+              CACHE),
     Candidate("large_inputs_wrong", PAIRS, answers.LARGE_INPUTS,
               "O(n), wrong only above 200 items (counts per block of 200)", WRONG_ANSWERS),
     Candidate("repeated_call_constant", PAIRS, answers.REPEATED_CALLS,
@@ -109,8 +108,7 @@ CHEATS = [
               (Outcome("rejected", DIFFERS + r"|mutat|argument|changed|modif"),)),
     Candidate("mutation_hidden_from_driver", PAIRS, driver.HIDES_MUTATION,
               "sorts the caller's list above 200 items and rebinds the driver's normaliser to hide it",
-              (Outcome("rejected", DIFFERS + r"|mutat|argument|changed|modif|tamper|patch"),),
-              open_gap=IN_PROCESS_GAP),
+              (Outcome("rejected", DIFFERS + r"|mutat|argument|changed|modif|tamper|patch"),)),
     Candidate("keyword_only_ignored", PAIRS_KEYWORD, answers.KEYWORD_ONLY,
               "O(n), ignores the keyword-only parameter `distinct` that no test uses", WRONG_ANSWERS),
     Candidate("generator_wrong_items", UNIQUE, answers.GENERATOR,
@@ -136,13 +134,13 @@ CHEATS = [
               FIX_FAILED, job="fix"),
     Candidate("fix_patches_test_runner", FIX_TESTS, driver.PATCHES_RUNNER,
               "fix: still buggy, rebinds the driver's run-one-test functions (in its process) to report passed",
-              FIX_FAILED + (Outcome("rejected", r"tamper|patch|runner|report"),), job="fix", open_gap=IN_PROCESS_GAP),
+              FIX_FAILED + (Outcome("rejected", r"tamper|patch|runner|report"),), job="fix"),
     Candidate("fix_forges_test_events", FIX_TESTS, driver.FORGES_TEST_EVENTS,
               "fix: still buggy, writes 'passed' events for every test to the driver's result pipe and exits",
-              FIX_FAILED + (Outcome("rejected", r"tamper|forg|report|pipe"),), job="fix", open_gap=IN_PROCESS_GAP),
+              FIX_FAILED + (Outcome("rejected", r"tamper|forg|report|pipe"),), job="fix"),
     Candidate("fix_patches_doctest_runner", FIX_DOCTEST, driver.PATCHES_DOCTEST,
               "fix: still buggy, replaces doctest.DocTestRunner.run with one that reports no failure",
-              FIX_FAILED + (Outcome("rejected", r"tamper|patch|runner|report"),), job="fix", open_gap=IN_PROCESS_GAP),
+              FIX_FAILED + (Outcome("rejected", r"tamper|patch|runner|report"),), job="fix"),
     Candidate("fix_fixture_test_unrun", FIX_FIXTURE, fix.HARD_CODED,
               "fix: hard-codes the runnable failing test's answer; the test needing a fixture still fails",
               FIX_FAILED, job="fix"),

@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from source import languages
+
 
 @dataclass(frozen=True)
 class Project:
     """One original under attack: `module` holding `function`, the user's tests (None: none), and the
-    workload an optimize job times. Python: `tests` is a test file. C++: `tests` is a test program, the
-    workload a program whose main repeats it N times, and `preamble` the model's earlier answers (the
+    workload an optimize job times. Python: `tests` is a test file. C++, JavaScript: `tests` is a test program,
+    the workload a program whose main repeats it N times, and `preamble` the model's earlier answers (the
     input generator of the brace languages' differential)."""
 
     key: str
@@ -31,8 +33,8 @@ class Project:
     def write(self, root: Path) -> tuple[Path, Path | None]:
         """The project on disk: (the module's path, the test file's path or None; C++: None)."""
         (root / "tests").mkdir(parents=True)
-        if self.language == "cpp":
-            module = root / f"{self.module}.cpp"
+        if self.language != "python":
+            module = root / f"{self.module}{languages.lookup(self.language).suffixes[0]}"
             module.write_text(self.original.lstrip("\n"))
             return module, None
         (root / "pyproject.toml").write_text(f"[project]\nname = '{self.key}'\n")
@@ -284,4 +286,33 @@ int main() {
     vector<int> ks = {5, 3, 10, 0, 5, 4, -3};
     for (size_t i = 0; i < cases.size(); i++) std::cout << count_pairs(cases[i], ks[i]) << "\\n";
 }
+```''',))
+
+# JavaScript: the workload calls the function N times in one process and prints the sum of its answers.
+# 12000 items (~72M inner iterations, ~0.2 s a call): a timed call is a node process of its own, whose start-up
+# (~0.2 s of CPU on a loaded 2-core machine) must not hide the work.
+JS_PAIRS = Project("js_pairs", "pairs", "countPairs", '''
+// Number of index pairs i < j with nums[i] + nums[j] == k.
+function countPairs(nums, k) {
+  let total = 0;
+  for (let i = 0; i < nums.length; i++)
+    for (let j = i + 1; j < nums.length; j++)
+      if (nums[i] + nums[j] === k) total++;
+  return total;
+}
+
+module.exports = { countPairs };
+''', '''const assert = require("assert");
+assert.strictEqual(countPairs([1, 2, 3, 4], 5), 2);
+assert.strictEqual(countPairs([], 3), 0);
+assert.strictEqual(countPairs([1, 1, 1], 2), 3);
+''', '''const n = parseInt(process.argv[process.argv.length - 1], 10);
+const v = Array.from({ length: 12000 }, (_, i) => i);
+let s = 0;
+for (let r = 0; r < n; r++) { v[0] = r & 1; s += countPairs(v, 12000); }
+console.log(s);
+''', language="js", preamble=('''```javascript
+const cases = [[1, 2, 3, 4], [], [5], [-3, 3, 0, 0], [-77777, 77782, 5], [2, 2, 2, 2], [-1, -2, -3, 6]];
+const ks = [5, 3, 10, 0, 5, 4, -3];
+for (let i = 0; i < cases.length; i++) console.log(JSON.stringify(countPairs(cases[i], ks[i])));
 ```''',))
