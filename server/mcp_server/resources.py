@@ -13,11 +13,17 @@ import logging
 
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 
-from server import report_data
 from server.mcp_server.schemas import HistoryResult, ReportResult, RunSummary
 
 log = logging.getLogger(__name__)
 RUN_URI = "refactorcoder://runs/{run_id}"
+
+
+def _report_data():
+    """server.report_data, imported on use: it brings pygls (~1 s) that the server's start must not wait for."""
+    from server import report_data
+
+    return report_data
 
 
 def run_uri(run_id: int | None) -> str | None:
@@ -29,7 +35,7 @@ def save(settings, *, run_id: int | None, kind: str, status: str, title: str, fu
     """Keep a finished job's report where the editor's history view and `report` find it."""
     if run_id is None:
         return
-    folder = report_data.reports_dir(settings)
+    folder = _report_data().reports_dir(settings)
     payload = {"runId": run_id, "jobId": f"mcp-{run_id}", "kind": kind, "status": status, "uri": None,
                "title": title, "function": function, "report": report}
     try:
@@ -42,7 +48,7 @@ def save(settings, *, run_id: int | None, kind: str, status: str, title: str, fu
 
 
 def history(settings, limit: int, root: str | None) -> HistoryResult:
-    runs = report_data.history_runs(settings, limit, root)
+    runs = _report_data().history_runs(settings, limit, root)
     return HistoryResult(runs=[RunSummary(run_id=r["runId"], report_uri=run_uri(r["runId"]), kind=r.get("kind"),
                                           status=r.get("status"), created=r.get("created"),
                                           source=r.get("source") or "", function=r.get("function"),
@@ -52,7 +58,7 @@ def history(settings, limit: int, root: str | None) -> HistoryResult:
 
 
 def report(settings, run_id: int) -> ReportResult | None:
-    saved = report_data.load(settings, run_id)
+    saved = _report_data().load(settings, run_id)
     if saved is not None:
         return ReportResult(run_id=run_id, report_uri=run_uri(run_id), kind=saved.get("kind"),
                             status=saved.get("status"), report=saved.get("report") or {})

@@ -132,6 +132,7 @@ class RunResult(BaseModel):
     message: str = ""
     language: str
     profile: Profile
+    seconds: float = Field(0.0, description="wall time of the sandbox call (container, compile, run, clean-up)")
 
 
 class JudgeResult(BaseModel):

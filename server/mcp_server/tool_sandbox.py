@@ -4,6 +4,7 @@ paired interleaved measurement of two programs (as `refactorcoder compare`, prof
 from __future__ import annotations
 
 import ast
+import time
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
@@ -71,6 +72,7 @@ def register(server, state: ServerState) -> None:
                        **spec_files)
         from sandbox.errors import SandboxError
 
+        started = time.perf_counter()
         try:
             result = await run_blocking(lambda: run_in_sandbox(spec))
         except SandboxError as exc:
@@ -83,7 +85,8 @@ def register(server, state: ServerState) -> None:
                          compile_output=compile_output, message=result.message, language=lang,
                          profile=Profile(wall_time_s=p.wall_time_s, cpu_time_s=p.cpu_time_s,
                                          peak_memory_bytes=p.peak_memory_bytes, mean_memory_bytes=p.mean_memory_bytes,
-                                         cpu_utilisation=p.cpu_utilisation))
+                                         cpu_utilisation=p.cpu_utilisation),
+                         seconds=round(time.perf_counter() - started, 6))
 
     @server.tool(title="Is B measurably better than A?")
     async def compare(a: Annotated[Source, Field(description="baseline: a file (FILE::function with `workload`) "
