@@ -14,6 +14,7 @@ from models.errors import Cancelled, ModelError
 from models.stage_runner import candidate_ids
 from models.types import Problem
 from orchestrator import prompts
+from orchestrator.docstrings import keep_docstring
 from orchestrator.verify.behaviour import PythonBehaviour
 from orchestrator.verify.execution import HarnessExecution, PythonExecution, TestRun
 from orchestrator.report import Attempt, JobReport, composite_score, unified_diff
@@ -166,6 +167,8 @@ class Job:
         if code is None:
             attempt.status, attempt.reason = "no code", why
             return attempt, None
+        if self.target.language == "python":
+            code = keep_docstring(code, self.target.name, self.target.code)
         attempt.code = code
         attempt.candidate_id = self.store.candidate(self.run_id, stage=stage, code=code, model=model, attempt=number,
                                                     language=self.target.language, parent_id=parent, call_id=call_id)

@@ -15,6 +15,9 @@ from models.prompts import SYSTEM_PROMPT
 from orchestrator.code import function_from_answer
 
 FENCE = {"python": "python", "cpp": "cpp", "java": "java", "go": "go", "rust": "rust", "js": "javascript"}
+# The original's docstring is put back on every candidate (orchestrator.docstrings): re-typing it only spends
+# the answer's tokens.
+LEAVE_DOCS_OUT = " Leave the docstring and comments out: the original's docstring is kept."
 METRIC_WORDS = {"time": "execution time", "peak_memory": "peak memory use", "mean_memory": "mean memory use",
                 "cpu": "CPU utilisation"}
 
@@ -36,7 +39,8 @@ def fix_messages(language: str, name: str, code: str, problem: str, failure: str
         + f"Code:\n```{fence}\n{_cut(code, 4000)}\n```\n\n"
         f"What went wrong when it ran:\n{_cut(failure, 2500)}\n\n"
         f"Instruction: answer with exactly one fenced code block (```{fence}) containing the complete corrected "
-        f"function `{name}` (same name and parameters, plus any imports it needs), then at most one sentence.")
+        f"function `{name}` (same name and parameters, plus any imports it needs), then at most one sentence."
+        + (LEAVE_DOCS_OUT if language == "python" else ""))
 
 
 def refine_messages(language: str, name: str, code: str, problem: str, metric: str, profile: str,
@@ -56,7 +60,8 @@ def refine_messages(language: str, name: str, code: str, problem: str, metric: s
         + idea + " Do not cache results between calls (no module-level caches, "
         "mutable default arguments or functools caches): every call must do its own work.\n"
         f"Instruction: answer with exactly one fenced code block (```{fence}) containing the complete function "
-        f"`{name}` (same name and parameters, plus any imports it needs), then at most one sentence.")
+        f"`{name}` (same name and parameters, plus any imports it needs), then at most one sentence."
+        + (LEAVE_DOCS_OUT if language == "python" else ""))
 
 
 def test_designer_messages(language: str, name: str, code: str, problem: str) -> list[Message]:
