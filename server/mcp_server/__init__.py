@@ -14,7 +14,9 @@ Layout, one concern per module: app.py (the server object, resources, transports
 judge), tool_sandbox.py (run, compare), evidence.py (a job's report -> its structured result), resources.py
 (history, reports, refactorcoder://runs/ID), progress.py (worker threads, progress notifications,
 cancellation), paths.py (confinement to the workspace roots), targets.py (arguments -> the function to work
-on), schemas.py (typed results), state.py. stdout carries the protocol alone; logs go to stderr.
+on), schemas.py (typed results), state.py. stdout carries the protocol alone: while serving, the SDK's stdio
+transport points fd 1 at stderr (a stray print or a C library's output cannot corrupt the stream); logs go to
+stderr.
 
 Only typer is imported here: `register` keeps `refactorcoder --help` fast; the SDK loads when `mcp` runs.
 """
