@@ -144,6 +144,19 @@ def check_python(sandbox, tasks: list[SlowTask], repeats: int = 1) -> list[TaskC
     return checks
 
 
+def with_version(task: SlowTask, code: str) -> SlowTask:
+    """The task with `code` (a function, as a job's accepted_code) in the original file as its `faster` side:
+    check_python then re-measures an accepted version against the original, apart from the job's decision."""
+    from dataclasses import replace
+
+    from orchestrator.target import locate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / task.file_name
+        path.write_text(task.code, encoding="utf-8")
+        return replace(task, faster=locate(f"{path}::{task.entry_point}").with_code(code))
+
+
 def check_program_task(sandbox, task: SlowTask) -> TaskCheck:
     """A brace-language task: its test program on the original and on `faster`, and one run (N = 1) of the
     workload program with each, timed (CPU seconds)."""
