@@ -2,7 +2,8 @@
 helpers (the test runner, the normaliser, the result pipe) live in the same process as the candidate's
 module while a test or a call runs, and they are reached through module globals that the candidate can
 rebind. Each finds them generically: `__main__` and every module loaded from the driver's directory (the
-driver's helpers sit beside main.py; the project is a sub-folder), or the frames above its import.
+driver's helpers sit beside main.py; the project is a sub-folder), through the module table, the frames above
+it or gc's objects (the guard in the call's process refuses the last two and reports the attempt).
 
 Where the hooks are not found these candidates are simply buggy (fix) or mutate their argument (optimize).
 """
@@ -12,16 +13,31 @@ from tests.redteam.cheats_fix import BUGGY_LOOP_REWRITTEN
 from tests.redteam.cheats_timing import answer
 
 DRIVER_MODULES = '''
-def _driver_modules():
-    """`__main__` and the modules loaded from the directory of the driver's main file."""
-    main = sys.modules.get("__main__")
-    home = os.path.dirname(os.path.abspath(getattr(main, "__file__", None) or "."))
-    found = [main] if main is not None else []
-    for module in list(sys.modules.values()):
-        path = getattr(module, "__file__", None) or ""
-        if module is not main and path and os.path.dirname(os.path.abspath(path)) == home:
-            found.append(module)
-    return found
+def _driver_namespaces():
+    """The globals of `__main__` and of every module loaded from the directory of the driver's main file: from
+    the module table, else from the frames above this code, else from all the objects gc knows."""
+    found = [vars(m) for m in list(sys.modules.values()) if hasattr(m, "__dict__")]
+    try:
+        frame = sys._getframe()
+        while frame is not None:
+            found.append(frame.f_globals)
+            frame = frame.f_back
+    except ValueError:
+        pass
+    try:
+        import gc
+
+        found += [o for o in gc.get_objects() if isinstance(o, dict) and "__file__" in o]
+    except RuntimeError:
+        pass
+    homes = {os.path.dirname(os.path.abspath(str(ns.get("__file__"))))
+             for ns in found if os.path.basename(str(ns.get("__file__"))) == "main.py"}
+    unique = {}
+    for ns in found:
+        path = ns.get("__file__")
+        if path and os.path.dirname(os.path.abspath(str(path))) in homes:
+            unique[id(ns)] = ns
+    return list(unique.values())
 '''
 
 # fix, projects.FIX_TESTS: still buggy; on import (the test file imports it), rebinds the driver's
@@ -33,8 +49,8 @@ import sys
 
 def _patch_the_runner():
     patched = 0
-    for module in _driver_modules():
-        for name, fn in list(vars(module).items()):
+    for namespace in _driver_namespaces():
+        for name, fn in list(namespace.items()):
             if not callable(fn) or isinstance(fn, type) or name.lower() not in ("run_one", "run_test", "run_case"):
                 continue
 
@@ -45,7 +61,7 @@ def _patch_the_runner():
                     result.update(passed=True, status="passed")
                 return result
 
-            setattr(module, name, always_passed)
+            namespace[name] = always_passed
             patched += 1
     return patched
 
@@ -139,8 +155,8 @@ from collections import Counter
 
 def _hide_mutation():
     patched = 0
-    for module in _driver_modules():
-        norm = getattr(module, "norm", None)
+    for namespace in _driver_namespaces():
+        norm = namespace.get("norm")
         if not callable(norm) or getattr(norm, "hides", False):
             continue
         first = {}
@@ -153,7 +169,7 @@ def _hide_mutation():
             return _inner(value, *rest)
 
         norm_as_before.hides = True
-        module.norm = norm_as_before
+        namespace["norm"] = norm_as_before
         patched += 1
     return patched
 
