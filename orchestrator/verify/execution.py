@@ -201,6 +201,8 @@ class HarnessExecution:
                       "differential tests from a model-written input generator"] if test_program else []
         self._runner = PerCallRunner(sandbox)
         self._references: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        # For the report once the original's workload ran (e.g. that it prints nothing to compare).
+        self.workload_notes: list[str] = []
 
     @property
     def runner(self):
@@ -270,6 +272,10 @@ class HarnessExecution:
             if found is None or len(found[1]) != 1:
                 raise WorkloadFailed("the workload program's run reported no answer")
             self._references[key] = found[1]
+            if code == self.target.code and found[1][0] == percall.SILENT:
+                self.workload_notes.append(
+                    "the workload program prints nothing: timed calls are compared by exit status only (print "
+                    "the function's results in its main to have every timed answer compared)")
         return self._references[key]
 
     def workload_check(self, code: str, workload: list[str]) -> str | None:

@@ -62,6 +62,10 @@ def call_digest(raw: dict) -> str:
     return hashlib.sha256(json.dumps(answer).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+# The answer of a call that printed nothing and exited 0: all that is compared of a workload that prints nothing.
+SILENT = call_digest({"exit_code": 0, "signal": None, "stdout_truncated": False, "stdout": ""})
+
+
 def fold(group: list[dict], nonce: str, calls: int) -> dict:
     """The supervisor results of one sample's `calls` steps as the result of one step: times summed, memory
     the peak (the time-weighted mean of the means), the first failure's status and stderr, stdout a header and

@@ -166,10 +166,11 @@ def js_sandbox(py_sandbox):
 @pytest.mark.parametrize("language", ["cpp", "js"])
 def test_no_state_crosses_timed_calls_and_every_timed_answer_is_compared(request, tmp_path, language):
     sandbox = request.getfixturevalue("cpp_sandbox" if language == "cpp" else "js_sandbox")
-    original, remembers, workload, name = ((CPP_ORIGINAL, CPP_REMEMBERS, CPP_WORKLOAD, "count_pairs") if language == "cpp"
-                                           else (JS_ORIGINAL, JS_REMEMBERS, JS_WORKLOAD, "countPairs"))
+    original, remembers, workload, name = {"cpp": (CPP_ORIGINAL, CPP_REMEMBERS, CPP_WORKLOAD, "count_pairs"),
+                                           "js": (JS_ORIGINAL, JS_REMEMBERS, JS_WORKLOAD, "countPairs")}[language]
     exe = _exe(tmp_path, sandbox, language, original, name)
     reference = exe.workload_reference(original, [workload])
+    assert reference != [percall.SILENT] and not exe.workload_notes  # the workload prints its answers
     # The caching candidate, timed: four calls in one sample, each in a fresh process: the cache never hits.
     program = exe.workload_program(remembers, [workload], reference=reference)
     result = exe.runner.run(program.spec(4))
