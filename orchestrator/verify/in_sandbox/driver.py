@@ -1,6 +1,6 @@
 """In-sandbox driver for Python candidates: a trusted parent that never runs candidate code (standard library
-only; shipped as main.py with its helpers driver_isolation.py, driver_child.py and driver_tests.py as
-rc_driver_*.py, and one job.json).
+only; shipped as main.py with its helpers driver_isolation.py, driver_imports.py, driver_guard.py, driver_child.py
+and driver_tests.py as rc_driver_*.py, and one job.json).
 
 Before anything else it marks itself non-dumpable (a process of the same uid cannot read its memory or
 open its file descriptors through /proc) and a child subreaper (whatever a call leaves running is
@@ -8,7 +8,9 @@ re-parented here), reads job.json and deletes it. It imports the modules the ORI
 from outside the project (job["preload"], so a call does not pay for them), compiles the project modules of
 job["precompile"] without running them, and records the writable areas. Then every call runs in a process
 forked for it alone: fd 1/2 go to a capture pipe, every other descriptor (the report's included) is closed,
-the module is imported, the call made and its record written to a result pipe. After each call every process
+the module is imported, the call made and its record written to a result pipe, all behind the guard
+(driver_guard.py: the candidate cannot reach the checking code beside it, and an attempt is reported as
+tampering; the pipe's lines carry a token only that process's checking code holds). After each call every process
 it left is killed, the files it left in /work, /tmp and /dev/shm are removed and System V IPC objects
 deleted; a call that changed a file that was there before is "tampered" (and so is everything after it).
 No state crosses calls: a cache keyed on inputs never wins, and timed runs (job["loops"] repetitions of
@@ -262,7 +264,8 @@ def mode_tests(job):
         for _attempt in range(200):
             outcome = run_child(lambda emit, s=spec, skip=frozenset(ran): TESTS.run_tests(
                 emit, job["module"], job.get("qualname"), s, skip), timeout + 2.0, progress=True)
-            tampering += [outcome.tampering()] if outcome.tampering() else []
+            if outcome.tampering():
+                tampering.append(outcome.tampering())
             current, finished = None, False
             for event in outcome.lines():
                 if "load_error" in event and not tampering:

@@ -35,10 +35,6 @@ FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, types.MethodTyp
 ModuleType = types.ModuleType
 
 
-class Timeout(BaseException):  # BaseException: a candidate's `except Exception` does not swallow it
-    pass
-
-
 class Captured:
     """sys.stdout redirected to a buffer (no contextlib: nothing a candidate can rebind)."""
 

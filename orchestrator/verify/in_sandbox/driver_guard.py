@@ -225,8 +225,9 @@ def run(work, emit, stack_bytes=64 << 20):
         finally:
             done.release()
 
-    _thread.stack_size(stack_bytes)
+    _thread.stack_size(stack_bytes)  # deep recursion as on a main thread (the candidate's threads: the default)
     _thread.start_new_thread(worker, ())
+    _thread.stack_size(0)
     done.acquire()
 
 
