@@ -204,9 +204,9 @@ class Orchestrator:
 
 
 class _Repair:
-    """Fix's search: rounds of samples (warmer one after another) verified together; a near-miss — a failing
-    candidate that passes more tests than the code the round started from — becomes the next round's code,
-    with its own failure as the feedback (repairing what almost works before starting over)."""
+    """Fix's search: rounds of samples from the same code and feedback (warmer one after another); a near-miss
+    — a failing candidate that passes more tests than the code the round started from — becomes the next
+    round's code, with what still fails in it as the feedback (repairing what almost works first)."""
 
     def __init__(self, job: Job, verifier, code: str, start_run: TestRun, parent: int | None):
         self.job, self.verifier = job, verifier
@@ -218,63 +218,53 @@ class _Repair:
         self.round_ = 0
 
     def round(self, size: int):
-        """Samples `size` candidates and verifies them; returns (attempt, code, verdict) of the first accepted."""
+        """Up to `size` samples from the same code and feedback, each warmer than the last, each verified as it
+        comes (a fix needs only one: the round stops at the first accepted). Returns (attempt, code, verdict)
+        of the accepted one, else None with the next round's code and feedback set."""
         job = self.job
         pool = job.pool("fix")
-        sampled, stopped = [], None
+        self.round_ += 1
+        near_miss, last = None, None
         for sample in range(size):
             self.number += 1
             model = pool[(self.number - 1) % len(pool)]
             job.event("attempt", stage="fix", number=self.number, model=model)
             t0 = time.monotonic()
-            try:
-                answer, call_id = job.ask("fix", model, prompts.fix_messages(
-                    job.target.language, job.target.name, self.code, job.problem_text, self.feedback),
-                    round_=(self.number - 1) // len(pool), warmth=0.3 * sample, sample=sample)
-            except (LimitReached, ModelError) as exc:
-                stopped = exc
-                break
+            answer, call_id = job.ask("fix", model, prompts.fix_messages(
+                job.target.language, job.target.name, self.code, job.problem_text, self.feedback),
+                round_=(self.number - 1) // len(pool), warmth=0.3 * sample, sample=sample)
             attempt, candidate = job.candidate("fix", self.number, model, answer, call_id, self.parent)
-            attempt.round = self.round_ + 1
+            attempt.round = self.round_
             job.report.attempts.append(attempt)
-            sampled.append((attempt, candidate, model, time.monotonic() - t0))
-        self.round_ += 1
-        runnable = [(attempt, code) for attempt, code, _, _ in sampled if code is not None]
-        t0 = time.monotonic()
-        verdicts = self.verifier.verify_round([(code, f"attempt {attempt.number}") for attempt, code in runnable])
-        share = (time.monotonic() - t0) / max(1, len(runnable))
-        fixed, near_miss = None, None
-        for (attempt, code), verdict in zip(runnable, verdicts):
-            job.record_verdict(attempt, verdict)
-            if verdict.accepted and fixed is None:
-                fixed = (attempt, code, verdict)
-            elif not verdict.accepted and verdict.run is not None and verdict.tests_passed > self.passing:
-                if near_miss is None or verdict.tests_passed > near_miss[2].tests_passed:
-                    near_miss = (attempt, code, verdict)
-        for attempt, code, model, asking in sampled:
+            verdict = None
+            if candidate is not None:
+                verdict = self.verifier.verify(candidate, f"attempt {self.number}")
+                job.record_verdict(attempt, verdict)
+                last = verdict
             job.store.set_status(attempt.candidate_id, attempt.status, attempt.reason or None)
             job.learn("fix", model, attempt.status == "accepted")
-            attempt.seconds = round(asking + (share if code is not None else 0.0), 2)
+            attempt.seconds = round(time.monotonic() - t0, 2)
             job.event("result", **attempt.model_dump(exclude={"code"}))
-        if fixed is not None:
-            return fixed
-        if stopped is not None:
-            raise stopped
-        self._learn_from(runnable, verdicts, near_miss)
+            if verdict is None:
+                continue
+            if verdict.accepted:
+                return attempt, candidate, verdict
+            if verdict.run is not None and verdict.tests_passed > self.passing and (
+                    near_miss is None or verdict.tests_passed > near_miss[2].tests_passed):
+                near_miss = (attempt, candidate, verdict)
+        self._learn_from(last, near_miss)
         return None
 
-    def _learn_from(self, runnable, verdicts, near_miss) -> None:
+    def _learn_from(self, last, near_miss) -> None:
         """The next round's code and feedback: the near-miss and what still fails in it, else the code as it was
-        with the original failure and the last attempt's."""
+        with the original failure and the round's last failure."""
         if near_miss is not None:
             attempt, code, verdict = near_miss
             self.code, self.parent, self.passing = code, attempt.candidate_id, verdict.tests_passed
             self.feedback = (f"This version passes {verdict.tests_passed} of {verdict.tests_total} tests; what still "
                              f"fails:\n" + _failure_of(verdict))
-            return
-        if runnable:
-            self.feedback = (self.original_failure + "\n\nA previous attempt also failed:\n"
-                             + _failure_of(verdicts[-1]))
+        elif last is not None:
+            self.feedback = self.original_failure + "\n\nA previous attempt also failed:\n" + _failure_of(last)
 
 
 def _failure_of(verdict) -> str:
