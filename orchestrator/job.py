@@ -17,7 +17,7 @@ from orchestrator import prompts
 from orchestrator.docstrings import keep_docstring
 from orchestrator.verify.behaviour import PythonBehaviour
 from orchestrator.verify.execution import HarnessExecution, PythonExecution, TestRun
-from orchestrator.report import Attempt, JobReport, composite_score, unified_diff
+from orchestrator.report import Attempt, Budget, JobReport, Spend, composite_score, unified_diff
 from orchestrator.target import Target
 from orchestrator.verify.testsuite import Suite, discover
 
@@ -55,6 +55,7 @@ class Job:
         self.limits = orch.limits
         self.started = time.monotonic()
         self.cost = 0.0
+        self.tokens = 0  # prompt + completion tokens of every model call of the job
         self.truncated = False  # the last answer was cut at its token limit (even after asking again)
         self.report = JobReport(kind=kind, target=target.label(), language=target.language, metric=metric,
                                 original_code=target.code if kind != "solve" else None)
@@ -97,6 +98,10 @@ class Job:
             raise LimitReached(f"wall-time limit of {self.limits.wall_time_s:.0f}s reached")
         if self.limits.max_cost_usd is not None and self.cost > self.limits.max_cost_usd:
             raise LimitReached(f"cost limit of ${self.limits.max_cost_usd:.2f} reached")
+        if self.limits.max_model_calls is not None and self.report.model_calls >= self.limits.max_model_calls:
+            raise LimitReached(f"model-call limit of {self.limits.max_model_calls} reached")
+        if self.limits.max_tokens_total is not None and self.tokens >= self.limits.max_tokens_total:
+            raise LimitReached(f"token limit of {self.limits.max_tokens_total:,} reached")
 
     def pool(self, stage: str) -> list[str]:
         pool = candidate_ids(self.o.pipeline.settings.stage_settings(SETTINGS_STAGE[stage]))
@@ -135,9 +140,13 @@ class Job:
         self.check()
         outcome = self.o.pipeline.runner.run(stage if stage != "generate" else "solve", settings, messages,
                                              run_id=self.run_id, cancel=self.cancel, on_text=None)
-        self.report.model_calls += outcome.result.attempts
-        self.cost += outcome.result.usage.cost_usd or 0.0
+        self._spent(outcome.result)
         return outcome
+
+    def _spent(self, result) -> None:
+        self.report.model_calls += result.attempts
+        self.cost += result.usage.cost_usd or 0.0
+        self.tokens += result.usage.prompt_tokens + result.usage.completion_tokens
 
     def record_tests(self, cid, run: TestRun) -> None:
         for r in run.results:
@@ -246,10 +255,16 @@ class Job:
                                                  None, final, cancel=self.cancel, run_id=self.run_id)
                 r.judgment = {"scores": judgment.scores.model_dump() if judgment.scores else None,
                               "feedback": judgment.feedback, "model": judgment.raw.model_id}
-                r.model_calls += judgment.raw.attempts
+                self._spent(judgment.raw)
             except (ModelError, Cancelled) as exc:
                 r.notes.append(f"judge: {exc}")
         r.composite = composite_score(r.tests_passed, r.tests_total, r.judgment)
         r.seconds = round(time.monotonic() - self.started, 2)
         r.cost_usd = round(self.cost, 6) if self.cost else None
+        lim = self.limits
+        r.budget = Budget(
+            limit=Spend(candidates=lim.max_attempts, model_calls=lim.max_model_calls, tokens=lim.max_tokens_total,
+                        wall_time_s=lim.wall_time_s, cost_usd=lim.max_cost_usd),
+            used=Spend(candidates=len([a for a in r.attempts if a.stage != "generate"]), model_calls=r.model_calls,
+                       tokens=self.tokens, wall_time_s=r.seconds, cost_usd=r.cost_usd))
         return r

@@ -17,6 +17,8 @@ class JobLimits(BaseModel):
                                    "its own strategy; only the best correct one of a round is measured in full")
     wall_time_s: float = Field(900.0, gt=0, description="the whole job")
     max_cost_usd: float | None = Field(None, ge=0, description="stop when model calls cost more (priced models)")
+    max_model_calls: int | None = Field(None, ge=1, description="stop when this many model calls were made")
+    max_tokens_total: int | None = Field(None, ge=1, description="stop when the model calls used this many tokens")
     decision_budget_s: float = Field(60.0, gt=0, description="time budget of one speed decision")
     min_pairs: int = Field(6, ge=2, description="pairs before the first look may decide (the plan sets its looks)")
     design_tests: bool = True  # AgentCoder test designer when the user has no tests
@@ -46,6 +48,35 @@ class Attempt(BaseModel):
     code: str | None = None
 
 
+class Spend(BaseModel):
+    """Candidates, model calls, tokens (prompt + completion), wall time and cost: a job's limit or its use."""
+
+    candidates: int | None = None
+    model_calls: int | None = None
+    tokens: int | None = None
+    wall_time_s: float | None = None
+    cost_usd: float | None = None
+
+
+class Budget(BaseModel):
+    """What a job was allowed (None: unbounded) and what it used."""
+
+    limit: Spend
+    used: Spend
+
+    def text(self) -> str:
+        """'candidates 4/4 · model calls 6/— · tokens 3,120/— · wall time 95/900 s'"""
+        def pair(used, limit, fmt="{:,}"):
+            return fmt.format(used or 0) + "/" + ("—" if limit is None else fmt.format(limit))
+        parts = [f"candidates {pair(self.used.candidates, self.limit.candidates)}",
+                 f"model calls {pair(self.used.model_calls, self.limit.model_calls)}",
+                 f"tokens {pair(self.used.tokens, self.limit.tokens)}",
+                 f"wall time {pair(self.used.wall_time_s, self.limit.wall_time_s, '{:.0f}')} s"]
+        if self.used.cost_usd or self.limit.cost_usd is not None:
+            parts.append(f"cost ${pair(self.used.cost_usd, self.limit.cost_usd, '{:.4f}')}")
+        return " · ".join(parts)
+
+
 class JobReport(BaseModel):
     kind: JobKind
     target: str
@@ -73,6 +104,7 @@ class JobReport(BaseModel):
     seconds: float = 0.0
     cost_usd: float | None = None
     model_calls: int = 0
+    budget: Budget | None = None  # the job's limits beside what it used
     applied: bool = False
 
 

@@ -161,6 +161,8 @@ def print_job(console, report, apply: bool) -> None:
             "  [dim](execution decides correctness, not the judge)[/dim]" if not report.correct else ""))
     if report.composite is not None:
         out.print(f"composite score (execution + judge): {report.composite:.2f}")
+    if report.budget:
+        out.print(f"budget used: {report.budget.text()}")
     for note in report.notes:
         out.print(f"[dim]note: {note}[/dim]")
     if report.status == "accepted":

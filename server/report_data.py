@@ -25,6 +25,7 @@ from server.positions import span_from_client
 logger = logging.getLogger(__name__)
 
 JOB_REPORT_REQUEST = "refactorcoder/jobReport"
+JOB_OUTCOMES = ("accepted", "unchanged", "failed", "cancelled")
 HISTORY_REQUEST = "refactorcoder/history"
 
 
@@ -130,6 +131,9 @@ def history_runs(settings, limit: int, root: str | None) -> list[dict]:
         out.append({"runId": run["id"], "kind": saved.get("kind") or run.get("kind"), "status": run.get("status"),
                     "created": run.get("created"), "source": source, "function": saved.get("function"),
                     "verdict": report.get("verdict") or report.get("summary") or "",
+                    # Fix / Optimize: what the job came to (accepted / unchanged / failed / cancelled), not only
+                    # whether the run itself ended cleanly.
+                    "outcome": report.get("status") if report.get("status") in JOB_OUTCOMES else "",
                     "scores": scores if any(s is not None for s in scores) else None, "hasReport": bool(saved)})
         if len(out) >= limit:
             break

@@ -1,7 +1,7 @@
 // History view: past runs of this workspace (server request refactorcoder/history), each opening its report.
 import * as vscode from 'vscode';
 import { HistoryRun } from './protocol';
-import { historyLabel } from './views';
+import { historyIcon, historyLabel } from './views';
 
 export class HistoryView implements vscode.TreeDataProvider<HistoryRun>, vscode.Disposable {
     private readonly changed = new vscode.EventEmitter<void>();
@@ -18,7 +18,7 @@ export class HistoryView implements vscode.TreeDataProvider<HistoryRun>, vscode.
         const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
         item.description = description;
         item.tooltip = `${run.source}\n${run.verdict || run.status}`;
-        item.iconPath = new vscode.ThemeIcon(run.status === 'ok' || run.status === 'done' ? 'pass' : run.status === 'running' ? 'sync' : 'circle-outline');
+        item.iconPath = new vscode.ThemeIcon(historyIcon(run));
         item.command = { command: 'refactorcoder.openRun', title: 'Open Report', arguments: [run.runId] };
         item.contextValue = 'refactorcoderRun';
         return item;

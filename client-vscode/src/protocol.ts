@@ -102,6 +102,8 @@ export interface HistoryRun {
     source: string;
     function?: string | null;
     verdict: string;
+    /** Fix / Optimize: accepted | unchanged | failed | cancelled; '' for other runs. */
+    outcome?: string;
     scores?: (number | null)[] | null;
     hasReport: boolean;
 }

@@ -106,7 +106,9 @@ export function reportHtml(data: JobReportPayload, nonce: string, cspSource: str
         .map(
             (a) => `<tr><td>${escapeHtml(a.stage)} ${escapeHtml(a.number)}</td><td>${escapeHtml(a.model)}</td><td>${escapeHtml(a.status)}</td>` +
                 `<td>${escapeHtml(a.evidence || (a.tests_total ? `tests ${a.tests_passed}/${a.tests_total}` : ''))}</td><td>${escapeHtml(a.decision ? `×${Number(a.decision.ratio).toFixed(2)} (CI ${Number(a.decision.ci_low).toFixed(2)}–${Number(a.decision.ci_high).toFixed(2)})` : '')}</td>` +
-                `<td>${escapeHtml(a.reason ?? '')}</td></tr>`,
+                `<td>${escapeHtml(a.reason ?? '')}</td>` +
+                // The candidate itself, folded: a rejection can be checked against the code it is about.
+                `<td>${a.code ? `<details><summary>code</summary><pre>${escapeHtml(a.code)}</pre></details>` : ''}</td></tr>`,
         )
         .join('');
     // What execution proved about the reported code: each check with its counts, and the change the user gets
@@ -115,6 +117,7 @@ export function reportHtml(data: JobReportPayload, nonce: string, cspSource: str
         .map((c) => `<li>${escapeHtml(c.name === 'state' ? 'state guard' : `${c.name} ${c.passed}/${c.total}`)}${c.detail ? ` — ${escapeHtml(c.detail)}` : ''}</li>`)
         .join('');
     const change = r.change ?? null;
+    const budget = budgetText(r.budget);
     const failing = ((r.failing_tests ?? []) as any[]).map((t) => `<li><b>${escapeHtml(t.name)}</b>: <code>${escapeHtml(t.detail)}</code></li>`).join('');
     const guidance = r.guidance?.text ?? r.guidance ?? null;
     const problem = r.problem?.description ?? null;
@@ -153,11 +156,28 @@ ${checks ? `<h2>Checks that ran</h2><ul id="checks">${checks}</ul>` : (data.kind
 ${change ? `<h2>Against the original</h2><p id="change">${escapeHtml(change.metric)}: ratio ${Number(change.ratio).toFixed(3)}, CI ${Number(change.ci_low).toFixed(3)}–${Number(change.ci_high).toFixed(3)} (${escapeHtml(change.verdict)}, ${escapeHtml(change.n_pairs)} pairs)</p>` : ''}
 ${r.tests_total ? `<h2>Tests</h2><p>${escapeHtml(r.tests_passed)}/${escapeHtml(r.tests_total)} pass (${escapeHtml((r.suites ?? []).join(', '))})</p>` : ''}
 ${failing ? `<h2>Failing tests of the original</h2><ul>${failing}</ul>` : ''}
-${rows ? `<h2>Attempts</h2><table><tr><th>attempt</th><th>model</th><th>status</th><th>checks</th><th>measured</th><th>why</th></tr>${rows}</table>` : ''}
+${rows ? `<h2>Attempts</h2><table><tr><th>attempt</th><th>model</th><th>status</th><th>checks</th><th>measured</th><th>why</th><th>candidate</th></tr>${rows}</table>` : ''}
+${budget ? `<h2>Budget</h2><p id="budget">${escapeHtml(budget)}</p>` : ''}
 ${judgment ? `<h2>Judge${judgment.model ? ` (${escapeHtml(judgment.model)})` : ''}</h2>${scores ? `<p>accuracy ${escapeHtml(scores.accuracy)} · clarity ${escapeHtml(scores.clarity)} · efficiency ${escapeHtml(scores.efficiency)}</p>` : '<p>no score</p>'}<p>${escapeHtml(judgment.feedback ?? '')}</p>${list('Strengths', judgment.strengths)}${list('Weaknesses', judgment.weaknesses)}` : ''}
 ${r.diff ? `<h2>Diff</h2>${code(r.diff)}` : ''}
 ${r.solution_code ? `<h2>Solution</h2>${code(r.solution_code)}${model(r.solution)}` : ''}
 ${solutionText ? `<h2>Solution</h2><pre>${escapeHtml(solutionText)}</pre>${model(r.solution)}` : ''}
 ${(r.notes ?? []).length ? `<h2>Notes</h2><ul>${(r.notes as string[]).map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
 </body></html>`;
+}
+
+/** 'candidates 4/4 · model calls 6/— · tokens 3,120/— · wall time 95/900 s' (orchestrator.report.Budget.text). */
+export function budgetText(budget: any): string {
+    if (!budget?.used || !budget?.limit) {
+        return '';
+    }
+    const pair = (used: unknown, limit: unknown, digits = 0) =>
+        `${Number(used ?? 0).toLocaleString('en-US', { maximumFractionDigits: digits })}/${limit == null ? '—' : Number(limit).toLocaleString('en-US', { maximumFractionDigits: digits })}`;
+    const { used, limit } = budget;
+    const parts = [`candidates ${pair(used.candidates, limit.candidates)}`, `model calls ${pair(used.model_calls, limit.model_calls)}`,
+        `tokens ${pair(used.tokens, limit.tokens)}`, `wall time ${pair(used.wall_time_s, limit.wall_time_s)} s`];
+    if (used.cost_usd || limit.cost_usd != null) {
+        parts.push(`cost $${pair(used.cost_usd, limit.cost_usd, 4)}`);
+    }
+    return parts.join(' · ');
 }

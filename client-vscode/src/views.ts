@@ -123,9 +123,17 @@ export function startupFailure(
 }
 
 /** Pure: the history tree item's label and description. */
-export function historyLabel(run: { runId: number; kind: string; status: string; function?: string | null; verdict?: string; created?: string }): { label: string; description: string } {
+/** A run's icon by what it came to: a Fix / Optimize that changed nothing is not marked like an accepted one. */
+export function historyIcon(run: { status: string; outcome?: string }): string {
+    if (run.status === 'running') return 'sync';
+    const byOutcome: Record<string, string> = { accepted: 'pass', unchanged: 'circle-large-outline', failed: 'error', cancelled: 'circle-slash' };
+    if (run.outcome) return byOutcome[run.outcome] ?? 'circle-outline';
+    return run.status === 'ok' || run.status === 'done' ? 'pass' : run.status === 'error' ? 'error' : 'circle-outline';
+}
+
+export function historyLabel(run: { runId: number; kind: string; status: string; outcome?: string; function?: string | null; verdict?: string; created?: string }): { label: string; description: string } {
     return {
-        label: `${run.kind} ${run.function ?? ''}`.trim() + ` · ${run.status}`,
+        label: `${run.kind} ${run.function ?? ''}`.trim() + ` · ${run.outcome || run.status}`,
         description: [run.verdict, run.created ? run.created.replace('T', ' ').slice(0, 16) : '', `run ${run.runId}`].filter(Boolean).join(' · '),
     };
 }

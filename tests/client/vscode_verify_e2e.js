@@ -163,7 +163,7 @@ async function main() {
         });
         await step('report view with its charts', async () => {
             await palette('RefactorCoder: Focus on History View');
-            const run = page.locator('.monaco-list-row', { hasText: /optimize .*ok/ }).first();
+            const run = page.locator('.monaco-list-row', { hasText: /optimize count_pairs · accepted/ }).first();
             await run.waitFor({ timeout: 30_000 });
             await shot('v04-history.png');
             await run.click();
@@ -244,7 +244,7 @@ async function main() {
             await pickExactly('Dark Modern');
             await page.locator('.monaco-workbench.vs-dark').waitFor({ timeout: 15_000 });
             await palette('RefactorCoder: Focus on History View');
-            const run = page.locator('.monaco-list-row', { hasText: /optimize count_pairs.*ok/ }).first();
+            const run = page.locator('.monaco-list-row', { hasText: /optimize count_pairs · accepted/ }).first();
             await run.waitFor({ timeout: 30_000 });
             await run.click();
             await reportFrame().locator('#chart-samples svg circle').first().waitFor({ timeout: 30_000 });

@@ -102,6 +102,7 @@ async def test_optimize_accepts_a_faster_candidate_and_applies_to_the_closed_fil
     assert plain(data)["report"]["verdict"] == report["verdict"]
     runs = plain(await client.protocol.send_request_async("refactorcoder/history", {"root": str(project)}))["runs"]
     assert runs and runs[0]["runId"] == report["run_id"] and runs[0]["kind"] == "optimize"
+    assert runs[0]["outcome"] == report["status"] == "accepted"
 
 
 async def test_fix_finds_the_failing_test_and_a_stale_apply_is_refused(client: LanguageClient, project):

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { PALETTE_COMMANDS, STAGE_COMMANDS, withJobOptions } from '../protocol';
 import { escapeHtml, metricBarsSvg, reportHtml, samplesSvg } from '../reportHtml';
 import { apiKeyEnvironment, CLIENT_ONLY_KEYS, jobOptionSettings, shapeSettings } from '../settings';
-import { diffTitle, historyLabel, isRefusal, progressIncrement, startupFailure } from '../views';
+import { diffTitle, historyIcon, historyLabel, isRefusal, progressIncrement, startupFailure } from '../views';
 
 test('fix/optimize arguments get the metric and limits from the settings, others are untouched', () => {
     const arg = { uri: 'file:///a.py', range: { start: { line: 1, character: 0 }, end: { line: 1, character: 0 } }, version: 2 };
@@ -52,6 +52,11 @@ test('history labels', () => {
     const l = historyLabel({ runId: 7, kind: 'optimize', status: 'ok', function: 'pairs', verdict: 'tests 3/3 · 2.0× faster', created: '2026-11-21T10:00:00' });
     assert.equal(l.label, 'optimize pairs · ok');
     assert.equal(l.description, 'tests 3/3 · 2.0× faster · 2026-11-21 10:00 · run 7');
+    // A job's outcome wins over the run's own status, and each outcome has its own icon.
+    assert.equal(historyLabel({ runId: 8, kind: 'optimize', status: 'ok', outcome: 'unchanged' }).label, 'optimize · unchanged');
+    assert.deepEqual(['accepted', 'unchanged', 'failed', 'cancelled'].map((outcome) => historyIcon({ status: 'ok', outcome })),
+        ['pass', 'circle-large-outline', 'error', 'circle-slash']);
+    assert.equal(historyIcon({ status: 'ok' }), 'pass');
 });
 
 test('API keys: only variable names in settings, values copied from the environment under the standard name', () => {
@@ -77,11 +82,17 @@ test('report charts are drawn from the run data and escape what they show', () =
     const html = reportHtml({ kind: 'optimize', status: 'done', function: 'f', runId: 3, report: {
         verdict: 'tests 3/3 · 2.0× faster', measurements: { before: { time: 1 }, after: { time: 0.5 }, runs: 3, loops: 1 },
         samples: [{ verdict: 'better', metric: 'time', unit: 's', ratio: 0.5, ci_low: 0.45, ci_high: 0.55, a: [1, 1.1], b: [0.5, 0.52] }],
-        attempts: [{ stage: 'refine', number: 1, model: 'm<x>', status: 'accepted', tests_passed: 3, tests_total: 3 }],
+        attempts: [{ stage: 'refine', number: 1, model: 'm<x>', status: 'accepted', tests_passed: 3, tests_total: 3 },
+            { stage: 'refine', number: 2, model: 'm', status: 'failed', reason: 'it broke test_a', code: 'def f():\n    return a < b' }],
+        budget: { limit: { candidates: 4, model_calls: null, tokens: null, wall_time_s: 900 },
+            used: { candidates: 2, model_calls: 3, tokens: 3120, wall_time_s: 95.4 } },
         judgment: { scores: { accuracy: 5, clarity: 4, efficiency: 4 }, feedback: 'ok' } } }, 'n0nce', 'vscode-resource:');
     assert.match(html, /id="chart-metrics"/);
     assert.match(html, /id="chart-samples"/);
     assert.match(html, /m&lt;x&gt;/);
+    // A rejected candidate's code, folded beside its reason; the budget beside what was used.
+    assert.match(html, /<details><summary>code<\/summary><pre>def f\(\):\n    return a &lt; b<\/pre><\/details>/);
+    assert.match(html, /id="budget">candidates 2\/4 · model calls 3\/— · tokens 3,120\/— · wall time 95\/900 s</);
     assert.match(html, /nonce-n0nce/);
     assert.match(html, /accuracy 5 · clarity 4 · efficiency 4/);
     assert.ok(!html.includes('<script'));
