@@ -6,7 +6,7 @@ differential or state check ran on the code it reports — an agent must not cla
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -32,6 +32,18 @@ class Source(BaseModel):
 
     file: str | None = Field(None, description="path inside a workspace root (relative paths: from the roots)")
     code: str | None = Field(None, description="the source text, when there is no file")
+
+
+# -- argument types shared by the tools' signatures (each becomes a property of the input schema) ----------
+File = Annotated[str | None, Field(description="path of the file inside a workspace root (or give `code`)")]
+Code = Annotated[str | None, Field(description="the source text, when there is no file (then `language` is needed)")]
+Function = Annotated[str, Field(description="the function's name (Class.method for a method)")]
+Language = Annotated[str | None, Field(description="python, cpp, java, go, rust or js (default: the file's)")]
+TestsPath = Annotated[str | None, Field(description="test file or folder inside a workspace root (Python: pytest "
+                                        "files; other languages: a test program that exits non-zero on failure)")]
+TestCode = Annotated[str | None, Field(description="the tests as text instead of `tests` (Python: a pytest file, "
+                                       "the function's module is imported for it)")]
+BudgetArg = Annotated[Budget | None, Field(description="limits of the job (attempts, wall time, cost, judge)")]
 
 
 class Measurement(BaseModel):

@@ -18,21 +18,12 @@ from pydantic import Field
 from server.mcp_server import resources
 from server.mcp_server.evidence import job_result
 from server.mcp_server.progress import run_job
-from server.mcp_server.schemas import Budget, JobResult, JudgeResult, Metric
+from server.mcp_server.schemas import (Budget, BudgetArg, Code, File, Function, JobResult, JudgeResult, Language,
+                                       Metric, TestCode, TestsPath)
 from server.mcp_server.state import ServerState
 from server.mcp_server.targets import Located, agent_wording, locate
 
 log = logging.getLogger(__name__)
-
-File = Annotated[str | None, Field(description="path of the file inside a workspace root (or give `code`)")]
-Code = Annotated[str | None, Field(description="the source text, when there is no file (then `language` is needed)")]
-Function = Annotated[str, Field(description="the function's name (Class.method for a method)")]
-Language = Annotated[str | None, Field(description="python, cpp, java, go, rust or js (default: the file's)")]
-TestsPath = Annotated[str | None, Field(description="test file or folder inside a workspace root (Python: pytest "
-                                        "files; other languages: a test program that exits non-zero on failure)")]
-TestCode = Annotated[str | None, Field(description="the tests as text instead of `tests` (Python: a pytest file, "
-                                       "the function's module is imported for it)")]
-BudgetArg = Annotated[Budget | None, Field(description="limits of the job (attempts, wall time, cost, judge)")]
 
 
 def _limits(budget: Budget | None):

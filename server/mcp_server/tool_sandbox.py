@@ -13,10 +13,9 @@ from pydantic import Field
 
 from server.mcp_server.paths import Roots
 from server.mcp_server.progress import run_blocking, run_job
-from server.mcp_server.schemas import CompareMetric, CompareResult, Profile, RunResult, Source
+from server.mcp_server.schemas import Code, CompareMetric, CompareResult, File, Language, Profile, RunResult, Source
 from server.mcp_server.state import ServerState
 from server.mcp_server.targets import sandbox_language
-from server.mcp_server.tool_jobs import Code, File, Language
 from server.mcp_server.evidence import measurement
 
 

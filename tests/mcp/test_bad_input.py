@@ -15,6 +15,7 @@ async def test_bad_arguments_get_tool_errors_and_the_server_keeps_running(tmp_pa
     root.mkdir()
     (root / "pairs.py").write_text(PAIRS)
     (tmp_path / "outside.py").write_text(PAIRS)
+    (root / "link.py").symlink_to(tmp_path / "outside.py")  # inside by name, outside in fact
     async with mcp_session(tmp_path, roots=[root]) as session:
         started = time.monotonic()
         tools = await session.list_tools()
@@ -28,6 +29,10 @@ async def test_bad_arguments_get_tool_errors_and_the_server_keeps_running(tmp_pa
         for path in (str(tmp_path / "outside.py"), "../outside.py", "/etc/passwd"):
             text = error_text(await session.call_tool("fix", {"file": path, "function": "count_pairs"}))
             assert "outside the workspace roots" in text and str(root) in text, text
+        text = error_text(await session.call_tool("fix", {"file": "link.py", "function": "count_pairs"}))
+        assert "outside the workspace roots" in text, text
+        text = error_text(await session.call_tool("judge", {"file": "link.py", "function": "count_pairs"}))
+        assert "outside the workspace roots" in text, text
         text = error_text(await session.call_tool("run", {"file": "/etc/passwd"}))
         assert "outside the workspace roots" in text
         text = error_text(await session.call_tool("compare", {"a": {"file": "/etc/hosts"}, "b": {"code": "x = 1"}}))
@@ -37,6 +42,8 @@ async def test_bad_arguments_get_tool_errors_and_the_server_keeps_running(tmp_pa
         assert "no such file under the workspace roots" in text
         # a missing function: the answer lists the ones there are
         text = error_text(await session.call_tool("fix", {"file": "pairs.py", "function": "count_triples"}))
+        assert "no function 'count_triples'" in text and "count_pairs" in text
+        text = error_text(await session.call_tool("judge", {"file": "pairs.py", "function": "count_triples"}))
         assert "no function 'count_triples'" in text and "count_pairs" in text
         # a language the sandbox lacks
         text = error_text(await session.call_tool("optimize", {"code": "fun f() = 1\n", "function": "f",
