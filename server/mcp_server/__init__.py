@@ -50,6 +50,9 @@ def mcp_command(
     for folder in root or []:
         if not folder.expanduser().is_dir():
             raise _err(f"--root {folder}: no such folder", EXIT_USAGE)
+    if http and host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(f"refactorcoder: warning: --host {host} serves the tools beyond this machine, without "
+                   "authentication or DNS-rebinding protection", err=True)
     settings = load_settings(config)
     from server.mcp_server.app import serve
 
