@@ -229,11 +229,13 @@ class HarnessExecution:
         raise Unsupported(f"differential calls are not available for {self.target.language}")
 
     def _one_call(self, code: str, workload: list[str], count: int):
-        """The workload program (the file with the user's workload `main` appended) run with `count` as its
-        repeat count: 0 is its start-up, 1 one call."""
+        """The workload program run with `count` as its repeat count (0: its start-up, 1: one call): the file
+        with the candidate in place and the user's workload program appended as its `main` (the file's own main
+        gone, the workload's imports moved to the file's import section, as for the differential's driver)."""
+        from orchestrator.code import append_program
         from sandbox.models import RunSpec
 
-        source = self.target.with_code(code) + "\n" + workload[0]
+        source = append_program(self.target.with_code(code), workload[0], self.target.language)
         return RunSpec(language=self.target.language, source=source, args=[str(count)])
 
     def workload_program(self, code: str, workload: list[str], reference: list[str] | None = None):

@@ -183,3 +183,44 @@ def test_no_state_crosses_timed_calls_and_every_timed_answer_is_compared(request
     if language == "cpp":  # a wrong answer on the workload's input is caught in the timed run itself
         wrong = exe.workload_program(CPP_WRONG, [workload], reference=reference)
         assert "gave a different answer" in (wrong.check(exe.runner.run(wrong.spec(2))) or "")
+
+
+# A global call counter in the other three toolchains: one process per call, so every timed call prints 1. The
+# workload program carries its own imports (they go to the file's import section; Go drops the file's unused ones).
+COUNTERS = {
+    "go": ("counter.go", "Next", "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\t\"strconv\"\n)\n\nvar calls int\n\n"
+           "func Next() int {\n\tcalls++\n\treturn calls\n}\n",
+           "import (\n\t\"fmt\"\n\t\"os\"\n\t\"strconv\"\n)\n\nfunc main() {\n\tn, _ := strconv.Atoi(os.Args[len(os.Args)-1])\n\tfor i := 0; i < n; i++ {\n"
+           "\t\tfmt.Println(Next())\n\t}\n}\n"),
+    "rust": ("counter.rs", "next", "use std::sync::atomic::{AtomicUsize, Ordering};\n\n"
+             "static CALLS: AtomicUsize = AtomicUsize::new(0);\n\n"
+             "fn next() -> usize {\n    CALLS.fetch_add(1, Ordering::SeqCst) + 1\n}\n",
+             "fn main() {\n    let n: usize = std::env::args().last().unwrap().parse().unwrap();\n"
+             "    for _ in 0..n {\n        println!(\"{}\", next());\n    }\n}\n"),
+    "java": ("Counter.java", "next", "public class Counter {\n    static int calls;\n\n"
+             "    static int next() {\n        return ++calls;\n    }\n}\n",
+             "class Main {\n    public static void main(String[] a) {\n        int n = Integer.parseInt(a[a.length - 1]);\n"
+             "        for (int i = 0; i < n; i++) System.out.println(Counter.next());\n    }\n}\n"),
+}
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+@pytest.mark.parametrize("language", sorted(COUNTERS))
+def test_every_timed_call_starts_from_fresh_globals_in_go_rust_java(tmp_path, py_sandbox, language):
+    from sandbox.images import missing_images
+    from tests.conftest import require_real_part
+
+    require_real_part(f"the {language} sandbox image is missing" if missing_images([language]) else None)
+    name, function, text, workload = COUNTERS[language]
+    path = tmp_path / name
+    path.write_text(text)
+    exe = HarnessExecution(py_sandbox, locate(f"{path}::{function}"), None)
+    code = exe.target.code
+    reference = exe.workload_reference(code, [workload])
+    assert reference == [percall.call_digest({"exit_code": 0, "signal": None, "stdout": "1\n"})]
+    program = exe.workload_program(code, [workload], reference=reference)
+    result = exe.runner.run(program.spec(3))
+    assert result.ok and program.check(result) is None, (result.message, program.check(result))
+    looped = exe.runner.run(exe._one_call(code, [workload], 3))  # in one process the counter counts
+    assert looped.ok and looped.stdout.split() == ["1", "2", "3"], looped
