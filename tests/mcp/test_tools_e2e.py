@@ -71,11 +71,30 @@ async def test_optimize_accepts_only_a_measured_improvement(tmp_path, endpoint, 
         assert "Counter" in opt["accepted_code"] and opt["judgment"] is None
 
 
-async def test_compare_run_and_judge(tmp_path, endpoint, sandbox_ready):
+TESTS_AS_TEXT = """def test_basic():
+    assert count_pairs([1, 2, 3, 4], 5) == 2
+
+
+def test_duplicates():
+    assert count_pairs([1, 1, 1], 2) == 3
+"""
+
+
+async def test_code_as_text_fix_compare_run_and_judge(tmp_path, endpoint, sandbox_ready):
+    endpoint.scripts["good"] = ["```python\n" + CORRECT + "```"]
     endpoint.scripts["judge"] = [JUDGE]
     slow = CORRECT
     fast = FAST.strip("`").removeprefix("python\n")
     async with mcp_session(tmp_path, config=write_config(tmp_path, endpoint), roots=[tmp_path]) as session:
+        fixed = await session.call_tool("fix", {"code": BUGGY, "language": "python", "function": "count_pairs",
+                                                "test_code": TESTS_AS_TEXT,
+                                                "budget": {"max_attempts": 1, "judge": False}})
+        assert not fixed.is_error, fixed.content
+        f = fixed.structured_content
+        assert f["verdict"] == "accepted" and f["tests"]["passed"] == f["tests"]["total"] == 2, f
+        assert {n.rsplit("::", 1)[-1] for n in f["tests"]["passed_names"]} == {"test_basic", "test_duplicates"}
+        assert f["target"] == "snippet.py::count_pairs" and "range(i + 1" in f["accepted_code"]
+
         compared = await session.call_tool("compare", {
             "a": {"code": slow}, "b": {"code": fast}, "workload": WORKLOAD, "min_pairs": 6, "max_pairs": 10,
             "budget_s": 10})
