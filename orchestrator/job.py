@@ -242,7 +242,8 @@ class Job:
         r.status = status
         if code is not None and status == "accepted":
             r.accepted_code = code
-            r.diff = unified_diff(self.report.original_code or "", code, self.target.rel_path)
+            # The whole file's diff, paths from the project root: what `git apply` takes.
+            r.diff = unified_diff(self.target.text, self.target.with_code(code), self.target.rel_path)
         if run is not None:
             r.tests_passed, r.tests_total = run.counts()
             r.correct = run.error is None and not run.failures and r.tests_total > 0

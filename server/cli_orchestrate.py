@@ -7,6 +7,7 @@ writes the accepted version into the file (only that function's text, only if th
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 from pathlib import Path
@@ -18,6 +19,10 @@ from server.cli_common import (EXIT_CANCELLED, EXIT_MODEL_ERROR, EXIT_USAGE, Con
                                 run_in_worker)
 
 EXIT_NOT_ACCEPTED = 3  # ran fine, but nothing was accepted (the file stays as it is)
+EXIT_CODES = (f"Exit codes: 0 accepted; {EXIT_MODEL_ERROR} a model or the sandbox failed; {EXIT_USAGE} bad arguments, "
+              f"no tests or no workload; {EXIT_NOT_ACCEPTED} it ran, nothing was accepted (the file is unchanged); "
+              f"{EXIT_CANCELLED} cancelled. With --json, stdout is JSON in every case (a job report, or "
+              "{status: error | cancelled, error, exit_code}).")
 
 
 def _orchestrate(kind: str, spec: str, *, config, as_json: bool, apply: bool, language: Optional[str],
@@ -27,11 +32,20 @@ def _orchestrate(kind: str, spec: str, *, config, as_json: bool, apply: bool, la
     from orchestrator.errors import OrchestratorError
     from orchestrator.target import TargetError, locate
 
-    settings = load_settings(config)
+    def fail(message: str, code: int) -> typer.Exit:
+        if as_json:  # a script reading stdout gets JSON however the job ended
+            sys.stdout.write(json.dumps({"kind": kind, "target": spec, "status": "cancelled" if code == EXIT_CANCELLED
+                                         else "error", "error": message, "exit_code": code}, indent=2) + "\n")
+        return _err(message, code)
+
+    try:
+        settings = load_settings(config)
+    except typer.Exit as exc:
+        raise fail("invalid settings (see the message above)", exc.exit_code) from None
     try:
         target = locate(spec, language)
     except TargetError as exc:
-        raise _err(str(exc), EXIT_USAGE)
+        raise fail(str(exc), EXIT_USAGE)
     test_program = None
     if target.language != "python" and tests is not None:
         test_program = tests.read_text(encoding="utf-8")
@@ -80,16 +94,16 @@ def _orchestrate(kind: str, spec: str, *, config, as_json: bool, apply: bool, la
         report = run_in_worker(work, cancel, name=f"refactorcoder-{kind}",
                                cancelling="cancelling… (the file is left untouched)", join_s=30)
     except Cancelled:
-        raise _err("cancelled: the file is untouched", EXIT_CANCELLED)
+        raise fail("cancelled: the file is untouched", EXIT_CANCELLED)
     except OrchestratorError as exc:
-        raise _err(str(exc), EXIT_USAGE)
+        raise fail(str(exc), EXIT_USAGE)
     except RefactorCoderError as exc:
-        raise _err(str(exc), EXIT_MODEL_ERROR)
+        raise fail(str(exc), EXIT_MODEL_ERROR)
     except Exception as exc:
         from sandbox.errors import SandboxError
 
         if isinstance(exc, SandboxError):
-            raise _err(f"sandbox: {exc}", EXIT_MODEL_ERROR)
+            raise fail(f"sandbox: {exc}", EXIT_MODEL_ERROR)
         raise
     if apply and report.status == "accepted" and report.accepted_code:
         from orchestrator.target import FileChanged, apply as apply_code
@@ -210,5 +224,5 @@ def solve_run(target: str, *, tests: Optional[Path], apply: bool, as_json: bool,
 
 
 def register(app: typer.Typer) -> None:
-    app.command("fix")(fix)
-    app.command("optimize")(optimize)
+    app.command("fix", epilog=EXIT_CODES)(fix)
+    app.command("optimize", epilog=EXIT_CODES)(optimize)

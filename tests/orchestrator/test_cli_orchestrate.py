@@ -41,6 +41,14 @@ def test_clear_answers_without_docker_or_models(tmp_path):
     assert out.returncode == 2 and "fix needs a test" in out.stderr
     out = _cli(tmp_path, "optimize", "ok.py::f", "--metric", "speed")
     assert out.returncode == 2 and "--metric speed" in out.stderr
+    # --json: stdout is JSON however the job ends, and the exit codes are in --help.
+    out = _cli(tmp_path, "optimize", "ok.py::g", "--json")
+    failed = json.loads(out.stdout)
+    assert out.returncode == failed["exit_code"] == 2 and failed["status"] == "error" and "no function 'g'" in failed["error"]
+    out = _cli(tmp_path, "fix", "ok.py::f", "--json")
+    assert json.loads(out.stdout)["error"].startswith("fix needs a test") and out.returncode == 2
+    out = _cli(tmp_path, "optimize", "--help")
+    assert "Exit codes: 0 accepted" in " ".join(out.stdout.split()) and "3 it ran, nothing was accepted" in " ".join(out.stdout.split())
 
 
 @pytest.mark.docker

@@ -4,6 +4,8 @@ patched; it cuts answers at max_tokens as a real server does) and the real Pytho
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from models.registry import ModelRegistry
@@ -52,6 +54,12 @@ def test_an_answer_cut_at_the_token_limit_is_asked_again_with_room(tmp_path, end
     assert [r["max_tokens"] for r in _requests(endpoint, "wordy")] == [200, 400]
     assert any("cut at 200 tokens" in note for note in report.notes), report.notes
     assert report.status == "accepted", report.summary
+    # The report's diff is the file's, from the project root: git apply takes it, and the docstring stays.
+    patch = tmp_path / "fix.patch"
+    patch.write_text(report.diff)
+    applied = subprocess.run(["git", "apply", "-v", str(patch)], cwd=path.parent, capture_output=True, text=True)
+    assert applied.returncode == 0, applied.stderr
+    assert "range(i + 1, len(nums))" in path.read_text() and "Note 3" not in path.read_text()
 
 
 def test_an_answer_cut_even_with_room_is_never_run(tmp_path, endpoint, py_sandbox):
