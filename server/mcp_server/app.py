@@ -13,7 +13,7 @@ from pydantic import Field
 
 from server.mcp_server import resources, tool_jobs, tool_sandbox
 from server.mcp_server.paths import fixed_roots
-from server.mcp_server.schemas import HistoryResult, ReportResult
+from server.mcp_server.schemas import READ_ONLY, HistoryResult, ReportResult
 from server.mcp_server.state import ServerState
 
 log = logging.getLogger(__name__)
@@ -32,14 +32,14 @@ def build(settings, roots: list[Path] | None = None) -> MCPServer:
     tool_jobs.register(server, state)
     tool_sandbox.register(server, state)
 
-    @server.tool(title="Past runs, newest first")
+    @server.tool(annotations=READ_ONLY, title="Past runs, newest first")
     async def history(limit: Annotated[int, Field(ge=1, le=500, description="how many runs")] = 20,
                       root: Annotated[str | None, Field(description="only runs on files under this folder")] = None,
                       ctx: Context = None) -> HistoryResult:
         """Past runs (fix, optimize, judge, editor jobs) with their verdicts and report URIs."""
         return await _off_loop(lambda: resources.history(state.settings, limit, root))
 
-    @server.tool(title="A past run's full report")
+    @server.tool(annotations=READ_ONLY, title="A past run's full report")
     async def report(run_id: Annotated[int, Field(ge=1, description="the run's id (from a result or `history`)")],
                      ctx: Context = None) -> ReportResult:
         """A past run's full report: attempts, tests, checks, decisions with their samples, the judge."""

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
+
+# Hints for the client's approval prompts: no tool writes the user's files; each job adds a run to the history.
+JOB = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
+READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 Metric = Literal["time", "peak_memory", "mean_memory", "cpu"]
 CompareMetric = Literal["time", "wall_time", "peak_memory", "mean_memory", "cpu"]

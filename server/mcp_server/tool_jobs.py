@@ -18,7 +18,7 @@ from pydantic import Field
 from server.mcp_server import resources
 from server.mcp_server.evidence import job_result
 from server.mcp_server.progress import run_job
-from server.mcp_server.schemas import (Budget, BudgetArg, Code, File, Function, JobResult, JudgeResult, Language,
+from server.mcp_server.schemas import (JOB, Budget, BudgetArg, Code, File, Function, JobResult, JudgeResult, Language,
                                        Metric, TestCode, TestsPath)
 from server.mcp_server.state import ServerState
 from server.mcp_server.targets import Located, agent_wording, locate
@@ -98,7 +98,7 @@ async def _orchestrate(state: ServerState, ctx: Context, kind: str, located: Loc
 
 
 def register(server, state: ServerState) -> None:
-    @server.tool(title="Fix a function until its tests pass")
+    @server.tool(annotations=JOB, title="Fix a function until its tests pass")
     async def fix(function: Function, file: File = None, code: Code = None, language: Language = None,
                   tests: TestsPath = None, test_code: TestCode = None, budget: BudgetArg = None,
                   ctx: Context = None) -> JobResult:
@@ -109,7 +109,7 @@ def register(server, state: ServerState) -> None:
                          tests=tests, test_code=test_code)
         return await _orchestrate(state, ctx, "fix", located, budget)
 
-    @server.tool(title="Make a function measurably faster or leaner, with proof")
+    @server.tool(annotations=JOB, title="Make a function measurably faster or leaner, with proof")
     async def optimize(function: Function, file: File = None, code: Code = None, language: Language = None,
                        metric: Annotated[Metric, Field(description="what to make smaller")] = "time",
                        workload: Annotated[str | None, Field(description=(
@@ -124,7 +124,7 @@ def register(server, state: ServerState) -> None:
                          tests=tests, test_code=test_code)
         return await _orchestrate(state, ctx, "optimize", located, budget, metric=metric, workload=workload)
 
-    @server.tool(title="Ask the judge model for scores")
+    @server.tool(annotations=JOB, title="Ask the judge model for scores")
     async def judge(file: File = None, code: Code = None,
                     function: Annotated[str | None, Field(description="with `file`: the function to judge")] = None,
                     language: Language = None,

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from server.mcp_server.paths import Roots
 from server.mcp_server.progress import run_blocking, run_job
-from server.mcp_server.schemas import Code, CompareMetric, CompareResult, File, Language, Profile, RunResult, Source
+from server.mcp_server.schemas import JOB, Code, CompareMetric, CompareResult, File, Language, Profile, RunResult, Source
 from server.mcp_server.state import ServerState
 from server.mcp_server.targets import sandbox_language
 from server.mcp_server.evidence import measurement
@@ -44,7 +44,7 @@ def _check_python(text: str, function: str | None, what: str) -> None:
 
 
 def register(server, state: ServerState) -> None:
-    @server.tool(title="Run code in the sandbox, with its profile")
+    @server.tool(annotations=JOB, title="Run code in the sandbox, with its profile")
     async def run(file: File = None, code: Code = None, language: Language = None,
                   stdin: Annotated[str | None, Field(description="text fed to the program's standard input")] = None,
                   args: Annotated[list[str], Field(description="the program's arguments")] = [],  # noqa: B006
@@ -87,7 +87,7 @@ def register(server, state: ServerState) -> None:
                                          cpu_utilisation=p.cpu_utilisation),
                          seconds=round(time.perf_counter() - started, 6))
 
-    @server.tool(title="Is B measurably better than A?")
+    @server.tool(annotations=JOB, title="Is B measurably better than A?")
     async def compare(a: Annotated[Source, Field(description="baseline: a file (FILE::function with `workload`) "
                                                  "or code")],
                       b: Annotated[Source, Field(description="candidate: a file or code")],

@@ -24,6 +24,8 @@ async def test_bad_arguments_get_tool_errors_and_the_server_keeps_running(tmp_pa
         assert listed_s < 2.0, listed_s  # the budget is 200 ms (docs/benchmarks.md); generous on a shared machine
         fix = next(t for t in tools.tools if t.name == "fix")
         assert fix.input_schema["required"] == ["function"] and fix.output_schema["title"] == "JobResult"
+        assert fix.annotations.destructive_hint is False  # no tool writes the user's files
+        assert next(t for t in tools.tools if t.name == "history").annotations.read_only_hint
 
         # a path outside the declared roots, absolute or relative
         for path in (str(tmp_path / "outside.py"), "../outside.py", "/etc/passwd"):
