@@ -91,7 +91,7 @@ test('report charts are drawn from the run data and escape what they show', () =
     assert.match(html, /id="chart-samples"/);
     assert.match(html, /m&lt;x&gt;/);
     // A rejected candidate's code, folded beside its reason; the budget beside what was used.
-    assert.match(html, /<details><summary>code<\/summary><pre>def f\(\):\n    return a &lt; b<\/pre><\/details>/);
+    assert.match(html, /<details><summary>code<\/summary><pre>def f\(\):\n {4}return a &lt; b<\/pre><\/details>/);
     assert.match(html, /id="budget">candidates 2\/4 · model calls 3\/— · tokens 3,120\/— · wall time 95\/900 s</);
     assert.match(html, /nonce-n0nce/);
     assert.match(html, /accuracy 5 · clarity 4 · efficiency 4/);
