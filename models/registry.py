@@ -39,6 +39,20 @@ class ModelRegistry:
             for key in [k for k in self._instances if k[0] == alias]:
                 del self._instances[key]
 
+    def describe(self, model_id: str) -> str:
+        """The model's real name for reports: `local` and `tiny` with the GGUF file they stand for (set-up may
+        point `local` at another file), a `gguf:` path by its file name; other ids as they are."""
+        from models import embedded
+
+        path: str | None = None
+        if model_id == LOCAL_MODEL_ALIAS and model_id not in self._aliases:
+            path = self.local_model_path or str(embedded.find() or "") or embedded.DEFAULT_LOCAL.filename
+        elif model_id == TINY_MODEL_ALIAS and model_id not in self._aliases:
+            path = str(embedded.tiny_path() or "")
+        elif model_id.startswith("gguf:"):
+            return "gguf:" + Path(model_id[len("gguf:"):]).name
+        return f"{model_id} ({Path(path).name})" if path else model_id
+
     def is_local(self, model_id: str) -> bool:
         return model_id in (LOCAL_MODEL_ALIAS, TINY_MODEL_ALIAS) or model_id.startswith(("gguf:", "hf:"))
 

@@ -136,6 +136,14 @@ class Job:
         self.truncated = outcome.result.finish_reason == "length"
         return outcome.result.text, outcome.call_id
 
+    def model_name(self, model: str) -> str:
+        """`local (qwen2.5-coder-0.5b-instruct-q4_k_m.gguf)`, not `local` for every GGUF (reports only; the
+        ranking memory keeps the configured ids)."""
+        try:
+            return self.o.pipeline.registry.describe(model)
+        except Exception:  # noqa: BLE001 - a name for a report never fails a job
+            return model
+
     def _call(self, stage: str, settings, messages):
         self.check()
         outcome = self.o.pipeline.runner.run(stage if stage != "generate" else "solve", settings, messages,
@@ -166,7 +174,7 @@ class Job:
             log.exception("ranking memory could not record an outcome")
 
     def candidate(self, stage: str, number: int, model: str, answer: str, call_id, parent) -> tuple[Attempt, str | None]:
-        attempt = Attempt(stage=stage, number=number, model=model)
+        attempt = Attempt(stage=stage, number=number, model=self.model_name(model))
         if self.truncated:
             attempt.status = "no code"
             attempt.reason = ("the answer was cut at the token limit even with more room: raise max_tokens for this "

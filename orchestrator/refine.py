@@ -208,7 +208,7 @@ class _Search:
         for (attempt, code), verdict in zip(runnable, verdicts):
             self.job.record_verdict(attempt, verdict, parent)
             if verdict.accepted:
-                self._accepted(attempt, code, verdict)
+                self._accepted(attempt, code, verdict, next(m for a, _, m, _ in sampled if a is attempt))
             else:
                 self.feedback += f"\nAttempt {attempt.number} ({attempt.strategy}) was not kept: " + _feedback(verdict)
         for attempt, code, model, asking in sampled:
@@ -220,14 +220,14 @@ class _Search:
         if stopped is not None:
             raise stopped
 
-    def _accepted(self, attempt, code: str, verdict) -> None:
+    def _accepted(self, attempt, code: str, verdict, model: str) -> None:
         job = self.job
         self.steps += 1
         self.accepted_decision = verdict.decision
         self.verifier.accept(code)
         self.best_id, self.best_run = attempt.candidate_id, verdict.run or self.best_run
         ratio = (verdict.decision or {}).get("ratio", 1.0)
-        job.learn("refine", attempt.model, True, improvement=100.0 * (1.0 - ratio))
+        job.learn("refine", model, True, improvement=100.0 * (1.0 - ratio))
         self.feedback += (f"\nAttempt {attempt.number} ({attempt.strategy}) was accepted ({ratio:.2f}x of the previous)"
                           "; the code above is it: improve it further.")
         self.profile_text = job.exe.profile(code, self.exprs, 1) or self.profile_text

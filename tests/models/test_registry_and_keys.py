@@ -37,6 +37,14 @@ def test_local_alias_honours_local_model_path(tmp_path):
     assert model.model_id == "local" and model.path.endswith("other.gguf")
 
 
+def test_reports_name_the_real_model_file(tmp_path):
+    gguf = tmp_path / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    registry = ModelRegistry(local_model_path=str(gguf))
+    assert registry.describe("local") == "local (qwen2.5-coder-1.5b-instruct-q4_k_m.gguf)"
+    assert registry.describe(f"gguf:{gguf}") == "gguf:qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    assert registry.describe("openai/gpt-4o-mini") == "openai/gpt-4o-mini"
+
+
 def test_register_overrides_alias():
     registry = ModelRegistry()
     fake = FakeModel("x", ["hi"])
