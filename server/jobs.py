@@ -117,7 +117,7 @@ class JobManager:
         job.request_id = self.server.protocol.msg_id  # the executeCommand id, for $/cancelRequest
         job.cancel_requested = asyncio.Event()
         self._remember(job)
-        logger.info("job %s: %s on %s (%s)", job.id, kind, uri, target.title)
+        logger.info("job %s: %s on %s (%s)", job.id, kind, uri, target.label)
         try:
             await self._begin_progress(job)
             self.server.protocol.notify(
@@ -240,7 +240,7 @@ class JobManager:
         self.server.work_done_progress.begin(
             token,
             types.WorkDoneProgressBegin(
-                title=f"RefactorCoder: {KIND_TITLES.get(job.kind, job.kind)}", message=job.target.title, cancellable=True, percentage=0
+                title=f"RefactorCoder: {KIND_TITLES.get(job.kind, job.kind)}", message=job.target.label, cancellable=True, percentage=0
             ),
         )
 

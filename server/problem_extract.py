@@ -60,6 +60,11 @@ class Extraction:
     anchor: Anchor | None = field(default=None, compare=False, repr=False)
 
     @property
+    def label(self) -> str:
+        """What progress and logs call it: the function by its name (its docstring is no name), else the title."""
+        return f"{self.name}()" if self.name else self.title
+
+    @property
     def key(self) -> str:
         """Identity of the target across edits: two functions of one name differ by their anchor."""
         base = f"fn:{self.name}" if self.name else f"problem:{self.title}"

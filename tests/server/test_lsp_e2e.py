@@ -69,6 +69,7 @@ async def test_command_completes_with_progress(client: LanguageClient, command):
         assert report["judgment"] is not None and report.get("guidance") is None
     token, kinds = list(progress_kinds(client).items())[-1]
     assert kinds[0] == "begin" and kinds[-1] == "end" and "report" in kinds, kinds
+    assert client.progress_reports[token][0].message == "two_sum()"  # the function by name, not its docstring
     await wait_until(lambda: client.received["jobFinished"])
     finished = client.received["jobFinished"][-1]
     assert {k: finished[k] for k in ("jobId", "kind", "uri", "status", "runId")} == {
