@@ -8,7 +8,9 @@ program's **last command-line argument**, so every language can honour it:
 * :func:`python_script` / :func:`js_script` -- a driver runs a whole script N times in one process
   (fresh globals each time, stdin replayed, output discarded);
 * :func:`repeat_arg` -- a program of any language that loops itself N times, N read from its last
-  argument (the way for C++, Java, Go and Rust, whose ``main`` cannot be re-entered from outside);
+  argument (C++, Java, Go and Rust, whose ``main`` cannot be re-entered from outside; state crosses its
+  repetitions, so optimize's verification times those languages one call per process instead:
+  orchestrator/verify/percall.py);
 * :func:`fixed` -- a program that cannot loop: one run per sample, whatever its length.
 
 The sandbox package is imported lazily (it imports ``profiling.metrics`` itself).

@@ -13,7 +13,9 @@ first -- a cache in a static or global that serves stale answers, behaviour that
 exit mid-way -- is rejected. The guard is skipped, with the reason logged and noted in the report, when the
 original itself does not repeat (the driver keeps state of its own, or exits) or the doubled driver does not
 build; the plain driver then stays the differential test. Limit: a cache that returns the right answers for
-repeated inputs is behaviourally invisible here (same calls in the same order); Python's guard also reorders.
+repeated inputs is behaviourally invisible here (same calls in the same order; Python's guard also reorders),
+but it cannot win the timing either: timed runs make one call per process, each answer compared with the
+original's (orchestrator/verify/percall.py).
 """
 
 from __future__ import annotations
