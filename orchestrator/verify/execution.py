@@ -290,9 +290,9 @@ class HarnessExecution:
         except WorkloadFailed as exc:
             return str(exc)
         cost = percall.per_call_cost(self._runner, self._one_call(code, workload, 0),
-                                     self._one_call(code, workload, 1))
+                                     self._one_call(code, workload, percall.COST_CALLS))
         if cost is not None and cost.too_small():
-            return (f"the workload program is too small to show a difference: one call (repeat count 1) costs "
+            return (f"the workload program is too small to show a difference: one call costs "
                     f"{cost.call_s * 1000:.1f} ms of CPU above the program's start-up of "
                     f"{cost.startup_s * 1000:.1f} ms, and every timed call runs in a fresh process; make one "
                     "call do more work (larger inputs in the workload's loop body)")

@@ -190,7 +190,7 @@ def check_run(result, issued: dict[str, int], reference: list[str] | None) -> st
 
 @dataclass
 class CallCost:
-    """CPU seconds of the workload program's start-up (N = 0) and of one call above it (N = 1 minus N = 0)."""
+    """CPU seconds of the workload program's start-up (N = 0) and of one call above it."""
 
     startup_s: float
     call_s: float
@@ -201,14 +201,19 @@ class CallCost:
         return self.call_s < multiple * self.startup_s
 
 
-def per_call_cost(runner, zero_spec, one_spec, runs: int = 3) -> CallCost | None:
-    """Start-up and per-call cost from `runs` interleaved runs of each spec in one session (None when a run
-    failed)."""
+COST_CALLS = 5  # calls in one process when sizing a call: a process's CPU time varies by ~1 ms (C++), a call may not
+
+
+def per_call_cost(runner, zero_spec, calls_spec_, calls: int = COST_CALLS, runs: int = 3) -> CallCost | None:
+    """Start-up and per-call cost of the ORIGINAL's workload program from `runs` interleaved runs with N = 0 and
+    N = `calls` in one session (None when a run failed): a call is (N = calls minus N = 0) / calls, measured
+    in one process because one call of a few ms drowns in the start-up's noise. Its calls after the first run
+    warm (JIT, caches of the original's own), so the figure is a lower bound of a timed call's work."""
     from profiling.batch import batch_runner
 
-    results = batch_runner(runner)([spec for _ in range(runs) for spec in (zero_spec, one_spec)])
+    results = batch_runner(runner)([spec for _ in range(runs) for spec in (zero_spec, calls_spec_)])
     if not all(getattr(r, "ok", False) for r in results):
         return None
     zero = median(r.profile.cpu_time_s for r in results[0::2])
-    one = median(r.profile.cpu_time_s for r in results[1::2])
-    return CallCost(startup_s=zero, call_s=max(0.0, one - zero))
+    many = median(r.profile.cpu_time_s for r in results[1::2])
+    return CallCost(startup_s=zero, call_s=max(0.0, many - zero) / calls)

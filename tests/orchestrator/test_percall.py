@@ -224,3 +224,20 @@ def test_every_timed_call_starts_from_fresh_globals_in_go_rust_java(tmp_path, py
     assert result.ok and program.check(result) is None, (result.message, program.check(result))
     looped = exe.runner.run(exe._one_call(code, [workload], 3))  # in one process the counter counts
     assert looped.ok and looped.stdout.split() == ["1", "2", "3"], looped
+
+
+@pytest.mark.docker
+def test_a_workload_whose_call_is_smaller_than_a_process_start_is_too_small(tmp_path, cpp_sandbox):
+    tiny = CPP_WORKLOAD.replace("vector<int> v(1500);", "vector<int> v(3);").replace("i < 1500", "i < 3")
+    # Prints nothing; its answers only decide the exit status (else the compiler drops the calls).
+    silent = ("#include <cstdlib>\nint main(int argc, char** argv) {\n    int n = atoi(argv[argc - 1]);\n"
+              "    vector<int> v(6000);\n    for (int i = 0; i < 6000; i++) v[i] = i;\n    long long s = 0;\n"
+              "    for (int r = 0; r < n; r++) s += count_pairs(v, 6000);\n    return s < 0 ? 1 : 0;\n}\n")
+    exe = _exe(tmp_path, cpp_sandbox, "cpp", CPP_ORIGINAL, "count_pairs")
+    original = exe.target.code
+    message = exe.workload_check(original, [tiny])
+    assert message is not None and "too small" in message and "start-up" in message, message
+    assert not exe.workload_notes
+    assert exe.workload_check(original, [silent]) is None
+    assert exe.workload_reference(original, [silent]) == [percall.SILENT]
+    assert any("prints nothing" in note for note in exe.workload_notes)
