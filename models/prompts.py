@@ -121,7 +121,9 @@ def solve_messages(problem: Problem, guidance: str | None) -> list[Message]:
     return _chat("\n".join(parts))
 
 
-def judge_messages(problem: Problem, guidance: str | None, solution: str) -> list[Message]:
+def judge_messages(problem: Problem, guidance: str | None, solution: str, evidence: str | None = None) -> list[Message]:
+    """`evidence`: what running the solution proved (tests, differential checks, the measured change), so the
+    judge's opinion sits beside the facts instead of guessing them."""
     parts = [
         "Objective: Evaluate SolverLLM's output for correctness, clarity, and efficiency.",
         "",
@@ -131,6 +133,8 @@ def judge_messages(problem: Problem, guidance: str | None, solution: str) -> lis
         "",
         f"SolverLLM Response: {truncate_middle(solution.strip(), SOLUTION_BUDGET)}",
         "",
+        *([f"Execution results (facts from running it in a sandbox; do not contradict them): {evidence}", ""]
+          if evidence else []),
         f"Instruction: {JUDGE_INSTRUCTION}",
     ]
     return _chat("\n".join(parts))

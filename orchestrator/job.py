@@ -136,6 +136,19 @@ class Job:
         self.truncated = outcome.result.finish_reason == "length"
         return outcome.result.text, outcome.call_id
 
+    def _evidence_for_judge(self) -> str | None:
+        """The reported code's execution facts, for the judge: checks with counts, failing tests, the change."""
+        r = self.report
+        facts = [f"tests {r.tests_passed}/{r.tests_total} passed"] if r.tests_total else []
+        facts += [f"{c['name']} {c['passed']}/{c['total']}" for c in r.checks if c.get("name") != "tests"]
+        failing = [a for a in r.attempts if a.status == "accepted"] or r.attempts[-1:]
+        if not r.correct and failing and failing[-1].failed_tests:
+            facts.append("failing: " + ", ".join(failing[-1].failed_tests[:5]))
+        if r.change:
+            facts.append(f"{r.change.get('metric', 'time')} ratio {r.change.get('ratio', 1.0):.3f} against the "
+                         f"original ({r.change.get('verdict', '')})")
+        return "; ".join(facts) or None
+
     def model_name(self, model: str) -> str:
         """`local (qwen2.5-coder-0.5b-instruct-q4_k_m.gguf)`, not `local` for every GGUF (reports only; the
         ranking memory keeps the configured ids)."""
@@ -261,7 +274,8 @@ class Job:
             try:
                 judgment = self.o.pipeline.judge(Problem(title=self.target.label(), description=self.problem_text,
                                                          code=final, language=self.target.language),
-                                                 None, final, cancel=self.cancel, run_id=self.run_id)
+                                                 None, final, cancel=self.cancel, run_id=self.run_id,
+                                                 evidence=self._evidence_for_judge())
                 r.judgment = {"scores": judgment.scores.model_dump() if judgment.scores else None,
                               "feedback": judgment.feedback, "model": judgment.raw.model_id}
                 self._spent(judgment.raw)

@@ -100,12 +100,13 @@ class Pipeline:
             "solve", prompts.solve_messages(problem, guidance), cancel=cancel, on_text=on_text, run_id=rid).result)
 
     def judge(self, problem: Problem, guidance: str | None, solution: str, *, cancel: threading.Event | None = None,
-              on_text: TextCallback | None = None, run_id: int | None = None) -> Judgment:
+              on_text: TextCallback | None = None, run_id: int | None = None, evidence: str | None = None) -> Judgment:
+        """`evidence`: what execution proved about `solution`, shown to the judge beside it."""
         return self._standalone("judge", problem, run_id,
-                                lambda rid: self._judge(problem, guidance, solution, cancel, on_text, rid))
+                                lambda rid: self._judge(problem, guidance, solution, cancel, on_text, rid, evidence))
 
-    def _judge(self, problem, guidance, solution, cancel, on_text, run_id) -> Judgment:
-        messages = prompts.judge_messages(problem, guidance, solution)
+    def _judge(self, problem, guidance, solution, cancel, on_text, run_id, evidence=None) -> Judgment:
+        messages = prompts.judge_messages(problem, guidance, solution, evidence)
         first = self._stage("judge", messages, cancel=cancel, on_text=on_text, run_id=run_id)
         parsed = parse_judgment(first.result.text)
         outcome = first

@@ -179,6 +179,9 @@ def test_a_round_screens_its_samples_and_measures_only_the_best(tmp_path, endpoi
     prompts = [p for p in endpoint.prompts_to("search") if p.startswith("Objective")]
     assert len(prompts) == 3 and "lower complexity" in prompts[0] and "standard library" in prompts[2]
     assert report.status == "accepted" and "Counter" in report.accepted_code
+    # The judge sees what execution proved beside the code.
+    judged = endpoint.prompts_to("judge")[-1]
+    assert "Execution results" in judged and "tests 3/3 passed" in judged and "against the original" in judged
 
 
 def test_candidate_differing_only_on_generated_inputs_is_caught(tmp_path, endpoint, py_sandbox):
