@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets RefactorCoder up on a fresh Debian machine (as root) and runs the main job on the embedded
-# local model: Guide -> Solve -> Judge on examples/two_sum.py, printing guidance, solution and scores.
+# local model: Optimize on examples/words.py::unique_words, printing the verified diff, the checks that ran, the
+# measured change with its interval and the judge's scores.
 #   bash scripts/setup.sh            # set up + main job
 #   bash scripts/setup.sh --no-demo  # set up only
 #   bash scripts/setup.sh --test     # set up for the test suite too (used by scripts/test.sh): the test
@@ -66,6 +67,12 @@ else
 fi
 
 if [ "$demo" = 1 ]; then
-  log "main job: guide -> solve -> judge on examples/two_sum.py with the embedded local model"
-  .venv/bin/refactorcoder pipeline examples/two_sum.py::two_sum
+  # The product's own job: candidates from the embedded model, each run in the sandbox against the tests and
+  # the original's behaviour, and measured; it prints the verified diff, the checks, the change with its interval
+  # and the judge's scores. Exit 3 ("nothing accepted", the file unchanged) is an honest outcome, not a failure.
+  log "main job: optimize examples/words.py::unique_words with the embedded local model"
+  rc=0
+  .venv/bin/refactorcoder optimize examples/words.py::unique_words --tests examples/test_words.py \
+    --workload 'unique_words(" ".join(f"w{i % 2000}" for i in range(4000)))' || rc=$?
+  [ "$rc" = 0 ] || [ "$rc" = 3 ] || exit "$rc"
 fi
