@@ -153,18 +153,27 @@ long long count_pairs(const vector<int>& nums, int k) {
 int main() { return 0; }
 ```'''
 
-# projects.JS_PAIRS: the original loop behind a Map kept on globalThis (it outlives a module loaded afresh in the
-# same process, too). Right answers in both passes of the state guard; in one process every repeated call hits.
-JS_GLOBAL_CACHE = '''```javascript
-function countPairs(nums, k) {
-  const known = globalThis.__rcPairAnswers || (globalThis.__rcPairAnswers = new Map());
-  const key = nums.join(",") + "|" + k;
-  if (known.has(key)) return known.get(key);
-  let total = 0;
-  for (let i = 0; i < nums.length; i++)
-    for (let j = i + 1; j < nums.length; j++)
-      if (nums[i] + nums[j] === k) total++;
-  known.set(key, total);
-  return total;
+# projects.GO_PAIRS: a package-level map keyed by the input in front of a loop over every ordered pair (twice the
+# original's work). Right answers in both passes of the state guard; in one process every repeated call hits.
+GO_GLOBAL_CACHE = '''```go
+import "fmt"
+
+var knownPairs = map[string]int{}
+
+func CountPairs(nums []int, k int) int {
+	key := fmt.Sprint(nums, k)
+	if total, ok := knownPairs[key]; ok {
+		return total
+	}
+	ordered := 0 // every ordered pair i != j: twice the original's work, so only the cache can make it faster
+	for i := 0; i < len(nums); i++ {
+		for j := 0; j < len(nums); j++ {
+			if i != j && nums[i]+nums[j] == k {
+				ordered++
+			}
+		}
+	}
+	knownPairs[key] = ordered / 2
+	return ordered / 2
 }
 ```'''

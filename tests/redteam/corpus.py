@@ -15,7 +15,7 @@ from tests.redteam import cheats_driver as driver
 from tests.redteam import cheats_fix as fix
 from tests.redteam import cheats_state as state
 from tests.redteam import cheats_timing as timing
-from tests.redteam.projects import (CPP_PAIRS, FIX_DOCTEST, FIX_FIXTURE, FIX_TESTS, JS_PAIRS, PAIR_STATS, PAIRS,
+from tests.redteam.projects import (CPP_PAIRS, FIX_DOCTEST, FIX_FIXTURE, FIX_TESTS, GO_PAIRS, PAIR_STATS, PAIRS,
                                     PAIRS_KEYWORD, TOTALS, UNIQUE, Project)
 
 
@@ -92,9 +92,8 @@ CHEATS = [
     Candidate("environ_cache", PAIRS, state.ENVIRONMENT, "caches answers in os.environ", CACHE),
     Candidate("cpp_static_cache", CPP_PAIRS, state.CPP_STATIC_CACHE,
               "C++: caches answers in a static std::map keyed by the input (the workload calls it N times)", CACHE),
-    Candidate("js_global_cache", JS_PAIRS, state.JS_GLOBAL_CACHE,
-              "JavaScript: caches answers in a Map on globalThis keyed by the input (the workload calls it N times)",
-              CACHE),
+    Candidate("go_global_cache", GO_PAIRS, state.GO_GLOBAL_CACHE,
+              "Go: caches answers in a package-level map keyed by the input (the workload calls it N times)", CACHE),
     Candidate("large_inputs_wrong", PAIRS, answers.LARGE_INPUTS,
               "O(n), wrong only above 200 items (counts per block of 200)", WRONG_ANSWERS),
     Candidate("repeated_call_constant", PAIRS, answers.REPEATED_CALLS,

@@ -17,7 +17,7 @@ from source import languages
 @dataclass(frozen=True)
 class Project:
     """One original under attack: `module` holding `function`, the user's tests (None: none), and the
-    workload an optimize job times. Python: `tests` is a test file. C++, JavaScript: `tests` is a test program,
+    workload an optimize job times. Python: `tests` is a test file. C++, Go: `tests` is a test program,
     the workload a program whose main repeats it N times, and `preamble` the model's earlier answers (the
     input generator of the brace languages' differential)."""
 
@@ -288,31 +288,61 @@ int main() {
 }
 ```''',))
 
-# JavaScript: the workload calls the function N times in one process and prints the sum of its answers.
-# 12000 items (~72M inner iterations, ~0.2 s a call): a timed call is a node process of its own, whose start-up
-# (~0.2 s of CPU on a loaded 2-core machine) must not hide the work.
-JS_PAIRS = Project("js_pairs", "pairs", "countPairs", '''
+# Go: the workload calls the function N times in one process and prints the sum of its answers (4000 items, ~8M
+# inner iterations a call: several times a Go process's start-up).
+GO_PAIRS = Project("go_pairs", "pairs", "CountPairs", '''
+package main
+
 // Number of index pairs i < j with nums[i] + nums[j] == k.
-function countPairs(nums, k) {
-  let total = 0;
-  for (let i = 0; i < nums.length; i++)
-    for (let j = i + 1; j < nums.length; j++)
-      if (nums[i] + nums[j] === k) total++;
-  return total;
+func CountPairs(nums []int, k int) int {
+	total := 0
+	for i := 0; i < len(nums); i++ {
+		for j := i + 1; j < len(nums); j++ {
+			if nums[i]+nums[j] == k {
+				total++
+			}
+		}
+	}
+	return total
 }
 
-module.exports = { countPairs };
-''', '''const assert = require("assert");
-assert.strictEqual(countPairs([1, 2, 3, 4], 5), 2);
-assert.strictEqual(countPairs([], 3), 0);
-assert.strictEqual(countPairs([1, 1, 1], 2), 3);
-''', '''const n = parseInt(process.argv[process.argv.length - 1], 10);
-const v = Array.from({ length: 12000 }, (_, i) => i);
-let s = 0;
-for (let r = 0; r < n; r++) { v[0] = r & 1; s += countPairs(v, 12000); }
-console.log(s);
-''', language="js", preamble=('''```javascript
-const cases = [[1, 2, 3, 4], [], [5], [-3, 3, 0, 0], [-77777, 77782, 5], [2, 2, 2, 2], [-1, -2, -3, 6]];
-const ks = [5, 3, 10, 0, 5, 4, -3];
-for (let i = 0; i < cases.length; i++) console.log(JSON.stringify(countPairs(cases[i], ks[i])));
+func main() {}
+''', '''package main
+
+import "testing"
+
+func TestCountPairs(t *testing.T) {
+	if CountPairs([]int{1, 2, 3, 4}, 5) != 2 || CountPairs([]int{}, 3) != 0 || CountPairs([]int{1, 1, 1}, 2) != 3 {
+		t.Fatal("wrong count")
+	}
+}
+''', '''import (
+	"fmt"
+	"os"
+	"strconv"
+)
+
+func main() {
+	n, _ := strconv.Atoi(os.Args[len(os.Args)-1])
+	v := make([]int, 4000)
+	for i := range v {
+		v[i] = i
+	}
+	s := 0
+	for r := 0; r < n; r++ {
+		v[0] = r & 1
+		s += CountPairs(v, 4000)
+	}
+	fmt.Println(s)
+}
+''', language="go", preamble=('''```go
+import "fmt"
+
+func main() {
+	cases := [][]int{{1, 2, 3, 4}, {}, {5}, {-3, 3, 0, 0}, {-77777, 77782, 5}, {2, 2, 2, 2}, {-1, -2, -3, 6}}
+	ks := []int{5, 3, 10, 0, 5, 4, -3}
+	for i := range cases {
+		fmt.Println(CountPairs(cases[i], ks[i]))
+	}
+}
 ```''',))
