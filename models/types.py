@@ -69,3 +69,7 @@ class RunReport(BaseModel):
     solution: StageResult | None = None
     solution_code: str | None = None  # the code block extracted from the solution text, if any
     judgment: Judgment | None = None
+    # Guide -> Solve -> Judge runs nothing: its code is "unverified" wherever it is shown (solve --run, fix and
+    # optimize are what run code). Notes say, e.g., why no judgment was asked for.
+    verified: bool = False
+    notes: list[str] = Field(default_factory=list)

@@ -169,6 +169,10 @@ class Pipeline:
                     answer = report.solution.text if report.solution else solution
                     if report.solution is None:
                         report.solution_code = extract_code(answer, problem.language) or answer
+                    unjudgeable = _unjudgeable(report)
+                    if unjudgeable:  # a score for an answer with no code (or half of one) would be made up
+                        report.notes.append(f"not judged: {unjudgeable}")
+                        continue
                     report.judgment = self.judge(problem, guidance, answer, cancel=cancel, on_text=on_text,
                                                  run_id=run_id)
             status = "ok"
@@ -183,6 +187,17 @@ class Pipeline:
     def close(self) -> None:
         """Stop accepting work. Loaded local models stay cached for other pipelines; history is the caller's."""
         self._closed = True
+
+
+def _unjudgeable(report: RunReport) -> str | None:
+    """Why the solver's answer gets no judgment: it has no code, or it was cut at the token limit."""
+    if report.solution is None:
+        return None
+    if report.solution.finish_reason == "length":
+        return "the solver's answer was cut at its token limit"
+    if not report.solution_code:
+        return "the solver's answer has no code"
+    return None
 
 
 def _join(items: list[str]) -> str:

@@ -30,9 +30,16 @@ def print_report(console: Console, report) -> None:
             if report.solution_code
             else Markdown(report.solution.text.strip() or "(empty)")
         )
-        console.print(Panel(body, title="Solution", subtitle=_model_line(report.solution), title_align="left"))
+        console.print(Panel(body, title="Solution (unverified)", subtitle=_model_line(report.solution),
+                            title_align="left"))
+        console.print("[yellow]unverified[/yellow]: nothing ran this code; `refactorcoder solve FILE::function --run` "
+                      "tests it in the sandbox and fixes it when a test fails")
     if report.judgment:
         print_judgment(console, report.judgment)
+        if not report.verified:
+            console.print("[dim]the judge's opinion, not a test result: nothing here was run[/dim]")
+    for note in report.notes:
+        console.print(f"[dim]note: {note}[/dim]")
 
 
 def print_judgment(console: Console, judgment) -> None:

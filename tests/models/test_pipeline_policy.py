@@ -102,7 +102,7 @@ def test_unknown_model_id_falls_back():
 
 
 def test_no_key_goes_straight_to_local_and_notifies_once(tmp_path, no_cloud_keys, monkeypatch):
-    local = FakeModel("local", ["local answer", GOOD_JUDGE])
+    local = FakeModel("local", ["local answer", "```python\ndef f():\n    return 1\n```", GOOD_JUDGE])
     messages = []
     settings = {"guide": stage("local"), "solve": stage("openai/gpt-4o-mini", ["anthropic/claude-3-5-haiku-latest"]),
                 "judge": stage("openai/gpt-4o-mini", retries=3)}
@@ -244,7 +244,7 @@ def test_judge_only_requires_solution():
 
 def test_concurrent_runs_on_one_pipeline(tmp_path):
     m = FakeModel("m", ["text", "```python\nx=1\n```", GOOD_JUDGE])
-    m.script = ["same " * 5]  # any text; judge will re-ask and report no score
+    m.script = ["```python\nx = 1\n```"]  # every answer is code; the judge will re-ask and report no score
     p, h, _ = make({k: stage("m") for k in ("guide", "solve", "judge")}, {"m": m}, tmp_path)
     errors = []
 
@@ -262,3 +262,13 @@ def test_concurrent_runs_on_one_pipeline(tmp_path):
     assert not errors
     runs = h.export()
     assert len(runs) == 4 and all(r["status"] == "ok" and len(r["calls"]) == 4 for r in runs)
+
+
+def test_an_answer_without_code_is_not_judged(tmp_path):
+    """A score for an answer with no code would be made up: the run says why there is none."""
+    local = FakeModel("local", ["plan", "I would use a dictionary here.", GOOD_JUDGE])
+    p, _, _ = make({"guide": stage("local"), "solve": stage("local"), "judge": stage("local")}, {"local": local},
+                   tmp_path)
+    report = p.run(PROBLEM)
+    assert report.judgment is None and report.notes == ["not judged: the solver's answer has no code"]
+    assert len(local.calls) == 2 and not report.verified  # guide and solve only; nothing ran the answer
