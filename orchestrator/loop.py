@@ -204,27 +204,25 @@ class Orchestrator:
 
 
 class _Repair:
-    """Fix's search: rounds of samples from the same code and feedback (warmer one after another); a near-miss
-    — a failing candidate that passes more tests than the code the round started from — becomes the next
-    round's code, with what still fails in it as the feedback (repairing what almost works first)."""
+    """Fix's search: samples one after another, each verified as it comes and warmer than the last within its
+    round (a fix needs only one: it stops at the first accepted). Every failure is fed back to the next sample;
+    a near-miss — a failing candidate that passes more tests than the code being repaired — becomes the code
+    being repaired, with what still fails in it as the feedback (repairing what almost works first)."""
 
     def __init__(self, job: Job, verifier, code: str, start_run: TestRun, parent: int | None):
         self.job, self.verifier = job, verifier
         self.code, self.parent = code, parent
         self.passing = start_run.counts()[0] if start_run.error is None else -1
-        self.original_failure = start_run.describe_failure()
-        self.feedback = self.original_failure
+        self.base_failure = start_run.describe_failure()  # what fails in the code being repaired
+        self.feedback = self.base_failure
         self.number = 0
         self.round_ = 0
 
     def round(self, size: int):
-        """Up to `size` samples from the same code and feedback, each warmer than the last, each verified as it
-        comes (a fix needs only one: the round stops at the first accepted). Returns (attempt, code, verdict)
-        of the accepted one, else None with the next round's code and feedback set."""
+        """Up to `size` samples; returns (attempt, code, verdict) of the accepted one, else None."""
         job = self.job
         pool = job.pool("fix")
         self.round_ += 1
-        near_miss, last = None, None
         for sample in range(size):
             self.number += 1
             model = pool[(self.number - 1) % len(pool)]
@@ -240,31 +238,25 @@ class _Repair:
             if candidate is not None:
                 verdict = self.verifier.verify(candidate, f"attempt {self.number}")
                 job.record_verdict(attempt, verdict)
-                last = verdict
             job.store.set_status(attempt.candidate_id, attempt.status, attempt.reason or None)
             job.learn("fix", model, attempt.status == "accepted")
             attempt.seconds = round(time.monotonic() - t0, 2)
             job.event("result", **attempt.model_dump(exclude={"code"}))
-            if verdict is None:
-                continue
-            if verdict.accepted:
+            if verdict is not None and verdict.accepted:
                 return attempt, candidate, verdict
-            if verdict.run is not None and verdict.tests_passed > self.passing and (
-                    near_miss is None or verdict.tests_passed > near_miss[2].tests_passed):
-                near_miss = (attempt, candidate, verdict)
-        self._learn_from(last, near_miss)
+            self._learn_from(attempt, candidate, verdict)
         return None
 
-    def _learn_from(self, last, near_miss) -> None:
-        """The next round's code and feedback: the near-miss and what still fails in it, else the code as it was
-        with the original failure and the round's last failure."""
-        if near_miss is not None:
-            attempt, code, verdict = near_miss
+    def _learn_from(self, attempt, code, verdict) -> None:
+        """A near-miss becomes the code being repaired; any other failure is told to the next sample."""
+        if verdict is not None and verdict.run is not None and verdict.tests_passed > self.passing:
             self.code, self.parent, self.passing = code, attempt.candidate_id, verdict.tests_passed
-            self.feedback = (f"This version passes {verdict.tests_passed} of {verdict.tests_total} tests; what still "
-                             f"fails:\n" + _failure_of(verdict))
-        elif last is not None:
-            self.feedback = self.original_failure + "\n\nA previous attempt also failed:\n" + _failure_of(last)
+            self.base_failure = (f"This version passes {verdict.tests_passed} of {verdict.tests_total} tests; what "
+                                 "still fails:\n" + _failure_of(verdict))
+            self.feedback = self.base_failure
+            return
+        failure = _failure_of(verdict) if verdict is not None else attempt.reason
+        self.feedback = self.base_failure + "\n\nA previous attempt also failed:\n" + failure
 
 
 def _failure_of(verdict) -> str:

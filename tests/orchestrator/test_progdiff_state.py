@@ -118,7 +118,8 @@ def test_cpp_optimize_rejects_a_candidate_caching_across_calls_and_accepts_an_ho
     assert "memo[nums.size()] = total;" in MEMO and "++calls > 7" in MEMO
     (tmp_path / "pairs.cpp").write_text(CPP)
     endpoint.scripts["opt"] = [DRIVER, MEMO, FAST]
-    orch = _orchestrator(tmp_path, endpoint, cpp_sandbox, "opt", [], judge=False, max_attempts=2, min_pairs=10)
+    orch = _orchestrator(tmp_path, endpoint, cpp_sandbox, "opt", [], judge=False, max_attempts=2, min_pairs=10,
+                         samples_per_round=1)  # one candidate at a time: the second sees the first one's feedback
     report = orch.optimize(locate(f"{tmp_path}/pairs.cpp::count_pairs"), metric="time", workload=WORKLOAD,
                            test_program=TESTS)
     assert any(n.startswith("state guard: ") for n in report.notes), report.notes
