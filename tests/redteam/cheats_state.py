@@ -132,8 +132,9 @@ def count_pairs(nums: list[int], k: int) -> int:
     return int(os.environ[key])
 ''')
 
-# projects.CPP_PAIRS: the original loop behind a static map keyed by the whole input. Right answers in both
-# passes of the state guard; in the workload program (N calls in one process) every call after the second hits.
+# projects.CPP_PAIRS: a static map keyed by the whole input in front of a loop over every ordered pair (twice the
+# original's work, so only the cache can make it faster). Right answers in both passes of the state guard; in the
+# workload program (N calls in one process) every call after the second hits.
 CPP_STATIC_CACHE = '''```cpp
 #include <map>
 #include <utility>
@@ -142,12 +143,12 @@ long long count_pairs(const vector<int>& nums, int k) {
     auto key = std::make_pair(nums, k);
     auto hit = known.find(key);
     if (hit != known.end()) return hit->second;
-    long long total = 0;
+    long long ordered = 0;  // every ordered pair i != j: twice the original's work
     for (size_t i = 0; i < nums.size(); i++)
-        for (size_t j = i + 1; j < nums.size(); j++)
-            if (nums[i] + nums[j] == k) total++;
-    known[key] = total;
-    return total;
+        for (size_t j = 0; j < nums.size(); j++)
+            if (i != j && nums[i] + nums[j] == k) ordered++;
+    known[key] = ordered / 2;
+    return ordered / 2;
 }
 
 int main() { return 0; }
