@@ -176,6 +176,7 @@ def test_no_state_crosses_timed_calls_and_every_timed_answer_is_compared(request
     result = exe.runner.run(program.spec(4))
     assert result.ok, result.message
     assert program.check(result) is None, program.check(result)
+    assert percall.digests(result)[1] == reference * 4  # four calls, each answering as the original's first
     assert result.profile.cpu_time_s > 0
     # In one process the same candidate answers differently from its second call on (what the guard prevents).
     looped = exe.runner.run(exe._one_call(remembers, [workload], 2))
@@ -222,6 +223,7 @@ def test_every_timed_call_starts_from_fresh_globals_in_go_rust_java(tmp_path, py
     program = exe.workload_program(code, [workload], reference=reference)
     result = exe.runner.run(program.spec(3))
     assert result.ok and program.check(result) is None, (result.message, program.check(result))
+    assert percall.digests(result)[1] == reference * 3
     looped = exe.runner.run(exe._one_call(code, [workload], 3))  # in one process the counter counts
     assert looped.ok and looped.stdout.split() == ["1", "2", "3"], looped
 
