@@ -43,7 +43,7 @@ def mcp_command(
     import logging
     import sys
 
-    from server.cli_common import EXIT_USAGE, _err, load_settings
+    from server.cli.common import EXIT_USAGE, _err, load_settings
 
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING,
                         format="refactorcoder-mcp %(levelname)s %(name)s: %(message)s")

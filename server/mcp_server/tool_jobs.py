@@ -1,5 +1,5 @@
 """The `fix`, `optimize` and `judge` tools: the orchestrator's jobs and the pipeline's judge, run as the CLI
-runs them (server/cli_orchestrate.py, server/cli.py) but returning typed results instead of printing.
+runs them (server/cli/orchestrate.py, server/cli/__init__.py) but returning typed results instead of printing.
 
 Each job runs in a worker thread (progress.run_job): its stage and attempt events become progress
 notifications, the client's cancellation sets its cancel event, and its report is kept for `report` and the
@@ -143,7 +143,7 @@ async def _judge(state: ServerState, ctx: Context, *, file, code, function, lang
     if (file is None) == (code is None):
         raise ToolError("give exactly one of `file` (with `function`) or `code`")
     if file is not None:
-        from server.cli_targets import TargetError, resolve_target
+        from server.cli.targets import TargetError, resolve_target
 
         path = (await state.roots(ctx)).confine(file, "file")
         try:

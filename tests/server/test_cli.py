@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from server.cli import app
-from server.cli_targets import TargetError, resolve_target
+from server.cli.targets import TargetError, resolve_target
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "two_sum.py"

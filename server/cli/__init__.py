@@ -23,13 +23,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-from server.cli_common import (  # noqa: E402,F401  (shared with the cli_* command modules)
+from server.cli.common import (  # noqa: E402,F401  (shared with the command modules of this package)
     EXIT_CANCELLED, EXIT_MODEL_ERROR, EXIT_USAGE, ConfigOpt, JsonOpt, LanguageOpt, TargetArg, _err, load_settings,
     run_in_worker)
 
 
 def run_stages(target: str, kind: str, as_json: bool, config: Optional[Path], language: Optional[str]) -> None:
-    from server.cli_targets import TargetError, resolve_target
+    from server.cli.targets import TargetError, resolve_target
     from orchestrator.plans import plan_stages
 
     settings = load_settings(config)
@@ -44,7 +44,7 @@ def run_stages(target: str, kind: str, as_json: bool, config: Optional[Path], la
     else:
         from rich.console import Console
 
-        from server.cli_render import print_report
+        from server.cli.render import print_report
 
         print_report(Console(), report)
 
@@ -102,7 +102,7 @@ def solve(target: str = TargetArg, as_json: bool = JsonOpt, config: Optional[Pat
           apply: bool = typer.Option(False, "--apply", help="with --run: write the accepted version into the file")):
     """Guide, then solve with that guidance (--run: prove it in the sandbox, fixing until the tests pass)."""
     if run:
-        from server.cli_orchestrate import solve_run
+        from server.cli.orchestrate import solve_run
 
         return solve_run(target, tests=tests, apply=apply, as_json=as_json, config=config, language=language)
     run_stages(target, "solve", as_json, config, language)
@@ -154,12 +154,12 @@ def history(
     else:
         from rich.console import Console
 
-        from server.cli_render import print_runs
+        from server.cli.render import print_runs
 
         print_runs(Console(), rows)
 
 
-from server.cli_compare import compare_command  # noqa: E402  (imports only typer at module level)
+from server.cli.compare import compare_command  # noqa: E402  (imports only typer at module level)
 
 app.command("compare")(compare_command)
 
@@ -185,10 +185,11 @@ def _wants_sandbox(argv: list[str]) -> bool:
     return command in (None, "sandbox", "run")
 
 
-# Commands that live in their own modules (each imports only typer and server.cli_common at module level).
-from server import cli_eval, cli_models, cli_orchestrate, mcp_server  # noqa: E402
+# Commands that live in their own modules (each imports only typer and server.cli.common at module level).
+from server import mcp_server  # noqa: E402
+from server.cli import evaluate, model_commands, orchestrate  # noqa: E402
 
-for _module in (cli_orchestrate, cli_eval, cli_models, mcp_server):
+for _module in (orchestrate, evaluate, model_commands, mcp_server):
     _module.register(app)
 
 
@@ -196,7 +197,3 @@ def main() -> None:
     if _wants_sandbox(sys.argv):
         _mount_sandbox()
     app()
-
-
-if __name__ == "__main__":
-    main()

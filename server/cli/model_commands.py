@@ -31,7 +31,7 @@ def _split(value: Optional[str]) -> list[str]:
 
 
 def _settings(config: Optional[Path]):
-    from server.cli_common import load_settings
+    from server.cli.common import load_settings
 
     return load_settings(config)
 

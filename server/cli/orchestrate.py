@@ -15,7 +15,7 @@ from typing import Optional
 
 import typer
 
-from server.cli_common import (EXIT_CANCELLED, EXIT_MODEL_ERROR, EXIT_USAGE, ConfigOpt, _err, load_settings,
+from server.cli.common import (EXIT_CANCELLED, EXIT_MODEL_ERROR, EXIT_USAGE, ConfigOpt, _err, load_settings,
                                 run_in_worker)
 
 EXIT_NOT_ACCEPTED = 3  # ran fine, but nothing was accepted (the file stays as it is)

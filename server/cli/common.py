@@ -1,6 +1,6 @@
 """What the `refactorcoder` command modules share: argument/option declarations, exit codes, the error
-helper and the settings loader. Kept apart from server/cli.py so that command modules can import it while
-cli.py imports them (also under `python -m server.cli`, where cli.py runs as __main__)."""
+helper and the settings loader. Kept apart from the package's __init__ so that command modules can import it while
+__init__ imports them."""
 
 from __future__ import annotations
 
