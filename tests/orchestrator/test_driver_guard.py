@@ -307,6 +307,8 @@ import pytest
 
 from m import f
 
+unittest.TestCase.maxDiff = None  # a knob tests set: not tampering
+
 
 class Cases(unittest.TestCase):
     def test_equal(self):
@@ -326,8 +328,10 @@ def test_wrong():
 '''
 WRONG = "def f(x):\n    return len(x) + 1\n"
 PATCHES = {
-    "unittest's assertEqual": ("immutable type 'TestCase'", "import unittest\n\nunittest.TestCase.assertEqual = "
-                               "lambda *args: None\n\n\n" + WRONG),
+    "unittest's result": ("immutable type 'TestResult'", "import unittest\n\nunittest.TestResult.addFailure = "
+                          "lambda *args: None\n\n\n" + WRONG),
+    "unittest's assertEqual": ("rebound unittest.case.TestCase.assertEqual",
+                               "import unittest\n\nunittest.TestCase.assertEqual = lambda *args: None\n\n\n" + WRONG),
     "pytest.approx": ("immutable type 'approx'", "import pytest\n\npytest.approx.__eq__ = lambda *args: True\n\n\n"
                       + WRONG),
     "math.isclose": ("rebound math.isclose", "import math\n\n\n" + WRONG.replace(
@@ -353,8 +357,9 @@ def test_the_test_machinery_runs_honest_tests(tested):
 
 @pytest.mark.parametrize("kind", list(PATCHES))
 def test_patching_the_test_machinery_fails_every_test(tested, kind):
-    """unittest's, doctest's and the pytest shim's classes are sealed (immutable) and the standard library's
-    functions are compared with a snapshot after every test: the first attempt fails the whole run, named."""
+    """unittest's, doctest's and the pytest shim's classes are sealed (immutable; TestCase's methods are compared
+    with a snapshot instead, since tests set its knobs) and the standard library's functions are compared with a
+    snapshot after every test: the first attempt fails the whole run, named."""
     exe, suite = tested
     named, code = PATCHES[kind]
     run = exe.run_tests(code, suite.tests)

@@ -37,13 +37,13 @@ DENY_EVENTS = frozenset(("sys._current_frames", "sys.settrace", "sys.setprofile"
                          "gc.get_referrers", "gc.get_referents", "sys.addaudithook"))
 WATCH_EVENTS = DENY_EVENTS | {"sys._getframe", "object.__getattr__", "object.__setattr__", "open"}
 FRAME_ATTRIBUTES = frozenset(("tb_frame", "gi_frame", "cr_frame", "ag_frame"))
+KNOBS = frozenset(("TestCase", "TestLoader"))  # classes whose data attributes tests set themselves: not sealed
 
 # Private references: the hook and the writer never look anything up on a module a candidate can rebind.
 _getframe = sys._getframe
 _get_ident = _thread.get_ident
 _stat = os.stat
 _write = os.write
-_getcwd = os.getcwd
 FunctionType = types.FunctionType
 
 # Set by prepare() in the driver, inherited by every call's process.
@@ -145,8 +145,9 @@ def _standard_library():
 
 def seal_test_machinery():
     """unittest's, doctest's and the shim's classes become immutable (a candidate's `DocTestRunner.run = ...`
-    raises TypeError); the functions and classes of the standard library's modules are snapshotted (a rebound
-    one, such as math.isclose, is named by tampered())."""
+    raises TypeError), except TestCase and TestLoader, whose knobs (maxDiff, sortTestMethodsUsing, ...) tests set
+    themselves: their methods are snapshotted, like the functions and classes of the standard library's modules
+    (a rebound one, such as math.isclose or TestCase.assertEqual, is named by tampered())."""
     try:
         import ctypes
 
@@ -157,9 +158,15 @@ def seal_test_machinery():
         names = vars(module)
         WATCHED.append((module.__name__, names, frozenset(names), {
             k: v for k, v in names.items() if callable(v) and not isinstance(v, types.ModuleType)}))
-    for module in _test_machinery() if flags_at is not None else ():
+    for module in _test_machinery():
         for value in list(vars(module).values()):
-            if isinstance(value, type) and value.__module__ == module.__name__ and not value.__flags__ & IMMUTABLE_TYPE:
+            if not isinstance(value, type) or value.__module__ != module.__name__ or value.__flags__ & IMMUTABLE_TYPE:
+                continue
+            if value.__name__ in KNOBS:  # tests set their class-level knobs (TestCase.maxDiff = None): methods watched
+                names = vars(value)
+                WATCHED.append(("%s.%s" % (module.__name__, value.__qualname__), names, frozenset(names),
+                                {k: v for k, v in names.items() if isinstance(v, FunctionType)}))
+            elif flags_at is not None:
                 cell = ctypes.c_ulong.from_address(id(value) + flags_at)
                 if cell.value == value.__flags__:
                     cell.value = value.__flags__ | IMMUTABLE_TYPE
