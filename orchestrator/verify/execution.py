@@ -281,8 +281,9 @@ class HarnessExecution:
         return self._references[key]
 
     def workload_check(self, code: str, workload: list[str]) -> str | None:
-        """None when the workload program runs on `code` and one call costs more than a process start-up,
-        else why it cannot be measured (it fails, or it is too small to show a difference)."""
+        """None when the workload program runs on `code` and one call's work is at least a quarter of a process
+        start-up (percall.TOO_SMALL_MULTIPLE), else why it cannot be measured: it fails, or it is too small to
+        show a difference (the message says so and what to change)."""
         from orchestrator.verify import percall
 
         try:

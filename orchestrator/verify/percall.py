@@ -108,7 +108,7 @@ def expand(payload: dict) -> tuple[dict, list[tuple[int, int, str, int]]]:
         first_of.append(len(steps))
         if mark is None or step.get("build"):
             groups.append((len(steps), 1, "", 0))
-            steps.append(step)
+            steps.append(dict(step))
             continue
         nonce, calls = mark
         groups.append((len(steps), calls, nonce, calls))
@@ -204,14 +204,14 @@ class CallCost:
 COST_CALLS = 5  # calls in one process when sizing a call: a process's CPU time varies by ~1 ms (C++), a call may not
 
 
-def per_call_cost(runner, zero_spec, calls_spec_, calls: int = COST_CALLS, runs: int = 3) -> CallCost | None:
-    """Start-up and per-call cost of the ORIGINAL's workload program from `runs` interleaved runs with N = 0 and
-    N = `calls` in one session (None when a run failed): a call is (N = calls minus N = 0) / calls, measured
+def per_call_cost(runner, zero_spec, many_spec, calls: int = COST_CALLS, runs: int = 3) -> CallCost | None:
+    """Start-up and per-call cost of the ORIGINAL's workload program from `runs` interleaved runs of `zero_spec`
+    (N = 0) and `many_spec` (N = `calls`) in one session (None when a run failed): a call is (N = calls minus N = 0) / calls, measured
     in one process because one call of a few ms drowns in the start-up's noise. Its calls after the first run
     warm (JIT, caches of the original's own), so the figure is a lower bound of a timed call's work."""
     from profiling.batch import batch_runner
 
-    results = batch_runner(runner)([spec for _ in range(runs) for spec in (zero_spec, calls_spec_)])
+    results = batch_runner(runner)([spec for _ in range(runs) for spec in (zero_spec, many_spec)])
     if not all(getattr(r, "ok", False) for r in results):
         return None
     zero = median(r.profile.cpu_time_s for r in results[0::2])
