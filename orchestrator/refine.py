@@ -17,6 +17,7 @@ from orchestrator.verify.testsuite import designed_tests
 
 log = logging.getLogger(__name__)
 METRICS = ("time", "peak_memory", "mean_memory", "cpu")
+TOO_SMALL = "the workload program is too small"  # orchestrator.verify.percall's message for brace languages
 # What the model is told about a rejected attempt: the kind of failure, never the inputs or answers.
 FEEDBACK = {
     "duplicate": "it was the same code as {why}; write a different algorithm.",
@@ -93,6 +94,8 @@ def _workload(job, workload: str | None):
             raise NoTests(f"no workload to time {target.name}: pass --workload \"{target.name}(...)\"")
         job.report.notes.append(f"workload: {len(exprs)} calls from {source} (not shown to the models)")
     problem = job.exe.workload_check(target.code, exprs)
+    if problem and problem.startswith(TOO_SMALL):  # brace languages: a call that a process start-up drowns
+        return [], problem
     if problem:
         raise NoTests(f"the workload fails on the original: {problem}")
     return exprs, None

@@ -243,14 +243,14 @@ class OrchestratorRunner:
         try:
             exprs = [self.options.workload] if self.options.workload else default_workload(ojob)[0]
             repeat = int((ojob.report.decision or {}).get("loop_count") or 1)
-            sandbox = self.sandboxes.get()
+            runner = ojob.exe.runner  # the job's own runner: brace languages time one call per process through it
             out = {}
             for side, code in (("before", self.target.code), ("after", accepted)):
                 spec = ojob.exe.workload_program(code, exprs).spec(repeat)
                 profiles = []
                 for _ in range(MEASURE_RUNS):
                     ojob.check()
-                    result = sandbox.run(spec)
+                    result = runner.run(spec)
                     if not getattr(result, "ok", False):
                         return None
                     profiles.append(result.profile.model_dump())

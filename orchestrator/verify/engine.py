@@ -72,7 +72,8 @@ class Verifier:
                 note = f"timed answers cannot be compared: the original's workload failed ({exc})"
         self.measure = dict(metric=metric, workload=workload, reference=reference, comparisons=comparisons,
                             budget_s=budget_s, min_pairs=min_pairs, cancel=cancel)
-        return note
+        notes = [note, *getattr(self.exe, "workload_notes", [])]  # e.g. a workload that prints no answers
+        return "; ".join(n for n in notes if n) or None
 
     # -- the entry --------------------------------------------------------------------------------------
     def verify(self, code: str, label: str) -> Verdict:

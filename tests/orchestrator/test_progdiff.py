@@ -164,3 +164,21 @@ def test_the_input_generator_path_in_go_java_rust_js(tmp_path, endpoint, py_sand
     bad = job.program_diff.check(wrong)
     assert not bad.passed and "1 of 4 output lines differ" in bad.summary
     assert job.program_diff.check(same).passed
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_cpp_optimize_on_a_workload_a_process_start_drowns_says_it_is_too_small(tmp_path, endpoint, cpp_sandbox):
+    """One call per process: a call far cheaper than a process start-up can show nothing, and the job says
+    so (with how to give a bigger one) instead of raising or measuring noise."""
+    from tests.orchestrator.test_loop_scripted import _orchestrator
+
+    tiny = WORKLOAD.replace("vector<int> v(2500);", "vector<int> v(3);").replace("i < 2500", "i < 3")
+    assert tiny != WORKLOAD
+    (tmp_path / "pairs.cpp").write_text(CPP)
+    endpoint.scripts["opt"] = [DRIVER, FAST]
+    orch = _orchestrator(tmp_path, endpoint, cpp_sandbox, "opt", [], judge=False, max_attempts=1)
+    report = orch.optimize(locate(f"{tmp_path}/pairs.cpp::count_pairs"), metric="time", workload=tiny,
+                           test_program=TESTS)
+    assert report.status == "unchanged" and report.summary.startswith("the workload program is too small"), report
+    assert not report.attempts  # no model was asked for a candidate that nothing could measure
