@@ -124,7 +124,7 @@ class Job:
         settings = base.model_copy(update={"model": model, "fallbacks": [],
                                            "api_base": base.api_base if model == base.model else None,
                                            "temperature": min(1.0, base.temperature + 0.4 * round_ + warmth),
-                                           "seed": base.seed if base.seed is not None else 16 * round_ + sample})
+                                           "seed": base.seed if base.seed is not None else round_ + 1000 * sample})
         outcome = self._call(stage, settings, messages)
         if outcome.result.finish_reason == "length" and settings.max_tokens < MAX_TOKENS_RETRY:
             # Cut at the token limit (a re-typed docstring is the usual reason): asked once more with room,

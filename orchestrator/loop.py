@@ -204,8 +204,8 @@ class Orchestrator:
 
 
 class _Repair:
-    """Fix's search: samples one after another, each verified as it comes and warmer than the last within its
-    round (a fix needs only one: it stops at the first accepted). Every failure is fed back to the next sample;
+    """Fix's search: samples one after another, each verified as it comes and each model's turn warmer than its
+    last (a fix needs only one: it stops at the first accepted). Every failure is fed back to the next sample;
     a near-miss — a failing candidate that passes more tests than the code being repaired — becomes the code
     being repaired, with what still fails in it as the feedback (repairing what almost works first)."""
 
@@ -230,7 +230,7 @@ class _Repair:
             t0 = time.monotonic()
             answer, call_id = job.ask("fix", model, prompts.fix_messages(
                 job.target.language, job.target.name, self.code, job.problem_text, self.feedback),
-                round_=(self.number - 1) // len(pool), warmth=0.3 * sample, sample=sample)
+                round_=(self.number - 1) // len(pool))  # each turn of a model samples warmer than its last
             attempt, candidate = job.candidate("fix", self.number, model, answer, call_id, self.parent)
             attempt.round = self.round_
             job.report.attempts.append(attempt)
