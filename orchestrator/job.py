@@ -56,6 +56,7 @@ class Job:
         self.started = time.monotonic()
         self.cost = 0.0
         self.tokens = 0  # prompt + completion tokens of every model call of the job
+        self._prompt_context: str | None = None
         self.truncated = False  # the last answer was cut at its token limit (even after asking again)
         self.report = JobReport(kind=kind, target=target.label(), language=target.language, metric=metric,
                                 original_code=target.code if kind != "solve" else None)
@@ -135,6 +136,16 @@ class Job:
             outcome = self._call(stage, settings.model_copy(update={"max_tokens": room}), messages)
         self.truncated = outcome.result.finish_reason == "length"
         return outcome.result.text, outcome.call_id
+
+    @property
+    def prompt_context(self) -> str:
+        """What the function uses from its module (and its class, for a method), for the fix and refine prompts."""
+        if self._prompt_context is None:
+            from orchestrator.prompt_context import python_context
+
+            t = self.target
+            self._prompt_context = python_context(t.text, t.name, t.class_name) if t.language == "python" else ""
+        return self._prompt_context
 
     def _evidence_for_judge(self) -> str | None:
         """The reported code's execution facts, for the judge: checks with counts, failing tests, the change."""

@@ -229,7 +229,7 @@ class _Repair:
             job.event("attempt", stage="fix", number=self.number, model=model)
             t0 = time.monotonic()
             answer, call_id = job.ask("fix", model, prompts.fix_messages(
-                job.target.language, job.target.name, self.code, job.problem_text, self.feedback),
+                job.target.language, job.target.name, self.code, job.problem_text, self.feedback, job.prompt_context),
                 round_=(self.number - 1) // len(pool))  # each turn of a model samples warmer than its last
             attempt, candidate = job.candidate("fix", self.number, model, answer, call_id, self.parent)
             attempt.round = self.round_

@@ -32,19 +32,26 @@ def _msgs(user: str) -> list[Message]:
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
-def fix_messages(language: str, name: str, code: str, problem: str, failure: str) -> list[Message]:
+def _around(fence: str, name: str, context: str) -> str:
+    """The module's definitions the function uses (and its class, for a method): read-only context."""
+    return (f"What the code around `{name}` defines (context only; do not rewrite it):\n```{fence}\n{context}\n```\n\n"
+            if context else "")
+
+
+def fix_messages(language: str, name: str, code: str, problem: str, failure: str, context: str = "") -> list[Message]:
     fence = FENCE.get(language, language)
     return _msgs(
         f"Objective: fix the bug in the {language} function `{name}`.\n\n"
         + (f"Problem description:\n{_cut(problem, 2000)}\n\n" if problem else "")
         + f"Code:\n```{fence}\n{_cut(code, 4000)}\n```\n\n"
-        f"What went wrong when it ran:\n{_cut(failure, 2500)}\n\n"
+        + _around(fence, name, context)
+        + f"What went wrong when it ran:\n{_cut(failure, 2500)}\n\n"
         f"Instruction: answer with exactly one fenced code block (```{fence}) containing the complete corrected "
         f"function `{name}` (same name and parameters, plus any imports it needs), then at most one sentence.")
 
 
 def refine_messages(language: str, name: str, code: str, problem: str, metric: str, profile: str,
-                    feedback: str, strategy: str = "") -> list[Message]:
+                    feedback: str, strategy: str = "", context: str = "") -> list[Message]:
     """`strategy`: what this sample is asked to try (orchestrator.strategies), `{goal}` filled here."""
     fence = FENCE.get(language, language)
     goal = METRIC_WORDS.get(metric, metric)
@@ -55,6 +62,7 @@ def refine_messages(language: str, name: str, code: str, problem: str, metric: s
         "changes them).\n\n"
         + (f"Problem description:\n{_cut(problem, 1500)}\n\n" if problem else "")
         + f"Code:\n```{fence}\n{_cut(code, 4000)}\n```\n\n"
+        + _around(fence, name, context)
         + (f"Where the {goal} goes (profile of a typical run):\n{_cut(profile, 1500)}\n\n" if profile else "")
         + (f"Earlier attempts:\n{_cut(feedback, 1500)}\n\n" if feedback else "")
         + idea + " Do not cache results between calls (no module-level caches, "

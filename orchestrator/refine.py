@@ -194,7 +194,7 @@ class _Search:
             try:
                 answer, call_id = job.ask("refine", model, prompts.refine_messages(
                     target.language, target.name, self.verifier.best, job.problem_text, self.metric,
-                    self.profile_text, self.feedback, strategy.instruction),
+                    self.profile_text, self.feedback, strategy.instruction, job.prompt_context),
                     round_=(self.number - 1) // len(pool), warmth=strategy.warmth, sample=sample)
             except (LimitReached, ModelError) as exc:
                 stopped = exc
