@@ -101,7 +101,12 @@ class Target:
         return Context(self.imports, self.enclosing).standalone(text, code_module.lang_id(self.language))
 
     def label(self) -> str:
-        return f"{self.path.name}::{self.qualname or self.name}"
+        """`src/pkg/mod.py::Class.method`: the file from the project root (a bare name is ambiguous in a project)."""
+        try:
+            where = self.rel_path
+        except ValueError:  # a file outside its project root (e.g. given by an absolute path elsewhere)
+            where = self.path.name
+        return f"{where}::{self.qualname or self.name}"
 
 
 def language_of(path: Path, language: str | None = None) -> str:
