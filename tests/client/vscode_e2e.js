@@ -285,7 +285,7 @@ async function main() {
                     await until(() => readDisk().includes('an edit made after'), 'the edit on disk');
                     fs.writeFileSync(diskFile, diskBeforeEdit);
                     await until(async () => !(await editorLines.innerText()).includes('an edit made after'), 'the editor to reload the file');
-                    await page.waitForTimeout(1000); // the change reaches the server
+                    await page.waitForTimeout(3000); // the change reaches the server (later on a loaded machine)
                 });
                 const refusal = page.locator('.notification-toast', { hasText: /could not apply.*document changed/i }).first();
                 apply = async () => {
