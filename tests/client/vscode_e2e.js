@@ -283,6 +283,9 @@ async function main() {
                         if (!(await check())) throw new Error(`timed out waiting for ${what}`);
                     };
                     await until(() => readDisk().includes('an edit made after'), 'the edit on disk');
+                    // Nothing left unsaved (on a loaded machine the last keystrokes can land after the save): a
+                    // dirty editor would try to save over the file put back ("the content of the file is newer").
+                    await until(async () => (await page.locator('.tab.dirty').count()) === 0, 'every editor saved');
                     fs.writeFileSync(diskFile, diskBeforeEdit);
                     await until(async () => !(await editorLines.innerText()).includes('an edit made after'), 'the editor to reload the file');
                     await page.waitForTimeout(3000); // the change reaches the server (later on a loaded machine)
