@@ -1,6 +1,7 @@
 """Results shown in the editor: the verdict or the judge's scores as a code lens on the function (it opens the
-report view), one-line diagnostics (source "refactorcoder": each failing test a Fix found, the judge's
-feedback) whose code links to that report, and a short hover with the verdict and the same link. The details
+report view), one-line diagnostics (source "refactorcoder": each failing test a Fix found; never the judge's
+opinion) whose code links to that report, and a short hover with the verdict, the judgment labelled with its
+model, and the same link. The details
 (tracebacks, code, the whole judgment) live in the report view, never in a plain-text diagnostic. Each result is
 anchored in the live document (see `_anchors`), so it follows its function through edits above it and never
 lands on another function of the same name."""
@@ -90,12 +91,6 @@ def report_link(target: dict) -> str:
     return f"command:{OPEN_REPORT_COMMAND}?{quote(json.dumps([target]))}"
 
 
-def judge_message(judgment: dict) -> str:
-    """'RefactorCoder judge (accuracy 4 · clarity 3 · efficiency 4): The loop is quadratic.' on one line."""
-    feedback = (judgment.get("feedback") or "").strip() or "; ".join(judgment.get("weaknesses") or [])
-    return f"RefactorCoder judge ({scores_line(judgment)})" + (f": {one_line(feedback)}" if one_line(feedback) else "")
-
-
 def diagnostics(server, doc) -> list[types.Diagnostic]:
     out = []
     entries = server.results.for_uri(doc.uri)
@@ -107,10 +102,10 @@ def diagnostics(server, doc) -> list[types.Diagnostic]:
             out.append(types.Diagnostic(range=_line_range(server, doc, line), message=message, severity=severity,
                                         source=SOURCE, code="report", code_description=code))
 
-        for message in test_diagnostics(entry.report):  # failing tests Fix found
+        for message in test_diagnostics(entry.report):  # failing tests Fix found: facts from running the code
             add(message, types.DiagnosticSeverity.Warning)
-        if entry.judgment is not None:
-            add(judge_message(entry.judgment), types.DiagnosticSeverity.Information)
+        # The judge's text is a model's opinion (it has called list code "uses a set"): lens, hover and report
+        # show it under the judge's model name, never the Problems panel, which lists facts about the code.
     return out
 
 
@@ -153,7 +148,9 @@ def hover_markdown(server, uri: str, line: int, entry) -> str:
         parts.append(f"**Guidance:** {one_line(entry.guidance['text'], 200)}")
     if entry.judgment:
         feedback = one_line(entry.judgment.get("feedback") or "", 200)
-        parts.append(f"**Judgment:** {scores_line(entry.judgment)}" + (f" — {feedback}" if feedback else ""))
+        model = entry.judgment.get("model") or (entry.judgment.get("raw") or {}).get("model_id") or "a model"
+        parts.append(f"**Judgment** (the opinion of {model}, not a test result): {scores_line(entry.judgment)}"
+                     + (f" — {feedback}" if feedback else ""))
     parts.append(f"[Open the report]({report_link(report_target(server, uri, line, entry))})")
     return "\n\n".join(parts)
 

@@ -14,7 +14,6 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from server.command_args import plain
-from server.inline_results import judge_message
 from server import verdict
 from server.verdict import failure_summary, one_line
 from tests.server.lsp_helpers import SERVER_COMMAND, execute, open_example, server_env, start_session, target, wait_until
@@ -61,13 +60,6 @@ def test_failing_test_diagnostics_are_one_line_with_the_verdict():
     assert verdict.test_diagnostics({"kind": "optimize", "failing_tests": [{"name": "t"}]}) == []
 
 
-def test_judge_message_is_plain_text():
-    message = judge_message({"scores": {"accuracy": 4, "clarity": 3, "efficiency": 2}, "feedback": FENCED})
-    assert message == ("RefactorCoder judge (accuracy 4 · clarity 3 · efficiency 2): "
-                       "The nested loop is quadratic. (code in the report) Use a dict.")
-    assert judge_message({"scores": None, "weaknesses": ["slow", "`x` unclear"]}) == "RefactorCoder judge (no score): slow; x unclear"
-
-
 @pytest_lsp.fixture(
     config=ClientServerConfig(
         server_command=SERVER_COMMAND,
@@ -84,24 +76,20 @@ async def client(lsp_client: LanguageClient):
 async def test_judge_result_links_to_the_report_view(client: LanguageClient):
     uri = open_example(client)
     result = await execute(client, "refactorcoder.judge", target(uri, 8, version=1))
-    await wait_until(lambda: client.diagnostics.get(uri))
-
-    diag = client.diagnostics[uri][0]
-    assert "\n" not in diag.message and "```" not in diag.message
-    assert diag.code == "report"
-    href = diag.code_description.href
-    assert href.startswith("command:refactorcoder.openReport?")
-    [link] = json.loads(unquote(href.split("?", 1)[1]))
-    assert link["jobId"] == result["jobId"] and link["runId"] == result["runId"] and link["uri"] == uri
+    await wait_until(lambda: uri in client.diagnostics)
+    assert not client.diagnostics[uri]  # a judgment is an opinion: lens, hover and report, never a diagnostic
 
     lenses = await client.text_document_code_lens_async(types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri)))
     assert lenses[0].command.command == "refactorcoder.openReport"
-    assert lenses[0].command.arguments[0] == link  # the lens and the diagnostic open the same report
+    link = lenses[0].command.arguments[0]
+    assert link["jobId"] == result["jobId"] and link["runId"] == result["runId"] and link["uri"] == uri
 
     hover = await client.text_document_hover_async(
         types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=7, character=4)))
     text = hover.contents.value
-    assert "```" not in text and "**Judgment:** accuracy 4" in text and "](command:refactorcoder.openReport?" in text
+    assert "```" not in text and "not a test result): accuracy 4" in text and "](command:refactorcoder.openReport?" in text
+    href = text.split("](", 1)[1].split(")", 1)[0]
+    assert json.loads(unquote(href.split("?", 1)[1])) == [link]  # the hover and the lens open the same report
 
     # What the lens opens: by job id, by run id once the job is unknown, and by position.
     by_job = plain(await client.protocol.send_request_async("refactorcoder/jobReport", {"jobId": link["jobId"]}))

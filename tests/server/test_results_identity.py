@@ -66,7 +66,7 @@ async def test_results_follow_their_function_through_edits_and_twins_stay_apart(
     )
     result = await execute(client, "refactorcoder.judge", target(URI, 10, version=1))  # Right.solve
     assert result["status"] == "done"
-    await wait_until(lambda: client.diagnostics.get(URI))
+    await wait_until(lambda: URI in client.diagnostics)  # results published (a judgment raises no diagnostic)
     assert [lens.range.start.line for lens in await _lenses(client)] == [8]
     assert await _hover(client, 3) is None  # Left.solve shares the name, not the result
     assert "Judgment" in (await _hover(client, 11)).contents.value
