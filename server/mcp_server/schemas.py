@@ -26,6 +26,8 @@ class Budget(BaseModel):
                                      "plus its checks); default 4")
     wall_time_s: float | None = Field(None, gt=0, le=3600, description="the whole job; default 900")
     max_cost_usd: float | None = Field(None, ge=0, description="stop when priced model calls cost more")
+    max_model_calls: int | None = Field(None, ge=1, description="stop after this many model calls")
+    max_tokens_total: int | None = Field(None, ge=1, description="stop when the model calls used this many tokens")
     decision_budget_s: float | None = Field(None, gt=0, le=600, description="time for one speed decision")
     min_pairs: int | None = Field(None, ge=2, le=1000, description="measured pairs before a speed decision "
                                   "may be taken; default 6")
