@@ -102,7 +102,7 @@ def sweep_orphans() -> int:
     """Remove sandbox containers whose owning process is dead (e.g. a killed harness)."""
     client = get_client()
     removed = 0
-    for container in client.containers.list(all=True, filters={"label": f"{LABEL}=1"}):
+    for container in _list_settled(client, {"label": f"{LABEL}=1"}):
         labels = container.labels or {}
         created = float(labels.get("refactorcoder.created", "0") or 0)
         if not _owner_alive(labels) or time.time() - created > MAX_LIFETIME_S:
@@ -111,6 +111,20 @@ def sweep_orphans() -> int:
     if removed:
         log.info("swept %d sandbox container(s) left by dead processes", removed)
     return removed
+
+
+def _list_settled(client, filters: dict, tries: int = 3) -> list:
+    """containers.list, again when a container went away between the list and its inspect (another
+    process's sandbox ending then): docker-py raises NotFound for it."""
+    import docker.errors
+
+    for attempt in range(tries):
+        try:
+            return client.containers.list(all=True, filters=filters)
+        except docker.errors.NotFound:
+            if attempt == tries - 1:
+                raise
+    return []
 
 
 def own_containers() -> list:
