@@ -13,11 +13,11 @@ from orchestrator import prompts
 from orchestrator.errors import NoTests
 from orchestrator.strategies import round_strategies
 from orchestrator.verify.engine import Verifier
+from orchestrator.verify.execution import WORKLOAD_TOO_SMALL
 from orchestrator.verify.testsuite import designed_tests
 
 log = logging.getLogger(__name__)
 METRICS = ("time", "peak_memory", "mean_memory", "cpu")
-TOO_SMALL = "the workload program is too small"  # orchestrator.verify.percall's message for brace languages
 # What the model is told about a rejected attempt: the kind of failure, never the inputs or answers.
 FEEDBACK = {
     "duplicate": "it was the same code as {why}; write a different algorithm.",
@@ -94,7 +94,7 @@ def _workload(job, workload: str | None):
             raise NoTests(f"no workload to time {target.name}: pass --workload \"{target.name}(...)\"")
         job.report.notes.append(f"workload: {len(exprs)} calls from {source} (not shown to the models)")
     problem = job.exe.workload_check(target.code, exprs)
-    if problem and problem.startswith(TOO_SMALL):  # brace languages: a call that a process start-up drowns
+    if problem and problem.startswith(WORKLOAD_TOO_SMALL):  # brace languages: a call that a process start-up drowns
         return [], problem
     if problem:
         raise NoTests(f"the workload fails on the original: {problem}")
@@ -203,15 +203,15 @@ class _Search:
             attempt.round, attempt.strategy = round_ + 1, strategy.name
             job.report.attempts.append(attempt)
             sampled.append((attempt, candidate, model, time.monotonic() - t0))
-        runnable = [(attempt, code) for attempt, code, _, _ in sampled if code is not None]
+        runnable = [(attempt, code, model) for attempt, code, model, _ in sampled if code is not None]
         t0 = time.monotonic()
-        verdicts = self.verifier.verify_round([(code, f"attempt {attempt.number}") for attempt, code in runnable])
+        verdicts = self.verifier.verify_round([(code, f"attempt {attempt.number}") for attempt, code, _ in runnable])
         share = (time.monotonic() - t0) / max(1, len(runnable))
         parent = self.best_id
-        for (attempt, code), verdict in zip(runnable, verdicts):
+        for (attempt, code, model), verdict in zip(runnable, verdicts):
             self.job.record_verdict(attempt, verdict, parent)
             if verdict.accepted:
-                self._accepted(attempt, code, verdict, next(m for a, _, m, _ in sampled if a is attempt))
+                self._accepted(attempt, code, verdict, model)
             else:
                 self.feedback += f"\nAttempt {attempt.number} ({attempt.strategy}) was not kept: " + _feedback(verdict)
         for attempt, code, model, asking in sampled:

@@ -76,6 +76,7 @@ class WorkloadFailed(RuntimeError):
     reference of timed runs."""
 
 
+WORKLOAD_TOO_SMALL = "the workload program is too small"  # how workload_check's "too small" answer starts
 CALL_TIMEOUT_S = 2.0  # per differential call (generated inputs are small)
 
 
@@ -293,7 +294,7 @@ class HarnessExecution:
         cost = percall.per_call_cost(self._runner, self._one_call(code, workload, 0),
                                      self._one_call(code, workload, percall.COST_CALLS))
         if cost is not None and cost.too_small():
-            return (f"the workload program is too small to show a difference: one call costs "
+            return (f"{WORKLOAD_TOO_SMALL} to show a difference: one call costs "
                     f"{cost.call_s * 1000:.1f} ms of CPU above the program's start-up of "
                     f"{cost.startup_s * 1000:.1f} ms, and every timed call runs in a fresh process; make one "
                     "call do more work (larger inputs in the workload's loop body)")

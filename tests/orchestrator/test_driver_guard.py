@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.target import locate
 from orchestrator.verify.execution import PythonExecution
 from orchestrator.verify.testsuite import Suite, discover
+from tests.orchestrator.test_driver_isolation import _project as _write_project
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -23,13 +23,7 @@ ONE_CALL = [{"args": "([3, 1, 2],)", "kwargs": "{}"}]
 
 
 def _project(tmp_path, module=ORIGINAL, tests: dict[str, str] | None = None):
-    root = tmp_path / "p"
-    root.mkdir()
-    (root / "pyproject.toml").write_text("")
-    (root / "m.py").write_text(module)
-    for name, text in (tests or {}).items():
-        (root / name).write_text(text)
-    return locate(f"{root}/m.py::f")
+    return _write_project(tmp_path, module, tests)  # this file's ORIGINAL by default
 
 
 @pytest.fixture
