@@ -63,7 +63,7 @@ def refine_messages(language: str, name: str, code: str, problem: str, metric: s
         + (f"Problem description:\n{_cut(problem, 1500)}\n\n" if problem else "")
         + f"Code:\n```{fence}\n{_cut(code, 4000)}\n```\n\n"
         + _around(fence, name, context)
-        + (f"Where the {goal} goes (profile of a typical run):\n{_cut(profile, 1500)}\n\n" if profile else "")
+        + (f"Where the {goal} goes (profile of a typical run):\n{_cut(profile, 2000)}\n\n" if profile else "")
         + (f"Earlier attempts:\n{_cut(feedback, 1500)}\n\n" if feedback else "")
         + idea + " Do not cache results between calls (no module-level caches, "
         "mutable default arguments or functools caches): every call must do its own work.\n"

@@ -1,6 +1,6 @@
 """In-sandbox driver for Python candidates: a trusted parent that never runs candidate code (standard library
 only; shipped as main.py with its helpers driver_isolation.py, driver_imports.py, driver_guard.py, driver_child.py
-and driver_tests.py as rc_driver_*.py, and one job.json).
+driver_tests.py and driver_profile.py as rc_driver_*.py, and one job.json).
 
 Before anything else it marks itself non-dumpable (a process of the same uid cannot read its memory or
 open its file descriptors through /proc) and a child subreaper (whatever a call leaves running is
@@ -309,10 +309,12 @@ def mode_tests(job):
 
 
 def mode_profile(job):
-    """cProfile of the workload (guidance for the model, never a check: it runs without the guard, whose hook
-    refuses the profiling hook cProfile needs)."""
-    outcome = run_child(lambda emit: CHILD.profile(emit, job["module"], [c["expr"] for c in job["calls"]],
-                                                   max(1, int(job.get("loops", 1))), job.get("top", 12)),
+    """The target's per-line profile and cProfile's top functions over the workload (guidance for the model,
+    never a check: it runs without the guard, whose hook refuses the tracing hooks profiles need)."""
+    profiler = load_helper("rc_driver_profile")
+    outcome = run_child(lambda emit: profiler.profile(emit, CHILD, job["module"], job.get("qualname"),
+                                                      [c["expr"] for c in job["calls"]],
+                                                      max(1, int(job.get("loops", 1))), job.get("top", 12)),
                         None, guarded=False)
     payload = (outcome.lines() or [{"error": "the profile's process " + outcome.why()}])[0]
     if "load_error" in payload:

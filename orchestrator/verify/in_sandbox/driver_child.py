@@ -1,5 +1,5 @@
 """What runs in one call's own process, forked by the in-sandbox driver (orchestrator/verify/in_sandbox/driver.py):
-import the module under test, make one call (or profile the workload) and normalise what happened. Standard
+import the module under test, make one call and normalise what happened. Standard
 library only; shipped next to the driver as rc_driver_child.py and loaded by the driver before any candidate code
 exists anywhere, with a private copy of builtins.
 
@@ -277,38 +277,3 @@ def call(emit, module_name, qualname, spec, track_state):
                                   if before_state.get(k) != after_state.get(k))
     payload["tampered"] = tampering()
     emit(payload)
-
-
-# -- profile ---------------------------------------------------------------------------------------
-
-
-def profile(emit, module_name, exprs, loops, top):
-    import cProfile
-    import pstats
-
-    codes = [compile(expr, "<workload>", "eval") for expr in exprs]
-    try:
-        with Captured():
-            module, _ = load(module_name, None)
-    except BaseException as exc:  # noqa: B036
-        emit(load_error(exc))
-        return
-    namespace = dict(vars(module))
-
-    def run():
-        for _ in range(loops):
-            for code in codes:
-                eval(code, namespace)
-
-    profiler = cProfile.Profile()
-    try:
-        with Captured():
-            profiler.runcall(run)
-    except BaseException as exc:  # noqa: B036
-        emit({"error": describe(exc)})
-        return
-    stream = _StringIO()
-    pstats.Stats(profiler, stream=stream).strip_dirs().sort_stats("tottime").print_stats(top)
-    lines = [ln for ln in stream.getvalue().splitlines() if ln.strip() and "rc_driver_child.py" not in ln
-             and "{built-in method builtins.eval}" not in ln and "<workload>" not in ln]
-    emit({"profile": "\n".join(lines[-(top + 2):])})
