@@ -15,6 +15,7 @@ from typing import Optional
 
 import typer
 
+from server.cli import changed as changed_mode
 from server.cli.common import (EXIT_CANCELLED, EXIT_MODEL_ERROR, EXIT_USAGE, ConfigOpt, _err, load_settings,
                                 run_in_worker)
 
@@ -201,16 +202,23 @@ def fix(target: str = TargetSpec, tests: Optional[Path] = TestsOpt, apply: bool 
                  attempts=attempts, judge=judge)
 
 
-def optimize(target: str = TargetSpec,
+def optimize(target: Optional[str] = typer.Argument(None, help="FILE::function (none with --changed)"),
              metric: str = typer.Option("time", "--metric", help="time | peak_memory | mean_memory | cpu"),
              workload: Optional[str] = typer.Option(None, "--workload", help="Python expression, e.g. 'f(list(range(1000)))'"
                                                     "; for other languages a file whose main loops N times"),
              tests: Optional[Path] = TestsOpt, apply: bool = ApplyOpt, as_json: bool = JsonOpt,
              config: Optional[Path] = ConfigOpt, language: Optional[str] = LangOpt,
-             attempts: Optional[int] = AttemptsOpt, judge: bool = JudgeOpt):
+             attempts: Optional[int] = AttemptsOpt, judge: bool = JudgeOpt,
+             changed: bool = changed_mode.ChangedOpt, base: str = changed_mode.BaseOpt,
+             report: Optional[Path] = changed_mode.ReportOpt):
     """Make FILE::function measurably better on METRIC without changing what it does (or keep it as is)."""
     if metric not in ("time", "peak_memory", "mean_memory", "cpu"):
         raise _err(f"--metric {metric}: choose time, peak_memory, mean_memory or cpu", EXIT_USAGE)
+    if changed or report is not None:
+        return changed_mode.run(target, base=base, report=report, changed=changed, metric=metric, tests=tests,
+                                apply=apply, as_json=as_json, config=config, attempts=attempts, judge=judge)
+    if target is None:
+        raise _err("optimize needs FILE::function (or --changed --base REF for the functions a diff touches)", EXIT_USAGE)
     _orchestrate("optimize", target, config=config, as_json=as_json, apply=apply, language=language, tests=tests,
                  metric=metric, workload=workload, attempts=attempts, judge=judge)
 
