@@ -216,7 +216,8 @@ def optimize(target: Optional[str] = typer.Argument(None, help="FILE::function (
         raise _err(f"--metric {metric}: choose time, peak_memory, mean_memory or cpu", EXIT_USAGE)
     if changed or report is not None:
         return changed_mode.run(target, base=base, report=report, changed=changed, metric=metric, tests=tests,
-                                apply=apply, as_json=as_json, config=config, attempts=attempts, judge=judge)
+                                apply=apply, as_json=as_json, config=config, attempts=attempts, judge=judge,
+                                workload=workload)
     if target is None:
         raise _err("optimize needs FILE::function (or --changed --base REF for the functions a diff touches)", EXIT_USAGE)
     _orchestrate("optimize", target, config=config, as_json=as_json, apply=apply, language=language, tests=tests,
