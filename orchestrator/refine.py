@@ -68,14 +68,20 @@ def _baseline(job, verifier: Verifier):
     return base_id, baseline
 
 
-def _workload(job, workload: str | None):
-    """The workload to time: the user's, else the tests' (or generated) calls grown until the original's cost
-    per call is measurable (orchestrator.verify.workload). Returns (exprs, message): message is set, and exprs
-    empty, when no size of the default workload is measurable — the job then says so instead of a bare
-    "not better"."""
+def _workload(job, workload: str | None, traced=None):
+    """The workload to time: the user's, else the traced run's inputs (orchestrator/verify/traced.py), else the
+    tests' (or generated) calls grown until the original's cost per call is measurable
+    (orchestrator.verify.workload). Returns (exprs, message): message is set, and exprs empty, when no size of
+    the default workload is measurable — the job then says so instead of a bare "not better"."""
+    from orchestrator.verify.traced import traced_workload
+
     target = job.target
     if workload:
         exprs = [workload]
+    elif (replayed := traced_workload(job, traced)) is not None:
+        exprs, too_small = replayed
+        if too_small:
+            return [], too_small
     elif target.language == "python":
         from orchestrator.verify.workload import grow_workload
 
@@ -105,6 +111,9 @@ def refine(job, metric: str, workload: str | None):
     if metric not in METRICS:
         raise NoTests(f"unknown metric {metric!r}: choose one of {', '.join(METRICS)}")
     target, limits, exe = job.target, job.limits, job.exe
+    from orchestrator.verify.traced import add_replay_tests
+
+    traced = None if workload else add_replay_tests(job)  # a trace's real inputs: replay tests and the workload
     if not job.suite.tests and not workload:
         raise NoTests(
             f"optimize needs tests or a workload for {target.name}: pass --workload \"{target.name}(...)\" with a "
@@ -114,7 +123,7 @@ def refine(job, metric: str, workload: str | None):
                       "runs the workload N times, N being its last command-line argument")
     verifier = job.verifier("optimize")
     base_id, baseline = _baseline(job, verifier)
-    exprs, too_small = _workload(job, workload)
+    exprs, too_small = _workload(job, workload, traced)
     if too_small:
         job.report.summary = too_small
         return job.finish(None, baseline, "unchanged")

@@ -1,0 +1,182 @@
+"""Running `refactorcoder trace -- COMMAND` in the Python sandbox (never on the host).
+
+The command is read, not executed by a shell: `python[3] SCRIPT ARGS`, `python -m MODULE ARGS`,
+`[python -m] pytest ARGS`, or `SCRIPT.py ARGS`. The project's sources are copied into the sandbox as for
+every Python job (orchestrator/verify/pyjobs.py project_files: .py files anywhere, small data files next to
+the script, root-level config files for pytest), the workspace's virtual environment comes as the
+read-only image layer (orchestrator/workspace_env.py) with the packages the command's files import (and
+pytest for a pytest command), and the tracer (in_sandbox/tracer.py) runs the command in its own process.
+What the command writes stays in the sandbox (its directory is read-only; /tmp is wiped).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator.errors import Unsupported
+from orchestrator.trace.model import Trace
+
+log = logging.getLogger(__name__)
+
+TRACER = (Path(__file__).parent / "in_sandbox" / "tracer.py").read_text(encoding="utf-8")  # shipped, not run here
+MARKER = "\n@@RC-TRACE-"
+ROOT_CONFIGS = ("pyproject.toml", "pytest.ini", "setup.cfg", "tox.ini")
+TRACE_TIMEOUT_S = 300.0
+
+
+class TraceError(Unsupported):
+    """The command could not be traced (not understood, not importable, did not finish)."""
+
+
+@dataclass
+class Command:
+    kind: str  # script | module | pytest
+    argv: list[str]  # what the tracer passes on: sys.argv for a script/module, pytest's arguments
+    entry: str | None = None  # the script (relative to the root), for what its imports need
+
+
+def parse_command(words: list[str], root: Path) -> Command:
+    """The command as the tracer runs it; TraceError for anything that is not Python."""
+    if len(words) == 1 and " " in words[0]:
+        words = shlex.split(words[0])
+    if not words:
+        raise TraceError("no command to trace: give it after --, e.g. `refactorcoder trace -- pytest tests/`")
+    head, rest = Path(words[0]).name, list(words[1:])
+    if head.startswith("python"):
+        if rest[:2] == ["-m", "pytest"] or rest[:2] == ["-m", "py.test"]:
+            return Command("pytest", rest[2:])
+        if rest[:1] == ["-m"] and len(rest) > 1:
+            return Command("module", rest[1:])
+        if not rest or rest[0].startswith("-"):
+            raise TraceError(f"`{' '.join(words)}`: give python a script or -m MODULE to trace")
+        head, rest = rest[0], rest[1:]
+    elif head in ("pytest", "py.test"):
+        return Command("pytest", rest)
+    if not head.endswith(".py"):
+        raise TraceError(f"`{words[0]}` is not a Python command: trace runs `python SCRIPT`, `python -m MODULE` or "
+                         "`pytest ...` (in the sandbox; nothing runs on the host)")
+    script = (root / head).resolve() if not Path(head).is_absolute() else Path(head).resolve()
+    try:
+        rel = script.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        raise TraceError(f"{head} is outside the project {root}: only the project is copied into the sandbox") from None
+    if not script.is_file():
+        raise TraceError(f"{head}: no such script in {root}")
+    return Command("script", [rel, *rest], entry=rel)
+
+
+def _entries(command: Command, project: dict[str, str]) -> tuple[list[str], set[str]]:
+    """The files whose imports decide the layer's packages, and packages the command itself needs."""
+    if command.kind == "script":
+        return [command.entry], set()
+    if command.kind == "module":
+        name = command.argv[0].replace(".", "/")
+        found = [rel for rel in (f"{name}.py", f"{name}/__main__.py", f"src/{name}.py") if rel in project]
+        return found, set()
+    tests = [rel for rel in project if Path(rel).name.startswith("test_") or rel.endswith("_test.py")
+             or Path(rel).name == "conftest.py"]
+    return tests, {"pytest"}
+
+
+def build_spec(root: Path, command: Command, *, traced: bool = True, timeout_s: float = TRACE_TIMEOUT_S):
+    """(RunSpec, nonce, runner, notes): what runs the command under the tracer in the sandbox."""
+    from sandbox.models import Limits, RunSpec
+
+    from orchestrator.verify.pyjobs import project_files
+    from orchestrator.workspace_env import SITE_DIR, imported_modules, open_env, plan_layer
+
+    keep = root / command.entry if command.entry else None
+    project, notes = project_files(root, keep)
+    for name in ROOT_CONFIGS:
+        path = root / name
+        if name not in project and path.is_file() and path.stat().st_size < 256 * 1024:
+            project[name] = path.read_text(encoding="utf-8", errors="replace")
+    entries, needed = _entries(command, project)
+    env = open_env(root)
+    modules = imported_modules(project, entries) | needed
+    layer = plan_layer(env, modules)
+    notes += layer.notes
+    if "pytest" in needed and "pytest" not in env.modules:
+        raise TraceError(f"the command runs pytest, but pytest is not installed in {env.describe()}: install it "
+                         "there (the sandbox takes the workspace's packages, nothing from the host)")
+    argv = list(command.argv)
+    if command.kind == "pytest":
+        argv = ["-p", "no:cacheprovider", *argv]  # the project is read-only in the sandbox
+    nonce = secrets.token_hex(12)
+    paths = ["."] + (["src"] if any(rel.startswith("src/") for rel in project) else [])
+    job = {"kind": command.kind, "argv": argv, "root": "project", "paths": paths, "trace": traced, "nonce": nonce}
+    if layer.files:
+        from sandbox.layers import LAYER_ROOT
+
+        job["site"] = f"{LAYER_ROOT}/{SITE_DIR}"
+    files = {"main.py": TRACER, "job.json": json.dumps(job)}
+    files.update({f"project/{rel}": text for rel, text in project.items()})
+    limits = Limits(wall_time_s=timeout_s, cpu_time_s=timeout_s, memory_mb=1024, output_bytes=32 << 20)
+    return RunSpec(language="python", files=files, limits=limits, read_once=["job.json"]), nonce, layer, notes
+
+
+def layered(sandbox, layer):
+    """The sandbox with the workspace's packages as a read-only image layer (built once per set)."""
+    from orchestrator.workspace_env import LayeredSandbox
+
+    image = None
+    if layer.files:
+        from sandbox.errors import SandboxError
+        from sandbox.layers import build_layer
+
+        try:
+            image = build_layer("python", "site", layer.files, digest=layer.digest)
+        except SandboxError as exc:
+            raise TraceError(f"the workspace's packages could not be put into the sandbox: {exc}. Nothing was run "
+                             "on the host.") from None
+    return LayeredSandbox(sandbox, image)
+
+
+def read_report(result, nonce: str) -> dict:
+    marker = f"{MARKER}{nonce}@@\n"
+    at = result.stdout.rfind(marker)
+    if at < 0:
+        status = getattr(result.status, "value", result.status)
+        detail = ((result.message or "") + "\n" + (result.stderr or "")[-2000:]).strip()
+        raise TraceError(f"the traced command did not finish in the sandbox ({status}): {detail[-2500:]}")
+    try:
+        report = json.loads(result.stdout[at + len(marker):])
+    except ValueError as exc:
+        raise TraceError(f"unreadable trace report: {exc}") from None
+    if not isinstance(report, dict):
+        raise TraceError("unreadable trace report: not an object")
+    return report
+
+
+def trace_command(root: Path, words: list[str], sandbox, *, traced: bool = True,
+                  timeout_s: float = TRACE_TIMEOUT_S) -> Trace:
+    """Run `words` under the tracer in `sandbox` (a sandbox.Sandbox) with `root` as the project; the Trace.
+    `traced` False runs the same command without the hooks (what the overhead benchmark compares with)."""
+    root = root.resolve()
+    command = parse_command(words, root)
+    spec, nonce, layer, notes = build_spec(root, command, traced=traced, timeout_s=timeout_s)
+    log.info("tracing %s in the sandbox (%d files, %d workspace packages)", command.argv, len(spec.files),
+             len(layer.included))
+    result = layered(sandbox, layer).run(spec)
+    report = read_report(result, nonce)
+    if layer.included:
+        notes.append("workspace packages in the sandbox: " + ", ".join(layer.included[:12])
+                     + (" …" if len(layer.included) > 12 else ""))
+    notes += [f"not in the sandbox: {why}" for why in layer.left_out.values()]
+    trace = Trace(command=list(words), root=str(root), exit_code=int(report.get("exit_code", 1)),
+                  wall_s=float(report.get("wall_s", 0.0)), cpu_s=float(report.get("cpu_s", 0.0)),
+                  functions=report.get("functions", []), output_tail=str(report.get("output_tail", "")),
+                  notes=notes)
+    if trace.exit_code != 0:
+        trace.notes.append(f"the command exited with status {trace.exit_code} in the sandbox (see its output)")
+    return trace
+
+
+def default_root() -> Path:
+    return Path(os.getcwd())
