@@ -103,8 +103,7 @@ def build_spec(root: Path, command: Command, *, traced: bool = True, timeout_s: 
     layer = plan_layer(env, modules)
     notes += layer.notes
     if "pytest" in needed and "pytest" not in env.modules:
-        raise TraceError(f"the command runs pytest, but pytest is not installed in {env.describe()}: install it "
-                         "there (the sandbox takes the workspace's packages, nothing from the host)")
+        notes.append(f"pytest is not in {env.describe()}: the sandbox image's pytest runs the tests")
     argv = list(command.argv)
     if command.kind == "pytest":
         argv = ["-p", "no:cacheprovider", *argv]  # the project is read-only in the sandbox

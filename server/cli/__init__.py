@@ -187,9 +187,9 @@ def _wants_sandbox(argv: list[str]) -> bool:
 
 # Commands that live in their own modules (each imports only typer and server.cli.common at module level).
 from server import mcp_server  # noqa: E402
-from server.cli import evaluate, model_commands, orchestrate  # noqa: E402
+from server.cli import evaluate, model_commands, orchestrate, trace  # noqa: E402
 
-for _module in (orchestrate, evaluate, model_commands, mcp_server):
+for _module in (orchestrate, evaluate, model_commands, mcp_server, trace):
     _module.register(app)
 
 

@@ -11,7 +11,7 @@ import json
 import sys
 import threading
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -210,10 +210,18 @@ def optimize(target: Optional[str] = typer.Argument(None, help="FILE::function (
              config: Optional[Path] = ConfigOpt, language: Optional[str] = LangOpt,
              attempts: Optional[int] = AttemptsOpt, judge: bool = JudgeOpt,
              changed: bool = changed_mode.ChangedOpt, base: str = changed_mode.BaseOpt,
-             report: Optional[Path] = changed_mode.ReportOpt):
+             report: Optional[Path] = changed_mode.ReportOpt,
+             hot: Optional[int] = typer.Option(None, "--hot", min=1, max=20, help="trace the command after -- in the "
+                                               "sandbox and optimize the N functions with the most own time"),
+             command: Optional[List[str]] = typer.Argument(None, help="with --hot: the command to trace, after --")):
     """Make FILE::function measurably better on METRIC without changing what it does (or keep it as is)."""
     if metric not in ("time", "peak_memory", "mean_memory", "cpu"):
         raise _err(f"--metric {metric}: choose time, peak_memory, mean_memory or cpu", EXIT_USAGE)
+    if hot is not None:  # server/cli/trace.py: everything positional is the command to trace
+        from server.cli.trace import optimize_hot
+
+        return optimize_hot(hot, [*([target] if target else []), *(command or [])], metric=metric, apply=apply,
+                            as_json=as_json, config=config, attempts=attempts, judge=judge, report=report)
     if changed or report is not None:
         return changed_mode.run(target, base=base, report=report, changed=changed, metric=metric, tests=tests,
                                 apply=apply, as_json=as_json, config=config, attempts=attempts, judge=judge,
