@@ -16,7 +16,7 @@ import { serverCommand } from './interpreter';
 import { Interpreter } from './interpreter';
 import { needsEditorArgs, OPEN_REPORT_COMMAND, stageArgs, STAGE_COMMANDS, withJobOptions } from './protocol';
 import { findInterpreter } from './python';
-import { apiKeyEnvironment, jobOptionSettings, SECTION, shapeConfigurationResult, shapeSettings } from './settings';
+import { apiKeyEnvironment, jobOptionSettings, liveSettings, SECTION, shapeConfigurationResult, shapeSettings } from './settings';
 import { startupFailure } from './views';
 
 export const LANGUAGES = ['python', 'cpp', 'java', 'go', 'rust', 'javascript']; // = source/languages.py IDS (tests/source/test_languages.py)
@@ -41,6 +41,19 @@ export function activeEditorArgs(): unknown[] | undefined {
             editor.document.version,
         ),
     ];
+}
+
+/**
+ * The library's client, with one change: while it starts, its own notifications (notably the forced
+ * "couldn't create connection to server.") go to the log only. A failed start is reported once, by
+ * ServerManager.startOrExplain, with its cause, what to do and the buttons that do it.
+ */
+class RefactorCoderClient extends LanguageClient {
+    quietNotifications = true;
+
+    override error(message: string, data?: unknown, showNotification?: boolean | 'force'): void {
+        super.error(message, data, this.quietNotifications ? false : showNotification);
+    }
 }
 
 export class ServerManager implements vscode.Disposable {
@@ -146,10 +159,11 @@ export class ServerManager implements vscode.Disposable {
                         }
                         return result.map((value, i) => shapeConfigurationResult(params.items[i]?.section, value));
                     },
-                    // Push the shaped section rather than the raw one.
+                    // Push the shaped section rather than the raw one (unset keys as null: back to their defaults).
+                    // The server also asks for it again with workspace/configuration (answered above).
                     didChangeConfiguration: async () => {
                         await this.client?.sendNotification(DidChangeConfigurationNotification.type, {
-                            settings: { [SECTION]: shapeSettings(sectionObject()).settings },
+                            settings: { [SECTION]: liveSettings(sectionObject()) },
                         });
                     },
                 },
@@ -181,7 +195,7 @@ export class ServerManager implements vscode.Disposable {
             },
         };
 
-        const client = new LanguageClient('refactorcoder', 'RefactorCoder', serverOptions, clientOptions);
+        const client = new RefactorCoderClient('refactorcoder', 'RefactorCoder', serverOptions, clientOptions);
         this.client = client;
         this.clientDisposables.push(
             client.onDidChangeState((e) => {
@@ -202,6 +216,7 @@ export class ServerManager implements vscode.Disposable {
             this.lastFailure = this.failureText(reason);
             throw new Error(this.lastFailure);
         }
+        client.quietNotifications = false;
         this.clientDisposables.push(...this.attach(client));
         this.output.info(`Server running: ${client.initializeResult?.serverInfo?.name ?? 'refactorcoder'} ${client.initializeResult?.serverInfo?.version ?? ''}`);
     }
@@ -227,9 +242,38 @@ export class ServerManager implements vscode.Disposable {
         this.stateEmitter.fire('stopped');
     }
 
-    async restart(): Promise<void> {
-        await this.stop();
-        await this.start();
+    private restarting: Promise<void> | undefined;
+
+    /** Stop and start again; a restart asked for while one runs joins it (a setting written by Choose
+     *  Interpreter restarts through the configuration change and through the command). */
+    restart(): Promise<void> {
+        this.restarting ??= (async () => {
+            try {
+                await this.stop();
+                await this.start();
+            } finally {
+                this.restarting = undefined;
+            }
+        })();
+        return this.restarting;
+    }
+
+    /** Start (or restart); a failure becomes one notification that says what to do, with its buttons. */
+    async startOrExplain(restart = false): Promise<boolean> {
+        try {
+            await (restart ? this.restart() : this.start());
+            return true;
+        } catch (error) {
+            const reason = error instanceof Error ? error.message : String(error);
+            const actions = this.lastFailureActions.length ? this.lastFailureActions : ['Show Log', 'Restart'];
+            // Not awaited: activation must not wait for a click.
+            void vscode.window.showErrorMessage(reason, ...actions).then((choice) => {
+                if (choice === 'Show Log') this.output.show(true);
+                if (choice === 'Restart') void vscode.commands.executeCommand('refactorcoder.restartServer');
+                if (choice === 'Choose Interpreter') void vscode.commands.executeCommand('refactorcoder.chooseInterpreter');
+            });
+            return false;
+        }
     }
 
     dispose(): void {

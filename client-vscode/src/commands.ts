@@ -46,11 +46,14 @@ export const KIND_TITLES: Record<string, string> = {
 /** Palette commands must never be "not found": without a server they say so, with the way out. */
 async function whenRunning(manager: ServerManager, run: () => Promise<unknown>): Promise<unknown> {
     if (!manager.current) {
+        const choose = manager.lastFailureActions.includes('Choose Interpreter') ? ['Choose Interpreter'] : [];
         const choice = await vscode.window.showWarningMessage(
             `RefactorCoder server is not running${manager.lastFailure ? `: ${manager.lastFailure}` : ''}.`,
+            ...choose,
             'Show Log',
             'Restart Server',
         );
+        if (choice === 'Choose Interpreter') void vscode.commands.executeCommand('refactorcoder.chooseInterpreter');
         if (choice === 'Show Log') void vscode.commands.executeCommand('refactorcoder.showLog');
         if (choice === 'Restart Server') void vscode.commands.executeCommand('refactorcoder.restartServer');
         return undefined;
@@ -144,7 +147,7 @@ export function registerCommands(
             whenRunning(manager, () => reportErrors('report', () => webview.show({ runId }))),
         ),
         vscode.commands.registerCommand('refactorcoder.refreshHistory', () => history.refresh()),
-        vscode.commands.registerCommand('refactorcoder.restartServer', () => reportErrors('restart', () => manager.restart())),
+        vscode.commands.registerCommand('refactorcoder.restartServer', () => manager.startOrExplain(true)),
         vscode.commands.registerCommand('refactorcoder.showLog', () => output.show(true)),
         vscode.commands.registerCommand('refactorcoder.showReport', showReport),
         // The server's result code lenses call this with [{uri, position, jobId, runId}].

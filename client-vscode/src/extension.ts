@@ -1,6 +1,7 @@
 // Entry point: wires the output channel, status bar, progress, diff, report and history views, commands and the
 // language client. Commands are registered before the server starts, so they exist whatever happens to it.
 import * as vscode from 'vscode';
+import { chooseInterpreter } from './chooseInterpreter';
 import { ServerManager } from './client';
 import { applySolution, attachClient, registerCommands, requestHistory, requestJobReport, requestReport } from './commands';
 import { DIFF_SCHEME, DiffPreview } from './diffPreview';
@@ -46,7 +47,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         vscode.workspace.registerTextDocumentContentProvider(DIFF_SCHEME, diff),
         vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, report),
         ...registerCommands(server, output, diff, report, status, webview, history),
-        vscode.commands.registerCommand('refactorcoder.chooseInterpreter', () => chooseInterpreter()),
+        vscode.commands.registerCommand('refactorcoder.chooseInterpreter', () => chooseInterpreter(() => server.startOrExplain(true))),
         // The interpreter and server arguments are fixed per process: restart when they change.
         vscode.workspace.onDidChangeConfiguration((e) => {
             if (
@@ -60,27 +61,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         onPythonInterpreterChanged(() => void vscode.commands.executeCommand('refactorcoder.restartServer')),
     );
 
-    try {
-        await server.start();
-    } catch (error) {
-        // One message with the cause and the action that fixes it; not awaited (activation must not wait).
-        const reason = error instanceof Error ? error.message : String(error);
-        const actions = server.lastFailureActions.length ? server.lastFailureActions : ['Show Log', 'Restart'];
-        void vscode.window.showErrorMessage(reason, ...actions).then((choice) => {
-            if (choice === 'Show Log') output.show(true);
-            if (choice === 'Restart') void vscode.commands.executeCommand('refactorcoder.restartServer');
-            if (choice === 'Choose Interpreter') void vscode.commands.executeCommand('refactorcoder.chooseInterpreter');
-        });
-    }
-}
-
-async function chooseInterpreter(): Promise<void> {
-    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Use this Python for RefactorCoder', title: 'Python with refactorcoder installed' });
-    if (picked?.[0]) {
-        await vscode.workspace.getConfiguration(SECTION).update('interpreter', [picked[0].fsPath], vscode.ConfigurationTarget.Global);
-        return; // the configuration change restarts the server
-    }
-    await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.interpreter`);
+    // A failure is one notification with its cause, what to do and the buttons that do it.
+    await server.startOrExplain();
 }
 
 export async function deactivate(): Promise<void> {

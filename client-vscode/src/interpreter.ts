@@ -4,7 +4,31 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-export type InterpreterSource = 'setting' | 'workspace-venv' | 'python-extension' | 'console-script' | 'default';
+export type InterpreterSource =
+    | 'setting'
+    | 'workspace-venv'
+    | 'python-extension'
+    | 'console-script'
+    | 'setup-marker'
+    | 'path'
+    | 'default';
+
+/** How each source is named to the user (log lines, the Choose Interpreter list). */
+export const SOURCE_LABELS: Record<InterpreterSource, string> = {
+    setting: 'refactorcoder.interpreter setting',
+    'workspace-venv': "the workspace's virtual environment",
+    'python-extension': "the Python extension's interpreter",
+    'console-script': 'the refactorcoder command on PATH',
+    'setup-marker': 'installed by scripts/setup.sh',
+    path: 'python3 on PATH',
+    default: 'default',
+};
+
+/** One Python that may run the server, and where it was found. */
+export interface Candidate {
+    command: string[];
+    source: InterpreterSource;
+}
 
 export interface Interpreter {
     /** Command and leading arguments, e.g. ["/proj/.venv/bin/python"] or ["py", "-3"]. */
@@ -25,6 +49,8 @@ export interface InterpreterInputs {
     pythonExtension?: () => Promise<string[] | undefined>;
     /** The interpreter of the `refactorcoder` console script on PATH (from its shebang), if any. */
     consoleScript?: () => string[] | undefined;
+    /** The Python that scripts/setup.sh installed refactorcoder into (its marker file, see setupMarkerPath). */
+    setupMarker?: () => string[] | undefined;
     /** Whether refactorcoder is installed for an interpreter command; absent: every candidate counts. */
     hasRefactorcoder?: (command: string[]) => Promise<boolean>;
     exists: (file: string) => boolean;
@@ -67,9 +93,7 @@ export function expandVariables(word: string, workspaceFolder: string | undefine
 }
 
 export function venvPython(folder: string, platform: NodeJS.Platform): string {
-    return platform === 'win32'
-        ? path.win32.join(folder, '.venv', 'Scripts', 'python.exe')
-        : path.posix.join(folder, '.venv', 'bin', 'python');
+    return venvPythonIn(folder, '.venv', platform);
 }
 
 /**
@@ -89,11 +113,74 @@ export function shebangInterpreter(text: string): string[] | undefined {
     return words.length > 0 ? words : undefined;
 }
 
+/** Folders of a workspace that commonly hold its virtual environment, in the order they are tried. */
+export const VENV_FOLDERS = ['.venv', 'venv', 'env'] as const;
+
+export function venvPythonIn(folder: string, venv: string, platform: NodeJS.Platform): string {
+    return platform === 'win32' ? path.win32.join(folder, venv, 'Scripts', 'python.exe') : path.posix.join(folder, venv, 'bin', 'python');
+}
+
 /**
- * Order: the `refactorcoder.interpreter` setting (used as given); else the first of these that has
- * refactorcoder installed: `<workspace>/.venv/bin/python` of each folder, the ms-python extension's
- * interpreter, the interpreter of the `refactorcoder` console script on PATH; else `python3` (`python` on
- * Windows). A workspace's own .venv without refactorcoder is passed over.
+ * scripts/setup.sh's marker: a one-line file naming the Python it installed refactorcoder into, at
+ * `${XDG_CONFIG_HOME:-~/.config}/refactorcoder/interpreter`.
+ */
+export function setupMarkerPath(env: Record<string, string | undefined>, home: string): string {
+    const config = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(home, '.config');
+    return path.join(config, 'refactorcoder', 'interpreter');
+}
+
+/** The marker's interpreter: its first line that is neither blank nor a `#` comment. */
+export function parseSetupMarker(text: string): string[] | undefined {
+    const line = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('#'));
+    return line ? [line] : undefined;
+}
+
+/**
+ * Every Python that may run the server, without the setting, in the order discovery tries them: the workspace
+ * folders' `.venv` (then `venv`, `env`), the ms-python extension's interpreter, the interpreter of the
+ * `refactorcoder` console script on PATH, the one scripts/setup.sh recorded. Only existing files (commands from the Python extension and shebangs are taken as
+ * given); each command once. Lazy: discovery stops at the first one that has refactorcoder.
+ */
+export async function* interpreterCandidates(inputs: InterpreterInputs): AsyncGenerator<Candidate> {
+    const platform = inputs.platform ?? process.platform;
+    const seen = new Set<string>();
+    const fresh = (command: string[] | undefined): command is string[] => {
+        if (!command || command.length === 0 || !command[0]) return false;
+        const key = command.join('\0');
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+    };
+    for (const folder of inputs.workspaceFolders) {
+        for (const venv of VENV_FOLDERS) {
+            const command = [venvPythonIn(folder, venv, platform)];
+            if (inputs.exists(command[0]) && fresh(command)) yield { command, source: 'workspace-venv' };
+        }
+    }
+    if (inputs.pythonExtension) {
+        let fromExtension: string[] | undefined;
+        try {
+            fromExtension = await inputs.pythonExtension();
+        } catch {
+            // The Python extension is optional; fall through.
+        }
+        if (fresh(fromExtension)) yield { command: fromExtension, source: 'python-extension' };
+    }
+    const fromScript = inputs.consoleScript?.();
+    if (fresh(fromScript)) yield { command: fromScript, source: 'console-script' };
+    const fromSetup = inputs.setupMarker?.();
+    if (fromSetup && inputs.exists(fromSetup[0]) && fresh(fromSetup)) yield { command: fromSetup, source: 'setup-marker' };
+}
+
+/** The last resort: `python3` (`python` on Windows) from PATH. */
+export function defaultPython(platform: NodeJS.Platform = process.platform): string[] {
+    return [platform === 'win32' ? 'python' : 'python3'];
+}
+
+/**
+ * Order: the `refactorcoder.interpreter` setting (used as given); else the first of interpreterCandidates that
+ * has refactorcoder installed (a workspace's own .venv without it is passed over); else `python3` (`python` on
+ * Windows), marked as lacking it when probed.
  */
 export async function resolveInterpreter(inputs: InterpreterInputs): Promise<Interpreter> {
     const platform = inputs.platform ?? process.platform;
@@ -106,7 +193,7 @@ export async function resolveInterpreter(inputs: InterpreterInputs): Promise<Int
         return probe ? { command, source: 'setting', hasRefactorcoder: await probe(command) } : { command, source: 'setting' };
     }
     const skipped: string[][] = [];
-    const accept = async (command: string[], source: InterpreterSource): Promise<Interpreter | undefined> => {
+    for await (const { command, source } of interpreterCandidates({ ...inputs, platform })) {
         if (!probe) {
             return { command, source };
         }
@@ -114,33 +201,8 @@ export async function resolveInterpreter(inputs: InterpreterInputs): Promise<Int
             return { command, source, hasRefactorcoder: true, skipped };
         }
         skipped.push(command);
-        return undefined;
-    };
-    for (const folder of inputs.workspaceFolders) {
-        const candidate = venvPython(folder, platform);
-        if (inputs.exists(candidate)) {
-            const found = await accept([candidate], 'workspace-venv');
-            if (found) return found;
-        }
     }
-    if (inputs.pythonExtension) {
-        let fromExtension: string[] | undefined;
-        try {
-            fromExtension = await inputs.pythonExtension();
-        } catch {
-            // The Python extension is optional; fall through.
-        }
-        if (fromExtension && fromExtension.length > 0 && fromExtension[0]) {
-            const found = await accept(fromExtension, 'python-extension');
-            if (found) return found;
-        }
-    }
-    const fromScript = inputs.consoleScript?.();
-    if (fromScript && fromScript.length > 0 && fromScript[0]) {
-        const found = await accept(fromScript, 'console-script');
-        if (found) return found;
-    }
-    const command = [platform === 'win32' ? 'python' : 'python3'];
+    const command = defaultPython(platform);
     return probe ? { command, source: 'default', hasRefactorcoder: await probe(command), skipped } : { command, source: 'default' };
 }
 

@@ -1,9 +1,22 @@
 // Finding the Python that runs the server: VS Code glue around the pure resolver in interpreter.ts.
 import { execFile } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { EXTENSION_ROOT, Interpreter, probeCommand, resolveInterpreter, shebangInterpreter } from './interpreter';
+import {
+    Candidate,
+    defaultPython,
+    EXTENSION_ROOT,
+    Interpreter,
+    InterpreterInputs,
+    interpreterCandidates,
+    parseSetupMarker,
+    probeCommand,
+    resolveInterpreter,
+    setupMarkerPath,
+    shebangInterpreter,
+} from './interpreter';
 import { SECTION } from './settings';
 
 /** The part of the ms-python extension API we use (both the current and the older shape). */
@@ -68,18 +81,40 @@ function consoleScriptInterpreter(): string[] | undefined {
     return undefined;
 }
 
-export async function findInterpreter(): Promise<Interpreter> {
+/** The Python scripts/setup.sh recorded (see setupMarkerPath), if its marker exists. */
+function setupMarkerInterpreter(): string[] | undefined {
+    try {
+        return parseSetupMarker(fs.readFileSync(setupMarkerPath(process.env, os.homedir()), 'utf8'));
+    } catch {
+        return undefined; // no marker: setup.sh did not run for this user
+    }
+}
+
+function discoveryInputs(): InterpreterInputs {
     const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
     const resource = folders[0]?.uri;
     const configured = vscode.workspace.getConfiguration(SECTION, resource).get<string[] | string>('interpreter') ?? [];
-    return resolveInterpreter({
+    return {
         configured: typeof configured === 'string' ? [configured] : configured,
         workspaceFolders: folders.map((f) => f.uri.fsPath),
         pythonExtension: () => pythonExtensionInterpreter(resource),
         consoleScript: consoleScriptInterpreter,
+        setupMarker: setupMarkerInterpreter,
         hasRefactorcoder,
         exists: (file) => fs.existsSync(file),
-    });
+    };
+}
+
+export async function findInterpreter(): Promise<Interpreter> {
+    return resolveInterpreter(discoveryInputs());
+}
+
+/** Every Python discovery knows of (and python3 on PATH), each probed for refactorcoder: the Choose Interpreter list. */
+export async function interpreterChoices(): Promise<(Candidate & { hasRefactorcoder: boolean })[]> {
+    const candidates: Candidate[] = [];
+    for await (const candidate of interpreterCandidates(discoveryInputs())) candidates.push(candidate);
+    candidates.push({ command: defaultPython(), source: 'path' });
+    return Promise.all(candidates.map(async (c) => ({ ...c, hasRefactorcoder: await hasRefactorcoder(c.command) })));
 }
 
 /** Fires when the ms-python extension's selected interpreter changes (so the server can be restarted). */

@@ -66,13 +66,34 @@ export function shapeSettings(raw: unknown): ShapedSettings {
     return { settings, warnings };
 }
 
-/** Applies `shapeSettings` to one `workspace/configuration` result, by the section it was asked for. */
+/**
+ * The live section as the server merges it over its start-up settings (initializationOptions): every server key
+ * the user does not set is an explicit null (every key of a stage object too), so a setting removed from
+ * settings.json goes back to its default at once instead of keeping its start-up value until a reload.
+ */
+export function liveSettings(raw: unknown): JsonObject {
+    const settings: JsonObject = { ...shapeSettings(raw).settings };
+    for (const key of SERVER_KEYS) {
+        if (!(key in settings)) {
+            settings[key] = null;
+        }
+    }
+    for (const stage of STAGES) {
+        const value = settings[stage];
+        if (isObject(value)) {
+            settings[stage] = { ...Object.fromEntries(STAGE_KEYS.map((k) => [k, null])), ...value };
+        }
+    }
+    return settings;
+}
+
+/** Applies `liveSettings` / `shapeSettings` to one `workspace/configuration` result, by the section it was asked for. */
 export function shapeConfigurationResult(section: string | undefined | null, value: unknown): unknown {
     if (section === SECTION) {
-        return shapeSettings(value).settings;
+        return liveSettings(value);
     }
     if (!section && isObject(value) && SECTION in value) {
-        return { ...value, [SECTION]: shapeSettings(value[SECTION]).settings };
+        return { ...value, [SECTION]: liveSettings(value[SECTION]) };
     }
     if (section && section.startsWith(SECTION + '.')) {
         const key = section.slice(SECTION.length + 1);

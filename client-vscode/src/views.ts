@@ -93,32 +93,43 @@ export function isRefusal(message: string): boolean {
     return /changed since the solution was computed|was edited|not applied/i.test(message);
 }
 
-/** Pure: one start-up failure message with its cause and the action that fixes it. */
+/** What to do when no Python has refactorcoder: the notification says it, not only the log. */
+export const INSTALL_HINT =
+    'Choose Interpreter to pick the Python that has it, or install it: `bash scripts/setup.sh` in the RefactorCoder ' +
+    'repository (found afterwards with no setting), or `pip install -e <repository>` into your Python.';
+
+/** Pure: one start-up failure message with its cause, what to do, and the buttons that do it. */
 export function startupFailure(
-    interpreter: { command: string[]; hasRefactorcoder?: boolean } | undefined,
+    interpreter: { command: string[]; source?: string; hasRefactorcoder?: boolean; skipped?: string[][] } | undefined,
     error: string,
     logTail: string,
 ): { message: string; actions: string[] } {
     const python = interpreter ? interpreter.command.join(' ') : 'python';
+    const fromSetting = interpreter?.source === 'setting' ? ' (your refactorcoder.interpreter setting)' : '';
     // A Python that does not exist first: its probe failed too, but "not installed" would send the user astray.
     if (/ENOENT/.test(error)) {
         return {
-            message: `RefactorCoder server did not start: ${python} was not found (${error}). Choose the Python to run it with.`,
+            message: `RefactorCoder server did not start: the Python ${python}${fromSetting} was not found (${error}). ${INSTALL_HINT}`,
             actions: ['Choose Interpreter', 'Show Log'],
         };
     }
     const missing = /No module named '?server'?|No module named '?refactorcoder'?|No module named '?(models|pygls|lsprotocol)'?/i.exec(logTail + '\n' + error);
     if (interpreter?.hasRefactorcoder === false || missing) {
+        const tried = [...(interpreter?.skipped ?? []), ...(fromSetting ? [] : [interpreter?.command ?? []])]
+            .filter((c) => c.length > 0)
+            .map((c) => c.join(' '));
+        const what = fromSetting || tried.length <= 1
+            ? `refactorcoder is not installed for ${python}${fromSetting}`
+            : `no Python with refactorcoder installed was found (tried ${tried.join(', ')})`;
         return {
-            message: `RefactorCoder server did not start: refactorcoder is not installed for ${python}` +
-                `${missing ? ` (${missing[0]})` : ''}. Choose a Python that has it (refactorcoder.interpreter), or pip install it there.`,
+            message: `RefactorCoder server did not start: ${what}${missing ? ` (${missing[0]})` : ''}. ${INSTALL_HINT}`,
             actions: ['Choose Interpreter', 'Show Log'],
         };
     }
     const lastLine = logTail.trim().split('\n').filter((l) => l.trim()).pop();
     return {
         message: `RefactorCoder server did not start: ${lastLine || error}`,
-        actions: ['Show Log', 'Restart'],
+        actions: ['Show Log', 'Restart', 'Choose Interpreter'],
     };
 }
 

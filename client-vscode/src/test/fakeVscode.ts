@@ -81,6 +81,8 @@ export const fake = {
     /** The button the user clicks for a message (undefined: the message is dismissed). */
     answer: (_m: Shown): string | undefined => undefined,
     quickPick: (_items: any[]): any => undefined,
+    /** What the user types into an input box (undefined: cancelled); `validate` is the box's validateInput. */
+    inputBox: (_options: any): string | undefined => undefined,
     openDialog: (): Uri[] | undefined => undefined,
     commands: new Map<string, (...args: any[]) => any>(),
     executed: [] as { id: string; args: any[] }[],
@@ -97,6 +99,7 @@ export const fake = {
     serverMode: 'running' as 'running' | 'spawn',
     clients: [] as any[],
     requests: [] as Request[],
+    notificationsSent: [] as Request[],
     onRequest: (_method: string, _params: any): any => undefined,
     notificationHandlers: new Map<string, (params: any) => unknown>(),
 
@@ -104,6 +107,7 @@ export const fake = {
         this.messages = [];
         this.answer = () => undefined;
         this.quickPick = () => undefined;
+        this.inputBox = () => undefined;
         this.openDialog = () => undefined;
         this.commands.clear();
         this.executed = [];
@@ -119,6 +123,7 @@ export const fake = {
         this.serverMode = 'running';
         this.clients = [];
         this.requests = [];
+        this.notificationsSent = [];
         this.onRequest = () => undefined;
         this.notificationHandlers.clear();
     },
@@ -149,6 +154,19 @@ function outputChannel(name: string) {
     };
 }
 
+/** Fired on every setting written through `update` or `fake.changeSetting` (as VS Code does for settings.json). */
+const configurationChanged = new EventEmitter<{ affectsConfiguration(section: string): boolean }>();
+
+function fireConfigurationChanged(key: string): void {
+    configurationChanged.fire({ affectsConfiguration: (section) => key === section || key.startsWith(`${section}.`) || section.startsWith(`${key}.`) });
+}
+
+/** A setting changed by the user (settings.json edited): the value, then VS Code's change event. */
+export function changeSetting(key: string, value: unknown): void {
+    fake.config[key] = value;
+    fireConfigurationChanged(key);
+}
+
 function configuration(section: string | undefined) {
     const full = (key: string) => (section ? `${section}.${key}` : key);
     return {
@@ -163,7 +181,7 @@ function configuration(section: string | undefined) {
         has: (key: string) => full(key) in fake.config,
         update(key: string, value: unknown) {
             fake.configUpdates.push({ key: full(key), value });
-            fake.config[full(key)] = value;
+            changeSetting(full(key), value);
             return Promise.resolve();
         },
         inspect: () => undefined,
@@ -192,7 +210,8 @@ export const vscode: any = {
         showInformationMessage: show('info'),
         showWarningMessage: show('warning'),
         showErrorMessage: show('error'),
-        showQuickPick: (items: any[]) => Promise.resolve(fake.quickPick(items)),
+        showQuickPick: async (items: any[] | Promise<any[]>) => fake.quickPick(await items),
+        showInputBox: async (options: any) => fake.inputBox(options),
         showOpenDialog: () => Promise.resolve(fake.openDialog()),
         createOutputChannel: outputChannel,
         createStatusBarItem: () => ({ text: '', tooltip: '', command: '', name: '', show: () => undefined, dispose: () => undefined }),
@@ -250,7 +269,7 @@ export const vscode: any = {
             return fake.workspaceFolders;
         },
         getConfiguration: configuration,
-        onDidChangeConfiguration: () => new Disposable(),
+        onDidChangeConfiguration: configurationChanged.event,
         registerTextDocumentContentProvider: () => new Disposable(),
         openTextDocument: (uri: Uri) => Promise.resolve({ uri }),
     },
@@ -267,6 +286,7 @@ class LanguageClient {
     initializeResult: any;
     private readonly stateChanged = new EventEmitter<{ oldState: number; newState: number }>();
     readonly onDidChangeState = this.stateChanged.event;
+    private configurationSync: Disposable | undefined;
 
     constructor(readonly id: string, readonly name: string, readonly serverOptions: any, readonly clientOptions: any) {
         fake.clients.push(this);
@@ -287,10 +307,22 @@ class LanguageClient {
                 child.on('exit', (code: number) => resolve(`Server exited with code ${code}`));
             });
             this.setState(State.Stopped);
-            throw new Error(`Server initialization failed: ${reason}`);
+            // As vscode-languageclient does: a forced notification, unless the extension quiets it.
+            const error = new Error(`Server initialization failed: ${reason}`);
+            this.error(`${this.name} client: couldn't create connection to server.`, error, 'force');
+            throw error;
         }
         this.initializeResult = { capabilities: { executeCommandProvider: { commands: [] } }, serverInfo: { name: 'fake', version: '0' } };
         this.setState(State.Running);
+        // As the library's configuration feature: a change of the synchronized section goes through the
+        // middleware's didChangeConfiguration (or is sent as it is).
+        const section = this.clientOptions.synchronize?.configurationSection;
+        this.configurationSync = configurationChanged.event((e) => {
+            if (!section || !e.affectsConfiguration(section) || this.state !== State.Running) return;
+            const send = () => this.sendNotification(languageClient.DidChangeConfigurationNotification.type, { settings: null });
+            const middleware = this.clientOptions.middleware?.workspace?.didChangeConfiguration;
+            void (middleware ? middleware([section], send) : send());
+        });
     }
 
     sendRequest(type: any, params?: any): Promise<any> {
@@ -303,7 +335,14 @@ class LanguageClient {
         }
     }
 
-    sendNotification(): Promise<void> {
+    /** The library's error: logged, and a notification when `showNotification` asks for one. */
+    error(message: string, _data?: unknown, showNotification: boolean | 'force' = true): void {
+        fake.output.push(`[client error] ${message}`);
+        if (showNotification === 'force') void vscode.window.showErrorMessage(message, 'Go to output');
+    }
+
+    sendNotification(type: any, params?: any): Promise<void> {
+        fake.notificationsSent.push({ method: typeof type === 'string' ? type : type.method, params });
         return Promise.resolve();
     }
 
@@ -317,6 +356,7 @@ class LanguageClient {
     }
 
     async stop(): Promise<void> {
+        this.configurationSync?.dispose();
         this.setState(State.Stopped);
     }
 }

@@ -1,17 +1,21 @@
 // The extension's VS Code glue under a fake `vscode` (fakeVscode.ts): activation and the always-registered
 // commands, start-up errors, the progress notification and its Cancel, the diff's Apply / Discard / stale
 // refusal, and every way to a report opening the report view.
-import { fake, Shown, waitFor } from './fakeVscode'; // first: installs the fake `vscode` module
+import { changeSetting, fake, Shown, waitFor } from './fakeVscode'; // first: installs the fake `vscode` module
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { afterEach, beforeEach, test } from 'node:test';
+import { BROWSE_LABEL, ENTER_PATH_LABEL } from '../chooseInterpreter';
 import { activate, deactivate } from '../extension';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rc-glue-'));
+// scripts/setup.sh's marker is read from here: this machine's own (if any) must not decide these tests.
+process.env.XDG_CONFIG_HOME = path.join(tmp, 'config');
+const MARKER = path.join(tmp, 'config', 'refactorcoder', 'interpreter');
 
 /** An executable standing in for a Python: `body` is its shell script. */
 function python(name: string, body: string): string {
@@ -53,22 +57,116 @@ test('start-up failure: one error message with its cause and the buttons that fi
     await waitFor(() => errors().length, 'the error');
     await new Promise((resolve) => setTimeout(resolve, 200)); // nothing else follows
     assert.equal(errors().length, 1, JSON.stringify(fake.messages));
-    assert.match(errors()[0].message, /refactorcoder is not installed for .*bad-python \(No module named server\)/);
+    assert.match(errors()[0].message, /refactorcoder is not installed for .*bad-python \(your refactorcoder.interpreter setting\) \(No module named server\)/);
+    assert.match(errors()[0].message, /Choose Interpreter to pick the Python that has it, or install it: `bash scripts\/setup.sh`/);
     assert.deepEqual(errors()[0].items, ['Choose Interpreter', 'Show Log']);
-    assert.equal(fake.messages.length, 1, 'no other notification');
+    // The library's own "couldn't create connection to server." went to the log only.
+    assert.equal(fake.messages.length, 1, `no other notification: ${JSON.stringify(fake.messages)}`);
+    assert.ok(fake.output.some((l) => l.includes("couldn't create connection")));
 });
 
 test('a Python that does not exist is named as not found', async () => {
     fake.serverMode = 'spawn';
     fake.config['refactorcoder.interpreter'] = [path.join(tmp, 'no-such-python')];
     fake.answer = (m) => (m.kind === 'error' ? 'Choose Interpreter' : undefined);
-    fake.openDialog = () => [{ fsPath: GOOD } as never];
+    fake.quickPick = (items) => items.find((i: { label: string }) => i.label === BROWSE_LABEL);
+    fake.openDialog = () => {
+        fake.serverMode = 'running';
+        return [{ fsPath: GOOD } as never];
+    };
     await activate(context());
     const [error] = await waitFor(() => errors().length > 0 && errors(), 'the error');
-    assert.match(error.message, /no-such-python was not found \(.*ENOENT\)/);
-    // Choose Interpreter: the picked Python goes into the setting (whose change restarts the server).
+    assert.match(error.message, /no-such-python \(your refactorcoder.interpreter setting\) was not found \(.*ENOENT\)/);
+    // Choose Interpreter → Browse…: the picked Python goes into the setting and the server starts with it.
     await waitFor(() => fake.configUpdates.length, 'the setting update');
     assert.deepEqual(fake.configUpdates[0], { key: 'refactorcoder.interpreter', value: [GOOD] });
+    await waitFor(() => fake.output.some((l) => l.includes('Server running')), 'the server to run');
+});
+
+test('first start with no Python found: the notification says what to do; Choose Interpreter lists the Pythons found and takes a typed path', async () => {
+    // A project whose own .venv lacks refactorcoder, no setting, no console script, no setup marker.
+    fs.mkdirSync(path.join(tmp, '.venv', 'bin'), { recursive: true });
+    fs.copyFileSync(BAD, path.join(tmp, '.venv', 'bin', 'python'));
+    fs.chmodSync(path.join(tmp, '.venv', 'bin', 'python'), 0o755);
+    const savedPath = process.env.PATH;
+    process.env.PATH = '/usr/bin:/bin';
+    try {
+        fake.serverMode = 'spawn';
+        fake.answer = (m) => (m.kind === 'error' ? 'Choose Interpreter' : undefined);
+        let listed: { label: string; description?: string; detail?: string }[] = [];
+        fake.quickPick = (items) => {
+            listed = items;
+            return items.find((i: { label: string }) => i.label === ENTER_PATH_LABEL);
+        };
+        let validation: (value: string) => string | undefined = () => undefined;
+        fake.inputBox = (options) => {
+            validation = options.validateInput;
+            fake.serverMode = 'running';
+            return GOOD;
+        };
+        await activate(context());
+        const [error] = await waitFor(() => errors().length > 0 && errors(), 'the error');
+        assert.match(error.message, /no Python with refactorcoder installed was found \(tried .*\.venv\/bin\/python, python3\)/);
+        assert.match(error.message, /Choose Interpreter/);
+        assert.deepEqual(error.items, ['Choose Interpreter', 'Show Log']);
+        await waitFor(() => fake.output.some((l) => l.includes('Server running')), 'the server to run with the typed Python');
+        // The list: the workspace's .venv (marked as lacking refactorcoder), python3, then the two ways to name one.
+        assert.deepEqual(listed.map((i) => i.description), ["the workspace's virtual environment", 'python3 on PATH', 'type the path of a Python', 'pick a Python in a file dialog']);
+        assert.match(listed[0].label, /circle-slash.*\.venv\/bin\/python$/);
+        assert.equal(listed[0].detail, 'refactorcoder is not installed for it');
+        assert.equal(validation(path.join(tmp, 'nope')), 'no such file (an absolute path is needed)');
+        assert.equal(validation(GOOD), undefined);
+        assert.deepEqual(fake.configUpdates, [{ key: 'refactorcoder.interpreter', value: [GOOD] }]);
+        // One restart for the setting's change event and the picker's own restart.
+        assert.equal(fake.clients.length, 2);
+        assert.equal(errors().length, 1);
+    } finally {
+        process.env.PATH = savedPath;
+        fs.rmSync(path.join(tmp, '.venv'), { recursive: true });
+    }
+});
+
+test('a machine set up by scripts/setup.sh is found with no setting (its marker file)', async () => {
+    fs.mkdirSync(path.dirname(MARKER), { recursive: true });
+    fs.writeFileSync(MARKER, `${GOOD}\n`);
+    try {
+        await activate(context());
+        await waitFor(() => fake.output.some((l) => l.includes('Server running')), 'the server to run');
+        assert.ok(fake.output.some((l) => l.includes(`Python (setup-marker): ${GOOD}`)), fake.output.join('\n'));
+    } finally {
+        fs.rmSync(MARKER);
+    }
+});
+
+test('a changed setting reaches the running server without a reload; a changed interpreter restarts it', async () => {
+    await startRunning();
+    const pushed = () => fake.notificationsSent.filter((n) => n.method === 'workspace/didChangeConfiguration').map((n) => n.params.settings.refactorcoder);
+    changeSetting('refactorcoder.guide', { model: 'openai/gpt-4o-mini', max_tokens: 200 });
+    await waitFor(() => pushed().length === 1, 'the pushed settings');
+    assert.equal(pushed()[0].guide.max_tokens, 200);
+    assert.equal(pushed()[0].guide.model, 'openai/gpt-4o-mini');
+    // A key taken out of settings.json is pushed as null: the server goes back to its default.
+    changeSetting('refactorcoder.guide', {});
+    await waitFor(() => pushed().length === 2, 'the second push');
+    assert.equal(pushed()[1].guide.max_tokens, null);
+    assert.ok(!('interpreter' in pushed()[1]), 'client-only keys stay in the client');
+    // The server's workspace/configuration request is answered in the same shape.
+    const [client] = fake.clients;
+    const answer = await client.clientOptions.middleware.workspace.configuration(
+        { items: [{ section: 'refactorcoder' }] }, undefined, async () => [{ guide: { max_tokens: 99 }, interpreter: [GOOD] }]);
+    assert.equal(answer[0].guide.max_tokens, 99);
+    assert.equal(answer[0].solve, null);
+    assert.ok(!('interpreter' in answer[0]));
+    // The limits go with each job from the settings as they are now.
+    changeSetting('refactorcoder.limits', { maxAttempts: 2 });
+    fake.onRequest = () => ({ functions: [] });
+    await fake.commands.get('refactorcoder.run.optimizeChanged')!();
+    assert.deepEqual(executeRequests('refactorcoder.optimizeChanged').at(-1)!.params.arguments[0].limits, { maxAttempts: 2 });
+    // The interpreter is fixed per process: a new client, started with it.
+    changeSetting('refactorcoder.interpreter', [GOOD, '-X', 'utf8']);
+    await waitFor(() => fake.clients.length === 2 && fake.clients[1].state === 2, 'the restarted client');
+    assert.equal(fake.clients[1].serverOptions !== undefined, true);
+    assert.ok(fake.output.some((l) => l.includes(`Python (setting): ${GOOD} -X utf8`)));
 });
 
 test('commands stay registered without a server and say it is not running', async () => {
@@ -92,7 +190,7 @@ test('commands stay registered without a server and say it is not running', asyn
     for (const m of fake.messages) {
         assert.equal(m.kind, 'warning');
         assert.match(m.message, /^RefactorCoder server is not running: RefactorCoder server did not start: refactorcoder is not installed/);
-        assert.deepEqual(m.items, ['Show Log', 'Restart Server']);
+        assert.deepEqual(m.items, ['Choose Interpreter', 'Show Log', 'Restart Server']);
     }
     await waitFor(() => fake.outputShown === 4, 'Show Log to open the log');
 });

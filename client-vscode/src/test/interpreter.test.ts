@@ -1,7 +1,20 @@
 import { strict as assert } from 'assert';
 import { test } from 'node:test';
 import * as path from 'path';
-import { EXTENSION_ROOT, expandVariables, loadLaunchSpec, probeCommand, resolveInterpreter, serverCommand, shebangInterpreter, venvPython } from '../interpreter';
+import {
+    Candidate,
+    EXTENSION_ROOT,
+    expandVariables,
+    interpreterCandidates,
+    loadLaunchSpec,
+    parseSetupMarker,
+    probeCommand,
+    resolveInterpreter,
+    serverCommand,
+    setupMarkerPath,
+    shebangInterpreter,
+    venvPython,
+} from '../interpreter';
 
 const none = () => false;
 
@@ -93,7 +106,7 @@ test('a workspace .venv without refactorcoder is passed over for the Python exte
     const r = await resolveInterpreter({
         configured: [],
         workspaceFolders: ['/ws'],
-        exists: () => true,
+        exists: (f) => f === '/ws/.venv/bin/python',
         pythonExtension: async () => ['/ext/python'],
         hasRefactorcoder: withRefactorcoder(['/ext/python']),
         platform: 'linux',
@@ -113,11 +126,12 @@ test('then the console script\'s interpreter, then python3 marked as lacking ref
     });
     assert.equal(viaScript.source, 'console-script');
     assert.deepEqual(viaScript.command, ['/opt/rc/bin/python']);
-    assert.equal(viaScript.skipped?.length, 2);
+    // .venv, venv and env of the workspace, then the Python extension's.
+    assert.deepEqual(viaScript.skipped, [['/ws/.venv/bin/python'], ['/ws/venv/bin/python'], ['/ws/env/bin/python'], ['/ext/python']]);
     const none = await resolveInterpreter({
         configured: [],
         workspaceFolders: ['/ws'],
-        exists: () => true,
+        exists: (f) => f === '/ws/.venv/bin/python',
         hasRefactorcoder: async () => false,
         platform: 'linux',
     });
@@ -140,4 +154,42 @@ test('shebang of a console script', () => {
     assert.deepEqual(shebangInterpreter('#!/usr/bin/env python3\n'), ['/usr/bin/env', 'python3']);
     assert.deepEqual(shebangInterpreter(`#!/bin/sh\n'''exec' /very/long/bin/python "$0" "$@"\n' '''\n`), ['/very/long/bin/python']);
     assert.equal(shebangInterpreter('\x7fELF'), undefined);
+});
+
+test('a machine set up by scripts/setup.sh: its marker names the Python, found with no setting', async () => {
+    assert.equal(setupMarkerPath({}, '/home/u'), '/home/u/.config/refactorcoder/interpreter');
+    assert.equal(setupMarkerPath({ XDG_CONFIG_HOME: '/cfg' }, '/home/u'), '/cfg/refactorcoder/interpreter');
+    assert.equal(setupMarkerPath({ XDG_CONFIG_HOME: 'relative' }, '/home/u'), '/home/u/.config/refactorcoder/interpreter');
+    assert.deepEqual(parseSetupMarker('# written by scripts/setup.sh\n/opt/RefactorCoder/.venv/bin/python\n'), ['/opt/RefactorCoder/.venv/bin/python']);
+    assert.equal(parseSetupMarker('\n  \n'), undefined);
+    const r = await resolveInterpreter({
+        configured: [],
+        workspaceFolders: ['/ws'],
+        exists: (f) => f === '/ws/.venv/bin/python' || f === '/opt/RefactorCoder/.venv/bin/python',
+        consoleScript: () => undefined,
+        setupMarker: () => ['/opt/RefactorCoder/.venv/bin/python'],
+        hasRefactorcoder: withRefactorcoder(['/opt/RefactorCoder/.venv/bin/python']),
+        platform: 'linux',
+    });
+    assert.deepEqual(r, { command: ['/opt/RefactorCoder/.venv/bin/python'], source: 'setup-marker', hasRefactorcoder: true, skipped: [['/ws/.venv/bin/python']] });
+    // A marker left by a checkout since deleted is passed over without a probe.
+    const gone = await resolveInterpreter({ configured: [], workspaceFolders: [], exists: none, setupMarker: () => ['/gone/python'], platform: 'linux' });
+    assert.equal(gone.source, 'default');
+});
+
+test('the candidates Choose Interpreter lists: each command once, in discovery order', async () => {
+    const listed: Candidate[] = [];
+    for await (const c of interpreterCandidates({
+        configured: [],
+        workspaceFolders: ['/ws'],
+        exists: (f) => ['/ws/venv/bin/python', '/opt/rc/.venv/bin/python'].includes(f),
+        pythonExtension: async () => ['/ws/venv/bin/python'],
+        consoleScript: () => ['/opt/rc/.venv/bin/python'],
+        setupMarker: () => ['/opt/rc/.venv/bin/python'],
+        platform: 'linux',
+    })) listed.push(c);
+    assert.deepEqual(listed, [
+        { command: ['/ws/venv/bin/python'], source: 'workspace-venv' },
+        { command: ['/opt/rc/.venv/bin/python'], source: 'console-script' },
+    ]);
 });

@@ -44,6 +44,10 @@ test('start-up failure: the cause and the action that fixes it', () => {
     assert.deepEqual(missing.actions, ['Choose Interpreter', 'Show Log']);
     const absent = startupFailure({ command: ['/nope/python'] }, 'spawn /nope/python ENOENT', '');
     assert.match(absent.message, /was not found/);
+    // What to do is in the notification itself, not only in the log.
+    for (const failure of [missing, absent]) assert.match(failure.message, /Choose Interpreter .*scripts\/setup\.sh/);
+    const nothingFound = startupFailure({ command: ['python3'], source: 'default', hasRefactorcoder: false, skipped: [['/ws/.venv/bin/python']] }, 'x', '');
+    assert.match(nothingFound.message, /no Python with refactorcoder installed was found \(tried \/ws\/\.venv\/bin\/python, python3\)/);
     const other = startupFailure({ command: ['python3'], hasRefactorcoder: true }, 'x', 'line 1\nValueError: bad settings\n');
     assert.equal(other.message, 'RefactorCoder server did not start: ValueError: bad settings');
 });

@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import { test } from 'node:test';
-import { shapeConfigurationResult, shapeSettings } from '../settings';
+import { liveSettings, shapeConfigurationResult, shapeSettings } from '../settings';
 
 test('client-only keys and unset values are dropped', () => {
     const { settings, warnings } = shapeSettings({
@@ -42,13 +42,20 @@ test('non-objects shape to empty settings', () => {
 
 test('workspace/configuration results are shaped by section', () => {
     const raw = { guide: { model: 'm' }, interpreter: ['p'], serverArgs: [] };
-    assert.deepEqual(shapeConfigurationResult('refactorcoder', raw), { guide: { model: 'm' } });
+    assert.deepEqual(shapeConfigurationResult('refactorcoder', raw), liveSettings(raw));
     assert.deepEqual(shapeConfigurationResult(undefined, { refactorcoder: raw, editor: { tabSize: 4 } }), {
-        refactorcoder: { guide: { model: 'm' } },
+        refactorcoder: liveSettings(raw),
         editor: { tabSize: 4 },
     });
     assert.deepEqual(shapeConfigurationResult('refactorcoder.guide', { model: 'm', api_key: 'k' }), { model: 'm' });
     assert.equal(shapeConfigurationResult('refactorcoder.interpreter', ['p']), null);
     assert.equal(shapeConfigurationResult('refactorcoder.history_path', '/h'), '/h');
     assert.deepEqual(shapeConfigurationResult('editor', { tabSize: 4 }), { tabSize: 4 });
+});
+
+test('the live section names every unset server key as null (a removed setting goes back to its default)', () => {
+    const live = liveSettings({ guide: { max_tokens: 200 }, interpreter: ['p'], limits: { maxAttempts: 2 } });
+    assert.deepEqual(live.guide, { model: null, fallbacks: null, api_base: null, timeout_s: null, retries: null, backoff_s: null, temperature: null, max_tokens: 200 });
+    for (const key of ['solve', 'judge', 'fix', 'refine', 'local_model_path', 'history_path', 'key_file']) assert.equal(live[key], null, key);
+    assert.ok(!('interpreter' in live) && !('limits' in live));
 });
