@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from orchestrator.target import Target
 from orchestrator.verify import differential as diff
+from orchestrator.verify import methods
+from orchestrator.verify import receivers as recv
 
 
 @dataclass
@@ -48,6 +50,7 @@ class PythonBehaviour:
                  workload: list[str] | None = None):
         self.exe, self.target, self.seen_calls, self.n_inputs = exe, target, seen_calls, n_inputs
         self.workload: list[str] = list(workload or [])
+        self.method = methods.method_kind(target)  # "instance" | "class" | None (a plain function)
 
     def use_workload(self, exprs: list[str]) -> None:
         """The workload the measurement will time: its calls are compared, and its sizes shape the large
@@ -58,25 +61,53 @@ class PythonBehaviour:
                 self.__dict__.pop(cached, None)
 
     @property
+    def method_calls(self) -> recv.MethodCalls:
+        """A method's receivers and receiver calls in the tests, doctests and class doctests (empty for a function)."""
+        if "_method_calls" not in self.__dict__:
+            self._method_calls = recv.find(self.target, getattr(self.exe, "suite", None)) if self.method \
+                else recv.MethodCalls()
+        return self._method_calls
+
+    def receivers(self) -> list[str]:
+        """What a method is called on: the tests' receivers, then the workload's."""
+        found = list(self.method_calls.receivers)
+        found += [r for r in methods.workload_receivers(self.workload, self.target.name) if r not in found]
+        return found
+
+    @property
     def why_unavailable(self) -> str | None:
-        """Why there are no differential calls for this target (None when there are)."""
+        """Why there are no differential calls for this target (None when there are). A method without a known
+        receiver is available still: a workload given later (use_workload) brings one; until then it has no
+        calls (see missing_receiver)."""
         if not getattr(self.exe, "differential", False):
             return f"differential calls are not available for {self.target.language}"
-        if self.target.class_name is not None:
-            return (f"{self.target.qualname} is a method: calling it needs an instance of {self.target.class_name}, "
-                    "which the input generator cannot build yet")
         return None
 
     @property
+    def missing_receiver(self) -> str | None:
+        """For a method with no receiver in the tests or the workload: which instance is missing and how to give one."""
+        return methods.missing_receiver(self.target) if self.method and not self.receivers() else None
+
+    @property
     def available(self) -> bool:
-        """Plain Python functions only (see why_unavailable)."""
+        """Python functions and methods (see why_unavailable)."""
         return self.why_unavailable is None
 
     def inputs(self) -> list[dict]:
-        """The literal calls (the tests', large and generated ones); empty when not available."""
+        """The literal calls (the tests', large and generated ones); empty when not available. A method's calls
+        carry a receiver: the tests' calls their own, generated arguments each of the receivers in turn."""
         if "_inputs" not in self.__dict__:
-            self._inputs = diff.generate_inputs(self.target, self.seen_calls, self.n_inputs,
-                                                workload=self.workload) if self.available else []
+            if not self.available:
+                self._inputs = []
+            elif self.method:
+                receivers = self.receivers()
+                calls = diff.generate_inputs(self.target, self.method_calls.calls, self.n_inputs,
+                                             workload=self.workload) if receivers else []
+                self._inputs = [c if "receiver" in c else {**c, "receiver": receivers[i % len(receivers)]}
+                                for i, c in enumerate(calls)]
+            else:
+                self._inputs = diff.generate_inputs(self.target, self.seen_calls, self.n_inputs,
+                                                    workload=self.workload)
         return self._inputs
 
     def calls(self) -> list[dict]:

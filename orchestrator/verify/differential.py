@@ -25,8 +25,9 @@ import random
 from dataclasses import dataclass, field
 
 from orchestrator.target import Target
+from orchestrator.verify.methods import function_node
 from orchestrator.verify.shapes import Shape, large_value, merge, shape_of_hint, shape_of_value, small_value, strategy
-from orchestrator.verify.workload import sample_of, target_calls
+from orchestrator.verify.workload_args import sample_of, target_calls
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class Param:
 
 def parameters(target: Target) -> list[Param]:
     """Every parameter (self/cls of a method dropped; **kwargs left out: the tests' calls carry those)."""
-    node = ast.parse(target.code.lstrip()).body[0]
+    node = function_node(target)
     a = node.args
     positional = [*a.posonlyargs, *a.args]
     defaults = [None] * (len(positional) - len(a.defaults)) + list(a.defaults)
@@ -245,7 +246,11 @@ def generate_inputs(target: Target, seen_calls: list[dict], n: int = N_GENERATED
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import strategies as st
 
-    calls = [{"args": c["args"], "kwargs": c.get("kwargs") or "{}"} for c in seen_calls if "args" in c][:MAX_CALLS // 2]
+    # A method's calls keep their receiver (orchestrator/verify/receivers.py); generated ones get theirs from
+    # orchestrator/verify/behaviour.py.
+    calls = [{"args": c["args"], "kwargs": c.get("kwargs") or "{}", **({"receiver": c["receiver"]} if "receiver" in c
+                                                                     else {})}
+             for c in seen_calls if "args" in c][:MAX_CALLS // 2]
     params = evidence(target, seen_calls, workload)
 
     def add(args, kwargs) -> None:
@@ -319,6 +324,8 @@ def _differs(a: dict, b: dict) -> str | None:
         return "argument mutation"
     if a.get("o") != b.get("o"):
         return "stdout"
+    if a.get("s") != b.get("s"):  # a method's receiver after the call (orchestrator/verify/receivers.py)
+        return "receiver state"
     return None
 
 

@@ -19,6 +19,9 @@ import statistics
 import time
 from dataclasses import dataclass, field
 
+from orchestrator.verify import methods
+from orchestrator.verify.workload_args import CallArguments, Sample, sample_of, size_of as _size, target_calls  # noqa: F401
+
 log = logging.getLogger(__name__)
 
 # Measurable: the original's own CPU time per pass -- a pass's cost minus that of its no-op twin (the same
@@ -39,112 +42,6 @@ GROWTH_BUDGET_S = 30.0  # wall-clock cap on the growing (a step is 4 sandbox run
 FACTORS = (10, 100, 1000, 10000)
 MAX_ITEMS = 1_000_000  # items of one scaled argument (memory: the sandbox has 512 MB)
 MAX_CALLS = 40
-
-
-# -- reading a workload's calls -------------------------------------------------------------------------
-
-
-@dataclass
-class CallArguments:
-    """The argument expressions of one call to the target in a workload expression."""
-
-    positional: list[ast.expr] = field(default_factory=list)
-    keywords: dict[str, ast.expr] = field(default_factory=dict)
-
-
-def target_calls(exprs: list[str], name: str) -> list[CallArguments]:
-    """Every call of `name` (or `x.name`) in the workload expressions, with `*(literal tuple)` and
-    `**{literal dict}` unpacked; positions after an unpackable `*args` are unknown and left out."""
-    found = []
-    for text in exprs:
-        try:
-            tree = ast.parse(text.strip(), mode="eval")
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
-            callee = node.func
-            called = callee.id if isinstance(callee, ast.Name) else callee.attr if isinstance(
-                callee, ast.Attribute) else None
-            if called != name:
-                continue
-            call = CallArguments()
-            for arg in node.args:
-                if isinstance(arg, ast.Starred):
-                    if isinstance(arg.value, (ast.Tuple, ast.List)):
-                        call.positional += arg.value.elts
-                        continue
-                    break
-                call.positional.append(arg)
-            for kw in node.keywords:
-                if kw.arg is not None:
-                    call.keywords[kw.arg] = kw.value
-                elif isinstance(kw.value, ast.Dict) and all(isinstance(k, ast.Constant) and isinstance(k.value, str)
-                                                            for k in kw.value.keys):
-                    call.keywords.update({k.value: v for k, v in zip(kw.value.keys, kw.value.values)})
-            found.append(call)
-    return found
-
-
-@dataclass
-class Sample:
-    """A literal standing for an argument (for `[1, 2] * 500` the list [1, 2]) and the argument's size (len)."""
-
-    value: object
-    size: int | None
-
-
-def _size(value) -> int | None:
-    return len(value) if isinstance(value, (list, tuple, str, bytes, dict, set, frozenset)) else None
-
-
-def sample_of(node: ast.expr) -> Sample | None:
-    """What a workload argument is, read without running it: a literal, a literal repeated (`[0, 1] * 100`,
-    `100 * "ab"`), `range(n)` / `list(range(n))` / `tuple(range(n))`, a comprehension over those (a scaled
-    call's spread form); None for anything else."""
-    try:
-        value = ast.literal_eval(node)
-        return Sample(value, _size(value))
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        pass
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        for seq, times in ((node.left, node.right), (node.right, node.left)):
-            inner = sample_of(seq)
-            count = sample_of(times)
-            if inner and count and inner.size is not None and isinstance(count.value, int):
-                return Sample(inner.value, inner.size * max(0, count.value))
-    if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-        return _comprehension_sample(node)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        if node.func.id in ("list", "tuple") and len(node.args) == 1 and not node.keywords:
-            inner = sample_of(node.args[0])
-            if inner is not None and isinstance(inner.value, (list, tuple)):
-                return Sample(list(inner.value) if node.func.id == "list" else tuple(inner.value), inner.size)
-        if node.func.id == "range" and 1 <= len(node.args) <= 3 and not node.keywords:
-            bounds = [sample_of(a) for a in node.args]
-            if all(b is not None and isinstance(b.value, int) for b in bounds):
-                span = range(*[b.value for b in bounds])
-                return Sample(list(span[:8]) + ([span[-1]] if len(span) > 8 else []), len(span))
-    return None
-
-
-def _comprehension_sample(node) -> Sample | None:
-    """A comprehension over ranges and literals (what the spread form of a scaled call is, see _spread_expr):
-    its size is the product of its loops' sizes, its sample the innermost literal (items as they are)."""
-    size, inner = 1, None
-    for loop in node.generators:
-        source = loop.iter
-        if isinstance(source, ast.Call) and isinstance(source.func, ast.Attribute) and source.func.attr == "items":
-            source = source.func.value
-        found = sample_of(source)
-        if found is None or found.size is None or loop.ifs:
-            return None
-        size, inner = size * found.size, found.value
-    if isinstance(node, ast.DictComp):
-        return Sample(inner, size) if isinstance(inner, dict) else None
-    items = list(inner)
-    return Sample(set(items) if isinstance(node, ast.SetComp) else items, size)
 
 
 # -- scaling calls ----------------------------------------------------------------------------------------
@@ -214,6 +111,12 @@ def _is_sized(value) -> bool:
 
 
 def scaled_call(name: str, call: dict, factor: int, spread: bool = False) -> str | None:
+    if "receiver" in call:  # a method's: never its ints (an index or a key the instance holds)
+        return methods.scaled_call(name, call, lambda value: _scaled_arg(value, factor, spread, False), factor)
+    return _scaled_function_call(name, call, factor, spread)
+
+
+def _scaled_function_call(name: str, call: dict, factor: int, spread: bool = False) -> str | None:
     """A workload expression calling `name` with a literal call's arguments ({"args", "kwargs"} as repr
     text) scaled by `factor`: lists, tuples, strings and bytes repeated (`[1, 2] * 10`), or with
     `spread`, lists, tuples, sets and dicts made of shifted copies (see _spread_expr); a call whose
@@ -245,7 +148,10 @@ def scaled_workload(name: str, calls: list[dict], factor: int, spread: bool = Fa
 
 
 def plain_call(name: str, call: dict) -> str:
-    """The workload expression of a literal call, as orchestrator/refine.py `workload_calls` writes it."""
+    """The workload expression of a literal call, as orchestrator/refine.py `workload_calls` writes it (a method's
+    call on its receiver: `(receiver).name(*args, **kwargs)`)."""
+    if "receiver" in call:
+        return methods.call_expr(call["receiver"], name, call)
     return f"{name}(*{call['args']}, **{call['kwargs']})"
 
 
@@ -272,12 +178,15 @@ class WorkloadPlan:
         return f"workload: {len(self.exprs)} calls from {self.description}{cost} (not shown to the models)"
 
 
-NO_OP = "(lambda *a, **k: None)"
+NO_OP = methods.NO_OP
 
 
 def no_op_twin(expr: str, name: str) -> str:
-    """The same call with `name` replaced by a function that does nothing (what a call costs besides it)."""
-    return NO_OP + expr[len(name):] if expr.startswith(name + "(") else "None"
+    """The same call with `name` replaced by a function that does nothing (what a call costs besides it); for a
+    method's `(receiver).name(...)`, the receiver is still built (methods.no_op_twin)."""
+    if expr.startswith(name + "("):
+        return NO_OP + expr[len(name):]
+    return methods.no_op_twin(expr, name) or "None"
 
 
 class _Timer:
@@ -337,11 +246,16 @@ def grow_workload(exe, original_code: str, name: str, seen_calls: list[dict], ge
     with the size (a constant-time function) and after `budget_s`. When no size is measurable, `measurable`
     is False and `message` says the workload is too small and how to give one. `exe` is a PythonExecution
     (its `runner` and `workload_program(code, exprs).spec(loops)`)."""
+    target = getattr(exe, "target", None)
+    hint = f"{name}(...)"
+    if target is not None and methods.method_kind(target):  # calls on the tests' receivers (methods.py)
+        seen_calls, generated = _method_calls(exe, target, generated)
+        hint = f"{methods.class_path(target)}(...).{name}(...)"
     source = "the inputs your tests use" if seen_calls else "generated inputs"
     calls = [c for c in (seen_calls or generated) if "args" in c][:MAX_CALLS]
     base = [plain_call(name, c) for c in calls]
     if not base:
-        return WorkloadPlan([], source, False, message=_too_small(name, source, None, 1, min_call_s))
+        return WorkloadPlan([], source, False, message=_too_small(hint, source, None, 1, min_call_s))
     timer = _Timer(exe, original_code, name, budget_s)
     n = len(base)
 
@@ -374,8 +288,21 @@ def grow_workload(exe, original_code: str, name: str, seen_calls: list[dict], ge
             break  # the cost does not grow with the inputs' size (constant time): larger inputs will not help
         previous = best
     if not best.measurable:
-        best.message = _too_small(name, source, best.seconds_per_call, best.factor, best.needed_per_call or min_call_s)
+        best.message = _too_small(hint, source, best.seconds_per_call, best.factor, best.needed_per_call or min_call_s)
     return best
+
+
+def _method_calls(exe, target, generated: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(the tests' calls on their receivers, the generated calls on them) for a method; raises NoTests saying
+    which instance is missing when the tests build none."""
+    from orchestrator.errors import NoTests
+    from orchestrator.verify import receivers
+
+    found = receivers.find(target, getattr(exe, "suite", None))
+    generated = [c for c in generated if "receiver" in c]
+    if not found.calls and not generated:
+        raise NoTests(methods.missing_receiver(target))
+    return found.calls, generated
 
 
 def _first_form(name: str, calls: list[dict], factor: int, timer: _Timer) -> tuple | None:
@@ -398,10 +325,10 @@ def _scaled_description(source: str, factor: int, spread: bool) -> str:
     return f"{source}, scaled ×{factor}{how}"
 
 
-def _too_small(name: str, source: str, seconds_per_call: float | None, factor: int, min_call_s: float) -> str:
+def _too_small(hint: str, source: str, seconds_per_call: float | None, factor: int, min_call_s: float) -> str:
     scaled = f", scaled up to ×{factor}" if factor > 1 else ""
     cost = f" costs the original only {seconds_per_call * 1000:.2g} ms of its own CPU time per call" \
         if seconds_per_call is not None else " could not be measured"
     return (f"the workload ({source}{scaled}){cost}: too small to show a difference (a measurement needs "
             f"≥ {min_call_s * 1000:.2g} ms per call here, twice what a timed call costs besides the function). "
-            f"Give a workload that does real work: --workload \"{name}(...)\" with inputs of the size you care about")
+            f"Give a workload that does real work: --workload \"{hint}\" with inputs of the size you care about")

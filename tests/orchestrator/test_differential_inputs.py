@@ -144,12 +144,15 @@ def test_behaviour_compares_the_workload_calls_and_computes_the_original_once():
     assert len(candidate_orders) == 4 and all(1 not in order for orders in candidate_orders for order in orders)
 
 
-def test_methods_are_not_available_and_say_why():
+def test_a_method_without_a_receiver_has_no_calls_and_says_which_instance_is_missing():
     source = "class Box:\n    def area(self, w: int) -> int:\n        return w\n"
     target = locate_text(Path("m.py"), source, "Box.area", "python")
     guard = PythonBehaviour(RecordedCalls(target.code), target, [], 10)
-    assert not guard.available and "method" in guard.why_unavailable and "Box" in guard.why_unavailable
+    assert guard.available and "no instance of Box" in guard.missing_receiver and "Box(...).area(" in guard.missing_receiver
     assert guard.inputs() == [] and guard.calls() == [] and guard.check("x") is None
+    guard.use_workload(["Box().area(3)"])  # the workload's receiver serves the generated arguments
+    assert guard.missing_receiver is None and guard.inputs()
+    assert all(c["receiver"] == "Box()" for c in guard.inputs()) and guard.calls()[-1] == {"expr": "Box().area(3)"}
 
 
 # -- the real sandbox: candidates that only the new inputs catch ------------------------------------------

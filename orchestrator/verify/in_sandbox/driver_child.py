@@ -207,10 +207,12 @@ GUARD = _sys.modules.get("rc_driver_guard")  # loaded before this module; gone f
 # -- one call --------------------------------------------------------------------------------------
 
 
-def state_of(module, fn):
-    """What a call could use to remember earlier calls: defaults, attributes, caches, closures, globals."""
+def state_of(module, fn, owner=None):
+    """What a call could use to remember earlier calls: defaults, attributes, caches, closures, globals, and for a
+    method its class's own data attributes (a cache put on the class at the first call)."""
     state = {}
     raw = getattr(fn, "__wrapped__", fn)
+    raw = getattr(raw, "__func__", raw)  # a classmethod, bound to its class
     for label, obj in (("defaults", getattr(raw, "__defaults__", None)),
                        ("kwdefaults", getattr(raw, "__kwdefaults__", None)),
                        ("attributes", {k: v for k, v in getattr(fn, "__dict__", {}).items() if k != "__wrapped__"})):
@@ -230,7 +232,20 @@ def state_of(module, fn):
             state["global " + name] = repr(norm(value))
         elif callable(getattr(value, "cache_info", None)):
             state["functools cache of " + name] = repr(value.cache_info().currsize)
+    if isinstance(owner, type):
+        for name, value in list(vars(owner).items()):
+            if _dunder(name) or isinstance(value, DESCRIPTOR_TYPES):
+                continue
+            state["class attribute %s.%s" % (owner.__name__, name)] = repr(norm(value))
     return state
+
+
+DESCRIPTOR_TYPES = (types.FunctionType, classmethod, staticmethod, property)
+RECEIVER_NAME = "_rc_receiver"  # orchestrator/verify/receivers.py binds a recipe's instance to this name
+_parse = ast.parse
+_unparse = ast.unparse
+_Name, _Load, _Attribute, _Call = ast.Name, ast.Load, ast.Attribute, ast.Call
+_NOTHING = object()  # no receiver (a plain function's call)
 
 
 def serialised(value):
@@ -239,40 +254,102 @@ def serialised(value):
     return GUARD.encode(norm(value))
 
 
+def _method_call(expr, method):
+    """(receiver code, call code) when the workload expression `expr` calls `.method` on something: the receiver
+    is evaluated first and bound to RECEIVER_NAME, so that its state after the call can be read. None else."""
+    try:
+        node = _parse(expr.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    if not (isinstance(node, _Call) and isinstance(node.func, _Attribute) and node.func.attr == method):
+        return None
+    receiver = _unparse(node.func.value)
+    node.func.value = _Name(RECEIVER_NAME, _Load())
+    return compile(receiver, "<receiver>", "eval"), compile(_unparse(node), "<workload>", "eval")
+
+
+def _owner(module, path):
+    """The class a method belongs to (None for a plain function)."""
+    obj = module
+    for part in path.split(".") if path else ():
+        obj = getattr(obj, part, None)
+    return obj if isinstance(obj, type) else None
+
+
+def _arguments(text):
+    """A call's arguments: a literal (read now), else an expression to evaluate in the module's namespace."""
+    try:
+        return _literal_eval(text), None
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None, compile(text, "<arguments>", "eval")
+
+
 def call(emit, module_name, qualname, spec, track_state):
-    """Import the module, make one call, emit {"record": {r, e, m, o}, "state": [...]} (or a load error), and
-    what the guard saw ({"tampered": ...}) when the candidate tried to reach the checking code."""
+    """Import the module, make one call, emit {"record": {r, e, m, o[, s]}, "state": [...]} (or a load error), and
+    what the guard saw ({"tampered": ...}) when the candidate tried to reach the checking code.
+
+    A call of a method (`qualname` Class.method) is made on a receiver: spec["receiver"], an expression built
+    from the tests (orchestrator/verify/receivers.py), or the part of a workload expression `R.method(...)`
+    before `.method`. The receiver is built in this process, which serves this call alone: no other call
+    touched it. With track_state its state after the call is recorded as "s" (its attributes, __dict__ and
+    slots, private ones too): an instance the candidate leaves different from the original's is a difference."""
     # The inputs and their serialised form are taken before the candidate's module exists in this process:
     # an argument mutation is seen whatever the candidate does to this code afterwards.
+    path, _, method = (qualname or "").rpartition(".")
+    receiver_code = arg_codes = None
     if "expr" in spec:
         code, args, kwargs, before = compile(spec["expr"], "<workload>", "eval"), None, None, None
+        split = _method_call(spec["expr"], method) if path else None
+        if split is not None:
+            receiver_code, code = split
     else:
-        code, args, kwargs = None, _literal_eval(spec["args"]), _literal_eval(spec.get("kwargs") or "{}")
-        before = serialised((args, kwargs))
+        code = None
+        (args, args_code), (kwargs, kwargs_code) = _arguments(spec["args"]), _arguments(spec.get("kwargs") or "{}")
+        arg_codes = (args_code, kwargs_code) if args_code is not None or kwargs_code is not None else None
+        before = serialised((args, kwargs)) if arg_codes is None else None
+        if spec.get("receiver") is not None:
+            receiver_code = compile(spec["receiver"], "<receiver>", "eval")
     try:
         with Captured():
-            module, fn = load(module_name, qualname if code is None else None)
+            module, fn = load(module_name, qualname if code is None or receiver_code is not None else None)
+        owner = _owner(module, path)
     except BaseException as exc:  # noqa: B036 - the module does not import
         emit(dict(load_error(exc), tampered=tampering(exc)))
         return
-    before_state = state_of(module, fn) if track_state and fn is not None else None
+    before_state = state_of(module, fn, owner) if track_state and fn is not None else None
     rec = {"r": None, "e": None, "m": None}
+    receiver = _NOTHING
     captured = Captured()
     try:
         with captured:
-            if code is None:
-                rec["r"] = norm(fn(*args, **kwargs))  # generators are consumed here, inside the time limit
+            namespace = dict(vars(module)) if code is not None or receiver_code is not None or arg_codes else None
+            if receiver_code is not None:
+                receiver = eval(receiver_code, namespace)
+            if arg_codes is not None:
+                args = eval(arg_codes[0], namespace) if arg_codes[0] is not None else args
+                kwargs = eval(arg_codes[1], namespace) if arg_codes[1] is not None else kwargs
+                before = serialised((args, kwargs))
+            if code is not None:
+                namespace[RECEIVER_NAME] = receiver
+                rec["r"] = norm(eval(code, namespace))
+            elif receiver is not _NOTHING:
+                rec["r"] = norm(getattr(receiver, method)(*args, **kwargs))
             else:
-                rec["r"] = norm(eval(code, dict(vars(module))))
+                rec["r"] = norm(fn(*args, **kwargs))  # generators are consumed here, inside the time limit
     except BaseException as exc:  # noqa: B036 - the exception type is part of the behaviour
         rec["e"] = type(exc).__name__
     if before is not None:
         after = serialised((args, kwargs))
         rec["m"] = after if after != before else None
     rec["o"] = bounded_text(captured.buffer.getvalue())
+    if track_state and receiver is not _NOTHING:
+        try:
+            rec["s"] = norm(receiver)
+        except BaseException as exc:  # noqa: B036 - a receiver whose state cannot be read after the call
+            rec["s"] = {"unreadable": type(exc).__name__}
     payload = {"record": rec}
     if before_state is not None:
-        after_state = state_of(module, fn)
+        after_state = state_of(module, fn, owner)
         payload["state"] = sorted(k for k in set(before_state) | set(after_state)
                                   if before_state.get(k) != after_state.get(k))
     payload["tampered"] = tampering()
