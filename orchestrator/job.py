@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Event = Callable[[str, dict], None]
-SETTINGS_STAGE = {"generate": "solve", "fix": "fix", "refine": "refine"}
+SETTINGS_STAGE = {"generate": "solve", "fix": "fix", "refine": "refine", "plan": "guide"}
+HISTORY_STAGE = {"generate": "solve", "plan": "guide"}  # the stage a model call is recorded under, when not its own
 MAX_TOKENS_RETRY = 2048  # the room an answer cut at the stage's max_tokens is asked again with
 
 
@@ -170,7 +171,7 @@ class Job:
 
     def _call(self, stage: str, settings, messages):
         self.check()
-        outcome = self.o.pipeline.runner.run(stage if stage != "generate" else "solve", settings, messages,
+        outcome = self.o.pipeline.runner.run(HISTORY_STAGE.get(stage, stage), settings, messages,
                                              run_id=self.run_id, cancel=self.cancel, on_text=None)
         self._spent(outcome.result)
         return outcome

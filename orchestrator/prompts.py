@@ -72,6 +72,21 @@ def refine_messages(language: str, name: str, code: str, problem: str, metric: s
         + (LEAVE_DOCS_OUT if language == "python" else ""))
 
 
+def plan_messages(language: str, name: str, code: str, metric: str, context: str = "") -> list[Message]:
+    """The edge model's plan before an Optimize search (GuideLLM, paper 000): two or three different approaches
+    with their complexity, no code. Each becomes the "algorithm" sample of one round (orchestrator.strategies)."""
+    fence = FENCE.get(language, language)
+    goal = METRIC_WORDS.get(metric, metric)
+    return _msgs(
+        f"Objective: plan how to make the {language} function `{name}` use less {goal} while returning exactly the "
+        "same results.\n\n"
+        f"Code:\n```{fence}\n{_cut(code, 3000)}\n```\n\n"
+        + _around(fence, name, context)
+        + "Instruction: propose three different approaches, most promising first, as a numbered list: one line "
+        "each, the approach in a few words and its time complexity (for example `1. one pass with a set of seen "
+        "items: O(n)`). Write no code.")
+
+
 def test_designer_messages(language: str, name: str, code: str, problem: str) -> list[Message]:
     return _msgs(
         f"Objective: write tests for the {language} function `{name}`.\n\n"

@@ -11,7 +11,7 @@ import time
 from models.errors import ModelError
 from orchestrator import prompts
 from orchestrator.errors import NoTests
-from orchestrator.strategies import round_strategies
+from orchestrator.strategies import plan_approaches, round_strategies
 from orchestrator.verify.engine import Verifier
 from orchestrator.verify.execution import WORKLOAD_TOO_SMALL
 from orchestrator.verify.testsuite import designed_tests
@@ -150,6 +150,8 @@ def refine(job, metric: str, workload: str | None):
     search = _Search(job, verifier, metric, exprs, base_id, baseline)
     search.profile_text = exe.profile(target.code, exprs, 1)
     job.store.profile(base_id, kind="cprofile", metric=metric, text=search.profile_text)
+    if limits.guide:
+        search.approaches = _plan(job, metric)
     try:
         for round_ in range(rounds):
             search.round(round_, min(per_round, k - round_ * per_round))
@@ -183,6 +185,7 @@ class _Search:
         self.job, self.verifier, self.metric, self.exprs = job, verifier, metric, exprs
         self.best_id, self.best_run = base_id, baseline
         self.profile_text = ""
+        self.approaches: list[str] = []  # the edge model's plan: one approach per round's "algorithm" sample
         self.feedback = ""
         self.accepted_decision = None
         self.steps = 0
@@ -195,7 +198,7 @@ class _Search:
 
         sampled = []  # (attempt, candidate code or None, model, seconds asking)
         stopped = None  # a limit or a model failure mid-round: the samples already taken are still verified
-        for sample, strategy in enumerate(round_strategies(round_, size)):
+        for sample, strategy in enumerate(round_strategies(round_, size, self.approaches)):
             self.number += 1
             model = pool[(self.number - 1) % len(pool)]
             job.event("attempt", stage="refine", number=self.number, model=model, strategy=strategy.name)
@@ -244,6 +247,30 @@ class _Search:
                           "; the code above is it: improve it further.")
         self.profile_text = job.exe.profile(code, self.exprs, 1) or self.profile_text
         job.store.profile(self.best_id, kind="cprofile", metric=self.metric, text=self.profile_text)
+
+
+def _plan(job, metric: str) -> list[str]:
+    """The edge model's approaches for this function (GuideLLM: methods with their complexity, no code), or []
+    when it is not configured, fails or writes none: the search then uses its generic "algorithm" advice."""
+    from orchestrator.loop import LimitReached
+
+    pool = job.pool("plan")
+    if not pool:
+        return []
+    model = pool[0]
+    target = job.target
+    job.event("stage", stage="plan", message=f"planning approaches for {target.name}() with {job.model_name(model)}")
+    try:
+        answer, _ = job.ask("plan", model, prompts.plan_messages(target.language, target.name, target.code, metric,
+                                                                  job.prompt_context))
+    except (LimitReached, ModelError) as exc:
+        job.report.notes.append(f"no plan from the guide model ({exc}): generic strategies used")
+        return []
+    approaches = plan_approaches(answer)
+    job.report.notes.append("plan by " + job.model_name(model) + ": " + "; ".join(
+        f"{i}. {a}" for i, a in enumerate(approaches, 1)) if approaches else
+        "the guide model's plan named no approach: generic strategies used")
+    return approaches
 
 
 def _feedback(verdict) -> str:

@@ -23,7 +23,7 @@ class JobLimits(BaseModel):
     min_pairs: int = Field(6, ge=2, description="pairs before the first look may decide (the plan sets its looks)")
     design_tests: bool = True  # AgentCoder test designer when the user has no tests
     judge: bool = True  # the judge's scores beside the execution verdict
-    guide: bool = True  # guidance before generating (solve)
+    guide: bool = True  # the edge model first: guidance before generating (solve), a plan of approaches before an Optimize search
     differential_inputs: int = Field(40, ge=0, le=200)
 
 

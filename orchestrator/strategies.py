@@ -4,11 +4,15 @@ Small models are weak at one-shot rewriting but strong when sampled several ways
 (arXiv 2404.00725; CodeT): a round asks for several candidates, each with its own strategy and temperature, so
 that they differ in idea and not only in wording. The verification engine then screens them cheapest check
 first and measures only the best (orchestrator.verify.engine.Verifier.verify_round).
+
+When the edge model planned approaches first (GuideLLM, paper 000: two or three methods with their complexity,
+no code), each round's "algorithm" sample follows the next approach of that plan instead of the generic advice.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -32,9 +36,47 @@ STRATEGIES: tuple[Strategy, ...] = (
              "once instead of repeated string concatenation, counters, deques, binary search, heaps, built-in "
              "functions that loop in native code.", 0.8),
 )
+PLAN_STEPS = 3  # approaches taken from the plan at most
+_PLAN_LINE = re.compile(r"^\s*(?:\d+\s*[.):]|[-*•])\s+(.+?)\s*$")
 
 
-def round_strategies(round_: int, size: int) -> list[Strategy]:
+def plan_approaches(answer: str) -> list[str]:
+    """The numbered (or bulleted) approaches of the edge model's plan, in its order; [] when it wrote none.
+    Lines that carry code (a fence, a `def`, a `return`) are not approaches."""
+    approaches = []
+    in_fence = False
+    for line in answer.splitlines():
+        if line.strip().startswith("```"):
+            in_fence = not in_fence
+            continue
+        match = None if in_fence else _PLAN_LINE.match(line)
+        if not match:
+            continue
+        text = re.sub(r"[*_`]{1,2}", "", match.group(1)).strip(" .")
+        if len(text) < 8 or re.search(r"\bdef \w+\(|\breturn\b|;\s*$", text):
+            continue
+        approaches.append(text[:200])
+        if len(approaches) == PLAN_STEPS:
+            break
+    return approaches
+
+
+def round_strategies(round_: int, size: int, approaches: list[str] | None = None) -> list[Strategy]:
     """`size` strategies for round `round_`: every round starts one strategy further on, so that a job of
-    one-sample rounds still tries each idea in turn."""
-    return [STRATEGIES[(round_ + i) % len(STRATEGIES)] for i in range(size)]
+    one-sample rounds still tries each idea in turn. With a plan, the k-th "algorithm" sample of the job follows
+    approach k of the plan (cycling)."""
+    chosen = []
+    for i in range(size):
+        strategy = STRATEGIES[(round_ + i) % len(STRATEGIES)]
+        if strategy.name == "algorithm" and approaches:
+            k = (round_ + i // len(STRATEGIES)) % len(approaches)
+            strategy = replace(strategy, name=f"plan {k + 1}", instruction=(
+                f"Use this approach: {_literal(approaches[k])}. Keep the results exactly the same as the original's. Name "
+                "the new complexity in your sentence after the code."))
+        chosen.append(strategy)
+    return chosen
+
+
+def _literal(text: str) -> str:
+    """Plan text inside an instruction that is later .format()-ted with the goal."""
+    return text.replace("{", "{{").replace("}", "}}")

@@ -76,6 +76,8 @@ def test_empty():
 def test_duplicates():
     assert count_pairs([1, 1, 1], 2) == 3
 '''
+PLAN = ("1. count each value with a Counter, then add up the pairs per value: O(n)\n"
+        "2. sort, then count runs of equal values: O(n log n)")
 JUDGE = ("Strengths:\n- clear\nWeaknesses:\n- none\nFeedback: fine.\nScores: Accuracy = 4, Clarity = 5, Efficiency = 3")
 WORKLOAD = "count_pairs(list(range(1200)), 1200)"
 
@@ -98,8 +100,11 @@ def _orchestrator(tmp_path, endpoint, py_sandbox, first: str, then: list[str], *
     stage = {"model": f"openai/{first}", "api_base": endpoint.base, "fallbacks": then, "retries": 0, "timeout_s": 30}
     settings = Settings.from_dict({"fix": stage, "refine": stage, "solve": stage,
                                    "judge": {"model": "openai/judge", "api_base": endpoint.base, "fallbacks": [],
+                                             "retries": 0},
+                                   "guide": {"model": "openai/planner", "api_base": endpoint.base, "fallbacks": [],
                                              "retries": 0}})
     endpoint.scripts["judge"] = [JUDGE]
+    endpoint.scripts.setdefault("planner", [PLAN])
     history = open_history(tmp_path / "history.db")
     pipeline = Pipeline(settings, history, registry=registry)
     limits = JobLimits(**{"max_attempts": 2, "decision_budget_s": 40, "min_pairs": 10, "differential_inputs": 30,
@@ -171,13 +176,16 @@ def test_a_round_screens_its_samples_and_measures_only_the_best(tmp_path, endpoi
     report = orch.optimize(locate(f"{path}::count_pairs"), metric="time", workload=WORKLOAD)
     slower, duplicate, fast = report.attempts
     assert {a.round for a in report.attempts} == {1}
-    assert [a.strategy for a in report.attempts] == ["algorithm", "hot lines", "data structures"]
+    # The guide model's plan came first; its first approach is what the round's algorithm sample was asked for.
+    assert [a.strategy for a in report.attempts] == ["plan 1", "hot lines", "data structures"]
+    assert any(note.startswith("plan by openai/planner: 1. count each value") for note in report.notes), report.notes
     assert duplicate.status == "duplicate", duplicate.reason
     assert slower.status == "not better" and slower.reason.startswith("screened out"), slower.reason
     assert slower.decision is None  # screened, not measured in full
     assert fast.status == "accepted" and fast.decision["comparisons"] == 1, fast.reason
     prompts = [p for p in endpoint.prompts_to("search") if p.startswith("Objective")]
-    assert len(prompts) == 3 and "lower complexity" in prompts[0] and "standard library" in prompts[2]
+    assert len(prompts) == 3 and "Use this approach: count each value" in prompts[0] and "standard library" in prompts[2]
+    assert "```" not in PLAN and any("Write no code" in p for p in endpoint.prompts_to("planner"))
     assert report.status == "accepted" and "Counter" in report.accepted_code
     # The judge sees what execution proved beside the code.
     judged = endpoint.prompts_to("judge")[-1]

@@ -179,3 +179,29 @@ def test_go_candidates_get_the_standard_imports_they_use():
     assert 'import "math/rand"' in complete_go_imports('package main\n\nfunc F() int { return rand.Intn(3) }\n')
     local = 'package main\n\nfunc F(strings []int) int { return strings.len }\n'
     assert complete_go_imports(local) == local
+
+
+# -- the edge model's plan before an Optimize search (orchestrator/strategies.py) -------------------------
+
+
+def test_plan_approaches_reads_numbered_lines_and_drops_code():
+    from orchestrator.strategies import plan_approaches
+
+    answer = ("Here are three ways:\n1. **One pass with a set** of seen items: O(n)\n"
+              "2) Sort, then skip equal neighbours: O(n log n)\n```python\n1. def f(x): return x\n```\n"
+              "- dict.fromkeys keeps first-seen order: O(n)\n4. a fourth one that is not taken: O(1)\n")
+    assert plan_approaches(answer) == ["One pass with a set of seen items: O(n)",
+                                       "Sort, then skip equal neighbours: O(n log n)",
+                                       "dict.fromkeys keeps first-seen order: O(n)"]
+    assert plan_approaches("Use a set.") == []  # no list: no plan, the generic advice stays
+
+
+def test_each_round_s_algorithm_sample_follows_the_next_approach_of_the_plan():
+    from orchestrator.strategies import round_strategies
+
+    plan = ["one pass with a set {seen}: O(n)", "sort first: O(n log n)"]
+    rounds = [round_strategies(r, 3, plan) for r in range(3)]
+    followed = [s for strategies in rounds for s in strategies if s.name.startswith("plan")]
+    assert [s.name for s in followed] == ["plan 1", "plan 2", "plan 1"]
+    assert "one pass with a set {seen}: O(n)" in followed[0].instruction.format(goal="time")  # braces survive
+    assert [s.name for s in round_strategies(0, 3)] == ["algorithm", "hot lines", "data structures"]  # no plan
