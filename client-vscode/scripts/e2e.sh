@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # End-to-end check of the RefactorCoder extension in a real VS Code (code-server) driven by headless Chromium.
 #
-#   client-vscode/scripts/e2e.sh [--fake] [--quick] [--shots DIR] [--keep]
+#   client-vscode/scripts/e2e.sh [--fake] [--quick] [--first-start] [--shots DIR] [--keep]
 #
 #   --fake    use tests/client/fake_server (canned answers, no models) instead of the real server
 #             (`<python> -I -m server lsp` on the embedded model `local`, as the extension starts it)
 #   --quick   skip Solve → diff preview → stale Apply refused → file put back → Apply Again → file on disk changed
 #             (run by default in both modes; tens of seconds per Solve with the real model)
+#   --first-start  only the first start on a machine with no Python that has refactorcoder (no setting, a decoy
+#             .venv, nothing on PATH, no setup.sh marker): the notification says what to do, Choose Interpreter →
+#             typed path → the server runs; then a setting written to settings.json on disk reaches it
+#             (tests/client/vscode_first_start_e2e.js)
 #   --shots   where screenshots, timings.json and logs go (default: a new temp dir, printed at the end)
 #   --keep    leave code-server running at the end (prints its URL) for poking at it by hand
 #
@@ -26,10 +30,11 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ext_dir="$(dirname "$here")"
 repo="$(dirname "$ext_dir")"
-fake=0 solve=1 stale=1 keep=0 shots=""
+fake=0 solve=1 stale=1 keep=0 shots="" first_start=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --fake) fake=1 ;;
+    --first-start) first_start=1 ;;
     --quick) solve=0; stale=0 ;;
     --solve) ;;  # the default; kept for old command lines
     --keep) keep=1 ;;
@@ -74,7 +79,7 @@ build_vsix() {
   cp refactorcoder.vsix "$work/refactorcoder.vsix"
 }
 prepare_profile() {
-  mkdir -p "$work/user/User" "$work/extensions" "$work/ws" "$work/home"
+  mkdir -p "$work/user/User" "$work/extensions" "$work/ws" "$work/home" "$work/config"
   cp "$repo"/examples/*.py "$work/ws/" 2>/dev/null || cat > "$work/ws/two_sum.py" <<'EOF'
 # Given a list of integers `nums` and an integer `target`, return the indices of the two
 # numbers that add up to `target`.
@@ -128,7 +133,9 @@ start_code_server() {
   # reaches the extension host only with VSCODE_CLI=1 (else the PATH of a login shell replaces it).
   local env_extra=(PATH="$(dirname "$python"):$PATH")
   [ "$fake" = 1 ] && env_extra=(PYTHONPATH="$repo/tests/client/fake_server")
-  env "${env_extra[@]}" VSCODE_CLI=1 REFACTORCODER_HOME="$work/home" LITELLM_LOCAL_MODEL_COST_MAP=True \
+  [ "$first_start" = 1 ] && env_extra=(PATH="/usr/local/bin:/usr/bin:/bin")  # no refactorcoder command on it
+  # XDG_CONFIG_HOME: an empty folder, so no setup.sh marker of this machine's is found.
+  env "${env_extra[@]}" XDG_CONFIG_HOME="$work/config" VSCODE_CLI=1 REFACTORCODER_HOME="$work/home" LITELLM_LOCAL_MODEL_COST_MAP=True \
     "$CODE_SERVER" --auth none --bind-addr "127.0.0.1:$port" --disable-telemetry --disable-update-check \
     --disable-workspace-trust --user-data-dir "$work/user" --extensions-dir "$work/extensions" "$work/ws" \
     >"$shots/code-server.log" 2>&1 &
@@ -155,7 +162,13 @@ drive_args=(--url "http://127.0.0.1:$port/?folder=$work/ws" --workspace "$work/w
 [ "$solve" = 1 ] && drive_args+=(--solve)
 [ "$stale" = 1 ] && drive_args+=(--stale)
 rc=0
-drive() { node "$repo/tests/client/vscode_e2e.js" "${drive_args[@]}" && return 0; rc=$?; }
+if [ "$first_start" = 1 ]; then
+  drive_args=(--url "http://127.0.0.1:$port/?folder=$work/ws" --file two_sum.py --shots "$shots" --chromium "$chromium"
+              --good-python "$python" --user-settings "$work/user/User/settings.json" --logs "$work/user/logs")
+  drive() { node "$repo/tests/client/vscode_first_start_e2e.js" "${drive_args[@]}" && return 0; rc=$?; }
+else
+  drive() { node "$repo/tests/client/vscode_e2e.js" "${drive_args[@]}" && return 0; rc=$?; }
+fi
 phase "drive VS Code (playwright)" drive
 # The extension host's logs (our output channel included) for the record.
 find "$work/user/logs" -name '*RefactorCoder*' -exec cp {} "$shots/" \; 2>/dev/null || true
@@ -164,11 +177,14 @@ settings_ok() {
   local log="$shots/RefactorCoder.log"
   [ -f "$log" ] || return 1
   grep -q "Server command: .* -I -m server lsp (cwd $work/extensions/" "$log" || return 1
-  if [ "$fake" = 1 ]; then
+  if [ "$first_start" = 1 ]; then
+    grep -q 'Passed over .*/ws/.venv/bin/python: refactorcoder is not installed' "$log" &&
+      grep -q "Python (setting): $python" "$log"
+  elif [ "$fake" = 1 ]; then
     grep -q 'Python (workspace-venv): .*/ws/.venv/bin/python' "$log" &&
       grep -q 'initializationOptions: .*"history_path": "[^"]*history-from-settings.db"' "$log" &&
       grep -q 'workspace/configuration: .*"max_tokens": 256' "$log" &&
-      grep -q "settings pushed: .*'guide': {'max_tokens': 200}" "$log" &&
+      grep -q "settings pushed: .*'guide': {[^}]*'max_tokens': 200}" "$log" &&
       ! grep -qE '(initializationOptions|workspace/configuration): .*"(interpreter|serverArgs)"' "$log"
   else
     grep -q 'Passed over .*/ws/.venv/bin/python: refactorcoder is not installed' "$log" &&

@@ -108,7 +108,7 @@ export class ServerManager implements vscode.Disposable {
         if (interpreter.hasRefactorcoder === false) {
             this.output.warn(
                 `refactorcoder is not installed for ${interpreter.command.join(' ')}: install it there ` +
-                    '(pip install refactorcoder) or point the refactorcoder.interpreter setting at a Python that has it',
+                    '(bash scripts/setup.sh, or pip install -e <repository>) or choose one that has it (Choose Interpreter)',
             );
         }
         this.output.info(`Server command: ${[command, ...args].join(' ')} (cwd ${cwd})`);
@@ -205,15 +205,23 @@ export class ServerManager implements vscode.Disposable {
             }),
         );
         this.stateEmitter.fire('starting');
+        let failure: string | undefined;
         try {
             await client.start();
         } catch (error) {
+            failure = error instanceof Error ? error.message : String(error);
+        }
+        // vscode-languageclient 9 resolves start() when the process exits during initialize (its connection-closed
+        // handling clears the promise it would have rejected): not running is a failure too.
+        if (failure === undefined && client.state !== State.Running) {
+            failure = 'the server process exited while starting';
+        }
+        if (failure !== undefined) {
             this.stateEmitter.fire('failed');
-            const reason = error instanceof Error ? error.message : String(error);
-            this.output.error(`Server failed to start: ${reason}`);
+            this.output.error(`Server failed to start: ${failure}`);
             // Give stderr a moment to arrive: the cause is usually its last line.
             await new Promise((resolve) => setTimeout(resolve, 300));
-            this.lastFailure = this.failureText(reason);
+            this.lastFailure = this.failureText(failure);
             throw new Error(this.lastFailure);
         }
         client.quietNotifications = false;

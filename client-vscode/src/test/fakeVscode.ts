@@ -302,15 +302,16 @@ class LanguageClient {
         this.setState(State.Starting);
         if (fake.serverMode === 'spawn') {
             const child = await this.serverOptions();
-            const reason = await new Promise<string>((resolve) => {
-                child.on('error', (e: Error) => resolve(e.message));
-                child.on('exit', (code: number) => resolve(`Server exited with code ${code}`));
+            const ended = await new Promise<{ how: 'error' | 'exit'; reason: string }>((resolve) => {
+                child.on('error', (e: Error) => resolve({ how: 'error', reason: e.message }));
+                child.on('exit', (code: number) => resolve({ how: 'exit', reason: `Server exited with code ${code}` }));
             });
             this.setState(State.Stopped);
-            // As vscode-languageclient does: a forced notification, unless the extension quiets it.
-            const error = new Error(`Server initialization failed: ${reason}`);
-            this.error(`${this.name} client: couldn't create connection to server.`, error, 'force');
-            throw error;
+            // As vscode-languageclient 9 does: a forced notification, unless the extension quiets it; a process that
+            // could not be spawned rejects start(), one that exits during initialize lets start() resolve.
+            this.error(`${this.name} client: couldn't create connection to server.`, ended.reason, 'force');
+            if (ended.how === 'error') throw new Error(`Server initialization failed: ${ended.reason}`);
+            return;
         }
         this.initializeResult = { capabilities: { executeCommandProvider: { commands: [] } }, serverInfo: { name: 'fake', version: '0' } };
         this.setState(State.Running);
