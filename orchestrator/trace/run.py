@@ -103,7 +103,8 @@ def build_spec(root: Path, command: Command, *, traced: bool = True, timeout_s: 
     layer = plan_layer(env, modules)
     notes += layer.notes
     if "pytest" in needed and "pytest" not in env.modules:
-        notes.append(f"pytest is not in {env.describe()}: the sandbox image's pytest runs the tests")
+        where = f"installed in {env.describe()}" if env.venv is not None else "in a workspace environment"
+        notes.append(f"pytest is not {where}: the sandbox image's pytest runs the tests")
     argv = list(command.argv)
     if command.kind == "pytest":
         argv = ["-p", "no:cacheprovider", *argv]  # the project is read-only in the sandbox

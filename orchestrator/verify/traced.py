@@ -124,9 +124,7 @@ def traced_plan(target: Target) -> TracedPlan | None:
     function, command = traced_function(target)
     if function is None:
         return None
-    calls = function.replayable[:MAX_CALLS]
-    if not calls:
-        return None
+    calls = function.replayable[:MAX_CALLS]  # none when every sampled call raised: replay tests only
     plan = TracedPlan([workload_expr(target.qualname, c) for c in calls], function=function, command=command,
                       seconds_per_call=function.cumulative_s / max(1, function.calls))
     for number, call in enumerate(function.samples[:MAX_CALLS], 1):
@@ -154,7 +152,7 @@ def traced_workload(job, plan: TracedPlan | None) -> tuple[list[str], str | None
     None when there is no traced plan (or the tests' calls should be grown instead)."""
     from orchestrator.verify.workload import MIN_CALL_S
 
-    if plan is None:
+    if plan is None or not plan.exprs:
         return None
     if plan.seconds_per_call < MIN_CALL_S:
         why = (f"the traced calls of {job.target.qualname} cost the original {plan.seconds_per_call * 1000:.2g} ms "

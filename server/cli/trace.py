@@ -75,7 +75,7 @@ def print_trace(console, trace, limit: int = 20) -> None:
                         f"{trace.exit_code}")
     for column in ("#", "function", "calls", "own ms", "cumulative ms", "own share", "inputs sampled"):
         table.add_column(column, justify="right" if column in ("calls", "own ms", "cumulative ms", "own share")
-                         else "left")
+                         else "left", overflow="fold")
     for row in table_rows(trace.functions, limit):
         table.add_row(*row)
     console.print(table)

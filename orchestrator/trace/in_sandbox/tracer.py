@@ -213,6 +213,8 @@ def functions_table(profiler, sampler, root):
         if fn is None and (by_place or name.startswith("<")):
             continue  # a module's or class body's code (or, when the hook was replaced, a nameless one)
         qualname = fn.qualname if fn else name
+        if qualname.startswith("<"):  # module-level code: a comprehension or lambda of no function
+            continue
         if qualname.endswith(COMPREHENSIONS):  # its time is its function's own time
             parent = (path[len(prefix):], qualname.rsplit(".<locals>.", 1)[0])
             folded[parent] = folded.get(parent, 0.0) + own

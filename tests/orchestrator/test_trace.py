@@ -1,0 +1,177 @@
+"""`refactorcoder trace` and `optimize --hot` (orchestrator/trace, orchestrator/verify/traced.py): a small
+project's script and pytest run traced in the real Python sandbox; the traced inputs replayed as tests and
+as the workload; the hottest function optimized with a scripted model (real HTTP through litellm)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from orchestrator.target import locate
+from orchestrator.trace.model import load, save, trace_path
+from orchestrator.trace.run import TraceError, parse_command, trace_command
+from orchestrator.verify.traced import traced_plan
+
+PAIRS = '''"""Pairs and tallies."""
+
+
+def count_pairs(nums, k):
+    """Number of index pairs i < j with nums[i] + nums[j] == k."""
+    total = 0
+    for i in range(len(nums)):
+        for j in range(i + 1, len(nums)):
+            if nums[i] + nums[j] == k:
+                total += 1
+    return total
+
+
+class Tally:
+    def __init__(self):
+        self.seen = {}
+
+    def add(self, word):
+        self.seen[word] = self.seen.get(word, 0) + 1
+        return self.seen[word]
+
+
+def lengths(words):
+    return [len(w) for w in words]
+'''
+SCRIPT = '''from pairs import Tally, count_pairs, lengths
+
+nums = list(range(900))
+print(sum(count_pairs(nums, k) for k in range(6)))
+tally = Tally()
+for word in "a b a c b a".split() * 20:
+    tally.add(word)
+print(tally.seen, sum(lengths(["ab", "c"] * 10)))
+'''
+TESTS = '''from pairs import count_pairs
+
+
+def test_pairs():
+    assert count_pairs([1, 2, 3, 4], 5) == 2
+'''
+FAST = '''```python
+def count_pairs(nums, k):
+    """Number of index pairs i < j with nums[i] + nums[j] == k."""
+    seen = {}
+    total = 0
+    for x in nums:
+        total += seen.get(k - x, 0)
+        seen[x] = seen.get(x, 0) + 1
+    return total
+```'''
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    root = tmp_path_factory.mktemp("traced") / "proj"
+    (root / "tests").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'proj'\n")
+    (root / "pairs.py").write_text(PAIRS)
+    (root / "run.py").write_text(SCRIPT)
+    (root / "tests" / "test_pairs.py").write_text(TESTS)
+    return root
+
+
+def test_commands_are_read_not_run_by_a_shell(tmp_path):
+    (tmp_path / "s.py").write_text("print(1)\n")
+    assert parse_command(["python3", "s.py", "-v"], tmp_path).argv == ["s.py", "-v"]
+    assert parse_command(["python", "-m", "pytest", "-x"], tmp_path).kind == "pytest"
+    assert parse_command(["python -m pkg.tool --fast"], tmp_path).argv == ["pkg.tool", "--fast"]
+    for words in (["ls", "-la"], ["python", "/etc/passwd.py"], ["python", "missing.py"], ["python", "-c", "1"]):
+        with pytest.raises(TraceError):
+            parse_command(words, tmp_path)
+    result = CliRunner().invoke(__import__("server.cli", fromlist=["app"]).app,
+                                ["trace", "--json", "--root", str(tmp_path), "--", "bash", "-c", "id"])
+    assert result.exit_code == 2 and json.loads(result.stdout)["status"] == "error"
+
+
+@pytest.mark.docker
+def test_a_script_and_pytest_traced_in_the_sandbox(project, py_sandbox):
+    trace = trace_command(project, ["python", "run.py"], py_sandbox)
+    assert trace.exit_code == 0 and "{'a': 60, 'b': 40, 'c': 20}" in trace.output_tail
+    by_name = {f.qualname: f for f in trace.functions}
+    assert trace.functions[0].qualname == "count_pairs"  # ranked by own time
+    pairs, add = by_name["count_pairs"], by_name["Tally.add"]
+    assert (pairs.calls, add.calls, by_name["lengths"].calls) == (6, 120, 1)
+    assert pairs.own_s > 0.01 and pairs.cumulative_s >= pairs.own_s
+    assert not any("<" in q for q in by_name)  # lengths' list comprehension is lengths' own time
+    assert len(pairs.samples) == 4 and all(s.output for s in pairs.samples)  # calls 1-4 (then 8, 16, ...)
+    assert len(add.samples) == 8 and all(s.after for s in add.samples)  # calls 1-4, 8, 16, 32, 64; self changed
+    save(trace, trace_path(project))
+
+    tested = trace_command(project, ["pytest", "-q", "tests"], py_sandbox)
+    assert tested.exit_code == 0 and "1 passed" in tested.output_tail
+    assert [(f.path, f.qualname, f.calls) for f in tested.functions] == [("pairs.py", "count_pairs", 1)]
+
+
+@pytest.mark.docker
+def test_traced_calls_replay_as_tests_and_as_the_workload(project, py_sandbox):
+    """Guards: a replay test fails a candidate that answers differently, and one that returns the same value
+    but changes `self` differently; the workload's answers carry the arguments after the call too."""
+    from orchestrator.verify.execution import PythonExecution
+    from orchestrator.verify.testsuite import Suite
+
+    if load(trace_path(project)) is None:
+        save(trace_command(project, ["python", "run.py"], py_sandbox), trace_path(project))
+    add = locate(f"{project}/pairs.py::Tally.add")
+    plan = traced_plan(add)
+    assert plan is not None and len(plan.exprs) == 8 and len(plan.tests) == 8
+    exe = PythonExecution(py_sandbox, add, Suite(tests=plan.tests))
+    assert exe.run_tests(add.code, plan.tests).counts() == (8, 8)
+    sneaky = add.code.replace("return self.seen[word]", "self.last = word\n        return self.seen[word]")
+    run = exe.run_tests(sneaky, plan.tests)
+    assert run.counts() == (0, 8) and "changed differently" in run.failures[0]["error"]
+    original = exe.workload_reference(add.code, plan.exprs)
+    assert exe.workload_reference(sneaky, plan.exprs) != original
+
+    pairs = locate(f"{project}/pairs.py::count_pairs")
+    plan = traced_plan(pairs)
+    exe = PythonExecution(py_sandbox, pairs, Suite(tests=plan.tests))
+    wrong = pairs.code.replace("return total", "return total + 1")
+    assert exe.run_tests(pairs.code, plan.tests).counts() == (4, 4)
+    assert exe.run_tests(wrong, plan.tests).counts() == (0, 4)
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_optimize_hot_takes_the_traced_workload_and_applies_the_verified_change(project, tmp_path, endpoint,
+                                                                               py_sandbox):
+    from models.registry import ModelRegistry
+    from models.settings import Settings
+    from orchestrator.loop import Orchestrator
+    from orchestrator.pipeline import Pipeline
+    from orchestrator.report import JobLimits
+    from orchestrator.store import open_history
+    from orchestrator.trace import hot
+
+    endpoint.scripts["fast"] = [FAST]
+    endpoint.scripts["judge"] = ["Strengths:\n- ok\nWeaknesses:\n- none\nFeedback: ok.\n"
+                                 "Scores: Accuracy = 4, Clarity = 4, Efficiency = 4"]
+    stage = {"model": "openai/fast", "api_base": endpoint.base, "fallbacks": [], "retries": 0, "timeout_s": 30}
+    endpoint.scripts["planner"] = ["1. count each value seen so far in a dict: O(n)"]
+    settings = Settings.from_dict({"fix": stage, "refine": stage, "solve": stage, **{
+        stage_name: {"model": f"openai/{model}", "api_base": endpoint.base, "fallbacks": [], "retries": 0}
+        for stage_name, model in (("judge", "judge"), ("guide", "planner"))}})
+    history = open_history(tmp_path / "history.db")
+    orch = Orchestrator(Pipeline(settings, history, registry=ModelRegistry()), py_sandbox, limits=JobLimits(
+        max_attempts=1, samples_per_round=1, decision_budget_s=40, min_pairs=10, differential_inputs=20))
+    orch.ranking = None
+    trace = trace_command(project, ["python", "run.py"], py_sandbox)
+    report = hot.optimize_hot(project, trace, 1, lambda spec: orch.optimize(locate(spec)))
+    [first] = report.functions
+    assert first.target == "pairs.py::count_pairs" and first.status == "accepted", (first.summary, [
+        (a.status, a.reason) for a in first.report.attempts])
+    assert any("replaying real inputs from the trace" in n for n in first.report.notes)
+    assert any("replay test(s)" in n for n in first.report.notes)
+    assert first.speedup > 1.2 and "+    seen = {}" in first.patch  # whole calls timed, forks included
+    hot.apply_accepted(report)
+    assert first.applied and "seen.get(k - x, 0)" in (project / "pairs.py").read_text()
+    md = project / ".refactorcoder" / hot.HOT_MD
+    hot.write(report, md)
+    assert "```diff" in md.read_text() and json.loads(md.with_suffix(".json").read_text())["functions"][0]["applied"]
+    (project / "pairs.py").write_text(PAIRS)  # the module's other tests read the original
