@@ -201,7 +201,8 @@ class _Search:
         for sample, strategy in enumerate(round_strategies(round_, size, self.approaches)):
             self.number += 1
             model = pool[(self.number - 1) % len(pool)]
-            job.event("attempt", stage="refine", number=self.number, model=model, strategy=strategy.name)
+            job.event("attempt", stage="refine", number=self.number, model=model, strategy=strategy.name,
+                      round=round_ + 1)
             t0 = time.monotonic()
             try:
                 answer, call_id = job.ask("refine", model, prompts.refine_messages(
@@ -216,6 +217,7 @@ class _Search:
             job.report.attempts.append(attempt)
             sampled.append((attempt, candidate, model, time.monotonic() - t0))
         runnable = [(attempt, code, model) for attempt, code, model, _ in sampled if code is not None]
+        job.event("stage", stage="round", message=f"round {round_ + 1} · {_count(len(runnable), 'candidate')}")
         t0 = time.monotonic()
         verdicts = self.verifier.verify_round([(code, f"attempt {attempt.number}") for attempt, code, _ in runnable])
         share = (time.monotonic() - t0) / max(1, len(runnable))
@@ -247,6 +249,10 @@ class _Search:
                           "; the code above is it: improve it further.")
         self.profile_text = job.exe.profile(code, self.exprs, 1) or self.profile_text
         job.store.profile(self.best_id, kind="cprofile", metric=self.metric, text=self.profile_text)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _plan(job, metric: str) -> list[str]:

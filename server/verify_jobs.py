@@ -106,7 +106,7 @@ class OrchestratorRunner:
 
     def __init__(self, kind: str, options: JobOptions, orchestrator_target, sandboxes: SandboxHolder):
         self.kind, self.options, self.target, self.sandboxes = kind, options, orchestrator_target, sandboxes
-        self.attempt: tuple[str, int, str] | None = None
+        self.attempt: dict | None = None  # the latest "attempt" event: stage, number, model, round, strategy
 
     def plan(self, kind, extraction):
         return (kind,), None
@@ -193,12 +193,17 @@ class OrchestratorRunner:
     def _prefix(self, limits) -> tuple[str, int | None]:
         if self.attempt is None:
             return "", None
-        stage, number, model = self.attempt
-        return f"{stage} {number}/{limits.max_attempts} · {model} · ", int(100 * (number - 1) / limits.max_attempts)
+        a = self.attempt
+        # Optimize's search names its round and the sample's strategy first: "round 2 · plan 1 · refine 4/9 · …".
+        where = f"round {a['round']} · {a['strategy']} · " if a.get("round") else ""
+        return (f"{where}{a['stage']} {a['number']}/{limits.max_attempts} · {a['model']} · ",
+                int(100 * (a["number"] - 1) / limits.max_attempts))
 
     def _on_event(self, manager, job, limits, kind: str, data: dict) -> None:
         if kind == "attempt":
-            self.attempt = (data.get("stage", ""), int(data.get("number", 0)), str(data.get("model", "")))
+            self.attempt = {"stage": data.get("stage", ""), "number": int(data.get("number", 0)),
+                            "model": str(data.get("model", "")), "round": data.get("round"),
+                            "strategy": data.get("strategy", "")}
             self._say(manager, job, limits, "asking the model")
         elif kind == "stage":
             self._say(manager, job, limits, data.get("message") or data.get("stage", ""))
@@ -206,8 +211,9 @@ class OrchestratorRunner:
             tests = f" · tests {data.get('tests_passed', 0)}/{data.get('tests_total', 0)}" if data.get("tests_total") else ""
             self._say(manager, job, limits, f"{data.get('status', '')}{tests}")
         prefix, percentage = self._prefix(limits)
-        detail = {"stage": self.attempt[0], "attempt": self.attempt[1], "of": limits.max_attempts,
-                  "model": self.attempt[2]} if self.attempt else {}
+        detail = {"stage": self.attempt["stage"], "attempt": self.attempt["number"], "of": limits.max_attempts,
+                  "model": self.attempt["model"], "round": self.attempt["round"],
+                  "strategy": self.attempt["strategy"]} if self.attempt else {}
         job.last_progress.update(detail)
 
     # -- what the report view needs -------------------------------------------------------------------

@@ -90,6 +90,10 @@ class Verifier:
         if self.purpose == "fix":
             return verdicts
         standing = [i for i, v in enumerate(verdicts) if v.outcome == "pending"]
+        tested = sum(1 for v in verdicts if v.outcome != "duplicate")
+        self.on_stage("round", f"{len(candidates)} candidate{'' if len(candidates) == 1 else 's'} · {tested} "
+                               f"tested · {len(standing)} pass tests and guards"
+                               + (f" · timing {len(standing)}" if len(standing) > 1 else ""))
         if len(standing) > 1:
             standing = self._screen(standing, candidates, verdicts)
         if standing:
