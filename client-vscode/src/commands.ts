@@ -37,7 +37,7 @@ import { ReportView } from './reportView';
 import { ReportWebview } from './reportWebview';
 import { jobOptionSettings, SECTION } from './settings';
 import { StatusBar } from './status';
-import { reportTarget } from './views';
+import { jobTitle, reportTarget } from './views';
 
 export const KIND_TITLES: Record<string, string> = {
     guide: 'Guide', solve: 'Solve with guidance', judge: 'Judge', fix: 'Fix with tests', optimize: 'Optimize',
@@ -207,7 +207,7 @@ export function attachClient(
     disposables.push(
         client.onNotification(JOB_STARTED, (params: JobStartedParams) => {
             status.jobStarted(params);
-            progress.started(params, `${KIND_TITLES[params.kind] ?? params.kind}${params.title ? `: ${params.title}` : ''}`);
+            progress.started(params, jobTitle(KIND_TITLES[params.kind] ?? params.kind, params));
         }),
         client.onNotification(JOB_PROGRESS, (params: JobProgressParams) => {
             progress.progress(params);

@@ -2,7 +2,7 @@
 // ("refine 2/4 · model · running tests"); closed by refactorcoder/jobFinished.
 import * as vscode from 'vscode';
 import { JobProgressParams, JobStartedParams } from './protocol';
-import { progressIncrement } from './views';
+import { progressIncrement, progressText } from './views';
 
 interface Entry {
     report: (value: { message?: string; increment?: number }) => void;
@@ -40,7 +40,7 @@ export class JobProgress implements vscode.Disposable {
         if (!entry) return;
         const increment = progressIncrement(entry.percentage, p.percentage);
         if (increment !== undefined) entry.percentage = p.percentage as number;
-        entry.report({ message: p.message, increment });
+        entry.report({ message: progressText(p), increment });
     }
 
     finished(jobId: string): void {

@@ -47,7 +47,10 @@ export interface JobStartedParams {
     uri: string;
     version?: number | null;
     token?: string | null;
+    /** The target's title (for a function: its docstring's first line). */
     title?: string;
+    /** What progress calls the target: the function by its name (`unique_words()`), else the title. */
+    label?: string;
 }
 
 export const SOLUTION_READY = 'refactorcoder/solutionReady';
@@ -75,6 +78,25 @@ export interface JobProgressParams {
     attempt?: number;
     of?: number;
     model?: string;
+    /** Optimize's search, when the server reports it: shown instead of `message` (views.ts progressText). */
+    search?: SearchProgress;
+}
+
+/** Where Optimize's search stands within a round (candidates sampled together, cheap screens first). */
+export interface SearchProgress {
+    /** 1-based round, and how many rounds the job's limits allow. */
+    round: number;
+    rounds?: number;
+    /** Candidates sampled so far in this round. */
+    candidates: number;
+    /** Of them, those that passed the tests (and the behaviour guards) so far. */
+    passedTests?: number;
+    /** Correct candidates in the short timing screen. */
+    timing?: number;
+    /** The step under way: asking the model, or which screen. */
+    step?: 'asking' | 'tests' | 'differential' | 'screen' | 'measure';
+    /** The strategy of the candidate being asked for (e.g. "different algorithm"). */
+    strategy?: string;
 }
 
 export const JOB_FINISHED = 'refactorcoder/jobFinished';

@@ -1,7 +1,7 @@
 // Status bar item: server state, running jobs and the latest finished job.
 import * as vscode from 'vscode';
 import { JobFinishedParams, JobProgressParams, JobStartedParams } from './protocol';
-import { jobText } from './views';
+import { jobText, progressText } from './views';
 
 export class StatusBar implements vscode.Disposable {
     private readonly item = vscode.window.createStatusBarItem('refactorcoder.status', vscode.StatusBarAlignment.Left, 10);
@@ -31,7 +31,7 @@ export class StatusBar implements vscode.Disposable {
 
     jobProgress(p: JobProgressParams): void {
         if (!this.running.has(p.jobId)) return;
-        this.latest.set(p.jobId, p.message);
+        this.latest.set(p.jobId, progressText(p));
         this.showRunning();
     }
 
@@ -52,7 +52,7 @@ export class StatusBar implements vscode.Disposable {
         const one = jobs.length === 1 ? jobs[0] : undefined;
         const step = one ? this.latest.get(one.jobId) : undefined;
         this.item.text = `$(sync~spin) RefactorCoder: ${one ? one.kind : `${jobs.length} jobs`}${step ? ` · ${step.split(' · ').slice(0, 2).join(' · ')}` : ''}`;
-        this.item.tooltip = `Running: ${jobs.map((j) => `${j.title ?? j.kind}${this.latest.get(j.jobId) ? ` (${this.latest.get(j.jobId)})` : ''}`).join(', ')} — click to cancel`;
+        this.item.tooltip = `Running: ${jobs.map((j) => `${j.label ?? j.title ?? j.kind}${this.latest.get(j.jobId) ? ` (${this.latest.get(j.jobId)})` : ''}`).join(', ')} — click to cancel`;
         this.item.command = 'refactorcoder.cancelJob';
     }
 

@@ -1,6 +1,6 @@
 // Pure helpers behind the diff preview, report view and status bar (no `vscode` import: unit-testable).
 import * as path from 'path';
-import { JobFinishedParams, ReportParams, ReportTarget } from './protocol';
+import { JobFinishedParams, JobProgressParams, JobStartedParams, ReportParams, ReportTarget, SearchProgress } from './protocol';
 
 /** Pure: the virtual URIs' paths for one solution; the file name is kept so the diff gets syntax colouring. */
 export function diffPaths(jobId: string, fileUri: string): { original: string; proposed: string } {
@@ -74,6 +74,29 @@ export function isNoOpProposal(original: string, proposed: string): boolean {
 /** Pure: the progress notification's line, e.g. "refine 2/4 · gpt-4o-mini · running 14 tests in the sandbox". */
 export function progressMessage(p: { message?: string; percentage?: number | null }): { message: string; increment?: number } {
     return { message: p.message ?? '' };
+}
+
+/** Pure: "round 2/3 · 6 candidates · 3 pass tests · timing 2" (and what is under way: asking for which
+ *  strategy, measuring the best). */
+export function searchText(search: SearchProgress): string {
+    const parts = [`round ${search.round}${search.rounds ? `/${search.rounds}` : ''}`,
+        `${search.candidates} candidate${search.candidates === 1 ? '' : 's'}`];
+    if (search.passedTests !== undefined) parts.push(`${search.passedTests} pass tests`);
+    if (search.timing) parts.push(`timing ${search.timing}`);
+    if (search.step === 'asking') parts.push(`asking${search.strategy ? `: ${search.strategy}` : ''}`);
+    if (search.step === 'measure') parts.push('measuring the best');
+    return parts.join(' · ');
+}
+
+/** Pure: the progress line: the search's state when the server reports it, else its message. */
+export function progressText(p: JobProgressParams): string {
+    return p.search ? searchText(p.search) : p.message;
+}
+
+/** Pure: the progress notification's title: the function by its name (never its docstring) when the server says. */
+export function jobTitle(kindTitle: string, job: JobStartedParams): string {
+    const what = job.label ?? job.title;
+    return `${kindTitle}${what ? `: ${what}` : ''}`;
 }
 
 /** Pure: the increment to report to VS Code's progress (it adds increments; the server sends absolutes). */

@@ -204,9 +204,12 @@ test('progress: a notification with Cancel per job; Cancel sends refactorcoder.c
     assert.equal(progress.options.title, 'RefactorCoder Optimize: count_pairs');
     await fake.notify('refactorcoder/jobProgress', { jobId: 'j1', message: 'refine 1/4 · openai/gpt-4o-mini · running tests', percentage: 25 });
     await fake.notify('refactorcoder/jobProgress', { jobId: 'j1', message: 'refine 2/4 · local · timing', percentage: 50 });
+    await fake.notify('refactorcoder/jobProgress', { jobId: 'j1', message: 'refine 4/6 · local · timing screen', percentage: 60,
+        search: { round: 2, candidates: 3, passedTests: 2, timing: 2, step: 'screen' } });
     assert.deepEqual(progress.reports, [
         { message: 'refine 1/4 · openai/gpt-4o-mini · running tests', increment: 25 },
         { message: 'refine 2/4 · local · timing', increment: 25 },
+        { message: 'round 2 · 3 candidates · 2 pass tests · timing 2', increment: 10 },
     ]);
     progress.cancel();
     await waitFor(() => executeRequests('refactorcoder.cancel').length, 'the cancel request');

@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import { test } from 'node:test';
-import { diffPaths, jobIdFromDiffPath, jobText, reportParams } from '../views';
+import { diffPaths, jobIdFromDiffPath, jobText, jobTitle, progressText, reportParams, searchText } from '../views';
 
 test('diff paths keep the file name and round-trip the job id', () => {
     const p = diffPaths('job/1 2', 'file:///work/ex/two%20sum.py');
@@ -38,4 +38,17 @@ test('identical proposals are recognised', async () => {
     assert.equal(isNoOpProposal('def f():\n    return 1\n', 'def f():  \n    return 1'), true);
     assert.equal(isNoOpProposal('def f():\n    return 1\n', 'def f():\n    return 2\n'), false);
     assert.equal(isNoOpProposal('', '\ndef f(): pass\n'), false);
+});
+
+test('progress names the round, its candidates and the screens; the title names the function', () => {
+    assert.equal(searchText({ round: 2, candidates: 6, passedTests: 3, timing: 2 }), 'round 2 · 6 candidates · 3 pass tests · timing 2');
+    assert.equal(searchText({ round: 1, rounds: 3, candidates: 1, step: 'asking', strategy: 'different algorithm' }),
+        'round 1/3 · 1 candidate · asking: different algorithm');
+    assert.equal(searchText({ round: 3, candidates: 3, passedTests: 1, step: 'measure' }), 'round 3 · 3 candidates · 1 pass tests · measuring the best');
+    assert.equal(progressText({ jobId: 'j', message: 'refine 2/4 · local · running the tests' }), 'refine 2/4 · local · running the tests');
+    assert.equal(progressText({ jobId: 'j', message: 'x', search: { round: 2, candidates: 6, passedTests: 3, timing: 2 } }),
+        'round 2 · 6 candidates · 3 pass tests · timing 2');
+    const job = { jobId: 'j', kind: 'optimize', uri: 'file:///w.py', title: 'Return the words of text, each once' };
+    assert.equal(jobTitle('Optimize', { ...job, label: 'unique_words()' }), 'Optimize: unique_words()');
+    assert.equal(jobTitle('Optimize', job), 'Optimize: Return the words of text, each once');
 });
