@@ -150,7 +150,7 @@ def refine(job, metric: str, workload: str | None):
     search = _Search(job, verifier, metric, exprs, base_id, baseline)
     search.profile_text = exe.profile(target.code, exprs, 1)
     job.store.profile(base_id, kind="cprofile", metric=metric, text=search.profile_text)
-    if limits.guide:
+    if limits.guide and "algorithm" in limits.strategies:
         search.approaches = _plan(job, metric)
     try:
         for round_ in range(rounds):
@@ -198,7 +198,7 @@ class _Search:
 
         sampled = []  # (attempt, candidate code or None, model, seconds asking)
         stopped = None  # a limit or a model failure mid-round: the samples already taken are still verified
-        for sample, strategy in enumerate(round_strategies(round_, size, self.approaches)):
+        for sample, strategy in enumerate(round_strategies(round_, size, self.approaches, job.limits.strategies)):
             self.number += 1
             model = pool[(self.number - 1) % len(pool)]
             job.event("attempt", stage="refine", number=self.number, model=model, strategy=strategy.name,

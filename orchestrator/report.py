@@ -15,6 +15,9 @@ class JobLimits(BaseModel):
     max_attempts: int = Field(4, ge=1, le=50, description="candidates per job (fix / refine attempts)")
     samples_per_round: int = Field(3, ge=1, le=8, description="optimize: candidates asked for at once, each with "
                                    "its own strategy; only the best correct one of a round is measured in full")
+    strategies: list[Literal["algorithm", "hot lines", "data structures"]] = Field(
+        default_factory=lambda: ["algorithm", "hot lines", "data structures"], min_length=1,
+        description="optimize: what the samples of a round are asked to try, in turn (orchestrator.strategies)")
     wall_time_s: float = Field(900.0, gt=0, description="the whole job")
     max_cost_usd: float | None = Field(None, ge=0, description="stop when model calls cost more (priced models)")
     max_model_calls: int | None = Field(None, ge=1, description="stop when this many model calls were made")

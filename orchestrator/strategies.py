@@ -61,15 +61,17 @@ def plan_approaches(answer: str) -> list[str]:
     return approaches
 
 
-def round_strategies(round_: int, size: int, approaches: list[str] | None = None) -> list[Strategy]:
+def round_strategies(round_: int, size: int, approaches: list[str] | None = None,
+                     enabled: list[str] | None = None) -> list[Strategy]:
     """`size` strategies for round `round_`: every round starts one strategy further on, so that a job of
     one-sample rounds still tries each idea in turn. With a plan, the k-th "algorithm" sample of the job follows
-    approach k of the plan (cycling)."""
+    approach k of the plan (cycling). `enabled`: the strategies' names to use (the job's limits), all by default."""
+    pool = [s for s in STRATEGIES if enabled is None or s.name in enabled] or list(STRATEGIES)
     chosen = []
     for i in range(size):
-        strategy = STRATEGIES[(round_ + i) % len(STRATEGIES)]
+        strategy = pool[(round_ + i) % len(pool)]
         if strategy.name == "algorithm" and approaches:
-            k = (round_ + i // len(STRATEGIES)) % len(approaches)
+            k = (round_ + i // len(pool)) % len(approaches)
             strategy = replace(strategy, name=f"plan {k + 1}", instruction=(
                 f"Use this approach: {_literal(approaches[k])}. Keep the results exactly the same as the original's. Name "
                 "the new complexity in your sentence after the code."))

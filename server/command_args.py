@@ -112,7 +112,7 @@ METRICS = ("time", "peak_memory", "mean_memory", "cpu")
 LIMIT_KEYS = {"maxAttempts": "max_attempts", "samplesPerRound": "samples_per_round", "wallTimeS": "wall_time_s",
               "decisionBudgetS": "decision_budget_s", "minPairs": "min_pairs", "maxCostUsd": "max_cost_usd",
               "maxModelCalls": "max_model_calls", "maxTokens": "max_tokens_total", "judge": "judge", "guide": "guide",
-              "designTests": "design_tests", "differentialInputs": "differential_inputs"}
+              "designTests": "design_tests", "differentialInputs": "differential_inputs", "strategies": "strategies"}
 
 
 @dataclass(frozen=True)

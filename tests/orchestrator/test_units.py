@@ -205,3 +205,18 @@ def test_each_round_s_algorithm_sample_follows_the_next_approach_of_the_plan():
     assert [s.name for s in followed] == ["plan 1", "plan 2", "plan 1"]
     assert "one pass with a set {seen}: O(n)" in followed[0].instruction.format(goal="time")  # braces survive
     assert [s.name for s in round_strategies(0, 3)] == ["algorithm", "hot lines", "data structures"]  # no plan
+
+
+def test_the_job_s_strategies_setting_limits_what_a_round_asks_for():
+    from pydantic import ValidationError
+
+    from orchestrator.report import JobLimits
+    from orchestrator.strategies import round_strategies
+
+    limits = JobLimits(strategies=["hot lines", "data structures"])
+    names = [s.name for r in range(2) for s in round_strategies(r, 3, ["a set: O(n)"], limits.strategies)]
+    assert names == ["hot lines", "data structures", "hot lines", "data structures", "hot lines", "data structures"]
+    with pytest.raises(ValidationError):
+        JobLimits(strategies=["magic"])
+    with pytest.raises(ValidationError):
+        JobLimits(strategies=[])
