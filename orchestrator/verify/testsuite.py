@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,10 +35,12 @@ class TestSource:
     path: str | None = None  # sandbox path of a test file
     source: str | None = None  # program text (benchmark check, designed asserts)
     only: list[str] | None = None  # test functions/classes in the file that mention the target
+    runner: str = "builtin"  # "pytest": real pytest in the sandbox (the project uses it); "builtin": the driver's own
+    selected: list[str] | None = None  # pytest node ids fixed from the original's run (select_by_coverage)
 
     def job(self) -> dict:
         return {"suite": self.suite, "kind": self.kind, "name": self.name, "path": self.path, "source": self.source,
-                "only": self.only}
+                "only": self.only, "runner": self.runner, "selected": self.selected}
 
 
 @dataclass
@@ -46,6 +49,10 @@ class Suite:
     seen_calls: list[dict] = field(default_factory=list)  # {"args": repr(tuple), "kwargs": repr(dict)}
     extra_files: dict[str, str] = field(default_factory=dict)  # test files from outside the project
     notes: list[str] = field(default_factory=list)
+    # pytest projects: every test file (sandbox paths) whose tests may reach the target through other functions;
+    # select_by_coverage runs them once on the original and adds the ones that do.
+    pytest_files: list[str] = field(default_factory=list)
+    selection_done: bool = False
 
     def suites(self) -> list[str]:
         return sorted({t.suite for t in self.tests}, key=SUITE_TRUST.index)
@@ -122,6 +129,34 @@ def doctest_calls(docstring: str | None, name: str) -> list[dict]:
     return calls
 
 
+PYTEST_CONFIG = {"pytest.ini": None, "pyproject.toml": "[tool.pytest", "setup.cfg": "[tool:pytest]",
+                 "tox.ini": "[pytest]"}
+_PYTEST_IMPORT = re.compile(r"^\s*(import pytest\b|from pytest\b|from _pytest\b|import _pytest\b)", re.M)
+
+
+def uses_pytest(root: Path, test_texts: list[str]) -> bool:
+    """The project runs its tests with pytest: a pytest configuration, a conftest.py, or a test file importing it."""
+    for name, section in PYTEST_CONFIG.items():
+        path = root / name
+        try:
+            if path.is_file() and (section is None or section in path.read_text(encoding="utf-8", errors="replace")):
+                return True
+        except OSError:
+            continue
+    for path in root.rglob("conftest.py"):
+        rel = path.relative_to(root).parts
+        if not any(part in SKIP_DIRS or part.startswith(".") for part in rel[:-1]):
+            return True
+    return any(_PYTEST_IMPORT.search(text) for text in test_texts)
+
+
+def _sandbox_path(target: Target, path: Path) -> str | None:
+    try:
+        return f"project/{path.relative_to(target.root).as_posix()}"
+    except ValueError:
+        return None
+
+
 def discover(target: Target, tests_path: Path | None = None, benchmark_test: str | None = None) -> Suite:
     suite = Suite()
     name = target.name
@@ -136,11 +171,16 @@ def discover(target: Target, tests_path: Path | None = None, benchmark_test: str
     else:
         files = _project_test_files(target.root)
         explicit = False
+    texts: dict[Path, str] = {}
     for path in files:
         try:
-            text = path.read_text(encoding="utf-8")
+            texts[path] = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
+    runner = "pytest" if uses_pytest(target.root, list(texts.values())) else "builtin"
+    if runner == "pytest":
+        suite.pytest_files = [p for p in map(lambda path: _sandbox_path(target, path), texts) if p]
+    for path, text in texts.items():
         if name not in text:
             continue
         try:
@@ -158,7 +198,7 @@ def discover(target: Target, tests_path: Path | None = None, benchmark_test: str
             rel = path.name
             suite.extra_files[rel] = text
             sandbox_path = f"extra/{rel}"
-        suite.tests.append(TestSource("user", "file", path.name, path=sandbox_path, only=only or None))
+        suite.tests.append(TestSource("user", "file", path.name, path=sandbox_path, only=only or None, runner=runner))
         suite.seen_calls += [c for c in literal_calls(tree, name) if c not in suite.seen_calls]
     if target.docstring and ">>>" in target.docstring:
         suite.tests.append(TestSource("doctest", "doctest", f"doctests of {target.qualname}"))
@@ -171,6 +211,71 @@ def discover(target: Target, tests_path: Path | None = None, benchmark_test: str
         except SyntaxError:
             pass
     return suite
+
+
+SELECT_LIMIT_S = 300.0  # the traced run of the original's tests (all the project's test files, once per job)
+
+
+def target_lines(target: Target) -> tuple[int, int]:
+    """The target's first line (its decorators included) and last line in its file."""
+    first = target.text.count("\n", 0, target.start) + 1
+    last = target.text.count("\n", 0, max(target.start, target.end - 1)) + 1
+    lines = target.text.splitlines()
+    while first > 1 and lines[first - 2].lstrip().startswith("@"):
+        first -= 1
+    return first, last
+
+
+def _selection_path(nodeid: str) -> str:
+    """A node id's file as a sandbox path (pytest's rootdir is the project copy)."""
+    return posixpath.normpath("project/" + nodeid.split("::", 1)[0])
+
+
+def select_by_coverage(suite: Suite, jobs) -> None:
+    """Fix the tests of a pytest project from the ORIGINAL's run, before any candidate: those that name the target
+    and those whose run calls the target's code (a call hook in the sandbox), so indirect callers count. Test files
+    that never name the target join the suite when one of their tests reaches it. Runs once; what it finds is kept
+    on the suite's test sources (TestSource.selected), so every later run, the candidates', runs exactly those."""
+    if suite.selection_done or not suite.pytest_files:
+        return
+    suite.selection_done = True
+    target = jobs.target
+    first, last = target_lines(target)
+    job = {"mode": "select", "select_timeout_s": SELECT_LIMIT_S - 10,
+           "select": {"files": suite.pytest_files, "target": f"project/{target.rel_path}", "first": first,
+                      "last": last}}
+    limits = jobs.limits.model_copy(update={"wall_time_s": SELECT_LIMIT_S, "cpu_time_s": SELECT_LIMIT_S})
+    report = jobs.run(target.text, job, limits)
+    found = report.get("selected") if report.get("ok") else None
+    if not found:
+        why = report.get("error") or "no test ran"
+        suite.notes.append(f"tests chosen by name only: the traced run of the original's tests found none that "
+                           f"runs {target.name} ({str(why)[:300]})")
+        return
+    if not report.get("finished"):
+        suite.notes.append(f"the traced run of the original's tests stopped early ({str(report.get('error'))[:300]}): "
+                           "the tests it did not reach are chosen by name only")
+    by_path: dict[str, list[dict]] = {}
+    for entry in found:
+        by_path.setdefault(_selection_path(str(entry.get("nodeid", ""))), []).append(entry)
+    sources = {t.path: t for t in suite.tests if t.kind == "file" and t.runner == "pytest"}
+    indirect: list[str] = []
+    for path, entries in by_path.items():
+        covering = {e["nodeid"] for e in entries if e.get("covers")}
+        source = sources.get(path)
+        if source is not None:
+            if source.only is None:
+                continue  # a file named with --tests: all its tests run
+            named = {e["nodeid"] for e in entries if e.get("name") in source.only or e.get("cls") in source.only}
+            indirect += sorted(covering - named)
+            source.selected = sorted(named | covering)
+        elif covering:
+            indirect += sorted(covering)
+            suite.tests.append(TestSource("user", "file", posixpath.basename(path), path=path, runner="pytest",
+                                          selected=sorted(covering)))
+    if indirect:
+        suite.notes.append(f"{len(indirect)} test(s) reach {target.name} through other functions (the original's "
+                           "traced test run): " + ", ".join(indirect[:5]) + (" …" if len(indirect) > 5 else ""))
 
 
 def designed_tests(text: str, name: str) -> list[TestSource]:

@@ -326,8 +326,8 @@ PATCHES = {
                           "lambda *args: None\n\n\n" + WRONG),
     "unittest's assertEqual": ("rebound unittest.case.TestCase.assertEqual",
                                "import unittest\n\nunittest.TestCase.assertEqual = lambda *args: None\n\n\n" + WRONG),
-    "pytest.approx": ("immutable type 'approx'", "import pytest\n\npytest.approx.__eq__ = lambda *args: True\n\n\n"
-                      + WRONG),
+    "pytest.approx": ("immutable type 'ApproxScalar'", "from _pytest.python_api import ApproxScalar\n\n"
+                      "ApproxScalar.__eq__ = lambda *args: True\n\n\n" + WRONG),  # real pytest's class
     "math.isclose": ("rebound math.isclose", "import math\n\n\n" + WRONG.replace(
         "    return", "    math.isclose = lambda *args, **kwargs: True\n    return")),
     "doctest's runner": ("immutable type 'DocTestRunner'", "import doctest\n\ndoctest.DocTestRunner.run = "
@@ -346,7 +346,8 @@ def test_the_test_machinery_runs_honest_tests(tested):
     exe, suite = tested
     run = exe.run_tests(ORIGINAL, suite.tests)
     assert {r["name"]: r["status"] for r in run.results} == {
-        "Cases.test_equal": "passed", "test_close": "passed", "test_approx": "passed", "test_wrong": "failed"}
+        "test_m.py::Cases::test_equal": "passed", "test_m.py::test_close": "passed", "test_m.py::test_approx": "passed",
+        "test_m.py::test_wrong": "failed"}  # a test file importing pytest runs under real pytest: node ids
 
 
 @pytest.mark.parametrize("kind", list(PATCHES))

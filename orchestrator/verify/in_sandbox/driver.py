@@ -17,7 +17,8 @@ No state crosses calls: a cache keyed on inputs never wins, and timed runs (job[
 the call list, every call's record digested) are the same kind of run as checked ones.
 
 Modes: calls (args/kwargs or workload expressions; digests per call per repetition, full records of the
-first repetition on request), tests (one process per test source), profile (cProfile of the workload).
+first repetition on request), tests (one process per test source; a pytest project's under real pytest,
+driver_pytest.py), select (which tests run the target, on the original), profile (cProfile of the workload).
 The report goes to stdout once, after a marker carrying the job's nonce.
 """
 
@@ -265,7 +266,8 @@ def mode_tests(job):
     for spec in job["tests"]:
         got, ran = [], set()
         for _attempt in range(200):
-            outcome = run_child(lambda emit, s=spec, skip=frozenset(ran): TESTS.run_tests(
+            runner = PYTEST if spec.get("runner") == "pytest" else TESTS  # real pytest: rc_driver_pytest
+            outcome = run_child(lambda emit, s=spec, skip=frozenset(ran), r=runner: r.run_tests(
                 emit, job["module"], job.get("qualname"), s, skip), timeout + 2.0, progress=True)
             if outcome.tampering():
                 tampering.append(outcome.tampering())
@@ -306,6 +308,18 @@ def mode_tests(job):
             rec.update(status="failed", passed=False, error=why)
         return {"tests": results, "tampered": [why]}
     return {"tests": results}
+
+
+def mode_select(job):
+    """Which tests of the project's test files run the target, on the ORIGINAL, under real pytest with a call hook
+    (rc_driver_pytest.select; no guard: no candidate runs here, and the hook is what the guard refuses)."""
+    outcome = run_child(lambda emit: PYTEST.select(emit, job["select"]), job.get("select_timeout_s", 300),
+                        guarded=False)
+    events = outcome.lines()
+    finished = any(e.get("end") for e in events)
+    return {"selected": [e["select"] for e in events if isinstance(e.get("select"), dict)], "finished": finished,
+            "error": next((str(e["error"]) for e in events if e.get("error")), None) or (
+                None if finished else outcome.why() + ":\n" + outcome.diag[-1500:])}
 
 
 def mode_profile(job):
@@ -359,7 +373,9 @@ def prepare(job):
             importlib.import_module(name)
         except BaseException:  # noqa: B036 - a call that needs it reports the failure itself
             continue
-    if job["mode"] == "tests":
+    if PYTEST is not None:  # real pytest, imported here so that the guard seals it (never the shim then)
+        PYTEST.load(job.get("site"), job["precompile"][0][1])
+    elif job["mode"] == "tests":
         load_shim()
     if "random" in sys.modules:  # same pseudo-random numbers in every call and every run
         sys.modules["random"].seed(0)
@@ -371,11 +387,11 @@ def prepare(job):
 
 IMPORTS_MODULE = load_helper("rc_driver_imports")
 IMPORTS = IMPORTS_MODULE.ProjectImports(HERE)
-ISOLATION = GUARD = CHILD = TESTS = AREAS = None  # set by main()
+ISOLATION = GUARD = CHILD = TESTS = PYTEST = AREAS = None  # set by main()
 
 
 def main():
-    global WAKE_R, WAKE_W, ISOLATION, GUARD, CHILD, TESTS, AREAS
+    global WAKE_R, WAKE_W, ISOLATION, GUARD, CHILD, TESTS, PYTEST, AREAS
     ISOLATION = load_helper("rc_driver_isolation")
     ISOLATION.harden()
     job = take_job()  # first, in every mode: the job (and its nonce) is not on disk when any call runs
@@ -391,11 +407,13 @@ def main():
     try:
         GUARD = load_helper("rc_driver_guard")
         CHILD = load_helper("rc_driver_child")
-        if job["mode"] == "tests":  # doctest and unittest are heavy imports: only where tests run
+        if job["mode"] in ("tests", "select"):  # doctest and unittest are heavy imports: only where tests run
             TESTS = load_helper("rc_driver_tests")
+        if job["mode"] == "select" or any(s.get("runner") == "pytest" for s in job.get("tests", [])):
+            PYTEST = load_helper("rc_driver_pytest")
         prepare(job)
         AREAS = ISOLATION.Areas()
-        modes = {"calls": mode_calls, "tests": mode_tests, "profile": mode_profile}
+        modes = {"calls": mode_calls, "tests": mode_tests, "profile": mode_profile, "select": mode_select}
         payload = modes[job["mode"]](job)
         payload.setdefault("ok", True)
     except BaseException as exc:  # noqa: B036 - the driver's own failure, reported

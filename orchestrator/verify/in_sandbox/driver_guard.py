@@ -6,7 +6,8 @@ the result pipe). Rebinding that code needs a way to reach it; this module takes
 
 * prepare() (in the driver, once): what the hook allows, the types and module dicts that existed before any
   candidate (the candidate may change its own, never these), and, for tests, the test machinery sealed:
-  unittest's, doctest's and the pytest shim's classes become immutable types, and the functions and classes
+  unittest's, doctest's and pytest's (the shim's, or real pytest's, pluggy's and the reporting plugin's) classes
+  become immutable types, and the functions and classes
   of the standard library's modules loaded by then are snapshotted (math.isclose rebound is tampering);
 * enter() (in the call's process, before the candidate is imported): the driver's modules leave sys.modules,
   __main__ becomes a blank module, and an audit hook (it cannot be removed) denies frame access (sys._getframe,
@@ -56,6 +57,7 @@ QUIET_GETFRAME = frozenset()  # code objects refused without a record (their cal
 TB_READERS = frozenset()  # code objects that read a traceback's frame and keep it to themselves
 TB_WALKERS = frozenset()  # traceback's walkers: allowed only when traceback's own extractor consumes them
 TB_CONSUMERS = frozenset()
+QUIET_TB_READERS = frozenset()  # pytest's report code walking a traceback's frames: refused without a record
 PROC_DEV = None  # st_dev of /proc
 WATCHED = []  # (module name, its dict, its names, its functions and classes) before any candidate
 SEALED = []  # the classes made immutable
@@ -83,6 +85,7 @@ def _nested(code, name):
 def prepare(own_modules, tests):
     """Once in the driver, after its imports and before the first call (and before gc.freeze())."""
     global OWN, PRE_DICTS, PRE_TYPES, ALLOW_GETFRAME, QUIET_GETFRAME, TB_READERS, TB_WALKERS, TB_CONSUMERS, PROC_DEV
+    global QUIET_TB_READERS
     import collections
     import enum
     import traceback
@@ -106,6 +109,11 @@ def prepare(own_modules, tests):
                             getattr(enum.EnumType, "_create_", None))
     if "logging" in sys.modules:
         QUIET_GETFRAME = _codes(getattr(sys.modules["logging"], "currentframe", None))
+    if "_pytest.config" in sys.modules:  # real pytest (driver_pytest.py): a config-time warning's location only
+        ALLOW_GETFRAME |= _codes(getattr(sys.modules["_pytest.config"].Config, "issue_config_time_warning", None))
+    if "_pytest._code.code" in sys.modules:  # its reports read frames; the runner makes reports without them
+        entry = getattr(sys.modules["_pytest._code.code"], "TracebackEntry", None)
+        QUIET_TB_READERS = _codes(getattr(getattr(entry, "frame", None), "fget", None))
     summary = traceback.StackSummary
     TB_WALKERS = _codes(traceback.walk_tb, getattr(traceback, "_walk_tb_with_full_positions", None))
     TB_CONSUMERS = _codes(getattr(summary, "_extract_from_extended_frame_gen", None)) | frozenset(
@@ -124,21 +132,29 @@ def prepare(own_modules, tests):
         seal_test_machinery()
 
 
+PYTEST_PACKAGES = ("pytest", "_pytest", "pluggy", "rc_pytest_plugin")  # real pytest and its reporting plugin
+
+
+def _pytest_part(name):
+    return name.split(".", 1)[0] in PYTEST_PACKAGES
+
+
 def _test_machinery():
     return [m for name, m in sorted(sys.modules.items()) if isinstance(m, types.ModuleType) and (
-        name in ("doctest", "unittest", "pytest") or name.startswith("unittest."))]
+        name in ("doctest", "unittest") or name.startswith("unittest.") or _pytest_part(name))]
 
 
 def _standard_library():
-    """The standard library's modules loaded so far (builtins included, sys and __main__ left out) and the
-    pytest shim: what tests lean on (math.isclose, pytest.approx, unittest, ...)."""
+    """The standard library's modules loaded so far (builtins included, sys and __main__ left out) and pytest (the
+    shim, or real pytest with pluggy and the reporting plugin): what tests lean on (math.isclose, pytest.approx,
+    unittest, _pytest.runner.call_and_report, ...)."""
     home = os.path.dirname(os.__file__) + os.sep
     found = []
     for name, module in sorted(sys.modules.items()):
         if not isinstance(module, types.ModuleType) or name in ("sys", "__main__") or name.startswith("rc_driver_"):
             continue
         path = getattr(module, "__file__", None) or ""
-        if name == "pytest" or not path or (path.startswith(home) and "-packages" not in path):
+        if _pytest_part(name) or not path or (path.startswith(home) and "-packages" not in path):
             found.append(module)
     return found
 
@@ -308,7 +324,9 @@ def _check(event, args):
             return
         if args[1] == "tb_frame" and _traceback_reader_ok(args[0]):
             return
-        _deny("frame access (%s.%s)" % (type(args[0]).__name__, args[1]))
+        reader = _frame(2)  # _check <- _hook <- the code reading the attribute
+        quiet = reader is not None and reader.f_code in QUIET_TB_READERS
+        _deny("frame access (%s.%s)" % (type(args[0]).__name__, args[1]), record=not quiet)
     elif event == "object.__setattr__":
         obj, name = args[0], args[1]
         if isinstance(obj, FunctionType) and id(obj.__globals__) in PRE_DICTS:

@@ -1,0 +1,515 @@
+"""Real pytest in the sandbox, for projects that use it (standard library plus the pytest that the workspace's
+environment layer or the image provides; shipped as rc_driver_pytest.py and loaded by the in-sandbox driver,
+driver.py, with a private copy of builtins, before any candidate code exists).
+
+The project's tests run under pytest itself: its conftest.py files, fixtures (tmp_path, monkeypatch, the project's
+own), parametrize, marks and assertion rewriting apply. Results come back per test as data on the driver's result
+pipe (the process's token), never as log text: "passed", "failed" (with `detail`: the failure's own message, for a
+rewritten assert the compared values) or "not run" with the reason (a skip, an expected failure, a fixture that is
+not defined, a test module or conftest.py that fails to import): nothing that did not run counts as passed.
+
+The candidate is imported in this process by the tests (or a conftest), beside pytest. So:
+* load() (in the driver): pytest, its built-in plugins, the environment's pytest plugins and the reporting plugin
+  (pytest_plugin.py) are imported before any candidate exists; the guard then seals their classes and snapshots
+  their modules' functions like the standard library's (driver_guard.py), and records every function that exists
+  (a hook or fixture must be one of them, or the project's own code);
+* the runner drives pytest's session itself, on the guard's worker thread: collection, then each selected test
+  through pytest's runtestprotocol, whose reports come back to this code's frames (hidden from the candidate). The
+  reporting plugin builds reports without reading frames (pytest's own report code reads them; the guard refuses
+  that quietly, nothing is handed out) and holds nothing of the driver's;
+* before and after every test, integrity(): nothing the guard refused, no rebound function of pytest, pluggy or the
+  standard library, no hook or fixture implementation that is not pytest's, the environment's or the project's own
+  code (a plugin the candidate registers through a config it found), no hook caller or item method replaced on the
+  instance. The first finding ends the run as tampered: every test failed.
+
+mode "select" (no guard: it runs the ORIGINAL only, once, before any candidate) runs every test of the project's
+test files with a call hook (sys.settrace, calls only) and reports which ones run the target's code: the tests
+that reach it through other functions are selected with the ones that name it.
+"""
+
+import gc
+import importlib
+import importlib.util
+import os
+import sys
+import types
+
+from rc_driver_child import _source_line, describe, tampering
+from rc_driver_tests import Tampered, result
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "project")
+# No cache or step files (the project copy is read-only to the tests: a written file is tampering), no debugger,
+# no faulthandler (its stderr duplicate), no pastebin; the project's addopts are dropped (xdist's -n, coverage
+# options): this runner chooses how tests run, the project's conftest.py and ini options still apply.
+OPTIONS = ["-p", "no:cacheprovider", "-p", "no:debugging", "-p", "no:faulthandler", "-p", "no:pastebin",
+           "-p", "no:stepwise", "-p", "no:legacypath", "-o", "addopts=", "--capture=sys", "-q", "--color=no",
+           "--rootdir", ROOT]
+MACHINERY = (os.sep + "_pytest" + os.sep, os.sep + "pluggy" + os.sep, os.sep + "pytest" + os.sep)
+
+PLUGIN = None  # the reporting plugin (rc_pytest_plugin)
+LEGACY = None  # pytest's legacypath plugin without its class patches (made once here, before the seal)
+TARGET_FILE = ""  # the module under test: the candidate's code, never trusted
+PRE_FUNCTIONS = frozenset()  # ids of every function that existed before any candidate
+PRE_CODES = frozenset()  # ids of their code objects, nested ones included (pytest makes closures per run)
+PRE_GLOBALS = frozenset()  # ids of the module dicts that existed before any candidate
+KEEP = []  # keeps them alive (their ids stay theirs)
+PRIVATE = {}  # pytest's and pluggy's parts the integrity check uses, bound before any candidate
+
+
+def _site_ahead(site):
+    """The workspace's layer before the image's packages, when it brings its own pytest."""
+    if not site or not os.path.isdir(os.path.join(site, "_pytest")):
+        return
+    site = os.path.abspath(site)
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != site]
+    at = max([i + 1 for i, p in enumerate(sys.path) if os.path.abspath(p or os.curdir).startswith(HERE + os.sep)]
+             or [0])
+    sys.path.insert(at, site)
+
+
+def load(site, target_rel):
+    """In the driver, before any candidate: real pytest (never the shim), its plugins and ours."""
+    global PLUGIN, LEGACY, TARGET_FILE, PRE_FUNCTIONS, PRE_CODES, PRE_GLOBALS
+    shim = os.path.join(HERE, "shim")
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != shim]
+    _site_ahead(site)
+    TARGET_FILE = os.path.join(HERE, target_rel)
+    import pluggy
+    import pytest  # noqa: F401 - imported here, sealed by the guard
+    from _pytest.config import builtin_plugins, default_plugins
+
+    for name in sorted(set(default_plugins) | set(builtin_plugins)):
+        try:
+            importlib.import_module(name if "." in name or name == "pytest" else "_pytest." + name)
+        except BaseException:  # noqa: B036 - a plugin this pytest does not have
+            continue
+    try:
+        from importlib.metadata import entry_points
+
+        for entry in entry_points(group="pytest11"):  # the environment's pytest plugins
+            try:
+                importlib.import_module(entry.module)
+            except BaseException:  # noqa: B036 - pytest reports it when it loads it
+                continue
+    except BaseException:  # noqa: B036
+        pass
+    spec = importlib.util.spec_from_file_location("rc_pytest_plugin", os.path.join(HERE, "rc_pytest_plugin.py"))
+    PLUGIN = importlib.util.module_from_spec(spec)
+    sys.modules["rc_pytest_plugin"] = PLUGIN
+    spec.loader.exec_module(PLUGIN)
+    LEGACY = _legacy_path()
+    _mark_node_classes()
+    from _pytest.assertion import util
+    from _pytest.config import _prepareconfig
+    from _pytest.main import wrap_session
+    from _pytest.runner import runtestprotocol
+    from _pytest.warnings import catch_warnings_for_item
+
+    hooks = pluggy.PluginManager._hookexec
+    caller = type(_hook_caller(pluggy))
+    PRIVATE.update(prepareconfig=_prepareconfig, wrap_session=wrap_session, runtestprotocol=runtestprotocol,
+                   catch_warnings=catch_warnings_for_item, util=util, hookexec=hooks, caller=caller,
+                   get_hookimpls=caller.get_hookimpls, multicall=_multicall(pluggy))
+    functions = [o for o in gc.get_objects() if isinstance(o, types.FunctionType)]
+    codes, todo = {}, [fn.__code__ for fn in functions]
+    while todo:
+        code = todo.pop()
+        if id(code) not in codes:
+            codes[id(code)] = code
+            todo += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    KEEP[:] = functions + list(codes.values())
+    PRE_FUNCTIONS, PRE_CODES = frozenset(map(id, functions)), frozenset(codes)
+    PRE_GLOBALS = frozenset(id(vars(m)) for m in list(sys.modules.values()) if isinstance(m, types.ModuleType))
+
+
+class _EarlyConfig:
+    def add_cleanup(self, fn):
+        """The patches stay: the classes are sealed after this."""
+
+
+def _legacy_path():
+    """pytest's legacypath plugin (tmpdir, config.rootdir, request.fspath) patches pytest's classes when each run
+    starts, which a sealed class refuses: its patches are made once here, and the runs get a plugin with the rest of
+    it (its configure hook registers the tmpdir fixtures)."""
+    try:
+        import _pytest.legacypath as legacy
+    except ImportError:
+        return None
+    legacy.pytest_load_initial_conftests(_EarlyConfig())
+    plugin = types.ModuleType("rc_legacypath")
+    for name in ("pytest_configure", "pytest_plugin_registered"):
+        if hasattr(legacy, name):
+            setattr(plugin, name, getattr(legacy, name))
+    return plugin
+
+
+def _mark_node_classes():
+    """pytest marks each Item class the first time one is made (a warning shown once); its own classes are sealed
+    after this, so they get the mark here."""
+    from _pytest.nodes import Item
+
+    todo = [Item]
+    while todo:
+        cls = todo.pop()
+        todo += cls.__subclasses__()
+        if cls.__module__.split(".")[0] in ("_pytest", "pytest"):
+            setattr(cls, "_pytest_diamond_inheritance_warning_shown", True)
+
+
+def _hook_caller(pluggy):
+    manager = pluggy.PluginManager("rc")
+    manager.add_hookspecs(type("Spec", (), {"rc_probe": pluggy.HookspecMarker("rc")(lambda: None)}))
+    return manager.hook.rc_probe
+
+
+def _multicall(pluggy):
+    return pluggy.PluginManager("rc")._inner_hookexec
+
+
+# -- integrity: what the candidate could change in pytest's objects ----------------------------------
+
+
+def _shadowed(obj):
+    """Instance attributes that hide a method or property of the object's class (item.runtest = ...)."""
+    found = []
+    try:
+        names = list(vars(obj))
+    except TypeError:
+        return found
+    for name in names:
+        for klass in type(obj).__mro__:
+            attr = vars(klass).get(name)
+            if attr is not None:
+                if isinstance(attr, (types.FunctionType, property, staticmethod, classmethod)):
+                    found.append(name)
+                break
+    return found
+
+
+def _trusted(fn, depth=0):
+    """A function that existed before any candidate; one pytest made since from its own code (a closure whose
+    captured functions are trusted too); or the project's own code (conftest.py, test modules, helpers: a module's
+    function, compiled from that module's file), never the module under test."""
+    fn = getattr(fn, "__func__", fn)
+    if id(fn) in PRE_FUNCTIONS:
+        return True
+    code, namespace = getattr(fn, "__code__", None), getattr(fn, "__globals__", None)
+    if code is None or not isinstance(namespace, dict):
+        return False
+    if id(code) in PRE_CODES and id(namespace) in PRE_GLOBALS:
+        cells = [c.cell_contents for c in (fn.__closure__ or ()) if _filled(c)]
+        return depth < 3 and all(_trusted(v, depth + 1) for v in cells if isinstance(v, types.FunctionType))
+    module = sys.modules.get(namespace.get("__name__"))
+    path = getattr(module, "__file__", None) or ""
+    return (module is not None and vars(module) is namespace and os.path.abspath(path) == code.co_filename
+            and path.startswith(HERE + os.sep) and os.path.abspath(path) != TARGET_FILE)
+
+
+def _filled(cell):
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
+
+
+def _describe_fn(fn):
+    fn = getattr(fn, "__func__", fn)
+    return "%s.%s" % (getattr(fn, "__module__", "?"), getattr(fn, "__qualname__", type(fn).__name__))
+
+
+def integrity(config, session, item=None):
+    """What the candidate changed in pytest's machinery so far (None when nothing)."""
+    why = tampering()
+    if why:
+        return why
+    manager = config.pluginmanager
+    relay = vars(config).get("hook")  # pytest 7: the manager's relay; pytest 8: a proxy holding it
+    if (relay is not manager.hook and manager.hook not in list(getattr(relay, "__dict__", {}).values())) or vars(
+            manager).get("_inner_hookexec") is not PRIVATE["multicall"]:
+        return "replaced pytest's hook relay or caller"
+    for owner, label in ((manager, "the plugin manager"), (session, "the session"), (item, "the test item")):
+        shadowed = _shadowed(owner) if owner is not None else []
+        if shadowed:
+            return "replaced %s on %s" % (", ".join(shadowed[:3]), label)
+    for name, caller in list(vars(manager.hook).items()):
+        if type(caller) is not PRIVATE["caller"] or _shadowed(caller):
+            return "replaced pytest's hook %s" % name
+        hookexec = vars(caller).get("_hookexec")
+        if getattr(hookexec, "__func__", None) is not PRIVATE["hookexec"] or hookexec.__self__ is not manager:
+            return "replaced how pytest calls the hook %s" % name
+        for impl in PRIVATE["get_hookimpls"](caller):
+            if not _trusted(impl.function):
+                return "added its own implementation of pytest's hook %s (%s)" % (name, _describe_fn(impl.function))
+    fixtures = getattr(session, "_fixturemanager", None)
+    for name, defs in list(getattr(fixtures, "_arg2fixturedefs", {}).items()):
+        for definition in defs:
+            if not _trusted(definition.func):
+                return "replaced the fixture %s (%s)" % (name, _describe_fn(definition.func))
+    return None
+
+
+# -- one test's outcome ------------------------------------------------------------------------------
+
+
+def _traceback(exc):
+    """The traceback without pytest's, pluggy's and the driver's frames (read here: the guard lets this code read
+    frames, and refuses pytest's report code)."""
+    lines, tb = [], getattr(exc, "__traceback__", None)
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        path = code.co_filename
+        if not any(part in path for part in MACHINERY) and not os.path.basename(path).startswith(("rc_driver_", "main.py")):
+            lines.append('  File "%s", line %s, in %s\n' % (path, tb.tb_lineno, code.co_name))
+            source = _source_line(path, tb.tb_lineno)
+            if source:
+                lines.append("    " + source + "\n")
+        tb = tb.tb_next
+    text = ("Traceback (most recent call last):\n" + "".join(lines) if lines else "") + describe(exc) + "\n"
+    return text[-3000:]
+
+
+def _root_cause(exc):
+    """The exception that started it: the guard's refusal of pytest's frame walk hides the original error (an
+    ImportError while importing a test module) behind a RuntimeError whose __context__ it is."""
+    seen = 0
+    while isinstance(exc, RuntimeError) and str(exc).startswith("denied in the sandbox") and seen < 5:
+        exc, seen = exc.__context__, seen + 1
+    cause = getattr(exc, "cause", None) or (getattr(exc, "excinfo", None) or (None, None))[1]  # ConftestImportFailure
+    return cause if isinstance(cause, BaseException) else exc
+
+
+def outcome(suite, item, reports):
+    """One result from a test's setup, call and teardown reports."""
+    seconds = round(sum(getattr(r, "duration", 0.0) or 0.0 for r in reports), 4)
+    output = "".join((getattr(r, "capstdout", "") or "") + (getattr(r, "capstderr", "") or "") for r in reports)
+    failed = [r for r in reports if r.outcome == "failed"]
+    skipped = [r for r in reports if r.outcome == "skipped"]
+    detail = ""
+    if failed:
+        report = failed[0]
+        exc = getattr(report, "rc_exception", None)
+        if report.when == "setup" and getattr(report, "rc_missing_fixture", False):
+            status, error = "not run", "needs the fixture %r, which is not defined (pytest's or the project's)" % (
+                getattr(exc, "argname", None) or "?")
+        else:
+            status = "failed"
+            where = "" if report.when == "call" else "error in the test's %s: " % report.when
+            error = where + (_traceback(exc) if isinstance(exc, BaseException) else str(report.longrepr))
+            detail = describe(exc) if isinstance(exc, BaseException) else str(report.longrepr)[-1500:]
+    elif skipped:
+        report = skipped[0]
+        status = "not run"
+        if getattr(report, "wasxfail", None) is not None:
+            error = "expected to fail (xfail%s), not a pass" % (": " + report.wasxfail if report.wasxfail else "")
+        else:
+            longrepr = report.longrepr
+            error = "did not run: %s" % (longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else longrepr)
+    else:
+        status, error = "passed", ""
+    record = result(suite, item.nodeid, status, error, output, seconds)
+    record["detail"] = detail
+    return record
+
+
+def _collection_failure(suite, report):
+    raw = getattr(report, "rc_exception", None)
+    what = report.nodeid or "the tests"
+    if type(raw).__name__ == "ConftestImportFailure":
+        return conftest_failure(suite, what, raw)
+    exc = _root_cause(raw)
+    if isinstance(exc, BaseException):
+        why = "%s: %s" % ("importing %s failed" % what, _traceback(exc))
+    else:
+        why = "collecting %s failed: %s" % (what, report.longrepr)
+    record = result(suite, what, "not run", why)
+    record["import_error"] = isinstance(exc, ImportError)  # a missing package: the host names it and stops
+    return record
+
+
+def conftest_failure(suite, name, exc):
+    """A conftest.py that does not import: its tests are not run, the message names the missing module."""
+    cause = _root_cause(exc)
+    path = getattr(exc, "path", None)
+    where = os.path.relpath(str(path), ROOT) if path else "a conftest.py"
+    missing = getattr(cause, "name", None) if isinstance(cause, ImportError) else None
+    head = ("%s imports %r, which the sandbox does not have (not in the workspace's environment)" % (where, missing)
+            if missing else "%s failed to import" % where)
+    return result(suite, name, "not run", head + ":\n" + _traceback(cause))
+
+
+# -- the run -------------------------------------------------------------------------------------------
+
+
+def _wanted(spec, skip):
+    selected = spec.get("selected")
+    only = set(spec.get("only") or [])
+
+    def want(item):
+        if item.nodeid in skip:
+            return False
+        if selected is not None:
+            return item.nodeid in selected
+        cls = getattr(item, "cls", None)
+        return not only or getattr(item, "originalname", item.name) in only or (
+            cls is not None and cls.__name__ in only) or item.name in only
+
+    return want
+
+
+def _run_item(item, nextitem):
+    config = item.config
+    util = PRIVATE["util"]
+    util._reprcompare = PLUGIN.reprcompare
+    try:
+        item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+        with PRIVATE["catch_warnings"](config, ihook=item.ihook, when="runtest", item=item):
+            reports = PRIVATE["runtestprotocol"](item, log=True, nextitem=nextitem)
+        item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+        return reports
+    finally:
+        util._reprcompare = None
+
+
+def session_main(emit, spec, skip, config, session, tracer=None):
+    """Collection, then each wanted test in order (tracer: the select mode's call hook, per test)."""
+    suite = spec["suite"]
+    del PLUGIN.COLLECT_FAILURES[:]
+    config.hook.pytest_collection(session=session)
+    failures = list(PLUGIN.COLLECT_FAILURES)
+    for report in failures:
+        why = tampering(_root_cause(getattr(report, "rc_exception", None)))  # a sealed class refused the import
+        if why and tracer is None:
+            raise Tampered(why)
+        if report.nodeid not in skip and tracer is None:
+            emit({"start": report.nodeid or spec["path"]})
+            emit({"result": _collection_failure(suite, report)})
+    want = _wanted(spec, skip)
+    items = [item for item in session.items if want(item)]
+    seen = set()
+    for index, item in enumerate(items):
+        seen.add(item.nodeid)
+        if tracer is None:
+            emit({"start": item.nodeid})
+            why = integrity(config, session, item)
+            if why:
+                raise Tampered(why)
+        nextitem = items[index + 1] if index + 1 < len(items) else None
+        try:
+            if tracer is not None:
+                tracer.start()
+            reports = _run_item(item, nextitem)
+        except BaseException as exc:  # noqa: B036 - pytest.exit(), KeyboardInterrupt: the run ends here
+            why = tampering(exc)
+            if why:
+                raise Tampered(why) from None
+            if tracer is None:
+                emit({"result": result(suite, item.nodeid, "failed", "the test ended pytest's run: " + describe(exc))})
+            return
+        finally:
+            if tracer is not None:
+                tracer.stop()
+        if tracer is not None:
+            emit({"select": {"path": spec["path"], "nodeid": item.nodeid, "covers": tracer.hit,
+                             "name": getattr(item, "originalname", item.name),
+                             "cls": getattr(getattr(item, "cls", None), "__name__", None)}})
+            continue
+        why = integrity(config, session, item)
+        for report in reports:
+            why = why or tampering(getattr(report, "rc_exception", None))
+        if why:
+            raise Tampered(why)
+        emit({"result": outcome(suite, item, reports)})
+    for nodeid in spec.get("selected") or []:
+        if nodeid not in seen and nodeid not in skip and tracer is None and not failures:
+            emit({"start": nodeid})
+            emit({"result": result(suite, nodeid, "not run", "not collected: pytest found no such test")})
+
+
+def run_pytest(emit, spec, skip, tracer=None):
+    """One test source's tests under pytest (spec: suite, path (or paths), only or selected node ids)."""
+    paths = [os.path.join(HERE, p) for p in spec.get("paths") or [spec["path"]]]
+    args = paths + OPTIONS
+    try:
+        config = PRIVATE["prepareconfig"](args, plugins=[PLUGIN] + ([LEGACY] if LEGACY is not None else []))
+    except BaseException as exc:  # noqa: B036 - a conftest that does not import, a bad ini option
+        why = tampering(exc)
+        if why:
+            raise Tampered(why) from None
+        if tracer is None:
+            emit({"start": spec["path"]})
+            emit({"result": conftest_failure(spec["suite"], spec["path"], exc)})
+        return
+    outcome_box = []
+
+    def doit(config, session):
+        try:
+            session_main(emit, spec, skip, config, session, tracer)
+        except BaseException as exc:  # noqa: B036 - kept from pytest's own handler (it reads frames)
+            outcome_box.append(exc)
+        return 0
+
+    PRIVATE["wrap_session"](config, doit)
+    if outcome_box:
+        exc = outcome_box[0]
+        if isinstance(exc, Tampered):
+            raise exc
+        why = tampering(exc)
+        if why:
+            raise Tampered(why)
+        emit({"result": result(spec["suite"], spec["path"], "failed", "pytest's run failed: " + _traceback(exc))})
+
+
+def run_tests(emit, module_name, qualname, spec, skip):
+    """The driver's entry for a test source whose runner is pytest (same protocol as driver_tests.run_tests)."""
+    try:
+        run_pytest(emit, spec, skip)
+    except Tampered as exc:
+        emit({"tampered": str(exc)})
+        return
+    why = tampering()
+    if why:
+        emit({"tampered": why})
+        return
+    emit({"end": True})
+
+
+# -- select: which tests run the target (the original, once) ------------------------------------------
+
+
+class CallHook:
+    """sys.settrace's call events only (no line tracing): `hit` when a code object of the target's lines runs."""
+
+    def __init__(self, path, first, last):
+        self.path, self.first, self.last = path, first, last
+        self.hit = False
+
+    def _trace(self, frame, event, arg):
+        code = frame.f_code
+        if code.co_filename == self.path and self.first <= code.co_firstlineno <= self.last:
+            self.hit = True
+        return None
+
+    def start(self):
+        import threading
+
+        self.hit = False
+        threading.settrace(self._trace)
+        sys.settrace(self._trace)
+
+    def stop(self):
+        import threading
+
+        sys.settrace(None)
+        threading.settrace(None)
+
+
+def select(emit, spec):
+    """Every test of the project's test files (spec["files"]), each reported with whether it ran the target."""
+    hook = CallHook(os.path.join(HERE, spec["target"]), int(spec["first"]), int(spec["last"]))
+    try:
+        run_pytest(emit, {"suite": "user", "path": "select", "paths": spec["files"]}, frozenset(), tracer=hook)
+    except BaseException as exc:  # noqa: B036 - what was reported so far stands
+        emit({"error": describe(exc)})
+    emit({"end": True})
