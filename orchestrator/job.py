@@ -249,7 +249,8 @@ class Job:
         return Verifier(exe=self.exe, target=self.target, suite=self.suite, purpose=purpose,
                         behaviour=self.python_behaviour if self.python_behaviour.available else None,
                         program_diff=getattr(self, "program_diff", None), checkpoint=self.check,
-                        on_stage=lambda stage, message: self.event("stage", stage=stage, message=message))
+                        on_stage=lambda stage, message, **counts: self.event("stage", stage=stage, message=message,
+                                                                              **counts))
 
     def record_verdict(self, attempt: Attempt, verdict, baseline_id: int | None = None) -> None:
         """Copy a verdict's evidence onto the attempt and into the run store (test results, guards, decision)."""

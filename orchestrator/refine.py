@@ -148,6 +148,7 @@ def refine(job, metric: str, workload: str | None):
     job.check()
     job.event("stage", stage="profile", message="profiling the original")
     search = _Search(job, verifier, metric, exprs, base_id, baseline)
+    search.rounds = rounds
     search.profile_text = exe.profile(target.code, exprs, 1)
     job.store.profile(base_id, kind="cprofile", metric=metric, text=search.profile_text)
     if limits.guide and "algorithm" in limits.strategies:
@@ -188,6 +189,7 @@ class _Search:
         self.approaches: list[str] = []  # the edge model's plan: one approach per round's "algorithm" sample
         self.feedback = ""
         self.accepted_decision = None
+        self.rounds = 0  # how many the job's limits allow (progress)
         self.steps = 0
         self.number = 0
 
@@ -201,6 +203,8 @@ class _Search:
         for sample, strategy in enumerate(round_strategies(round_, size, self.approaches, job.limits.strategies)):
             self.number += 1
             model = pool[(self.number - 1) % len(pool)]
+            job.event("search", round=round_ + 1, rounds=self.rounds, candidates=sample, step="asking",
+                      strategy=strategy.name)
             job.event("attempt", stage="refine", number=self.number, model=model, strategy=strategy.name,
                       round=round_ + 1)
             t0 = time.monotonic()
@@ -218,6 +222,7 @@ class _Search:
             sampled.append((attempt, candidate, model, time.monotonic() - t0))
         runnable = [(attempt, code, model) for attempt, code, model, _ in sampled if code is not None]
         job.event("stage", stage="round", message=f"round {round_ + 1} · {_count(len(runnable), 'candidate')}")
+        job.event("search", round=round_ + 1, rounds=self.rounds, candidates=len(runnable), step="tests")
         t0 = time.monotonic()
         verdicts = self.verifier.verify_round([(code, f"attempt {attempt.number}") for attempt, code, _ in runnable])
         share = (time.monotonic() - t0) / max(1, len(runnable))

@@ -107,6 +107,7 @@ class OrchestratorRunner:
     def __init__(self, kind: str, options: JobOptions, orchestrator_target, sandboxes: SandboxHolder):
         self.kind, self.options, self.target, self.sandboxes = kind, options, orchestrator_target, sandboxes
         self.attempt: dict | None = None  # the latest "attempt" event: stage, number, model, round, strategy
+        self.search: dict | None = None  # optimize: where the round stands (jobProgress.search, camelCase)
 
     def plan(self, kind, extraction):
         return (kind,), None
@@ -188,7 +189,16 @@ class OrchestratorRunner:
 
     def _say(self, manager, job, limits, what: str) -> None:
         prefix, percentage = self._prefix(limits)
-        manager.progress_threadsafe(job, f"{prefix}{what}", percentage)
+        manager.progress_threadsafe(job, f"{prefix}{what}", percentage, **self._detail(limits))
+
+    def _detail(self, limits) -> dict:
+        """jobProgress's typed fields: the attempt under way and, for optimize, where its round stands."""
+        a = self.attempt
+        detail = {"stage": a["stage"], "attempt": a["number"], "of": limits.max_attempts, "model": a["model"],
+                  "round": a["round"], "strategy": a["strategy"] or None} if a else {}
+        if self.search is not None:
+            detail["search"] = {k: v for k, v in self.search.items() if v is not None}
+        return detail
 
     def _prefix(self, limits) -> tuple[str, int | None]:
         if self.attempt is None:
@@ -205,16 +215,27 @@ class OrchestratorRunner:
                             "model": str(data.get("model", "")), "round": data.get("round"),
                             "strategy": data.get("strategy", "")}
             self._say(manager, job, limits, "asking the model")
+        elif kind == "search":
+            self.search = {"round": data["round"], "rounds": data.get("rounds"), "candidates": data["candidates"],
+                           "step": data["step"], "strategy": data.get("strategy")}
+            return
         elif kind == "stage":
+            self._track_search(data)
             self._say(manager, job, limits, data.get("message") or data.get("stage", ""))
         elif kind == "result":
             tests = f" · tests {data.get('tests_passed', 0)}/{data.get('tests_total', 0)}" if data.get("tests_total") else ""
             self._say(manager, job, limits, f"{data.get('status', '')}{tests}")
-        prefix, percentage = self._prefix(limits)
-        detail = {"stage": self.attempt["stage"], "attempt": self.attempt["number"], "of": limits.max_attempts,
-                  "model": self.attempt["model"], "round": self.attempt["round"],
-                  "strategy": self.attempt["strategy"]} if self.attempt else {}
-        job.last_progress.update(detail)
+
+    def _track_search(self, data: dict) -> None:
+        """A screen of the round under way (tests → differential → screen → measure) and its counts."""
+        if self.search is None:
+            return
+        stage = data.get("stage")
+        if stage in ("tests", "differential", "screen", "measure"):
+            self.search["step"] = stage
+        elif stage == "round" and "passed" in data:
+            self.search.update(candidates=data["candidates"], passedTests=data["passed"],
+                               timing=data.get("timing") or None)
 
     # -- what the report view needs -------------------------------------------------------------------
     def _failing(self, orch, report) -> list[dict]:

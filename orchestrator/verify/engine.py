@@ -34,7 +34,7 @@ class Verifier:
     original passes, the behaviour guards, and a measured gain)."""
 
     def __init__(self, *, exe, target, suite, purpose: str, behaviour=None, program_diff=None,
-                 checkpoint: Callable[[], None] = lambda: None, on_stage: Callable[[str, str], None] | None = None):
+                 checkpoint: Callable[[], None] = lambda: None, on_stage: Callable[..., None] | None = None):
         if purpose not in PURPOSES:
             raise ValueError(f"purpose must be one of {PURPOSES}")
         from orchestrator.verify.novelty import Novelty
@@ -42,7 +42,8 @@ class Verifier:
         self.exe, self.target, self.suite, self.purpose = exe, target, suite, purpose
         self.behaviour, self.program_diff = behaviour, program_diff
         self.checkpoint = checkpoint
-        self.on_stage = on_stage or (lambda stage, message: None)
+        # on_stage(stage, message, **counts): progress; a round's screens also give candidates/passed/timing.
+        self.on_stage = on_stage or (lambda stage, message, **counts: None)
         self.novelty = Novelty(target.code, target.language)
         self.baseline: TestRun | None = None
         self.required: set[str] = set()  # tests every candidate must pass
@@ -93,7 +94,8 @@ class Verifier:
         tested = sum(1 for v in verdicts if v.outcome != "duplicate")
         self.on_stage("round", f"{len(candidates)} candidate{'' if len(candidates) == 1 else 's'} · {tested} "
                                f"tested · {len(standing)} pass tests and guards"
-                               + (f" · timing {len(standing)}" if len(standing) > 1 else ""))
+                               + (f" · timing {len(standing)}" if len(standing) > 1 else ""),
+                      candidates=len(candidates), passed=len(standing), timing=len(standing) if len(standing) > 1 else 0)
         if len(standing) > 1:
             standing = self._screen(standing, candidates, verdicts)
         if standing:
