@@ -1,22 +1,29 @@
 """In-sandbox tracer for `refactorcoder trace -- COMMAND` (standard library only; shipped as main.py with one
 job.json, which it reads and deletes first). Never run on the host.
 
-It runs the user's command (a script, `-m module`, or pytest) in this process with two hooks:
+It runs the user's command (a script, `-m module`, or pytest) in this process with two instruments:
 
 * cProfile (the C profiler, builtins off): call counts, own and cumulative time of every Python function;
-* a global sys.settrace hook that only looks at 'call' events: for a function of the project (a file under
-  the project directory, test files and conftest.py aside) it takes a bounded sample of real inputs -- calls
-  1-4 and then every power of two (1, 2, 3, 4, 8, 16, ...), at most PER_FUNCTION pickles of at most SAMPLE_CAP
-  bytes each -- and, for those calls only, a local hook (line events off) that pickles the return value and
-  the arguments again after the call (what the function changed in them, `self` included).
+* an input sampler on the project's functions only. An import hook wraps the plain functions, methods,
+  staticmethods and classmethods that a project module (a file under the project directory; test files and
+  conftest.py aside) defines, right after the module ran. A wrapper samples calls 1-4 and then each power of
+  two (8, 16, 32, 64): the inputs pickled before the call, then the return value (or the exception's type)
+  and the arguments again after it (what the call changed in them, `self` included); at most PER_FUNCTION
+  samples of at most SAMPLE_CAP bytes each. After its 64th call, or with all its samples, a wrapper puts the
+  original function back where it found it, so a function called a million times pays for a wrapper only
+  64 times. Nothing else of the program is hooked: no sys.settrace (under Python 3.11 a trace function is
+  called for every frame of every module, the standard library's included, and cost 2.5x on its own).
 
-Everything else the hook sees costs one dict lookup. Pickles travel base64-encoded in the report and are
-unpickled only in a sandbox (replays): the host never unpickles them. The command's stdout and stderr go to
-a file under /tmp; the report (after a marker carrying the job's nonce) goes to the real stdout.
+The script's own functions (run as __main__) get their times, not samples (their pickles would name
+__main__). Pickles travel base64-encoded in the report and are unpickled only in a sandbox (replays): the
+host never unpickles them. The command's stdout and stderr go to a file under /tmp; the report (after a
+marker carrying the job's nonce) goes to the real stdout.
 """
 
 import base64
 import cProfile
+import functools
+import importlib.machinery
 import json
 import os
 import pickle
@@ -24,17 +31,21 @@ import runpy
 import sys
 import time
 import traceback
+import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PER_FUNCTION = 8
+LAST_SAMPLED_CALL = 64  # calls 1, 2, 3, 4, 8, 16, 32, 64; then the wrapper steps aside
 SAMPLE_CAP = 64 * 1024
 TOTAL_CAP = 12 * 1024 * 1024  # all samples together (the report travels on stdout)
-MAX_ATTEMPTS = 24  # pickling attempts per function (unpicklable inputs stop costing after this)
 OUTPUT_TAIL = 8000
 GENERATOR_FLAGS = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
 CO_OPTIMIZED = 0x01  # a function's code (a module's or a class body's is not)
 COMPREHENSIONS = (".<listcomp>", ".<dictcomp>", ".<setcomp>", ".<genexpr>")
-VARARGS, VARKEYWORDS = 0x04, 0x08
+# Left as they are: what pickling itself calls, or what wraps attribute access of every instance.
+UNWRAPPED = {"__getattr__", "__getattribute__", "__setattr__", "__delattr__", "__reduce__", "__reduce_ex__",
+             "__getstate__", "__setstate__", "__getnewargs__", "__getnewargs_ex__", "__repr__", "__del__",
+             "__init_subclass__", "__class_getitem__", "__set_name__", "__copy__", "__deepcopy__", "__new__"}
 
 
 def is_test_file(path):
@@ -42,131 +53,152 @@ def is_test_file(path):
     return name == "conftest.py" or (name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")))
 
 
-class Function:
-    """What the sampler knows of one project function's code object."""
-
-    __slots__ = ("path", "qualname", "line", "calls", "samples", "attempts", "why", "skip", "generator", "params")
-
-    def __init__(self, path, code):
-        self.path, self.line = path, code.co_firstlineno
-        self.qualname = getattr(code, "co_qualname", code.co_name)
-        self.calls, self.samples, self.attempts = 0, [], 0
-        self.why, self.skip = None, False  # why it has no samples; skip: never sampled
-        self.generator = bool(code.co_flags & GENERATOR_FLAGS)
-        n = code.co_argcount + code.co_kwonlyargcount
-        names = code.co_varnames
-        self.params = (names[:code.co_argcount], names[code.co_argcount:n],
-                       names[n] if code.co_flags & VARARGS else None,
-                       names[n + bool(code.co_flags & VARARGS)] if code.co_flags & VARKEYWORDS else None)
-        if "<" in self.qualname:  # a lambda, comprehension or nested function: nothing can name it for a replay
-            self.why, self.skip = "not callable by name (nested function, lambda or comprehension)", True
-
-
 def encode(blob):
     return base64.b64encode(blob).decode("ascii")
+
+
+class Function:
+    """The samples of one project function, and why it has none."""
+
+    def __init__(self, code, classmethod_=False):
+        self.code, self.classmethod = code, classmethod_
+        self.calls, self.samples, self.why, self.done = 0, [], None, False
+        self.generator = bool(code.co_flags & GENERATOR_FLAGS)
 
 
 class Sampler:
     def __init__(self, root):
         self.root = root.rstrip("/") + "/"
-        self.functions = {}  # code object -> Function, or None when not the project's
+        self.functions = {}  # code object -> Function
         self.total = 0
-        self.hook = self.make_hook()
+        self.busy = False  # pickling: the project's own methods that pickle calls run unsampled
+        self.script = None  # the script a `python SCRIPT` command runs (as __main__)
 
-    def function(self, code):
-        path = code.co_filename
-        fn = None
-        if path.startswith(self.root) and code.co_flags & CO_OPTIMIZED and not is_test_file(path):
-            fn = Function(path[len(self.root):], code)
-        self.functions[code] = fn
-        return fn
+    # -- wrapping a project module's functions once it ran -----------------------------------------
+    def owns(self, fn, module):
+        return (isinstance(fn, types.FunctionType) and fn.__module__ == module.__name__
+                and fn.__code__.co_filename == module.__file__ and "<" not in fn.__qualname__)
 
-    def make_hook(self):
-        functions, lookup = self.functions, self.function
-        missing = object()
+    def wrap_module(self, module):
+        for name, value in list(vars(module).items()):
+            if self.owns(value, module):
+                self.install(module, name, value, value, lambda w: w)
+            elif isinstance(value, type) and value.__module__ == module.__name__ and value.__qualname__ == name:
+                self.wrap_class(value, module)
 
-        def hook(frame, event, arg):  # only 'call' events reach a global hook
-            fn = functions.get(frame.f_code, missing)
-            if fn is missing:
-                fn = lookup(frame.f_code)
-            if fn is None:
-                return None
-            fn.calls += 1
-            n = fn.calls
-            if fn.skip or len(fn.samples) >= PER_FUNCTION or (n > 4 and n & (n - 1)):
-                return None
-            return self.sample(fn, frame)
-
-        return hook
-
-    def inputs(self, fn, frame):
-        """(args, kwargs) of the call, as a caller would pass them (a classmethod's cls left out)."""
-        local = frame.f_locals
-        positional, keyword_only, star, star_star = fn.params
-        args = [local[name] for name in positional]
-        if star is not None:
-            args += list(local[star])
-        kwargs = {name: local[name] for name in keyword_only}
-        if star_star is not None:
-            kwargs.update(local[star_star])
-        if "." in fn.qualname and positional and positional[0] == "cls" and isinstance(args[0], type):
-            args = args[1:]
-        return tuple(args), kwargs
-
-    def sample(self, fn, frame):
-        if fn.attempts >= MAX_ATTEMPTS or self.total >= TOTAL_CAP:
-            fn.skip = True
-            fn.why = fn.why or "the trace's sample budget was spent"
-            return None
-        fn.attempts += 1
-        try:
-            args, kwargs = self.inputs(fn, frame)
-            blob = pickle.dumps((args, kwargs), protocol=4)
-        except Exception as exc:  # noqa: BLE001 - an unpicklable input is skipped, the run goes on
-            fn.why = "inputs not picklable (%s: %s)" % (type(exc).__name__, str(exc)[:120])
-            return None
-        if len(blob) > SAMPLE_CAP or b"__main__" in blob:
-            if not fn.samples:
-                fn.why = ("inputs larger than %d KiB" % (SAMPLE_CAP // 1024) if len(blob) > SAMPLE_CAP
-                          else "inputs refer to the script's own __main__ objects")
-            return None
-        if any(s["args"] == blob for s in fn.samples):
-            return None
-        record = {"args": blob, "output": None, "raised": None, "after": None, "generator": fn.generator}
-        fn.samples.append(record)
-        self.total += len(blob)
-        if fn.generator:  # its answer is what it yields later: replays compare it in the sandbox
-            return None
-        frame.f_trace_lines = False
-        seen = []
-
-        def local(frame, event, arg):
-            if event == "exception":
-                seen[:] = [arg[0].__name__]
-            elif event == "return":
-                self.finish(record, args, kwargs, blob, arg, seen[0] if seen and arg is None else None)
-            return local
-
-        return local
-
-    def finish(self, record, args, kwargs, blob, value, raised):
-        if raised is not None:
-            record["raised"] = raised
-        else:
+    def wrap_class(self, cls, module):
+        for name, member in list(vars(cls).items()):
+            if name in UNWRAPPED:
+                continue
             try:
-                out = pickle.dumps(value, protocol=4)
-                if len(out) <= SAMPLE_CAP:
-                    record["output"] = out
-                    self.total += len(out)
-            except Exception:  # noqa: BLE001 - the input is kept; its answer is compared in the sandbox anyway
-                pass
+                if self.owns(member, module):
+                    self.install(cls, name, member, member, lambda w: w)
+                elif isinstance(member, staticmethod) and self.owns(member.__func__, module):
+                    self.install(cls, name, member, member.__func__, staticmethod)
+                elif isinstance(member, classmethod) and self.owns(member.__func__, module):
+                    self.install(cls, name, member, member.__func__, classmethod, True)
+                elif isinstance(member, type) and member.__qualname__ == cls.__qualname__ + "." + name:
+                    self.wrap_class(member, module)
+            except (AttributeError, TypeError):  # a class that refuses new attributes keeps its functions
+                continue
+
+    def install(self, owner, name, original, fn, kind, is_classmethod=False):
+        """Put `kind(wrapper of fn)` in `owner.name`; `original` goes back there when the wrapper is done
+        (unless the program replaced the attribute since)."""
+        record = self.functions.setdefault(fn.__code__, Function(fn.__code__, is_classmethod))
+        sampler = self
+        installed = []
+
+        @functools.wraps(fn)
+        def sampled(*args, **kwargs):
+            n = record.calls = record.calls + 1
+            if record.done:  # its samples are taken: the original goes back, this wrapper only passes calls on
+                if vars(owner).get(name) is installed[0]:
+                    setattr(owner, name, original)
+                return fn(*args, **kwargs)
+            if sampler.busy or (n > 4 and n & (n - 1)):
+                return fn(*args, **kwargs)
+            record.done = n >= LAST_SAMPLED_CALL
+            return sampler.call(record, fn, args, kwargs)
+
+        installed.append(kind(sampled))
+        setattr(owner, name, installed[0])
+
+    # -- one sampled call ---------------------------------------------------------------------------
+    def call(self, record, fn, args, kwargs):
+        if len(record.samples) >= PER_FUNCTION or self.total >= TOTAL_CAP:
+            if self.total >= TOTAL_CAP and not record.samples:
+                record.why = "the trace's sample budget was spent"
+            record.done = True
+            return fn(*args, **kwargs)
+        shown = args[1:] if record.classmethod else args  # a classmethod's cls is not an input
+        blob = self.pickled((shown, kwargs), record)
+        if blob is None or any(s["args"] == blob for s in record.samples):
+            return fn(*args, **kwargs)
+        sample = {"args": blob, "output": None, "raised": None, "after": None, "generator": record.generator}
+        record.samples.append(sample)
+        self.total += len(blob)
+        if record.generator:  # its answer is what it yields later: replays compare it in the sandbox
+            return fn(*args, **kwargs)
         try:
-            after = pickle.dumps((args, kwargs), protocol=4)
-        except Exception:  # noqa: BLE001
-            after = blob
-        if after != blob and len(after) <= SAMPLE_CAP:
-            record["after"] = after
-            self.total += len(after)
+            value = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: B036 - recorded, then raised on as it was
+            sample["raised"] = type(exc).__name__
+            raise
+        finally:
+            after = self.pickled((shown, kwargs), None)
+            if after is not None and after != blob:
+                sample["after"] = after
+                self.total += len(after)
+        out = self.pickled(value, None)
+        if out is not None:
+            sample["output"] = out
+            self.total += len(out)
+        return value
+
+    def pickled(self, value, record):
+        """The pickle of `value`, or None (too large, not picklable, or naming the script's __main__)."""
+        self.busy = True
+        try:
+            blob = pickle.dumps(value, protocol=4)
+        except Exception as exc:  # noqa: BLE001 - an unpicklable value is skipped, the program goes on
+            if record is not None and not record.samples:
+                record.why = "inputs not picklable (%s: %s)" % (type(exc).__name__, str(exc)[:120])
+            return None
+        finally:
+            self.busy = False
+        if len(blob) > SAMPLE_CAP or b"__main__" in blob:
+            if record is not None and not record.samples:
+                record.why = ("inputs larger than %d KiB" % (SAMPLE_CAP // 1024) if len(blob) > SAMPLE_CAP
+                              else "inputs refer to the script's own __main__ objects")
+            return None
+        return blob
+
+
+class ProjectModules:
+    """A meta path finder: a project module's functions are wrapped by the sampler once the module ran."""
+
+    def __init__(self, sampler):
+        self.sampler = sampler
+
+    def find_spec(self, name, path=None, target=None):
+        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+        origin = getattr(spec, "origin", None) or ""
+        if spec is None or not origin.startswith(self.sampler.root) or is_test_file(origin) or \
+                not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+            return None
+        spec.loader = SampledLoader(spec.loader.name, spec.loader.path, self.sampler)
+        return spec
+
+
+class SampledLoader(importlib.machinery.SourceFileLoader):
+    def __init__(self, fullname, path, sampler):
+        super().__init__(fullname, path)
+        self.sampler = sampler
+
+    def exec_module(self, module):
+        super().exec_module(module)
+        self.sampler.wrap_module(module)
 
 
 # -- running the command ------------------------------------------------------------------------
@@ -195,39 +227,56 @@ def run_command(job):
         return 1
 
 
+def code_names(path):
+    """(first line, co_name) -> qualname of every function compiled from the file at `path` (from its source:
+    cProfile names a function by file, line and bare name)."""
+    try:
+        with open(path, "rb") as fh:
+            top = compile(fh.read(), path, "exec", dont_inherit=True)
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    names, todo = {}, [top]
+    while todo:
+        code = todo.pop()
+        if code.co_flags & CO_OPTIMIZED:
+            names[(code.co_firstlineno, code.co_name)] = getattr(code, "co_qualname", code.co_name)
+        todo += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return names
+
+
 def functions_table(profiler, sampler, root):
     """Per project function: calls, own and cumulative seconds (cProfile) and the sampler's inputs."""
     import pstats
 
     stats = pstats.Stats(profiler).stats
-    by_place = {}
-    for code, fn in sampler.functions.items():
-        if fn is not None:
-            by_place[(code.co_filename, code.co_firstlineno, code.co_name)] = fn
+    records = {(c.co_filename, c.co_firstlineno, c.co_name): r for c, r in sampler.functions.items()}
     prefix = root.rstrip("/") + "/"
-    rows, folded = [], {}
+    files, rows, folded = {}, [], {}
     for (path, line, name), (primitive, calls, own, cumulative, _callers) in stats.items():
         if not path.startswith(prefix) or is_test_file(path):
             continue
-        fn = by_place.get((path, line, name))
-        if fn is None and (by_place or name.startswith("<")):
-            continue  # a module's or class body's code (or, when the hook was replaced, a nameless one)
-        qualname = fn.qualname if fn else name
-        if qualname.startswith("<"):  # module-level code: a comprehension or lambda of no function
-            continue
+        if path not in files:
+            files[path] = code_names(path)
+        qualname = files[path].get((line, name))
+        if qualname is None or qualname.startswith("<"):
+            continue  # a module's or class body's code, or a comprehension or lambda of no function
+        rel = path[len(prefix):]
         if qualname.endswith(COMPREHENSIONS):  # its time is its function's own time
-            parent = (path[len(prefix):], qualname.rsplit(".<locals>.", 1)[0])
-            folded[parent] = folded.get(parent, 0.0) + own
+            key = (rel, qualname.rsplit(".<locals>.", 1)[0])
+            folded[key] = folded.get(key, 0.0) + own
             continue
-        samples = []
-        for s in (fn.samples if fn else []):
-            samples.append({"args": encode(s["args"]), "output": encode(s["output"]) if s["output"] else None,
-                            "raised": s["raised"], "after": encode(s["after"]) if s["after"] else None,
-                            "generator": s["generator"]})
-        rows.append({"path": path[len(prefix):], "qualname": qualname, "line": line,
-                     "calls": calls, "primitive_calls": primitive, "own_s": own, "cumulative_s": cumulative,
-                     "samples": samples, "unsampled": (fn.why if fn else "not seen by the sampler")
-                     if not samples else None})
+        record = records.get((path, line, name))
+        samples = [{"args": encode(s["args"]), "output": encode(s["output"]) if s["output"] else None,
+                    "raised": s["raised"], "after": encode(s["after"]) if s["after"] else None,
+                    "generator": s["generator"]} for s in (record.samples if record else [])]
+        why = None
+        if not samples:
+            why = (record.why or "no call was sampled") if record else (
+                "not callable by name (nested function or lambda)" if "<locals>" in qualname else
+                "the script's own function (run as __main__): timed, not sampled" if path == sampler.script else
+                "not sampled (defined or decorated so that the sampler cannot wrap it)")
+        rows.append({"path": rel, "qualname": qualname, "line": line, "calls": calls, "primitive_calls": primitive,
+                     "own_s": own, "cumulative_s": cumulative, "samples": samples, "unsampled": why})
     for row in rows:
         row["own_s"] += folded.get((row["path"], row["qualname"]), 0.0)
     rows.sort(key=lambda r: -r["own_s"])
@@ -258,17 +307,18 @@ def main():
     os.dup2(log_fd, 2)
     traced = bool(job.get("trace", True))
     sampler = Sampler(root)
+    if job["kind"] == "script":
+        sampler.script = os.path.abspath(job["argv"][0])
     profiler = cProfile.Profile(builtins=False)
     wall, cpu = time.perf_counter(), time.process_time()
     if traced:
-        sys.settrace(sampler.hook)
+        sys.meta_path.insert(0, ProjectModules(sampler))
         profiler.enable()
     try:
         exit_code = run_command(job)
     finally:
         if traced:
             profiler.disable()
-            sys.settrace(None)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     try:
         sys.stdout.flush()

@@ -1,0 +1,147 @@
+"""What `refactorcoder trace` costs the traced command (issue 17: ≤ 3× its untraced time in the sandbox).
+
+The project is real code: copies of three pure-Python standard-library modules under project names
+(difflib as `textdiff.py`, fractions as `fracs.py`, textwrap as `wrapping.py`), so the tracer sees them as the
+project's own files, plus a script and a pytest file that use them:
+
+* `difflib`: SequenceMatcher ratios and unified diffs of generated texts (mid-sized functions, loops);
+* `fractions`: sums and products of Fractions (many tiny dunder calls: the tracer's worst case);
+* `textwrap`: wrapping and filling paragraphs (regex-heavy, few calls);
+* `pytest`: the three workloads as tests, run by the sandbox image's pytest (`pytest -q tests`).
+
+Each command runs in the Python sandbox through the same tracer program, once with its hooks (cProfile and
+the sampling settrace hook) and once without (`traced=False`), interleaved, `--pairs` times. The figure is
+the command's own wall time inside the sandbox (taken around the command only: the container and the
+interpreter's start are the same for both), median of the per-pair ratios traced/untraced.
+
+    .venv/bin/python -m benchmarks.trace_overhead [--pairs 5] [--only difflib,fractions]
+"""
+
+from __future__ import annotations
+
+import difflib
+import fractions
+import tempfile
+import textwrap
+from pathlib import Path
+from statistics import median
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks.common import RESULTS_DIR_OPTION, benchmark_app, split, start_run
+
+app = benchmark_app(__doc__)
+
+SCRIPTS = {
+    "difflib": '''import random
+from textdiff import SequenceMatcher, unified_diff
+
+random.seed(1)
+words = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta"]
+def text(n):
+    return [" ".join(random.choice(words) for _ in range(8)) for _ in range(n)]
+total = 0.0
+for i in range(30):
+    a = text(120)
+    b = [line if random.random() < 0.8 else line[::-1] for line in a]
+    total += SequenceMatcher(None, a, b).ratio()
+    total += len(list(unified_diff(a, b, lineterm="")))
+print(round(total, 3))
+''',
+    "fractions": '''from fracs import Fraction
+
+acc = Fraction(0)
+for n in range(1, 1500):
+    acc += Fraction(1, n) * Fraction(n % 7 + 1, n % 5 + 2)
+    if n % 100 == 0:
+        acc = Fraction(acc.numerator % 10**12, acc.denominator % 10**12 + 1)
+print(acc)
+''',
+    "textwrap": '''from wrapping import dedent, fill, wrap
+
+para = "The quick brown fox jumps over the lazy dog, again and again and again. " * 40
+count = 0
+for width in range(20, 120):
+    count += len(wrap(para, width)) + len(fill(para, width // 2 + 10))
+    count += len(dedent("    a\\n    b\\n" * 20))
+print(count)
+''',
+}
+TESTS = '''import runpy
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+def test_difflib():
+    runpy.run_path(str(ROOT / "run_difflib.py"))
+
+def test_fractions():
+    runpy.run_path(str(ROOT / "run_fractions.py"))
+
+def test_textwrap():
+    runpy.run_path(str(ROOT / "run_textwrap.py"))
+'''
+COMMANDS = {"difflib": ["python", "run_difflib.py"], "fractions": ["python", "run_fractions.py"],
+            "textwrap": ["python", "run_textwrap.py"], "pytest": ["pytest", "-q", "tests"]}
+
+
+def build_project(root: Path) -> Path:
+    (root / "tests").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'traced-bench'\n")
+    for module, name in ((difflib, "textdiff"), (fractions, "fracs"), (textwrap, "wrapping")):
+        (root / f"{name}.py").write_text(Path(module.__file__).read_text(encoding="utf-8"), encoding="utf-8")
+    for name, text in SCRIPTS.items():
+        (root / f"run_{name}.py").write_text(text)
+    (root / "tests" / "test_workloads.py").write_text(TESTS)
+    return root
+
+
+@app.command()
+def main(pairs: int = typer.Option(5, "--pairs", min=1, help="traced/untraced pairs per command"),
+         only: Optional[List[str]] = typer.Option(None, "--only", help="commands: difflib, fractions, textwrap, pytest"),
+         results_dir: Path = RESULTS_DIR_OPTION) -> None:
+    from sandbox import Sandbox
+
+    from orchestrator.trace.run import trace_command
+
+    names = split(only, list(COMMANDS))
+    run = start_run("trace_overhead", {"pairs": pairs, "only": names}, results_dir=results_dir, docker=True)
+    rows = {}
+    with tempfile.TemporaryDirectory() as tmp, Sandbox(pool_size=1) as sandbox:
+        root = build_project(Path(tmp) / "proj")
+        for name in names:
+            command = COMMANDS[name]
+            trace_command(root, command, sandbox, traced=False)  # warm: the container and the page cache
+            plain, traced, functions, samples = [], [], 0, 0
+            for _ in range(pairs):
+                base = trace_command(root, command, sandbox, traced=False)
+                hooked = trace_command(root, command, sandbox)
+                if base.exit_code or hooked.exit_code:
+                    raise typer.Exit(f"{name}: the command failed in the sandbox: {hooked.output_tail[-800:]}")
+                plain.append(base.wall_s)
+                traced.append(hooked.wall_s)
+                functions = len(hooked.functions)
+                samples = sum(len(f.samples) for f in hooked.functions)
+            ratios = [t / p for t, p in zip(traced, plain)]
+            rows[name] = {"command": " ".join(command), "untraced_s": plain, "traced_s": traced, "ratios": ratios,
+                          "median_ratio": median(ratios), "max_ratio": max(ratios), "functions": functions,
+                          "samples": samples}
+            run.save({"results": rows}, complete=False)
+    path = run.save({"results": rows})
+    table = Table(title=f"tracing overhead in the sandbox ({pairs} pairs each)")
+    for column in ("command", "untraced s (median)", "traced s (median)", "traced / untraced (median, max)",
+                   "project functions", "inputs sampled"):
+        table.add_column(column)
+    for row in rows.values():
+        table.add_row(row["command"], f"{median(row['untraced_s']):.3f}", f"{median(row['traced_s']):.3f}",
+                      f"{row['median_ratio']:.2f}× (max {row['max_ratio']:.2f}×)", str(row["functions"]),
+                      str(row["samples"]))
+    Console().print(table)
+    Console().print(f"results: {path}")
+
+
+if __name__ == "__main__":
+    app()
