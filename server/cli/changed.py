@@ -15,6 +15,7 @@ cancelled (the report lists what finished)."""
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import threading
 import time
@@ -32,6 +33,7 @@ BaseOpt = typer.Option("HEAD", "--base", help="with --changed: the git ref the c
                                               "(their merge base with HEAD), e.g. origin/main")
 ReportOpt = typer.Option(None, "--report", help="with --changed: write the Markdown report to this file")
 
+logger = logging.getLogger(__name__)
 MAX_FUNCTIONS = 20  # a CI job's time is bounded: the rest are listed as not optimized
 
 Outcome = Literal["verified change", "no verified change", "skipped", "error", "not run"]
@@ -152,6 +154,10 @@ def _optimize_each(result: ChangedReport, functions, *, settings, root: Path, me
                     continue
                 except SandboxError as exc:
                     entry.outcome, entry.reason = "error", f"sandbox: {exc}"
+                    continue
+                except Exception as exc:  # noqa: BLE001 - a bug met on one function: the others still run
+                    logger.exception("optimize %s failed", entry.target)
+                    entry.outcome, entry.reason = "error", f"{type(exc).__name__}: {exc}"
                     continue
                 entry.job = job.model_dump(mode="json")
                 if job.status == "accepted" and job.accepted_code:
