@@ -69,6 +69,9 @@ REPORTED_SIDES: dict[str, tuple[str, ...]] = {
     "time": ("peak_memory",), "cpu_time": ("peak_memory",), "wall_time": ("cpu_time", "peak_memory"),
 }
 PAIRS_PER_SESSION = 5  # pairs run in one sandbox session (compiled once; cancel/budget checked between)
+# Every run of A goes to seat 0, every run of B to seat 1 (profiling/batch.py): containers of their own, each
+# with its own uid, in every batch and single run of the measurement.
+SEATS = {"A": 0, "B": 1}
 STARTUP_RUNS = 3  # repeat-0 runs per program; their median is its start-up cost
 MIN_GROWTH = 1.25  # a loop just under the target grows a little, not 2x (samples stay near min_sample_s)
 LOOP_FLOOR = 0.01  # a sample's loop part is never taken below 1% of the sample (start-up noise)
@@ -138,7 +141,15 @@ def _stop(cancel) -> None:
         raise MeasurementCancelled("measurement cancelled")
 
 
-def measure_startup(run_batch: Callable[[list], list], a: Side, b: Side, runs: int = STARTUP_RUNS) -> list[str]:
+def run_on_seat(run_batch: Callable[..., list], side: Side, spec: Any) -> Any:
+    """One run of ``side``'s program, in its own seat (a batch of one)."""
+    try:
+        return run_batch([spec], seats=[SEATS[side.label]])[0]
+    except BatchError as exc:
+        raise MeasurementError(f"the sandbox failed while running program {side.label}: {exc}") from exc
+
+
+def measure_startup(run_batch: Callable[..., list], a: Side, b: Side, runs: int = STARTUP_RUNS) -> list[str]:
     """Each program's start-up cost (CPU and wall) from ``runs`` interleaved repeat-0 runs in one session.
 
     Start-ups that overlap (the same interpreter and imports, the usual case) get one pooled median, the
@@ -149,7 +160,7 @@ def measure_startup(run_batch: Callable[[list], list], a: Side, b: Side, runs: i
     specs = {"A": a.program.spec(0), "B": b.program.spec(0)}
     labels = [label for _ in range(runs) for label in ("A", "B")]
     try:
-        results = run_batch([specs[label] for label in labels])
+        results = run_batch([specs[label] for label in labels], seats=[SEATS[label] for label in labels])
     except BatchError as exc:
         raise MeasurementError(f"the sandbox failed while measuring start-up: {exc}") from exc
     profiles = {side.label: [r.profile for label, r in zip(labels, results) if label == side.label
@@ -174,12 +185,13 @@ def measure_startup(run_batch: Callable[[list], list], a: Side, b: Side, runs: i
     return notes
 
 
-def calibrate(runner: Runner, sides: list[Side], first: dict[str, Any], min_sample_s: float = 0.1,
+def calibrate(run_batch: Callable[..., list], sides: list[Side], first: dict[str, Any], min_sample_s: float = 0.1,
               max_loop: int = 10 ** 7, cancel=None, metric: str = "time") -> list[str]:
     """Each program's own repeat count: grown until *its* workload loop lasts at least ``min_sample_s``
     above its start-up (CPU time; wall time for the wall-time metric, so a loaded machine does not shrink
     N), capped so its sample stays under a quarter of the wall limit. ``first[label]`` is a result at
-    repeat count 1 (the warm-up's) or missing. Sets ``side.repeat``."""
+    repeat count 1 (the warm-up's) or missing. ``run_batch``: :func:`profiling.batch.batch_runner`'s (each
+    program runs in its own seat). Sets ``side.repeat``."""
     notes: list[str] = []
     wall = metric == "wall_time"
     latest = dict(first)
@@ -188,8 +200,8 @@ def calibrate(runner: Runner, sides: list[Side], first: dict[str, Any], min_samp
         for side in list(pending):
             _stop(cancel)
             if side.label not in latest:
-                latest[side.label] = _check(runner.run(side.program.spec(side.repeat)), side.label, side.repeat,
-                                            side.program)
+                latest[side.label] = _check(run_on_seat(run_batch, side, side.program.spec(side.repeat)),
+                                            side.label, side.repeat, side.program)
             result = latest.pop(side.label)
             startup = side.startup_wall if wall else side.startup_cpu
             loop = (result.profile.wall_time_s if wall else result.profile.cpu_time_s) - startup
@@ -248,7 +260,7 @@ def compare_programs(runner: Runner, spec_a: Any, spec_b: Any, *, metric: str = 
     for _ in range(warmup):
         for side in (a, b):
             _stop(cancel)
-            first[side.label] = _check(runner.run(side.program.spec(1)), side.label, 1, side.program)
+            first[side.label] = _check(run_on_seat(run_batch, side, side.program.spec(1)), side.label, 1, side.program)
     notes: list[str] = []
     loopable = a.program.loopable and b.program.loopable
     if not loopable:
@@ -257,7 +269,7 @@ def compare_programs(runner: Runner, spec_a: Any, spec_b: Any, *, metric: str = 
         _stop(cancel)
         notes += measure_startup(run_batch, a, b)
         if repeat is None:
-            notes += calibrate(runner, [a, b], first, min_sample_s, cancel=cancel, metric=metric)
+            notes += calibrate(run_batch, [a, b], first, min_sample_s, cancel=cancel, metric=metric)
         else:
             a.repeat = b.repeat = repeat
     spec = {"A": a.program.spec(a.repeat), "B": b.program.spec(b.repeat)}
@@ -277,7 +289,7 @@ def compare_programs(runner: Runner, spec_a: Any, spec_b: Any, *, metric: str = 
             labels = [label for _ in range(k) for label in (("A", "B") if order.random() < 0.5 else ("B", "A"))]
             chunk_start = clock()
             try:
-                results = run_batch([spec[label] for label in labels])
+                results = run_batch([spec[label] for label in labels], seats=[SEATS[label] for label in labels])
             except BatchError as exc:
                 raise MeasurementError(f"the sandbox failed while measuring: {exc}") from exc
             for label, result in zip(labels, results):

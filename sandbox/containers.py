@@ -17,6 +17,25 @@ log = logging.getLogger(__name__)
 
 LABEL = "refactorcoder.sandbox"
 SANDBOX_USER = "65534:65534"  # nobody:nogroup, also unprivileged on the host
+# A measurement runs each of its programs in a container of its own, its "seat" (sandbox/pool.py): seat 0 (the
+# baseline A, and every single run) as nobody, seat i as uid and gid 65534 - i, so that A and B share no uid.
+# 65000-65533 is Debian's reserved range: no account is ever allocated there, so these are unprivileged on the
+# host too (no files, no processes of their own).
+MAX_SEATS = 16
+
+
+def seat_uid(seat: int) -> int:
+    if not 0 <= seat < MAX_SEATS:
+        raise ValueError(f"seat {seat} out of range 0..{MAX_SEATS - 1}")
+    return 65534 - seat
+
+
+def seat_user(seat: int) -> str:
+    """The container user (uid:gid) of a seat; seat 0 is SANDBOX_USER."""
+    return f"{seat_uid(seat)}:{seat_uid(seat)}"
+
+
+SEAT_UIDS = frozenset(seat_uid(seat) for seat in range(MAX_SEATS))
 # A container stops by itself after this long even if every owner died without cleaning up
 # (its main process is `sleep`); auto_remove then deletes it. The pool recycles older ones.
 MAX_LIFETIME_S = 4 * 3600
@@ -33,20 +52,21 @@ def _owner_labels() -> dict[str, str]:
     }
 
 
-def create_container(image: str, limits: Limits, language: str):
-    """Start a sleeping container with every isolation property; programs are exec'd into it."""
+def create_container(image: str, limits: Limits, language: str, seat: int = 0):
+    """Start a sleeping container with every isolation property; programs are exec'd into it, as the seat's
+    user (each container has its own pid, IPC, network and mount namespaces, /work, /tmp and /dev/shm)."""
     client = get_client()
     runtime = resolve_runtime(limits.runtime)
-    labels = dict(_owner_labels(), **{"refactorcoder.language": language,
+    labels = dict(_owner_labels(), **{"refactorcoder.language": language, "refactorcoder.seat": str(seat),
                                        "refactorcoder.created": f"{time.time():.0f}"})
     mem = f"{limits.memory_mb}m"
     kwargs = dict(
         command=["sleep", str(MAX_LIFETIME_S)],
-        name=f"refactorcoder-sbx-{language}-{os.getpid()}-{uuid.uuid4().hex[:8]}",
+        name=f"refactorcoder-sbx-{language}-{os.getpid()}-{seat}-{uuid.uuid4().hex[:8]}",
         detach=True,
         auto_remove=True,
         labels=labels,
-        user=SANDBOX_USER,
+        user=seat_user(seat),
         working_dir="/tmp",  # not /work: a workdir on a tmpfs mount point loses the tmpfs mode
         hostname="sandbox",
         network_mode="none",

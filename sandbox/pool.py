@@ -4,6 +4,12 @@ A pooled container keeps its resident supervisor and the stream to it (sandbox/s
 is one request on an open stream. It is reused only after its supervisor reported that every process of
 the previous session is gone and every writable area and SysV IPC object was wiped; otherwise it is
 discarded, stream and all.
+
+A payload of several programs (a measurement's A and B, a timing screen's candidates; profiling/batch.py) runs
+each program in a container of its own, its seat: seat i's containers run as their own uid
+(sandbox/containers.py), so A and B share no uid, process, IPC, network or mount namespace and no writable
+area, and neither can read the other's files. The host interleaves their steps over the two streams in the
+payload's order (sandbox/session.py, ``interleave``); each seat keeps its own warm pool.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from sandbox.engine import get_client
 from sandbox.images import require_image
 from sandbox.models import Limits, Result, RunSpec, Status
 from sandbox.runner import payload_for, report_bytes_budget, result_from_report, session_deadline
-from sandbox.session import SessionOutcome, SupervisorStream
+from sandbox.session import SessionOutcome, SupervisorStream, interleave
 
 log = logging.getLogger(__name__)
 _live: "weakref.WeakSet[Sandbox]" = weakref.WeakSet()
@@ -33,14 +39,15 @@ def _close_all() -> None:  # nothing is left behind when the interpreter exits n
 
 
 class _Slot:
-    def __init__(self, container, created: float):
+    def __init__(self, container, created: float, seat: int = 0):
         self.container = container
         self.created = created
+        self.seat = seat
         self.stream: SupervisorStream | None = None  # the resident supervisor, started on first use
 
     def ensure_stream(self) -> SupervisorStream:
         if self.stream is None:
-            self.stream = SupervisorStream.start(self.container)
+            self.stream = SupervisorStream.start(self.container, self.seat)
         return self.stream
 
     def discard(self) -> None:
@@ -91,8 +98,8 @@ class Sandbox:
             self._images[language] = require_image(language)
         return self._images[language]
 
-    def _key(self, language: str, limits: Limits, image: str | None = None) -> tuple:
-        return (language, image, *limits.container_key())
+    def _key(self, language: str, limits: Limits, image: str | None = None, seat: int = 0) -> tuple:
+        return (language, image, seat, *limits.container_key())
 
     def _image_for(self, language: str, image: str | None) -> str:
         """The language's image, or a layer derived from it (sandbox.layers), checked once per Sandbox."""
@@ -104,27 +111,30 @@ class Sandbox:
             self._images[image] = require_layer(language, image)
         return self._images[image]
 
-    def warm(self, language: str, limits: Limits | None = None, count: int | None = None) -> None:
-        """Start containers ahead of time so that the first runs are warm too."""
+    def warm(self, language: str, limits: Limits | None = None, count: int | None = None, seats: int = 1) -> None:
+        """Start containers ahead of time so that the first runs are warm too; ``seats=2`` also warms the
+        containers a measurement's B runs in."""
         limits = limits or Limits()
         image = self._image(language)
-        key = self._key(language, limits)
         want = self.pool_size if count is None else count
-        while True:
-            with self._lock:
-                if len(self._idle[key]) >= want:
-                    return
-            slot = _Slot(create_container(image, limits, language), time.time())
-            try:
-                slot.ensure_stream()  # the first run is warm too: no exec, no interpreter start
-            except Exception:
-                slot.discard()
-                raise
-            with self._lock:
-                self._idle[key].append(slot)
+        for seat in range(seats):
+            key = self._key(language, limits, seat=seat)
+            while True:
+                with self._lock:
+                    if len(self._idle[key]) >= want:
+                        break
+                slot = _Slot(create_container(image, limits, language, seat), time.time(), seat)
+                try:
+                    slot.ensure_stream()  # the first run is warm too: no exec, no interpreter start
+                except Exception:
+                    slot.discard()
+                    raise
+                with self._lock:
+                    self._idle[key].append(slot)
 
-    def _acquire(self, language: str, limits: Limits, layer: str | None = None) -> tuple[_Slot, bool]:
-        key = self._key(language, limits, layer)
+    def _acquire(self, language: str, limits: Limits, layer: str | None = None,
+                 seat: int = 0) -> tuple[_Slot, bool]:
+        key = self._key(language, limits, layer, seat)
         image = self._image_for(language, layer)
         with self._lock:
             if self._closed:
@@ -135,13 +145,13 @@ class Sandbox:
                     self._busy.add(slot)
                     return slot, True
                 slot.discard()
-        slot = _Slot(create_container(image, limits, language), time.time())
+        slot = _Slot(create_container(image, limits, language, seat), time.time(), seat)
         with self._lock:
             self._busy.add(slot)
         return slot, False
 
     def _release(self, language: str, limits: Limits, slot: _Slot, usable: bool, layer: str | None = None) -> None:
-        key = self._key(language, limits, layer)
+        key = self._key(language, limits, layer, slot.seat)
         with self._lock:
             self._busy.discard(slot)
             keep = usable and not self._closed and len(self._idle[key]) < self.pool_size
@@ -153,8 +163,44 @@ class Sandbox:
     def session(self, language: str, limits: Limits, payload: dict,
                 image: str | None = None) -> tuple[SessionOutcome, bool]:
         """Run one supervisor payload in a (warm if possible) container; returns (outcome, warm).
-        `image`: a layer derived from the language's image (sandbox.layers), else the image itself."""
-        slot, warm = self._acquire(language, limits, image)
+        `image`: a layer derived from the language's image (sandbox.layers), else the image itself.
+        A payload with ``programs`` runs each program in a container of its own seat (``programs[i]["seat"]``,
+        distinct), their steps interleaved in the payload's order; its report is laid out as a single session's."""
+        if "programs" in payload:
+            return self._programs_session(language, limits, payload, image)
+        return self._session_on(language, limits, payload, image, 0)
+
+    def _programs_session(self, language: str, limits: Limits, payload: dict,
+                          image: str | None) -> tuple[SessionOutcome, bool]:
+        programs = payload["programs"]
+        seats = [program.get("seat", number) for number, program in enumerate(programs)]
+        if len(set(seats)) != len(seats):
+            raise ValueError(f"each program of a session needs a seat of its own, got {seats}")
+        if len(programs) == 1:  # one container anyway: one request, as a single run
+            steps = [{k: v for k, v in step.items() if k != "program"} for step in payload["steps"]]
+            return self._session_on(language, limits, dict(programs[0], steps=steps), image, seats[0])
+        slots: list[_Slot] = []
+        usable: list[bool] = []
+        warm = True
+        try:
+            for seat in seats:
+                slot, slot_warm = self._acquire(language, limits, image, seat)
+                slots.append(slot)
+                warm = warm and slot_warm
+            try:
+                streams = [slot.ensure_stream() for slot in slots]
+            except Exception as exc:
+                return SessionOutcome(error=f"exec failed: {exc}", usable=False), warm
+            outcome, usable = interleave(streams, payload, session_deadline,
+                                         lambda n: report_bytes_budget(limits, max(n, 1)))
+            return outcome, warm
+        finally:
+            for number, slot in enumerate(slots):
+                self._release(language, limits, slot, number < len(usable) and usable[number], image)
+
+    def _session_on(self, language: str, limits: Limits, payload: dict, image: str | None,
+                    seat: int) -> tuple[SessionOutcome, bool]:
+        slot, warm = self._acquire(language, limits, image, seat)
         outcome = None
         try:
             try:

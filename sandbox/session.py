@@ -16,7 +16,7 @@ import struct
 import time
 from dataclasses import dataclass, field
 
-from sandbox.containers import SANDBOX_USER
+from sandbox.containers import seat_user
 from sandbox.supervisor import MARKER, SOURCE
 
 SUPERVISOR_STDERR_CAP = 64 * 1024
@@ -79,11 +79,12 @@ class SupervisorStream:
         self.sessions = 0
 
     @classmethod
-    def start(cls, container) -> "SupervisorStream":
-        """Exec the supervisor in `container` and keep its stream; raises what the engine raised."""
+    def start(cls, container, seat: int = 0) -> "SupervisorStream":
+        """Exec the supervisor in `container` as the user of its seat and keep its stream; raises what the engine
+        raised."""
         api = container.client.api
         exec_id = api.exec_create(container.id, ["python3", "-I", "-S", "-c", SOURCE], stdin=True,
-                                  stdout=True, stderr=True, tty=False, user=SANDBOX_USER, workdir="/work",
+                                  stdout=True, stderr=True, tty=False, user=seat_user(seat), workdir="/work",
                                   environment={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"})["Id"]
         return cls(container, api, exec_id, api.exec_start(exec_id, socket=True))
 
@@ -183,3 +184,88 @@ def container_state(container) -> dict:
                 "exit_code": state.get("ExitCode")}
     except Exception as exc:  # removed already (auto_remove)
         return {"status": "gone", "oom_killed": False, "error": str(exc)[:200]}
+
+
+def interleave(streams: list[SupervisorStream], payload: dict, deadline_of, report_budget) -> tuple[SessionOutcome, list[bool]]:
+    """A payload of several programs (``programs``: one payload each, ``steps``: every step, each naming its
+    ``program``), program i's steps run by ``streams[i]`` (a container of its own), in the payload's order.
+
+    Each program's session is opened with its leading builds; then the steps go out in order, consecutive steps
+    of one program as one request, so A's and B's samples alternate exactly as listed; then every session is
+    closed (everything killed, every writable area wiped). A step's ``requires`` (a global index) is renumbered
+    to its program's own session. Returns the outcome, whose report lists every step's result in the payload's
+    order as a one-container session's does (cut at the first step that did not report), and per stream
+    whether its container may be pooled again. ``deadline_of(steps)`` and ``report_budget(n_steps)`` size each
+    request."""
+    steps = payload["steps"]
+    owner = [step["program"] for step in steps]
+    local: list[int] = []  # a step's index within its own program's session
+    sent_count = [0] * len(streams)
+    for number in owner:
+        local.append(sent_count[number])
+        sent_count[number] += 1
+    requests: list[tuple[int, list[int]]] = []  # (program, global step indices), in order
+    opening: dict[int, list[int]] = {number: [] for number in range(len(streams))}
+    started_running: set[int] = set()
+    for index, step in enumerate(steps):
+        number = owner[index]
+        if step.get("build") and number not in started_running:
+            opening[number].append(index)
+            continue
+        started_running.add(number)
+        if requests and requests[-1][0] == number:
+            requests[-1][1].append(index)
+        else:
+            requests.append((number, [index]))
+
+    def body(index: int) -> dict:
+        step = {k: v for k, v in steps[index].items() if k != "program"}
+        if step.get("requires") is not None:
+            step["requires"] = local[step["requires"]]
+        return step
+
+    start = time.monotonic()
+    results: list = [None] * len(steps)
+    out = SessionOutcome()
+    usable = [True] * len(streams)
+    stderr: list[str] = []
+    no_report = False  # a supervisor ended or stalled: as for a one-container session, there is no report
+
+    def send(number: int, request: dict, indices: list[int]) -> bool:
+        nonlocal no_report
+        sent = [body(i) for i in indices]
+        answer = streams[number].request(dict(request, steps=sent), deadline_of(sent), report_budget(len(sent)))
+        if answer.supervisor_stderr:
+            stderr.append(answer.supervisor_stderr)
+        usable[number] = usable[number] and answer.usable
+        if answer.report is None:
+            no_report = True
+            out.error, out.timed_out = answer.error, answer.timed_out
+            out.extra.update(answer.extra)
+            return False
+        for index, result in zip(indices, answer.report.get("steps") or []):
+            results[index] = result
+        if answer.report.get("error"):  # the supervisor closed that session itself
+            out.error = answer.report["error"]
+            return False
+        return True
+
+    going = all(send(number, dict(program, op="open"), opening[number])
+                for number, program in enumerate(payload["programs"]))
+    for number, indices in requests if going else ():
+        if not send(number, {"op": "steps"}, indices):
+            break
+    for number, stream in enumerate(streams):
+        if not stream.broken:
+            closing = stream.request({"op": "close", "steps": []}, deadline_of([]), report_budget(0))
+            usable[number] = usable[number] and closing.usable
+    done = []
+    for result in results:
+        if result is None:
+            break
+        done.append(result)
+    out.report = None if no_report else {"steps": done, "error": out.error, "clean": all(usable)}
+    out.usable = all(usable)
+    out.elapsed_s = time.monotonic() - start
+    out.supervisor_stderr = "".join(stderr)[-SUPERVISOR_STDERR_CAP:]
+    return out, usable

@@ -3,9 +3,11 @@
 Standard library only, Python 3.11. Shipped with procs.py and serve.py as one program text (see
 sandbox/supervisor/__init__.py); on the host it is importable for tests and linters.
 
-A measurement runs the baseline A and the candidate B as steps of one supervisor session: same container,
-same uid, A's files in /work/run/p0, B's in /work/run/p1, one /tmp. A same-uid program can always chmod its
-way back into files it owns, so isolation is done in time, not in space. After the build steps a RunDirGuard
+A measurement runs the baseline A and the candidate B each in a container of its own, as its own uid
+(sandbox/pool.py): they share nothing writable. Inside a container, one program's samples are steps of one
+supervisor session: same uid as the supervisor, its files in /work/run/p<seat>, one /tmp. A same-uid program
+can always chmod its way back into files it owns, so keeping its runs apart is done in time, not in space.
+After the build steps a RunDirGuard
 records the run directory (every directory; every file's bytes, mode and fingerprint) and seals it: files
 0444 (0555 when executable), directories 0555. Around every run step
 
@@ -13,9 +15,9 @@ records the run directory (every directory; every file's bytes, mode and fingerp
 * the run directory is checked against the record and put back (RunDirGuard.check_and_restore): what was
   added is removed, what was changed, removed, re-moded or replaced is rewritten from the record,
 
-so the next step (the other program's sample or the same program's next one) starts from exactly the state
-the builds left. Any such change is returned, and the supervisor fails the step with it: program files are
-read-only to the program, so changing one (its own or another program's) takes a deliberate chmod.
+so the next step (the same program's next sample) starts from exactly the state the builds left. Any such
+change is returned, and the supervisor fails the step with it: program files are read-only to the program, so
+changing one takes a deliberate chmod.
 The only exception is a "read-once" file of the step's own program (a job description its trusted driver
 deletes after reading, so that the code it runs cannot read it): removing it is expected, and its directory
 stays writable (0755) so that the driver can, and what the step writes there is removed without blame.

@@ -2,14 +2,20 @@
 
 Standard library only, Python 3.11. procs.py and isolation.py precede this file in the program text that
 the host sends as ``python3 -I -S -c <text>`` (so images never need rebuilding when it changes); it runs as
-the unprivileged sandbox user.
+the container's unprivileged user (its seat's uid, sandbox/containers.py), as do the programs it starts.
 
 Resident: one supervisor is started per pooled container and serves one session after another over the
 same exec stream, so a warm run costs no ``docker exec`` and no interpreter start. Every session still runs
 each program as a fresh process, kills everything after each step and wipes every writable area at its end.
 
-Protocol: stdin carries requests ``<decimal length>\\n<JSON payload>``, one after another; stdout carries one
-report per request, ``MARKER <decimal length>\\n<JSON report>``. End of stdin ends the supervisor.
+Protocol: stdin carries requests ``<decimal length>\n<JSON payload>``, one after another; stdout carries one
+report per request, ``MARKER <decimal length>\n<JSON report>``. End of stdin ends the supervisor. A request
+without ``op`` is a whole session (files written, every step run, everything killed and wiped). A measurement
+of several programs gives each program a container of its own (sandbox/pool.py) and drives each program's
+session step by step, so that the host can interleave A's and B's samples across containers:
+``{"op": "open", ...files, build steps}`` writes the files and runs the builds; ``{"op": "steps", "steps": [...]}``
+runs run steps; ``{"op": "close"}`` kills everything and wipes every writable area. Every op reports
+``{"steps": [...], "error": ..., "clean": ...}``.
 
 The supervisor marks itself non-dumpable, so the program (same uid) can neither open /proc/<pid>/fd of the
 supervisor (to forge a report or inject a request) nor read or write its memory. A program that kills it
@@ -94,35 +100,45 @@ def write_files(root, payload):
             fh.write(content)
 
 
-def run_steps(root, payload):
-    """Every step of the payload in order; a run step starts from the run directory as the builds left it."""
-    env, output_cap = dict(payload["env"]), payload["output_cap"]
-    results, failed = [], set()
-    guard = None
-    for index, step in enumerate(payload["steps"]):
+class Session:
+    """One payload's run directory, from its files written to everything wiped: the steps of one program (of
+    a measurement's container) or of all the payload's programs (a whole-session request)."""
+
+    def __init__(self, payload):
+        self.root = payload["workdir"]
+        self.env, self.output_cap = dict(payload["env"]), payload["output_cap"]
+        self.read_once, self.build_only = payload.get("read_once", ()), payload.get("build_only", ())
+        self.guard = None
+        self.failed = set()  # indices (counted over the session's requests) of steps that failed
+        self.count = 0
+        write_files(self.root, payload)
+
+    def run(self, steps):
+        """Every step in order; a run step starts from the run directory as the builds left it."""
+        results = []
+        for step in steps:
+            index, self.count = self.count, self.count + 1
+            result = self.run_one(step)
+            results.append(result)
+            if result.get("skipped") or result["exit_code"] != 0 or result.get("tampered"):
+                self.failed.add(index)
+        return results
+
+    def run_one(self, step):
         name = step.get("name", "")
-        if step.get("requires") is not None and step["requires"] in failed:
-            failed.add(index)
-            results.append({"name": name, "skipped": True})
-            continue
+        if step.get("requires") is not None and step["requires"] in self.failed:
+            return {"name": name, "skipped": True}
         if step.get("build"):
-            if guard is not None:  # a later build writes its output next to its sources
-                guard.release()
-                guard = None
-            result = run_program(root, step, env, output_cap)
-        else:
-            started = time.monotonic()
-            if guard is None:  # recorded and sealed once, after the builds (its cost counts to this step)
-                guard = RunDirGuard(root, payload.get("read_once", ()), payload.get("build_only", ()))
-            if guard.poisoned:
-                failed.add(index)
-                results.append({"name": name, "skipped": True, "isolation": guard.poisoned})
-                continue
-            result = run_isolated(guard, root, step, env, output_cap, started)
-        results.append(result)
-        if result["exit_code"] != 0 or result.get("tampered"):
-            failed.add(index)
-    return results
+            if self.guard is not None:  # a later build writes its output next to its sources
+                self.guard.release()
+                self.guard = None
+            return run_program(self.root, step, self.env, self.output_cap)
+        started = time.monotonic()
+        if self.guard is None:  # recorded and sealed once, after the builds (its cost counts to this step)
+            self.guard = RunDirGuard(self.root, self.read_once, self.build_only)
+        if self.guard.poisoned:
+            return {"name": name, "skipped": True, "isolation": self.guard.poisoned}
+        return run_isolated(self.guard, self.root, step, self.env, self.output_cap, started)
 
 
 def run_isolated(guard, root, step, env, output_cap, started):
@@ -152,27 +168,48 @@ def run_program(root, step, env, output_cap):
             os.close(fin)
 
 
-def serve_session(payload):
-    root = payload["workdir"]
-    results, error = [], None
-    try:
-        write_files(root, payload)
-        results = run_steps(root, payload)
-    except Exception as exc:  # report instead of dying silently: the host maps it to sandbox_error
-        error = f"{exc.__class__.__name__}: {exc}"
+def close_session():
+    """Everything of the session killed and every writable area wiped: what the next session may rely on."""
     clean = kill_everything()
     left = wipe_all()
-    return {"steps": results, "error": error, "clean": clean and not left, "left_behind": left}
+    return {"steps": [], "error": None, "clean": clean and not left, "left_behind": left}
+
+
+def serve(payload, open_session):
+    """(report, the session left open) for one request; `open_session` is the one a former "open" left."""
+    op = payload.get("op")
+    if op == "steps":
+        if open_session is None:
+            return {"steps": [], "error": "no open session", "clean": close_session()["clean"]}, None
+        try:
+            return {"steps": open_session.run(payload["steps"]), "error": None, "clean": True}, open_session
+        except Exception as exc:  # the host discards the session: nothing of it may carry over
+            return dict(close_session(), error=f"{exc.__class__.__name__}: {exc}"), None
+    if op == "close":
+        return close_session(), None
+    if open_session is not None:  # a new session never inherits an unclosed one
+        close_session()
+    results, error, session = [], None, None
+    try:
+        session = Session(payload)
+        results = session.run(payload["steps"])
+    except Exception as exc:  # report instead of dying silently: the host maps it to sandbox_error
+        error = f"{exc.__class__.__name__}: {exc}"
+    if op == "open" and error is None:
+        return {"steps": results, "error": None, "clean": True}, session
+    return dict(close_session(), steps=results, error=error), None
 
 
 def main():
     harden_self()
     requests, reports = sys.stdin.buffer, sys.stdout.buffer
+    session = None
     while True:
         payload = read_request(requests)
         if payload is None:
             return
-        write_report(reports, serve_session(payload))
+        report, session = serve(payload, session)
+        write_report(reports, report)
 
 
 if __name__ == "__main__":

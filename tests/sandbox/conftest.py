@@ -66,9 +66,9 @@ def _container_of(pid: int) -> str | None:
 
 
 def stray_sandbox_processes() -> list[list[str]]:
-    """Host processes of the sandbox uid that are neither the idle `sleep` of a container nor its resident
+    """Host processes of a sandbox uid (any seat's) that are neither the idle `sleep` of a container nor its resident
     supervisor, and that belong to this test session's containers or to no live container at all (escaped)."""
-    from sandbox.containers import LABEL
+    from sandbox.containers import LABEL, SEAT_UIDS
     from sandbox.engine import get_client
     from sandbox.supervisor import SOURCE
 
@@ -78,7 +78,7 @@ def stray_sandbox_processes() -> list[list[str]]:
     out = []
     for proc in psutil.process_iter(["uids", "cmdline"]):
         try:
-            if not proc.info["uids"] or proc.info["uids"].real != 65534:
+            if not proc.info["uids"] or proc.info["uids"].real not in SEAT_UIDS:
                 continue
             cmd = proc.info["cmdline"] or []
             if cmd[:1] == ["sleep"] and len(cmd) == 2:
