@@ -213,7 +213,7 @@ class _Repair:
         self.job, self.verifier = job, verifier
         self.code, self.parent = code, parent
         self.passing = start_run.counts()[0] if start_run.error is None else -1
-        self.base_failure = start_run.describe_failure()  # what fails in the code being repaired
+        self.base_failure = _with_values(job, code, start_run.describe_failure(), start_run)  # what fails in it
         self.feedback = self.base_failure
         self.number = 0
         self.round_ = 0
@@ -252,11 +252,23 @@ class _Repair:
         if verdict is not None and verdict.run is not None and verdict.tests_passed > self.passing:
             self.code, self.parent, self.passing = code, attempt.candidate_id, verdict.tests_passed
             self.base_failure = (f"This version passes {verdict.tests_passed} of {verdict.tests_total} tests; what "
-                                 "still fails:\n" + _failure_of(verdict))
+                                 "still fails:\n" + _with_values(self.job, code, _failure_of(verdict), verdict.run))
             self.feedback = self.base_failure
             return
-        failure = _failure_of(verdict) if verdict is not None else attempt.reason
+        failure = (_with_values(self.job, code, _failure_of(verdict), verdict.run) if verdict is not None
+                   else attempt.reason)
         self.feedback = self.base_failure + "\n\nA previous attempt also failed:\n" + failure
+
+
+def _with_values(job: Job, code: str, failure: str, run: TestRun | None) -> str:
+    """`failure` plus what the failing tests' calls returned on `code` (Python; made again in the sandbox): the
+    input, expected and actual values, for asserts that failed without showing them."""
+    if run is None or not run.failures or job.target.language != "python" or not job.exe.differential:
+        return failure
+    from orchestrator.verify.failure_values import with_values
+
+    values = with_values(job.exe, code, job.target.name, run.failures[:2])
+    return failure + ("\n\nWhat the code gave:\n" + values if values else "")
 
 
 def _failure_of(verdict) -> str:

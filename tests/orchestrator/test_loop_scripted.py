@@ -138,6 +138,9 @@ def test_wrong_candidate_rejected_then_next_model_fixes(tmp_path, endpoint, py_s
     assert [(a.model, a.status) for a in report.attempts] == [("openai/wrong", "failed"), ("good", "accepted")]
     assert report.attempts[0].failed_tests == ["test_duplicates"]
     assert any("test_duplicates" in p for p in endpoint.prompts_to("good"))  # the failure was fed back
+    # ...with the input, the expected and the actual value (the bare assert showed no value: made again).
+    assert any("In test_duplicates: count_pairs([1, 1, 1], 2) returned 6; the test expects 3." in p
+               for p in endpoint.prompts_to("good")), endpoint.prompts_to("good")
     assert "range(i + 1, len(nums))" in report.accepted_code and "+        for j in range(i + 1, len(nums)):" in report.diff
     assert report.judgment["scores"] == {"accuracy": 4, "clarity": 5, "efficiency": 3}
     assert path.read_text() == before  # no --apply: untouched

@@ -220,3 +220,32 @@ def test_the_job_s_strategies_setting_limits_what_a_round_asks_for():
         JobLimits(strategies=["magic"])
     with pytest.raises(ValidationError):
         JobLimits(strategies=[])
+
+
+# -- a failing assert's values for the fix prompt (orchestrator/verify/failure_values.py) ----------------
+
+
+def test_the_asserted_call_is_read_from_a_bare_assertion_error():
+    from orchestrator.verify.failure_values import asserted_call
+
+    tb = 'Traceback (most recent call last):\n  File "t.py", line 4, in test_even\n    {}\nAssertionError\n'
+    found = asserted_call("test_even", tb.format("assert median([1, 2, 3, 4]) == 2.5"), "median")
+    assert (found.call, found.expected) == ("median([1, 2, 3, 4])", "2.5")
+    assert asserted_call("t", tb.format("assert [1] == dedupe([1, 1])"), "dedupe").expected == "[1]"
+    assert asserted_call("t", tb.format("assert not is_prime(9)"), "is_prime").expected == "a false value"
+    assert asserted_call("t", tb.format("assert is_prime(7)"), "is_prime").expected == "a true value"
+    assert asserted_call("t", tb.format("assert other(1) == 2"), "median") is None  # not the target
+    assert asserted_call("t", tb.format("assert obj.median([1]) == 1"), "median") is None  # needs its receiver
+    # A message of its own (unittest's "3 != 2.5", pytest's rewritten assert) already shows the values.
+    assert asserted_call("t", tb.format("assert median([1]) == 2").replace("AssertionError", "AssertionError: 1 != 2"),
+                         "median") is None
+
+
+def test_normalised_values_are_shown_as_python_would():
+    from orchestrator.verify.failure_values import display
+
+    assert display(["list", 1, "float:2.5", "a"]) == "[1, 2.5, 'a']"
+    assert display(["tuple", 1]) == "(1,)" and display({"__set__": []}) == "set()"
+    assert display({"__dict__": [["a", ["list"]]]}) == "{'a': []}"
+    assert display({"__iter__": [1, 2]}) == "an iterator yielding [1, 2]"
+    assert display({"__type__": "P", "attrs": [["x", 1]]}) == "P(x=1)" and display(None) == "None"
