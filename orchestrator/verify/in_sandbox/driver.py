@@ -410,6 +410,7 @@ def main():
         if job["mode"] in ("tests", "select"):  # doctest and unittest are heavy imports: only where tests run
             TESTS = load_helper("rc_driver_tests")
         if job["mode"] == "select" or any(s.get("runner") == "pytest" for s in job.get("tests", [])):
+            load_helper("rc_driver_pytest_integrity")
             PYTEST = load_helper("rc_driver_pytest")
         prepare(job)
         AREAS = ISOLATION.Areas()

@@ -17,24 +17,25 @@ The candidate is imported in this process by the tests (or a conftest), beside p
   through pytest's runtestprotocol, whose reports come back to this code's frames (hidden from the candidate). The
   reporting plugin builds reports without reading frames (pytest's own report code reads them; the guard refuses
   that quietly, nothing is handed out) and holds nothing of the driver's;
-* before and after every test, integrity(): nothing the guard refused, no rebound function of pytest, pluggy or the
-  standard library, no hook or fixture implementation that is not pytest's, the environment's or the project's own
-  code (a plugin the candidate registers through a config it found), no hook caller or item method replaced on the
-  instance. The first finding ends the run as tampered: every test failed.
+* before and after every test, integrity() (driver_pytest_integrity.py): nothing the guard refused, no rebound
+  function of pytest, pluggy or the standard library, no hook or fixture implementation that is not pytest's, the
+  environment's or the project's own code (a plugin the candidate registers through a config it found), no hook
+  caller or item method replaced on the instance. The first finding ends the run as tampered: every test failed.
 
 mode "select" (no guard: it runs the ORIGINAL only, once, before any candidate) runs every test of the project's
 test files with a call hook (sys.settrace, calls only) and reports which ones run the target's code: the tests
 that reach it through other functions are selected with the ones that name it.
 """
 
-import gc
 import importlib
 import importlib.util
 import os
 import sys
 import types
 
+import rc_driver_pytest_integrity as INTEGRITY
 from rc_driver_child import _source_line, describe, tampering
+from rc_driver_pytest_integrity import integrity
 from rc_driver_tests import Tampered, result
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -49,12 +50,7 @@ MACHINERY = (os.sep + "_pytest" + os.sep, os.sep + "pluggy" + os.sep, os.sep + "
 
 PLUGIN = None  # the reporting plugin (rc_pytest_plugin)
 LEGACY = None  # pytest's legacypath plugin without its class patches (made once here, before the seal)
-TARGET_FILE = ""  # the module under test: the candidate's code, never trusted
-PRE_FUNCTIONS = frozenset()  # ids of every function that existed before any candidate
-PRE_CODES = frozenset()  # ids of their code objects, nested ones included (pytest makes closures per run)
-PRE_GLOBALS = frozenset()  # ids of the module dicts that existed before any candidate
-KEEP = []  # keeps them alive (their ids stay theirs)
-PRIVATE = {}  # pytest's and pluggy's parts the integrity check uses, bound before any candidate
+PRIVATE = {}  # pytest's parts the runner uses, bound before any candidate
 
 
 def _site_ahead(site):
@@ -70,11 +66,10 @@ def _site_ahead(site):
 
 def load(site, target_rel):
     """In the driver, before any candidate: real pytest (never the shim), its plugins and ours."""
-    global PLUGIN, LEGACY, TARGET_FILE, PRE_FUNCTIONS, PRE_CODES, PRE_GLOBALS
+    global PLUGIN, LEGACY
     shim = os.path.join(HERE, "shim")
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != shim]
     _site_ahead(site)
-    TARGET_FILE = os.path.join(HERE, target_rel)
     import pluggy
     import pytest  # noqa: F401 - imported here, sealed by the guard
     from _pytest.config import builtin_plugins, default_plugins
@@ -106,21 +101,9 @@ def load(site, target_rel):
     from _pytest.runner import runtestprotocol
     from _pytest.warnings import catch_warnings_for_item
 
-    hooks = pluggy.PluginManager._hookexec
-    caller = type(_hook_caller(pluggy))
     PRIVATE.update(prepareconfig=_prepareconfig, wrap_session=wrap_session, runtestprotocol=runtestprotocol,
-                   catch_warnings=catch_warnings_for_item, util=util, hookexec=hooks, caller=caller,
-                   get_hookimpls=caller.get_hookimpls, multicall=_multicall(pluggy))
-    functions = [o for o in gc.get_objects() if isinstance(o, types.FunctionType)]
-    codes, todo = {}, [fn.__code__ for fn in functions]
-    while todo:
-        code = todo.pop()
-        if id(code) not in codes:
-            codes[id(code)] = code
-            todo += [c for c in code.co_consts if isinstance(c, types.CodeType)]
-    KEEP[:] = functions + list(codes.values())
-    PRE_FUNCTIONS, PRE_CODES = frozenset(map(id, functions)), frozenset(codes)
-    PRE_GLOBALS = frozenset(id(vars(m)) for m in list(sys.modules.values()) if isinstance(m, types.ModuleType))
+                   catch_warnings=catch_warnings_for_item, util=util)
+    INTEGRITY.snapshot(pluggy, os.path.join(HERE, target_rel))  # last: every function that exists now is trusted
 
 
 class _EarlyConfig:
@@ -155,99 +138,6 @@ def _mark_node_classes():
         todo += cls.__subclasses__()
         if cls.__module__.split(".")[0] in ("_pytest", "pytest"):
             setattr(cls, "_pytest_diamond_inheritance_warning_shown", True)
-
-
-def _hook_caller(pluggy):
-    manager = pluggy.PluginManager("rc")
-    manager.add_hookspecs(type("Spec", (), {"rc_probe": pluggy.HookspecMarker("rc")(lambda: None)}))
-    return manager.hook.rc_probe
-
-
-def _multicall(pluggy):
-    return pluggy.PluginManager("rc")._inner_hookexec
-
-
-# -- integrity: what the candidate could change in pytest's objects ----------------------------------
-
-
-def _shadowed(obj):
-    """Instance attributes that hide a method or property of the object's class (item.runtest = ...)."""
-    found = []
-    try:
-        names = list(vars(obj))
-    except TypeError:
-        return found
-    for name in names:
-        for klass in type(obj).__mro__:
-            attr = vars(klass).get(name)
-            if attr is not None:
-                if isinstance(attr, (types.FunctionType, property, staticmethod, classmethod)):
-                    found.append(name)
-                break
-    return found
-
-
-def _trusted(fn, depth=0):
-    """A function that existed before any candidate; one pytest made since from its own code (a closure whose
-    captured functions are trusted too); or the project's own code (conftest.py, test modules, helpers: a module's
-    function, compiled from that module's file), never the module under test."""
-    fn = getattr(fn, "__func__", fn)
-    if id(fn) in PRE_FUNCTIONS:
-        return True
-    code, namespace = getattr(fn, "__code__", None), getattr(fn, "__globals__", None)
-    if code is None or not isinstance(namespace, dict):
-        return False
-    if id(code) in PRE_CODES and id(namespace) in PRE_GLOBALS:
-        cells = [c.cell_contents for c in (fn.__closure__ or ()) if _filled(c)]
-        return depth < 3 and all(_trusted(v, depth + 1) for v in cells if isinstance(v, types.FunctionType))
-    module = sys.modules.get(namespace.get("__name__"))
-    path = getattr(module, "__file__", None) or ""
-    return (module is not None and vars(module) is namespace and os.path.abspath(path) == code.co_filename
-            and path.startswith(HERE + os.sep) and os.path.abspath(path) != TARGET_FILE)
-
-
-def _filled(cell):
-    try:
-        cell.cell_contents
-    except ValueError:
-        return False
-    return True
-
-
-def _describe_fn(fn):
-    fn = getattr(fn, "__func__", fn)
-    return "%s.%s" % (getattr(fn, "__module__", "?"), getattr(fn, "__qualname__", type(fn).__name__))
-
-
-def integrity(config, session, item=None):
-    """What the candidate changed in pytest's machinery so far (None when nothing)."""
-    why = tampering()
-    if why:
-        return why
-    manager = config.pluginmanager
-    relay = vars(config).get("hook")  # pytest 7: the manager's relay; pytest 8: a proxy holding it
-    if (relay is not manager.hook and manager.hook not in list(getattr(relay, "__dict__", {}).values())) or vars(
-            manager).get("_inner_hookexec") is not PRIVATE["multicall"]:
-        return "replaced pytest's hook relay or caller"
-    for owner, label in ((manager, "the plugin manager"), (session, "the session"), (item, "the test item")):
-        shadowed = _shadowed(owner) if owner is not None else []
-        if shadowed:
-            return "replaced %s on %s" % (", ".join(shadowed[:3]), label)
-    for name, caller in list(vars(manager.hook).items()):
-        if type(caller) is not PRIVATE["caller"] or _shadowed(caller):
-            return "replaced pytest's hook %s" % name
-        hookexec = vars(caller).get("_hookexec")
-        if getattr(hookexec, "__func__", None) is not PRIVATE["hookexec"] or hookexec.__self__ is not manager:
-            return "replaced how pytest calls the hook %s" % name
-        for impl in PRIVATE["get_hookimpls"](caller):
-            if not _trusted(impl.function):
-                return "added its own implementation of pytest's hook %s (%s)" % (name, _describe_fn(impl.function))
-    fixtures = getattr(session, "_fixturemanager", None)
-    for name, defs in list(getattr(fixtures, "_arg2fixturedefs", {}).items()):
-        for definition in defs:
-            if not _trusted(definition.func):
-                return "replaced the fixture %s (%s)" % (name, _describe_fn(definition.func))
-    return None
 
 
 # -- one test's outcome ------------------------------------------------------------------------------
