@@ -64,6 +64,14 @@ class Trace(BaseModel):
     output_tail: str = ""
     notes: list[str] = Field(default_factory=list)
 
+    @property
+    def created_at(self) -> float:
+        """`created` as POSIX time (0 when unreadable)."""
+        try:
+            return datetime.fromisoformat(self.created).timestamp()
+        except ValueError:
+            return 0.0
+
     def find(self, path: str, qualname: str) -> FunctionTrace | None:
         return next((f for f in self.functions if f.path == path and f.qualname == qualname), None)
 

@@ -23,7 +23,7 @@ import logging
 from dataclasses import dataclass, field
 
 from orchestrator.target import Target
-from orchestrator.trace.model import FunctionTrace, TracedCall, load, trace_path
+from orchestrator.trace.model import FunctionTrace, Trace, TracedCall, load, trace_path
 from orchestrator.verify.testsuite import TestSource
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ class TracedPlan:
     seconds_per_call: float = 0.0  # the original's cumulative time per traced call (traced)
     function: FunctionTrace | None = None
     command: list[str] = field(default_factory=list)
+    traced_at: float = 0.0  # when the trace was taken (POSIX time)
 
     @property
     def note(self) -> str:
@@ -51,15 +52,13 @@ class TracedPlan:
                 "the models)")
 
 
-def traced_function(target: Target) -> tuple[FunctionTrace | None, list[str]]:
-    """The trace's record of `target` (None when there is no trace or no inputs for it) and the command."""
+def traced_function(target: Target) -> tuple[FunctionTrace | None, Trace | None]:
+    """The trace's record of `target` (None when there is no trace or no inputs for it) and the trace."""
     trace = load(trace_path(target.root))
     if trace is None:
-        return None, []
+        return None, None
     found = trace.find(target.rel_path, target.qualname)
-    if found is None or not found.samples:
-        return None, trace.command
-    return found, trace.command
+    return (found if found is not None and found.samples else None), trace
 
 
 def workload_expr(qualname: str, call: TracedCall) -> str:
@@ -121,12 +120,12 @@ def traced_plan(target: Target) -> TracedPlan | None:
     """The workload and replay tests from the project's trace for `target`; None when it has no inputs there."""
     if target.language != "python":
         return None
-    function, command = traced_function(target)
+    function, trace = traced_function(target)
     if function is None:
         return None
     calls = function.replayable[:MAX_CALLS]  # none when every sampled call raised: replay tests only
-    plan = TracedPlan([workload_expr(target.qualname, c) for c in calls], function=function, command=command,
-                      seconds_per_call=function.cumulative_s / max(1, function.calls))
+    plan = TracedPlan([workload_expr(target.qualname, c) for c in calls], function=function, command=trace.command,
+                      seconds_per_call=function.cumulative_s / max(1, function.calls), traced_at=trace.created_at)
     for number, call in enumerate(function.samples[:MAX_CALLS], 1):
         source = replay_source(target.qualname, call)
         if source is not None:
@@ -143,6 +142,9 @@ def add_replay_tests(job) -> TracedPlan | None:
     job.suite.tests += plan.tests
     job.report.notes.append(f"{len(plan.tests)} replay test(s) of real calls from the trace of "
                             f"`{' '.join(plan.command)}`")
+    if plan.traced_at and job.target.path.stat().st_mtime > plan.traced_at:
+        job.report.notes.append(f"{job.target.rel_path} changed after it was traced: a replay the original no longer "
+                                "passes is not required (trace again for fresh inputs)")
     return plan
 
 

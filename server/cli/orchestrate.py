@@ -221,7 +221,7 @@ def optimize(target: Optional[str] = typer.Argument(None, help="FILE::function (
         from server.cli.trace import optimize_hot
 
         return optimize_hot(hot, [*([target] if target else []), *(command or [])], metric=metric, apply=apply,
-                            as_json=as_json, config=config, attempts=attempts, judge=judge, report=report)
+                            as_json=as_json, config=config, attempts=attempts, judge=judge, report_path=report)
     if changed or report is not None:
         return changed_mode.run(target, base=base, report=report, changed=changed, metric=metric, tests=tests,
                                 apply=apply, as_json=as_json, config=config, attempts=attempts, judge=judge,

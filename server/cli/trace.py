@@ -115,9 +115,9 @@ def trace_command(
 
 
 def optimize_hot(hot: int, command: list[str], *, metric: str, apply: bool, as_json: bool, config, attempts,
-                 judge: bool, root: Optional[Path] = None, report: Optional[Path] = None) -> None:
+                 judge: bool, root: Optional[Path] = None, report_path: Optional[Path] = None) -> None:
     """`optimize --hot N -- COMMAND` (called from server/cli/orchestrate.py's optimize). The report goes to
-    `report` (Markdown; its JSON beside it) or ROOT/.refactorcoder/hot-report.md."""
+    `report_path` (Markdown; its JSON beside it) or ROOT/.refactorcoder/hot-report.md."""
     from models.errors import Cancelled
     from orchestrator.trace import hot as hot_module
 
@@ -164,14 +164,13 @@ def optimize_hot(hot: int, command: list[str], *, metric: str, apply: bool, as_j
     from orchestrator.trace.run import TraceError
 
     try:
-        result = run_in_worker(work, cancel, name="refactorcoder-hot", cancelling="cancelling… (files untouched)",
+        report = run_in_worker(work, cancel, name="refactorcoder-hot", cancelling="cancelling… (files untouched)",
                                join_s=30)
     except Cancelled:
         raise _fail("cancelled: the files are untouched", EXIT_CANCELLED, as_json)
     except TraceError as exc:
         raise _fail(str(exc), EXIT_USAGE, as_json)
-    md_path = report.resolve() if report else project / ".refactorcoder" / hot_module.HOT_MD
-    report = result
+    md_path = report_path.resolve() if report_path else project / ".refactorcoder" / hot_module.HOT_MD
     if apply:
         hot_module.apply_accepted(report)
     chart = _chart(report, md_path.parent)
