@@ -33,6 +33,7 @@ import os
 import sys
 import types
 
+import rc_driver_guard as GUARD
 import rc_driver_pytest_integrity as INTEGRITY
 from rc_driver_child import _source_line, describe, tampering
 from rc_driver_pytest_integrity import integrity
@@ -46,6 +47,8 @@ ROOT = os.path.join(HERE, "project")
 OPTIONS = ["-p", "no:cacheprovider", "-p", "no:debugging", "-p", "no:faulthandler", "-p", "no:pastebin",
            "-p", "no:stepwise", "-p", "no:legacypath", "-o", "addopts=", "--capture=sys", "-q", "--color=no",
            "--rootdir", ROOT]
+# What pytest 8 and later replace for the length of a run (and put back at its end): not the candidate's doing.
+RUN_HOOKS = (("threading", ("excepthook",)),)
 MACHINERY = (os.sep + "_pytest" + os.sep, os.sep + "pluggy" + os.sep, os.sep + "pytest" + os.sep)
 
 PLUGIN = None  # the reporting plugin (rc_pytest_plugin)
@@ -265,6 +268,8 @@ def _run_item(item, nextitem):
 def session_main(emit, spec, skip, config, session, tracer=None):
     """Collection, then each wanted test in order (tracer: the select mode's call hook, per test)."""
     suite = spec["suite"]
+    for module, names in RUN_HOOKS:
+        GUARD.accept_current(module, names)
     del PLUGIN.COLLECT_FAILURES[:]
     config.hook.pytest_collection(session=session)
     failures = list(PLUGIN.COLLECT_FAILURES)
@@ -341,6 +346,8 @@ def run_pytest(emit, spec, skip, tracer=None):
         return 0
 
     PRIVATE["wrap_session"](config, doit)
+    for module, names in RUN_HOOKS:
+        GUARD.accept_current(module, names)
     if outcome_box:
         exc = outcome_box[0]
         if isinstance(exc, Tampered):

@@ -124,7 +124,7 @@ def integrity(config, session, item=None):
     for name, caller in list(vars(manager.hook).items()):
         if type(caller) is not PRIVATE["caller"] or _shadowed(caller):
             return "replaced pytest's hook %s" % name
-        hookexec = vars(caller).get("_hookexec")
+        hookexec = getattr(caller, "_hookexec", None)  # an instance attribute, or a slot (pluggy 1.5)
         if getattr(hookexec, "__func__", None) is not PRIVATE["hookexec"] or hookexec.__self__ is not manager:
             return "replaced how pytest calls the hook %s" % name
         for impl in PRIVATE["get_hookimpls"](caller):
