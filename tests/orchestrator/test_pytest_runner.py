@@ -10,6 +10,7 @@ and with pytest's modules left out of the guard's snapshot, the rebound call_and
 
 from __future__ import annotations
 
+import sys
 import textwrap
 
 import pytest
@@ -231,3 +232,22 @@ def test_a_skip_from_the_code_under_test_is_not_a_pass(project):
     broken = run.broken_against(baseline.passed_names())
     assert "tests/test_m.py::test_param[1-2]" in broken and "tests/test_other.py::test_g" in broken
     assert "tests/test_m.py::test_fixtures" not in broken  # f(10) still runs and passes
+
+
+def test_the_workspaces_own_pytest_runs_when_its_environment_has_one(tmp_path, py_sandbox, monkeypatch):
+    """The workspace's environment (here the one running this suite) brings its pytest as a read-only layer: that
+    one runs the tests, not the image's."""
+    monkeypatch.setenv("REFACTORCODER_WORKSPACE_VENV", sys.prefix)
+    _write(tmp_path, {"m.py": MODULE, "tests/test_version.py": f'''import pytest
+
+from m import f
+
+
+def test_version():
+    assert f(1) == 2
+    assert pytest.__version__ == {pytest.__version__!r}
+'''})
+    target = locate(f"{tmp_path}/m.py::f")
+    suite = discover(target)
+    run = PythonExecution(py_sandbox, target, suite).run_tests(target.code, suite.tests)
+    assert _statuses(run)["tests/test_version.py::test_version"] == "passed", run.results
