@@ -15,6 +15,9 @@ from orchestrator.verify import methods
 from orchestrator.verify import receivers as recv
 
 
+WORKLOAD_RECEIVER_CALLS = 6  # generated calls on a workload's receiver, when the tests build none
+
+
 @dataclass
 class BehaviourCheck:
     differential: str | None = None  # the comparison's summary; None when the original's answers are unknown
@@ -100,15 +103,25 @@ class PythonBehaviour:
             if not self.available:
                 self._inputs = []
             elif self.method:
-                receivers = self.receivers()
-                calls = diff.generate_inputs(self.target, self.method_calls.calls, self.n_inputs,
-                                             workload=self.workload) if receivers else []
-                self._inputs = [c if "receiver" in c else {**c, "receiver": receivers[i % len(receivers)]}
-                                for i, c in enumerate(calls)]
+                self._inputs = self._method_inputs()
             else:
                 self._inputs = diff.generate_inputs(self.target, self.seen_calls, self.n_inputs,
                                                     workload=self.workload)
         return self._inputs
+
+    def _method_inputs(self) -> list[dict]:
+        """The tests' calls on their receivers, then generated arguments on the tests' receivers in turn. Only
+        when the tests build no instance, on the workload's (a few calls: a workload's instance is as large as
+        the timing needs, and every call builds it again and reads its whole state afterwards)."""
+        receivers = list(self.method_calls.receivers)
+        limit = None
+        if not receivers:
+            receivers, limit = self.receivers(), len(self.method_calls.calls) + WORKLOAD_RECEIVER_CALLS
+        if not receivers:
+            return []
+        calls = diff.generate_inputs(self.target, self.method_calls.calls, self.n_inputs, workload=self.workload)
+        return [c if "receiver" in c else {**c, "receiver": receivers[i % len(receivers)]}
+                for i, c in enumerate(calls)][:limit]
 
     def calls(self) -> list[dict]:
         """Everything compared: the literal calls, then the workload's expressions."""

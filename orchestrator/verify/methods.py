@@ -92,13 +92,22 @@ def no_op_twin(expr: str, name: str) -> str | None:
 
 
 def scaled_receiver(receiver: str, factor: int, scale_arg) -> str | None:
-    """A receiver built by a plain constructor call (`IndexedSet(range(1000))`, `Stack([1, 2, 3])`) with its
-    arguments grown by `factor` (`range(n)` to `range(n * factor)`, containers by `scale_arg(value)`); None when
-    nothing in it grows (a recipe with steps, an argument that is not a literal or a range)."""
+    """A receiver built by a constructor call (`IndexedSet(range(1000))`, `Stack([1, 2, 3])`, or the first step of
+    a recipe) with its arguments grown by `factor` (`range(n)` to `range(n * factor)`, containers by
+    `scale_arg(value)`); None when nothing in it grows (an argument that is not a literal or a range)."""
     try:
         node = ast.parse(receiver, mode="eval").body
     except SyntaxError:
         return None
+    recipe = node
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Tuple) and node.value.elts and isinstance(
+            node.value.elts[0], ast.NamedExpr):  # a recipe (receivers.recipe_text): grow its construction
+        first = node.value.elts[0]
+        grown = scaled_receiver(ast.unparse(first.value), factor, scale_arg)
+        if grown is None:
+            return None
+        first.value = ast.parse(grown, mode="eval").body
+        return ast.unparse(recipe)
     if not isinstance(node, ast.Call) or any(isinstance(a, ast.Starred) for a in node.args):
         return None
     grew = False

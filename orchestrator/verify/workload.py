@@ -248,11 +248,14 @@ def grow_workload(exe, original_code: str, name: str, seen_calls: list[dict], ge
     (its `runner` and `workload_program(code, exprs).spec(loops)`)."""
     target = getattr(exe, "target", None)
     hint = f"{name}(...)"
-    if target is not None and methods.method_kind(target):  # calls on the tests' receivers (methods.py)
+    method = target is not None and methods.method_kind(target)
+    if method:  # calls on the tests' receivers (methods.py)
         seen_calls, generated = _method_calls(exe, target, generated)
         hint = f"{methods.class_path(target)}(...).{name}(...)"
     source = "the inputs your tests use" if seen_calls else "generated inputs"
     calls = [c for c in (seen_calls or generated) if "args" in c][:MAX_CALLS]
+    if method:
+        calls = _returning(exe, original_code, calls, target, hint)
     base = [plain_call(name, c) for c in calls]
     if not base:
         return WorkloadPlan([], source, False, message=_too_small(hint, source, None, 1, min_call_s))
@@ -268,7 +271,9 @@ def grow_workload(exe, original_code: str, name: str, seen_calls: list[dict], ge
 
     status, own, fixed = timer.own(base)
     if status == "fails":
-        return WorkloadPlan(base, source, False, message="the workload fails on the original")
+        why = exe.workload_check(original_code, base) if hasattr(exe, "workload_check") else None
+        return WorkloadPlan(base, source, False, message="the workload fails on the original" + (
+            f": {why}" if why else ""))
     if status == "too costly":
         return WorkloadPlan(base, source, True)
     best = plan(base, own, fixed, 1, False)
@@ -290,6 +295,23 @@ def grow_workload(exe, original_code: str, name: str, seen_calls: list[dict], ge
     if not best.measurable:
         best.message = _too_small(hint, source, best.seconds_per_call, best.factor, best.needed_per_call or min_call_s)
     return best
+
+
+def _returning(exe, original_code: str, calls: list[dict], target, hint: str) -> list[dict]:
+    """The calls on which the original returns (one sandbox run of them all). A receiver rebuilt from a test is
+    the test's instance only as far as its recipe goes (orchestrator/verify/receivers.py): a call that raises on it
+    would make the whole workload fail; it is left out of the workload (the differential still compares it)."""
+    report = exe.calls(original_code, calls, [list(range(len(calls)))]) if calls else {}
+    if not report.get("ok"):
+        return calls
+    answers = report["passes"][0]
+    kept = [c for i, c in enumerate(calls) if answers.get(str(i), {}).get("e") is None]
+    if calls and not kept:
+        from orchestrator.errors import NoTests
+
+        raise NoTests(f"every call of {target.qualname} the tests make raises on the original when replayed on an "
+                      f"instance rebuilt from the tests: give --workload '{hint}' with the instance and arguments to time")
+    return kept
 
 
 def _method_calls(exe, target, generated: list[dict]) -> tuple[list[dict], list[dict]]:

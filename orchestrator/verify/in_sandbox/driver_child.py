@@ -284,6 +284,22 @@ def _arguments(text):
         return None, compile(text, "<arguments>", "eval")
 
 
+def receiver_state(receiver):
+    """The receiver after the call, normalised; a large one (a workload's instance) by the digest of its encoding,
+    so that a record stays small enough to travel whole."""
+    try:
+        state = norm(receiver)
+        text = GUARD.encode(state)
+    except BaseException as exc:  # noqa: B036 - a receiver whose state cannot be read after the call
+        return {"unreadable": type(exc).__name__}
+    if len(text) <= STATE_CAP:
+        return state
+    return {"sha256": _sha256(text.encode("utf-8", "replace")).hexdigest(), "chars": len(text)}
+
+
+STATE_CAP = 16 * 1024
+
+
 def call(emit, module_name, qualname, spec, track_state):
     """Import the module, make one call, emit {"record": {r, e, m, o[, s]}, "state": [...]} (or a load error), and
     what the guard saw ({"tampered": ...}) when the candidate tried to reach the checking code.
@@ -343,10 +359,7 @@ def call(emit, module_name, qualname, spec, track_state):
         rec["m"] = after if after != before else None
     rec["o"] = bounded_text(captured.buffer.getvalue())
     if track_state and receiver is not _NOTHING:
-        try:
-            rec["s"] = norm(receiver)
-        except BaseException as exc:  # noqa: B036 - a receiver whose state cannot be read after the call
-            rec["s"] = {"unreadable": type(exc).__name__}
+        rec["s"] = receiver_state(receiver)
     payload = {"record": rec}
     if before_state is not None:
         after_state = state_of(module, fn, owner)
