@@ -9,8 +9,9 @@ project's own files, plus a script and a pytest file that use them:
 * `textwrap`: wrapping and filling paragraphs (regex-heavy, few calls);
 * `pytest`: the three workloads as tests, run by the sandbox image's pytest (`pytest -q tests`).
 
-Each command runs in the Python sandbox through the same tracer program, once with its hooks (cProfile and
-the sampling settrace hook) and once without (`traced=False`), interleaved, `--pairs` times. The figure is
+Each command runs in the Python sandbox through the same tracer program three ways, interleaved, `--pairs`
+times: without its instruments (`traced=False`), with the default sampling clock (a SIGPROF handler every ms of
+CPU, the sampler's wrappers counting calls) and with cProfile (`--exact`). The figure is
 the command's own time inside the sandbox (taken around the command only: the container and the interpreter's
 start are the same for both), wall and CPU, median of the per-pair ratios traced/untraced. On a loaded machine
 the CPU ratio is the steadier one (a pair's wall time also holds the time other processes took the core).
@@ -45,7 +46,7 @@ words = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta"]
 def text(n):
     return [" ".join(random.choice(words) for _ in range(8)) for _ in range(n)]
 total = 0.0
-for i in range(60):
+for i in range(300):
     a = text(120)
     b = [line if random.random() < 0.8 else line[::-1] for line in a]
     total += SequenceMatcher(None, a, b).ratio()
@@ -55,7 +56,7 @@ print(round(total, 3))
     "fractions": '''from fracs import Fraction
 
 acc = Fraction(0)
-for n in range(1, 6000):
+for n in range(1, 40000):
     acc += Fraction(1, n) * Fraction(n % 7 + 1, n % 5 + 2)
     if n % 100 == 0:
         acc = Fraction(acc.numerator % 10**12, acc.denominator % 10**12 + 1)
@@ -65,7 +66,7 @@ print(acc)
 
 para = "The quick brown fox jumps over the lazy dog, again and again and again. " * 40
 count = 0
-for width in range(20, 120):
+for width in list(range(20, 120)) * 4:
     count += len(wrap(para, width)) + len(fill(para, width // 2 + 10))
     count += len(dedent("    a\\n    b\\n" * 20))
 print(count)
@@ -116,35 +117,38 @@ def main(pairs: int = typer.Option(5, "--pairs", min=1, help="traced/untraced pa
         for name in names:
             command = COMMANDS[name]
             trace_command(root, command, sandbox, traced=False)  # warm: the container and the page cache
-            plain, traced, plain_cpu, traced_cpu, functions, samples = [], [], [], [], 0, 0
+            runs = {"untraced": [], "sampling": [], "cprofile": []}  # (wall, cpu) per run, interleaved
+            functions = samples = clock = 0
             for _ in range(pairs):
-                base = trace_command(root, command, sandbox, traced=False)
-                hooked = trace_command(root, command, sandbox)
-                if base.exit_code or hooked.exit_code:
-                    raise typer.Exit(f"{name}: the command failed in the sandbox: {hooked.output_tail[-800:]}")
-                plain.append(base.wall_s)
-                traced.append(hooked.wall_s)
-                plain_cpu.append(base.cpu_s)
-                traced_cpu.append(hooked.cpu_s)
-                functions = len(hooked.functions)
-                samples = sum(len(f.samples) for f in hooked.functions)
-            ratios = [t / p for t, p in zip(traced, plain)]
-            cpu_ratios = [t / p for t, p in zip(traced_cpu, plain_cpu)]
-            rows[name] = {"command": " ".join(command), "untraced_s": plain, "traced_s": traced, "ratios": ratios,
-                          "median_ratio": median(ratios), "max_ratio": max(ratios), "untraced_cpu_s": plain_cpu,
-                          "traced_cpu_s": traced_cpu, "cpu_ratios": cpu_ratios, "median_cpu_ratio": median(cpu_ratios),
-                          "max_cpu_ratio": max(cpu_ratios), "functions": functions, "samples": samples}
+                for timer in runs:
+                    got = trace_command(root, command, sandbox, traced=timer != "untraced",
+                                        exact=timer == "cprofile")
+                    if got.exit_code:
+                        raise typer.Exit(f"{name}: the command failed in the sandbox: {got.output_tail[-800:]}")
+                    runs[timer].append((got.wall_s, got.cpu_s))
+                    if timer == "sampling":
+                        functions, clock = len(got.functions), got.clock_samples
+                        samples = sum(len(f.samples) for f in got.functions)
+            row = {"command": " ".join(command), "runs": runs, "functions": functions, "samples": samples,
+                   "clock_samples": clock}
+            for timer in ("sampling", "cprofile"):
+                for i, what in ((0, "wall"), (1, "cpu")):
+                    ratios = [t[i] / p[i] for t, p in zip(runs[timer], runs["untraced"])]
+                    row[f"{timer}_{what}_ratios"] = ratios
+                    row[f"{timer}_{what}_median"] = median(ratios)
+                    row[f"{timer}_{what}_max"] = max(ratios)
+            rows[name] = row
             run.save({"results": rows}, complete=False)
     path = run.save({"results": rows})
-    table = Table(title=f"tracing overhead in the sandbox ({pairs} pairs each)")
-    for column in ("command", "untraced s", "traced s", "wall ratio (median, max)", "CPU ratio (median, max)",
-                   "functions", "inputs"):
+    table = Table(title=f"tracing overhead in the sandbox: traced / untraced, median (max) of {pairs} runs each")
+    for column in ("command", "untraced s", "clock: wall", "clock: CPU", "cProfile: wall", "cProfile: CPU",
+                   "functions", "inputs", "clock samples"):
         table.add_column(column, overflow="fold")
     for row in rows.values():
-        table.add_row(row["command"], f"{median(row['untraced_s']):.3f}", f"{median(row['traced_s']):.3f}",
-                      f"{row['median_ratio']:.2f}× ({row['max_ratio']:.2f}×)",
-                      f"{row['median_cpu_ratio']:.2f}× ({row['max_cpu_ratio']:.2f}×)", str(row["functions"]),
-                      str(row["samples"]))
+        cells = [f"{row[f'{t}_{w}_median']:.2f}× ({row[f'{t}_{w}_max']:.2f}×)" for t in ("sampling", "cprofile")
+                 for w in ("wall", "cpu")]
+        table.add_row(row["command"], f"{median(w for w, _ in row['runs']['untraced']):.3f}", *cells,
+                      str(row["functions"]), str(row["samples"]), str(row["clock_samples"]))
     Console().print(table)
     Console().print(f"results: {path}")
 

@@ -24,7 +24,7 @@ HOT_MD = "hot-report.md"  # under ROOT/.refactorcoder unless --report names anot
 class HotFunction(BaseModel):
     target: str  # path::qualname from the project root
     rank: int
-    calls: int
+    calls: int | None
     own_s: float
     cumulative_s: float
     own_share: float = Field(description="its own time over all project functions' own time, traced")
@@ -111,7 +111,7 @@ def markdown(report: HotReport) -> str:
              "|---|---|---|---|---|---|---|---|---|"]
     for f in report.functions:
         speed = f"{f.speedup:.2f}×" if f.speedup else ""
-        lines.append(f"| {f.rank} | `{f.target}` | {f.calls} | {f.own_s * 1000:.1f} | {f.cumulative_s * 1000:.1f} | "
+        lines.append(f"| {f.rank} | `{f.target}` | {'?' if f.calls is None else f.calls} | {f.own_s * 1000:.1f} | {f.cumulative_s * 1000:.1f} | "
                      f"{100 * f.own_share:.0f}% | {f.samples} | {f.status}{' (applied)' if f.applied else ''} | "
                      f"{speed} |")
     for f in report.functions:
@@ -138,6 +138,6 @@ def write(report: HotReport, md_path: Path) -> Path:
 def table_rows(functions: list[FunctionTrace], limit: int = 20) -> list[tuple[str, ...]]:
     """Rows of the terminal table of a trace: rank, function, calls, own ms, cumulative ms, inputs sampled."""
     total = sum(f.own_s for f in functions) or 1.0
-    return [(str(i), f.target, str(f.calls), f"{f.own_s * 1000:.2f}", f"{f.cumulative_s * 1000:.2f}",
+    return [(str(i), f.target, "?" if f.calls is None else str(f.calls), f"{f.own_s * 1000:.2f}", f"{f.cumulative_s * 1000:.2f}",
              f"{100 * f.own_s / total:.0f}%", str(len(f.samples)) if f.samples else f"0 ({f.unsampled or '-'})")
             for i, f in enumerate(functions[:limit], 1)]

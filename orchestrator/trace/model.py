@@ -35,10 +35,12 @@ class FunctionTrace(BaseModel):
     path: str = Field(description="file relative to the project root (posix)")
     qualname: str
     line: int
-    calls: int
-    primitive_calls: int = 0
-    own_s: float = Field(description="seconds in the function itself (cProfile tottime), traced")
-    cumulative_s: float = Field(description="seconds in it and what it calls (cProfile cumtime), traced")
+    calls: int | None = Field(description="calls (None: not counted, e.g. a nested or decorated function under "
+                              "the sampling clock)")
+    primitive_calls: int | None = None
+    own_s: float = Field(description="seconds in the function itself (and the C functions it calls), traced: CPU "
+                         "time estimated by the sampling clock, or cProfile's tottime with --exact")
+    cumulative_s: float = Field(description="seconds in it and what it calls, traced (cProfile's cumtime with --exact)")
     samples: list[TracedCall] = Field(default_factory=list, max_length=64)
     unsampled: str | None = Field(None, description="why no inputs were sampled")
 
@@ -60,6 +62,9 @@ class Trace(BaseModel):
     exit_code: int
     wall_s: float = Field(description="the command's wall time in the sandbox, traced")
     cpu_s: float
+    timer: str = Field("sampling", description="sampling (a SIGPROF clock every ms of CPU; calls counted by the "
+                       "sampler's wrappers) or cprofile (--exact: deterministic, slower)")
+    clock_samples: int = 0
     functions: list[FunctionTrace] = Field(default_factory=list, description="by own time, most first")
     output_tail: str = ""
     notes: list[str] = Field(default_factory=list)

@@ -28,6 +28,9 @@ TRACER = (Path(__file__).parent / "in_sandbox" / "tracer.py").read_text(encoding
 MARKER = "\n@@RC-TRACE-"
 ROOT_CONFIGS = ("pyproject.toml", "pytest.ini", "setup.cfg", "tox.ini")
 TRACE_TIMEOUT_S = 300.0
+# Below this many clock samples (~1 s of CPU at the sandbox's ~4 ms timer ticks) the sampling clock's times are
+# too coarse to rank functions: a command that short is traced again with cProfile (3x of a short run is cheap).
+AUTO_EXACT_BELOW = 250
 
 
 class TraceError(Unsupported):
@@ -84,7 +87,8 @@ def _entries(command: Command, project: dict[str, str]) -> tuple[list[str], set[
     return tests, {"pytest"}
 
 
-def build_spec(root: Path, command: Command, *, traced: bool = True, timeout_s: float = TRACE_TIMEOUT_S):
+def build_spec(root: Path, command: Command, *, traced: bool = True, timeout_s: float = TRACE_TIMEOUT_S,
+               exact: bool = False):
     """(RunSpec, nonce, runner, notes): what runs the command under the tracer in the sandbox."""
     from sandbox.models import Limits, RunSpec
 
@@ -110,7 +114,8 @@ def build_spec(root: Path, command: Command, *, traced: bool = True, timeout_s: 
         argv = ["-p", "no:cacheprovider", *argv]  # the project is read-only in the sandbox
     nonce = secrets.token_hex(12)
     paths = ["."] + (["src"] if any(rel.startswith("src/") for rel in project) else [])
-    job = {"kind": command.kind, "argv": argv, "root": "project", "paths": paths, "trace": traced, "nonce": nonce}
+    job = {"kind": command.kind, "argv": argv, "root": "project", "paths": paths, "trace": traced, "nonce": nonce,
+           "timer": "cprofile" if exact else "sampling"}
     if layer.files:
         from sandbox.layers import LAYER_ROOT
 
@@ -155,12 +160,22 @@ def read_report(result, nonce: str) -> dict:
 
 
 def trace_command(root: Path, words: list[str], sandbox, *, traced: bool = True,
-                  timeout_s: float = TRACE_TIMEOUT_S) -> Trace:
+                  timeout_s: float = TRACE_TIMEOUT_S, exact: bool | None = None) -> Trace:
     """Run `words` under the tracer in `sandbox` (a sandbox.Sandbox) with `root` as the project; the Trace.
-    `traced` False runs the same command without the hooks (what the overhead benchmark compares with)."""
+    `traced` False runs the same command without the hooks (what the overhead benchmark compares with). `exact`
+    True times with cProfile (exact counts and times of every function, slower), False with the sampling clock,
+    None (the default) with the clock, and again with cProfile when the command is too short for the clock."""
+    if exact is None:
+        trace = trace_command(root, words, sandbox, traced=traced, timeout_s=timeout_s, exact=False)
+        if not traced or trace.clock_samples >= AUTO_EXACT_BELOW or trace.exit_code != 0:
+            return trace
+        again = trace_command(root, words, sandbox, timeout_s=timeout_s, exact=True)
+        again.notes.append(f"the command ran {trace.cpu_s:.2f} s of CPU ({trace.clock_samples} clock samples): traced "
+                           "again with cProfile for exact figures")
+        return again
     root = root.resolve()
     command = parse_command(words, root)
-    spec, nonce, layer, notes = build_spec(root, command, traced=traced, timeout_s=timeout_s)
+    spec, nonce, layer, notes = build_spec(root, command, traced=traced, timeout_s=timeout_s, exact=exact)
     log.info("tracing %s in the sandbox (%d files, %d workspace packages)", command.argv, len(spec.files),
              len(layer.included))
     result = layered(sandbox, layer).run(spec)
@@ -172,7 +187,11 @@ def trace_command(root: Path, words: list[str], sandbox, *, traced: bool = True,
     trace = Trace(command=list(words), root=str(root), exit_code=int(report.get("exit_code", 1)),
                   wall_s=float(report.get("wall_s", 0.0)), cpu_s=float(report.get("cpu_s", 0.0)),
                   functions=report.get("functions", []), output_tail=str(report.get("output_tail", "")),
-                  notes=notes)
+                  notes=notes, timer=str(report.get("timer", "sampling")),
+                  clock_samples=int(report.get("clock_samples") or 0))
+    if trace.timer == "sampling" and traced and trace.clock_samples < AUTO_EXACT_BELOW:
+        trace.notes.append(f"the command ran {trace.cpu_s:.2f} s of CPU: {trace.clock_samples} clock samples, so "
+                           "its times are coarse (--exact for cProfile's)")
     if trace.exit_code != 0:
         trace.notes.append(f"the command exited with status {trace.exit_code} in the sandbox (see its output)")
     return trace

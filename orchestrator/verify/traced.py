@@ -125,7 +125,7 @@ def traced_plan(target: Target) -> TracedPlan | None:
         return None
     calls = function.replayable[:MAX_CALLS]  # none when every sampled call raised: replay tests only
     plan = TracedPlan([workload_expr(target.qualname, c) for c in calls], function=function, command=trace.command,
-                      seconds_per_call=function.cumulative_s / max(1, function.calls), traced_at=trace.created_at)
+                      seconds_per_call=function.cumulative_s / max(1, function.calls or 1), traced_at=trace.created_at)
     for number, call in enumerate(function.samples[:MAX_CALLS], 1):
         source = replay_source(target.qualname, call)
         if source is not None:

@@ -41,17 +41,15 @@ def _fail(message: str, code: int, as_json: bool) -> typer.Exit:
     return _err(message, code)
 
 
-def _trace(root: Path, command: list[str], timeout: float, as_json: bool, sandbox=None):
+def _trace(root: Path, command: list[str], timeout: float, as_json: bool, exact: bool | None = None):
     """The Trace of `command` in the sandbox (its own sandbox when none is given); usage errors exit 2."""
     from orchestrator.trace.run import TraceError, trace_command
 
     def work():
-        if sandbox is not None:
-            return trace_command(root, command, sandbox, timeout_s=timeout)
         from sandbox import Sandbox
 
         with Sandbox(pool_size=1) as own:
-            return trace_command(root, command, own, timeout_s=timeout)
+            return trace_command(root, command, own, timeout_s=timeout, exact=exact)
 
     try:
         return run_in_worker(work, threading.Event(), name="refactorcoder-trace", cancelling="cancelling the trace…",
@@ -71,8 +69,9 @@ def print_trace(console, trace, limit: int = 20) -> None:
 
     from orchestrator.trace.hot import table_rows
 
-    table = Table(title=f"{' '.join(trace.command)}: {trace.wall_s:.2f} s traced in the sandbox, exit status "
-                        f"{trace.exit_code}")
+    timer = "cProfile" if trace.timer == "cprofile" else f"{trace.clock_samples} clock samples"
+    table = Table(title=f"{' '.join(trace.command)}: {trace.wall_s:.2f} s traced in the sandbox ({timer}), exit "
+                        f"status {trace.exit_code}")
     for column in ("#", "function", "calls", "own ms", "cumulative ms", "own share", "inputs sampled"):
         table.add_column(column, justify="right" if column in ("calls", "own ms", "cumulative ms", "own share")
                          else "left", overflow="fold")
@@ -94,13 +93,17 @@ def trace_command(
                                        "ROOT/.refactorcoder/trace.json, where optimize reads it)"),
     timeout: float = typer.Option(300.0, "--timeout", min=1, max=600, help="seconds the command may run"),
     as_json: bool = typer.Option(False, "--json", help="print the trace as JSON on stdout (nothing else there)"),
+    exact: Optional[bool] = typer.Option(None, "--exact/--sampling", help="--exact: cProfile, exact calls and times "
+                                         "of every function at 1.5-3x the untraced time; --sampling: a clock "
+                                         "sampling the stack every ms of CPU (~1.1x). Default: the clock, and "
+                                         "cProfile again for a command under ~1 s of CPU", show_default=False),
 ):
     """Run COMMAND in the sandbox with a tracer: per project function, calls, own and cumulative time, and a
     sample of real inputs with the original's answers (optimize's default workload and replay tests)."""
     from orchestrator.trace.model import save, trace_path
 
     project = _root(root)
-    trace = _trace(project, list(command), timeout, as_json)
+    trace = _trace(project, list(command), timeout, as_json, exact)
     path = save(trace, out.resolve() if out else trace_path(project))
     if as_json:
         sys.stdout.write(trace.model_dump_json(indent=1) + "\n")

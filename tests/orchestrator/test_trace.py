@@ -92,23 +92,32 @@ def test_commands_are_read_not_run_by_a_shell(tmp_path):
 
 
 @pytest.mark.docker
-def test_a_script_and_pytest_traced_in_the_sandbox(project, py_sandbox):
-    trace = trace_command(project, ["python", "run.py"], py_sandbox)
+@pytest.mark.parametrize("exact", [True, False], ids=["cprofile", "sampling clock"])
+def test_a_script_traced_in_the_sandbox(project, py_sandbox, exact):
+    trace = trace_command(project, ["python", "run.py"], py_sandbox, exact=exact)
     assert trace.exit_code == 0 and "{'a': 60, 'b': 40, 'c': 20}" in trace.output_tail
-    # the sampler's wrapper steps aside after a function's 64th call (it costs nothing afterwards)
-    assert "add unwrapped: True lengths wrapped: True" in trace.output_tail
+    assert trace.timer == ("cprofile" if exact else "sampling")
     by_name = {f.qualname: f for f in trace.functions}
     assert trace.functions[0].qualname == "count_pairs"  # ranked by own time
     pairs, add = by_name["count_pairs"], by_name["Tally.add"]
-    assert (pairs.calls, add.calls, by_name["lengths"].calls) == (6, 120, 1)
+    assert (pairs.calls, add.calls) == (6, 120)  # counted by cProfile, or by the sampler's wrappers
     assert pairs.own_s > 0.01 and pairs.cumulative_s >= pairs.own_s
     assert not any("<" in q for q in by_name)  # lengths' list comprehension is lengths' own time
     assert len(pairs.samples) == 4 and all(s.output for s in pairs.samples)  # calls 1-4 (then 8, 16, ...)
     assert len(add.samples) == 8 and all(s.after for s in add.samples)  # calls 1-4, 8, 16, 32, 64; self changed
-    save(trace, trace_path(project))
+    if exact:  # under cProfile the sampler's wrapper steps aside after a function's 64th call
+        assert "add unwrapped: True lengths wrapped: True" in trace.output_tail
+        assert by_name["lengths"].calls == 1
+    else:  # under the clock the wrappers count every call; the clock's samples give the times
+        assert "add unwrapped: False" in trace.output_tail and trace.clock_samples > 10
+        save(trace, trace_path(project))
 
+
+@pytest.mark.docker
+def test_a_pytest_run_traced_in_the_sandbox(project, py_sandbox):
     tested = trace_command(project, ["pytest", "-q", "tests"], py_sandbox)
     assert tested.exit_code == 0 and "1 passed" in tested.output_tail
+    assert tested.timer == "cprofile" and any("traced again with cProfile" in n for n in tested.notes)  # short run
     assert [(f.path, f.qualname, f.calls) for f in tested.functions] == [("pairs.py", "count_pairs", 1)]
 
 
