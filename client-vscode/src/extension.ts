@@ -12,6 +12,7 @@ import { onPythonInterpreterChanged } from './python';
 import { REPORT_SCHEME, ReportView } from './reportView';
 import { ReportWebview } from './reportWebview';
 import { SECTION } from './settings';
+import { userSettingsFile, watchUserSettings } from './settingsFile';
 import { StatusBar } from './status';
 
 let manager: ServerManager | undefined;
@@ -60,6 +61,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         }),
         onPythonInterpreterChanged(() => void vscode.commands.executeCommand('refactorcoder.restartServer')),
     );
+    const settingsFile = context.globalStorageUri ? userSettingsFile(context.globalStorageUri) : undefined;
+    if (settingsFile) context.subscriptions.push(watchUserSettings(settingsFile, output));
 
     // A failure is one notification with its cause, what to do and the buttons that do it.
     await server.startOrExplain();

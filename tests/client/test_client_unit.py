@@ -24,5 +24,7 @@ def test_npm_unit_tests():
     assert "# fail 0" in proc.stdout
     # The glue tests ran too (not only the helpers').
     for name in ("start-up failure: one error message", "commands stay registered without a server",
-                 "Cancel sends refactorcoder.cancel", "a stale Apply is refused", "open the report view"):
+                 "Cancel sends refactorcoder.cancel", "a stale Apply is refused", "open the report view",
+                 "first start with no Python found", "is taken up without a reload",
+                 "a changed setting reaches the running server without a reload"):
         assert re.search(rf"^ok \d+ - .*{re.escape(name)}", proc.stdout, re.M), f"glue test {name!r} did not pass"

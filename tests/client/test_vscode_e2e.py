@@ -19,6 +19,11 @@ marker): in both modes the run fails if the server imported any of them.
   (`<python> -I -m server lsp` in the extension's folder, interpreter found by discovery past a decoy .venv)
   on the embedded model `local` (Qwen2.5-Coder-0.5B): Guide must end in "RefactorCoder guide: done" with no
   error notification, Solve/stale refusal/Apply Again as above. A few minutes.
+- test_e2e_first_start: no Python with refactorcoder anywhere discovery looks (a decoy .venv, nothing on PATH, no
+  setup.sh marker): one notification that says what to do with Choose Interpreter (not the library's "couldn't
+  create connection"), the list of Pythons found, a typed path written to refactorcoder.interpreter, the real
+  server running with no reload; then a setting written to settings.json on disk applied by the running server.
+  About 2 min.
 """
 
 from __future__ import annotations
@@ -146,6 +151,16 @@ def test_e2e_real_server(e2e_ready, local_gguf):
     # The second Solve ran on the edited function and replaced exactly it (the edit was inside it).
     assert "def two_sum" in applied and "Example for RefactorCoder" in applied
     assert "real server (python -I -m server lsp, model local)" in proc.stdout
+
+
+def test_e2e_first_start(e2e_ready):
+    proc, shots = _run_e2e("--first-start")
+    _assert_shots(proc, shots, ["fs01-first-start.png", "fs02-choose-interpreter.png", "fs03-running.png",
+                                "fs04-disk-setting-applied.png"])
+    record = json.loads((shots / "first-start.json").read_text())
+    assert len(record["allToasts"]) == 1 and "Choose Interpreter to pick" in record["notification"], record
+    assert "couldn't create connection" not in record["notification"]
+    assert record["interpreterSetting"] == [_python()] and record["diskSettingApplied"] is True
 
 
 VERIFY_SHOTS = ["v01-progress.png", "v02-diff-verdict.png", "v03-lens.png", "v04-history.png", "v05-report-chart.png",

@@ -2,7 +2,7 @@
 // First start on a machine where no Python with refactorcoder is found (client-vscode/scripts/e2e.sh --first-start):
 // the one notification says what to do and has Choose Interpreter; its list shows the Pythons found; a typed path
 // is written to refactorcoder.interpreter and the server then runs, with no reload. Then a setting written to
-// settings.json on disk (not through the editor) must reach the running server.
+// settings.json on disk (not through the editor) must reach the running server, still with no reload.
 //
 //   node vscode_first_start_e2e.js --url URL --shots DIR --good-python PATH --user-settings FILE --logs DIR
 //                                  [--file two_sum.py] [--chromium /usr/bin/chromium]
@@ -117,13 +117,10 @@ async function main() {
         log('a setting written to settings.json on disk reaches the running server');
         settings['refactorcoder.solve'] = { max_tokens: 123 };
         fs.writeFileSync(opts.userSettings, JSON.stringify(settings, null, 2));
-        try {
-            await until(() => extensionLog().includes('settings applied from workspace/didChangeConfiguration'), 'the change to be applied', 30_000);
-            record.diskSettingApplied = true;
-        } catch {
-            record.diskSettingApplied = false;
-        }
-        log(`setting written on disk applied: ${record.diskSettingApplied}`);
+        // code-server alone does not take it up (no change within 30 s before src/settingsFile.ts): the extension does.
+        await until(() => extensionLog().includes('settings applied from workspace/didChangeConfiguration'), 'the server to apply it', 30_000);
+        record.diskSettingApplied = true;
+        await shot('fs04-disk-setting-applied.png');
         log('all steps passed');
     } catch (error) {
         record.failed = String(error && error.message ? error.message : error);

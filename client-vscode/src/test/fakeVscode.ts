@@ -184,7 +184,7 @@ function configuration(section: string | undefined) {
             changeSetting(full(key), value);
             return Promise.resolve();
         },
-        inspect: () => undefined,
+        inspect: (key: string) => ({ key: full(key), globalValue: fake.config[full(key)] }),
     };
 }
 

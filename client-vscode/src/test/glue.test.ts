@@ -36,7 +36,10 @@ beforeEach(() => {
     fake.reset();
     fake.workspaceFolders = [{ uri: { scheme: 'file', fsPath: tmp, path: tmp, toString: () => `file://${tmp}` } as never, name: 'ws', index: 0 }];
 });
+/** Clean-ups of the test that just ran (VS Code disposes an extension's subscriptions; the fake does not). */
+const after: (() => void)[] = [];
 afterEach(async () => {
+    after.splice(0).forEach((f) => f());
     await deactivate();
 });
 
@@ -136,6 +139,24 @@ test('a machine set up by scripts/setup.sh is found with no setting (its marker 
     } finally {
         fs.rmSync(MARKER);
     }
+});
+
+test('a settings.json written on disk (not through the editor) is taken up without a reload', async () => {
+    const user = path.join(tmp, 'User');
+    fs.mkdirSync(path.join(user, 'globalStorage', 'refactorcoder.refactorcoder'), { recursive: true });
+    const file = path.join(user, 'settings.json');
+    fs.writeFileSync(file, JSON.stringify({ 'refactorcoder.interpreter': [GOOD] }));
+    fake.config['refactorcoder.interpreter'] = [GOOD];
+    const subscriptions: { dispose(): unknown }[] = [];
+    after.push(() => subscriptions.forEach((d) => d.dispose())); // the watcher would keep node running
+    await activate({ subscriptions, globalStorageUri: { scheme: 'file', fsPath: path.join(user, 'globalStorage', 'refactorcoder.refactorcoder') } } as never);
+    await waitFor(() => fake.output.some((l) => l.includes('Server running')), 'the server to run');
+    fs.writeFileSync(file, '{\n  // by a script\n  "refactorcoder.interpreter": ["' + GOOD + '"],\n  "refactorcoder.solve": {"max_tokens": 123},\n}\n');
+    const pushed = () => fake.notificationsSent.filter((n) => n.method === 'workspace/didChangeConfiguration');
+    await waitFor(() => pushed().length, 'the change pushed to the server', 5000);
+    assert.equal(pushed()[0].params.settings.refactorcoder.solve.max_tokens, 123);
+    assert.deepEqual(fake.configUpdates, [{ key: 'refactorcoder.solve', value: { max_tokens: 123 } }]);
+    assert.equal(fake.clients.length, 1, 'no restart for a model setting');
 });
 
 test('a changed setting reaches the running server without a reload; a changed interpreter restarts it', async () => {

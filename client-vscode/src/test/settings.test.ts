@@ -1,6 +1,8 @@
 import { strict as assert } from 'assert';
 import { test } from 'node:test';
+import './fakeVscode'; // settingsFile imports `vscode`
 import { liveSettings, shapeConfigurationResult, shapeSettings } from '../settings';
+import { notTakenUp, sectionOnDisk } from '../settingsFile';
 
 test('client-only keys and unset values are dropped', () => {
     const { settings, warnings } = shapeSettings({
@@ -58,4 +60,15 @@ test('the live section names every unset server key as null (a removed setting g
     assert.deepEqual(live.guide, { model: null, fallbacks: null, api_base: null, timeout_s: null, retries: null, backoff_s: null, temperature: null, max_tokens: 200 });
     for (const key of ['solve', 'judge', 'fix', 'refine', 'local_model_path', 'history_path', 'key_file']) assert.equal(live[key], null, key);
     assert.ok(!('interpreter' in live) && !('limits' in live));
+});
+
+test('settings.json on disk: the section read with comments and trailing commas; what VS Code has not taken up', () => {
+    const text = '{\n  // mine\n  "editor.tabSize": 2,\n  "refactorcoder.guide": {"max_tokens": 200},\n  "refactorcoder.interpreter": ["/p"],\n  "refactorcoder.unknown": 1,\n}\n';
+    const onDisk = sectionOnDisk(text)!;
+    assert.deepEqual(onDisk, { guide: { max_tokens: 200 }, interpreter: ['/p'] });
+    assert.equal(sectionOnDisk('{"refactorcoder.guide": {'), undefined, 'a file caught half-written is left alone');
+    const held: Record<string, unknown> = { guide: { max_tokens: 160 }, interpreter: ['/p'], history_path: '/h.db' };
+    // guide changed, history_path taken out of the file; interpreter as held.
+    assert.deepEqual(notTakenUp(onDisk, (k) => held[k]), [['guide', { max_tokens: 200 }], ['history_path', undefined]]);
+    assert.deepEqual(notTakenUp(held, (k) => held[k]), []);
 });
