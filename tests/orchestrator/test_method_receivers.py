@@ -1,0 +1,177 @@
+"""Methods (`FILE::Class.method`, issue 17.2): the receivers the tests build are read from their text
+(orchestrator/verify/receivers.py), every differential call is made on such a receiver in a process of its own,
+and the receiver's state after the call is compared with the original's (orchestrator/verify/in_sandbox/
+driver_child.py); a class attribute a call adds is state kept between calls. The guard test runs the real sandbox
+with the candidates the guard exists to catch: a cache in self.__dict__, a receiver changed in a way the original
+does not change it, a cache on the class."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from orchestrator.errors import NoTests
+from orchestrator.target import locate, locate_text
+from orchestrator.verify import methods, receivers
+from orchestrator.verify.behaviour import PythonBehaviour
+from orchestrator.verify.testsuite import discover
+from orchestrator.verify.workload import grow_workload, no_op_twin, plain_call, scaled_call
+
+BAG = '''"""A bag of items."""
+
+
+class Bag:
+    def __init__(self, items=()):
+        self.items = list(items)
+
+    def add(self, item):
+        self.items.append(item)
+
+    def count(self, x):
+        """How many times x is in the bag."""
+        n = 0
+        for item in self.items:
+            if item == x:
+                n += 1
+        return n
+
+    @classmethod
+    def of(cls, *items):
+        return cls(items)
+
+    def total(self):
+        return sum(self.items)
+'''
+
+TESTS = '''import unittest
+
+import bag as bag_module
+from bag import Bag
+
+SMALL = [1, 2, 2, 3]
+
+
+def test_count():
+    bag = Bag(SMALL)
+    bag.add(2)
+    assert bag.count(2) == 3
+    assert Bag([5, 5]).count(5) == 2
+    for i in range(3):
+        assert bag.count(i) >= 0  # a loop variable: the receiver counts, the call does not
+    bag_module.Bag("ab").count("a")
+
+
+def test_of():
+    assert Bag.of(1, 2).items == [1, 2]
+
+
+def test_total(full_bag):  # a fixture: not a receiver the reader can rebuild
+    assert full_bag.total() == 6
+
+
+class TestBag(unittest.TestCase):
+    def setUp(self):
+        self.bag = Bag([7, 7, 8])
+
+    def test_count(self):
+        self.assertEqual(self.bag.count(7), 2)
+'''
+
+
+def _target(name: str):
+    return locate_text(Path("bag.py"), BAG, name, "python")
+
+
+def test_receivers_are_read_from_the_tests_text():
+    found = receivers.read_tests(_target("Bag.count"), [TESTS])
+    recipe = "((_rc_receiver := Bag([1, 2, 2, 3])), _rc_receiver.add(2), _rc_receiver)[-1]"
+    assert found.receivers == [recipe, "Bag([5, 5])", "Bag('ab')", "Bag([7, 7, 8])"]
+    assert found.calls == [{"receiver": recipe, "args": "(2,)", "kwargs": "{}"},
+                           {"receiver": "Bag([5, 5])", "args": "(5,)", "kwargs": "{}"},
+                           {"receiver": "Bag('ab')", "args": "('a',)", "kwargs": "{}"},
+                           {"receiver": "Bag([7, 7, 8])", "args": "(7,)", "kwargs": "{}"}]
+    of = receivers.read_tests(_target("Bag.of"), [TESTS])  # a classmethod: called on the class itself
+    assert methods.method_kind(_target("Bag.of")) == "class" and of.calls == [
+        {"receiver": "Bag", "args": "(1, 2)", "kwargs": "{}"}]
+    assert receivers.read_tests(_target("Bag.total"), [TESTS]).receivers == []  # only a fixture has one
+    doc = receivers.read_tests(_target("Bag.count"), [], [">>> b = Bag('abca')\n>>> b.count('a')\n2\n"])
+    assert doc.calls == [{"receiver": "Bag('abca')", "args": "('a',)", "kwargs": "{}"}]
+
+
+def test_method_workload_expressions_call_the_receiver():
+    call = {"receiver": "Bag([1, 2])", "args": "(2,)", "kwargs": "{}"}
+    assert plain_call("count", call) == "(Bag([1, 2])).count(*(2,), **{})"
+    assert no_op_twin(plain_call("count", call), "count") == "(lambda *a, **k: None)(Bag([1, 2]), *(2,), **{})"
+    # grown through the receiver's construction, never the call's ints (an item or an index of the instance)
+    assert scaled_call("count", call, 10) == "(Bag([1, 2] * 10)).count(*(2, ), **{})"
+    recipe = {**call, "receiver": "((_rc_receiver := Bag(range(5))), _rc_receiver.add(2), _rc_receiver)[-1]"}
+    assert "Bag(range(50))" in scaled_call("count", recipe, 10)
+    assert methods.split_call("Bag([1]).count(1)", "count") == ("Bag([1])", "_rc_receiver.count(1)")
+
+
+class _NoSandbox:
+    """An execution for the parts of growing a workload that run before the sandbox."""
+
+    differential = True
+
+    def __init__(self, target, suite):
+        self.target, self.suite = target, suite
+
+
+def test_a_method_without_a_receiver_in_the_tests_says_which_instance_to_give(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "bag.py").write_text(BAG)
+    (tmp_path / "test_bag.py").write_text(TESTS)
+    target = locate(f"{tmp_path}/bag.py::Bag.total")
+    exe = _NoSandbox(target, discover(target))
+    with pytest.raises(NoTests, match=r"no instance of Bag found in the tests.*--workload 'Bag\(\.\.\.\)\.total\(\.\.\.\)'"):
+        grow_workload(exe, target.code, target.name, [], [])
+
+
+# -- the real sandbox: the candidates the receiver guard exists to catch ----------------------------------
+
+HONEST = "def count(self, x):\n    return self.items.count(x)\n"
+CACHES_IN_INSTANCE = '''def count(self, x):
+    memo = self.__dict__.setdefault("_counts", {})
+    if x not in memo:
+        memo[x] = self.items.count(x)
+    return memo[x]
+'''
+CHANGES_RECEIVER = "def count(self, x):\n    self.items.sort(key=repr)\n    return self.items.count(x)\n"  # on unsorted items
+CACHES_ON_CLASS = '''def count(self, x):
+    memo = Bag.__dict__.get("_memo")
+    if memo is None:
+        memo = Bag._memo = {}
+    key = (tuple(self.items), x)
+    if key not in memo:
+        memo[key] = self.items.count(x)
+    return memo[key]
+'''
+
+
+@pytest.mark.docker
+def test_the_receiver_guard_catches_candidates_that_keep_or_change_instance_state(py_sandbox, tmp_path):
+    from orchestrator.verify.execution import PythonExecution
+
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "bag.py").write_text(BAG)
+    (tmp_path / "test_bag.py").write_text(TESTS)
+    target = locate(f"{tmp_path}/bag.py::Bag.count")
+    suite = discover(target)
+    exe = PythonExecution(py_sandbox, target, suite)
+    guard = PythonBehaviour(exe, target, suite.seen_calls, 6, workload=["Bag(list(range(50))).count(7)"])
+    assert all("receiver" in c for c in guard.inputs()) and len(guard.calls()) > 8
+    oracle = guard.oracle()
+    assert oracle.get("ok"), oracle
+    first = oracle["passes"][0]["0"]
+    assert first["r"] == 3 and first["s"]["attrs"] == [["items", ["list", 1, 2, 2, 3, 2]]]  # the test's instance
+    assert "s" in oracle["passes"][0][str(len(guard.calls()) - 1)]  # the workload's receiver is read too
+
+    honest = guard.check(HONEST)
+    assert honest.reason is None and honest.agrees and honest.compared == len(guard.calls()), honest
+    for cheat in (CACHES_IN_INSTANCE, CHANGES_RECEIVER):
+        check = guard.check(cheat)
+        assert not check.agrees and "receiver state" in check.reason and check.differing > 0, check
+    on_class = guard.check(CACHES_ON_CLASS)  # answers and instance as the original's; the class keeps them
+    assert on_class.agrees and "class attribute Bag._memo" in (on_class.reason or ""), on_class
