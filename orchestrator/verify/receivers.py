@@ -11,318 +11,80 @@ copy.deepcopy of a shared receiver would give, without needing the object to be 
 
 What is read (per test function, in source order; a unittest class's setUp first): `x = Class(...)` or
 `x = Class.alt_constructor(...)` starts a recipe for `x` (or `self.x`); `x.other(...)` and `x op= ...` as
-statements extend it; any other assignment to `x`, or a change made inside a loop or a branch, ends it. A call
-`x.method(...)` -- or `Class(...).method(...)` -- records the receiver, and the call itself when its arguments
-are portable. Portable: every name in it is a builtin, a name of the target module, or a value the test bound
-to such an expression earlier (inlined). Anything else (a fixture, a loop variable) is left out: the receiver
-still serves generated arguments.
+statements extend it; any other assignment to `x`, or a change made inside a loop or a branch, ends it. A pytest
+fixture (in the test file or a conftest.py) that returns or yields such an instance gives it to the tests that
+take the fixture. A call `x.method(...)` -- or `Class(...).method(...)` -- records the receiver, and the call
+itself when its arguments are portable. Portable: every name in it is a builtin, a name of the target module, or
+a value the test bound to such an expression earlier (inlined). Anything else (a loop variable, a fixture's
+value that is not an instance) is left out: the receiver still serves generated arguments. The walk over one
+file is orchestrator/verify/recipes.py.
 """
 
 from __future__ import annotations
 
 import ast
-import builtins
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.target import Target
-from orchestrator.verify.methods import RECEIVER_NAME, class_path, method_kind
-MAX_RECIPE_STEPS = 12
-MAX_RECEIVERS = 12
-MAX_TEXT = 2000  # a receiver or argument expression longer than this is left out (a data dump, not a recipe)
-_BUILTINS = frozenset(dir(builtins))
+from orchestrator.verify.methods import class_path, method_kind
+from orchestrator.verify.recipes import MethodCalls, Reader, key_of
+
+__all__ = ["MethodCalls", "find", "read_tests"]
 
 
-@dataclass
-class MethodCalls:
-    """What the tests say about calling a method: its receivers and the calls with portable arguments."""
+def _is_fixture(fn: ast.AST) -> bool:
+    """A pytest fixture: decorated with `fixture` / `pytest.fixture`, called or not."""
+    for dec in getattr(fn, "decorator_list", []):
+        node = dec.func if isinstance(dec, ast.Call) else dec
+        if (isinstance(node, ast.Name) and node.id == "fixture") or (isinstance(node, ast.Attribute)
+                                                                    and node.attr == "fixture"):
+            return True
+    return False
 
-    receivers: list[str] = field(default_factory=list)  # distinct receiver expressions, in order of appearance
-    calls: list[dict] = field(default_factory=list)  # {"receiver", "args", "kwargs"}: expressions (text)
 
-
-def module_names(target: Target) -> set[str]:
-    """The names the target module binds at its top level (what a receiver expression may use)."""
-    try:
-        tree = ast.parse(target.text)
-    except SyntaxError:
-        return set()
-    names: set[str] = set()
+def _fixtures(reader: Reader, tree: ast.Module, known: dict[str, list]) -> dict[str, list]:
+    """The file's fixtures that give an instance: name -> recipe (what it returns or yields, built from other
+    fixtures' instances where it takes them)."""
+    found = dict(known)
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
-        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            for t in node.targets if isinstance(node, ast.Assign) else [node.target]:
-                names.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
-    return names
-
-
-# -- reading the tests -------------------------------------------------------------------------------------
-
-
-class _Reader:
-    """One test file's receivers of the target method (see the module's docstring)."""
-
-    def __init__(self, target: Target, tree: ast.Module, found: MethodCalls):
-        self.target, self.found = target, found
-        self.name, self.cls = target.name, class_path(target)
-        self.kind = method_kind(target)
-        self.allowed = module_names(target) | _BUILTINS
-        self.aliases: dict[str, str] = {}  # a name the test imported a module name under -> that name
-        self.module_aliases: set[str] = set()  # names the test binds the target module itself to
-        self.globals: dict[str, ast.expr] = {}  # the test module's portable top-level values
-        self._imports(tree)
-        for node in tree.body:
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                value = self.portable(node.value, {})
-                if value is not None:
-                    self.globals[node.targets[0].id] = value
-
-    def _imports(self, tree: ast.Module) -> None:
-        module = self.target.module
-        last = module.rsplit(".", 1)[-1]
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.rsplit(".", 1)[-1] == last:
-                for alias in node.names:  # from pkg.mod import X as Y: Y is the module's X
-                    if alias.asname and alias.name in self.allowed:
-                        self.aliases[alias.asname] = alias.name
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                for alias in node.names:
-                    if alias.name == last:  # from pkg import mod [as m]
-                        self.module_aliases.add(alias.asname or alias.name)
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.name == module or alias.name.endswith("." + last) or alias.name == last:
-                        self.module_aliases.add(alias.asname or alias.name)
-
-    # -- expressions
-    def portable(self, node: ast.expr, local: dict[str, ast.expr]) -> ast.expr | None:
-        """`node` with the test's own values inlined and `mod.X` read as `X`; None when some name in it is not
-        the module's, a builtin or such a value."""
-        bound = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-        bound |= {a.arg for n in ast.walk(node) if isinstance(n, ast.Lambda) for a in ast.walk(n.args)
-                  if isinstance(a, ast.arg)}
-        reader = self
-
-        class Inline(ast.NodeTransformer):
-            ok = True
-
-            def visit_Attribute(self, n):
-                if isinstance(n.value, ast.Name) and n.value.id in reader.module_aliases and n.attr in reader.allowed:
-                    return ast.copy_location(ast.Name(n.attr, ast.Load()), n)
-                return self.generic_visit(n)
-
-            def visit_Name(self, n):
-                if not isinstance(n.ctx, ast.Load) or n.id in bound:
-                    return n
-                if n.id in local:
-                    return local[n.id]
-                if n.id in reader.globals:
-                    return reader.globals[n.id]
-                if n.id in reader.aliases:
-                    return ast.copy_location(ast.Name(reader.aliases[n.id], ast.Load()), n)
-                if n.id in reader.allowed and n.id not in reader.module_aliases:
-                    return n
-                self.ok = False
-                return n
-
-            def visit_Await(self, n):
-                self.ok = False
-                return n
-
-            visit_Yield = visit_YieldFrom = visit_NamedExpr = visit_Await
-
-        inliner = Inline()
-        out = inliner.visit(_copy(node))
-        if not inliner.ok:
-            return None
-        return out if len(ast.unparse(out)) <= MAX_TEXT else None
-
-    def constructs(self, node: ast.expr) -> bool:
-        """`Class(...)` or `Class.something(...)` (an alternative constructor) after inlining."""
-        if not isinstance(node, ast.Call):
-            return False
-        func = ast.unparse(node.func)
-        return func == self.cls or (func.startswith(self.cls + ".") and func.count(".") == self.cls.count(".") + 1
-                                    and not func.endswith("." + self.name))
-
-    # -- statements
-    def read_function(self, fn: ast.FunctionDef, start: dict[str, list[ast.expr]]) -> dict[str, list[ast.expr]]:
-        """Walk a function's body; returns its recipes at the end (setUp's are the start of each test's)."""
-        recipes = {k: list(v) for k, v in start.items()}  # receiver key ("x", "self.x") -> [construct, steps...]
-        values: dict[str, ast.expr] = {}  # local names bound to portable expressions (not receivers)
-        self._block(fn.body, recipes, values, nested=False)
-        return recipes
-
-    def _block(self, body: list[ast.stmt], recipes, values, nested: bool) -> None:
-        for stmt in body:
-            self._calls_in(stmt, recipes, values)
-            if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try)):
-                inner = {k: list(v) for k, v in recipes.items()}
-                for part in ("body", "orelse", "finalbody"):
-                    self._block(getattr(stmt, part, []) or [], inner, dict(values), nested=True)
-                for handler in getattr(stmt, "handlers", []) or []:
-                    self._block(handler.body, inner, dict(values), nested=True)
-                for key in list(recipes):  # changed inside: its state afterwards is unknown
-                    if inner.get(key) != recipes[key]:
-                        recipes.pop(key)
-                for key in set(values) & _stored(stmt):
-                    values.pop(key)
-                continue
-            self._effect(stmt, recipes, values)
-
-    def _effect(self, stmt: ast.stmt, recipes, values) -> None:
-        """What a simple statement does to the recipes and values."""
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-            key = _key(stmt.targets[0])
-            value = self.portable(stmt.value, values)
-            for stored in _stored(stmt):
-                values.pop(stored, None)
-            if key is None:
-                return
-            recipes.pop(key, None)
-            if value is not None and self.constructs(value):
-                recipes[key] = [value]
-            elif value is not None and isinstance(stmt.targets[0], ast.Name):
-                values[key] = value
-            return
-        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute):
-            key = _key(stmt.value.func.value)
-            if key in recipes:
-                step = self._step(stmt.value, values)
-                if step is None or len(recipes[key]) > MAX_RECIPE_STEPS:
-                    recipes.pop(key)
-                else:
-                    recipes[key].append(step)
-            return
-        if isinstance(stmt, ast.AugAssign):
-            key = _key(stmt.target)
-            if key in recipes:
-                value = self.portable(stmt.value, values)
-                if value is None:
-                    recipes.pop(key)
-                else:
-                    recipes[key].append(ast.AugAssign(ast.Name(RECEIVER_NAME, ast.Store()), stmt.op, value))
-            return
-        for stored in _stored(stmt):  # any other binding: what it holds is unknown
-            recipes.pop(stored, None)
-            values.pop(stored, None)
-
-    def _step(self, call: ast.Call, values) -> ast.expr | None:
-        """A method call on the receiver, with the receiver as RECEIVER_NAME (None: arguments not portable)."""
-        rest = ast.Call(ast.Constant(None), call.args, call.keywords)
-        portable = self.portable(rest, values)
-        if portable is None:
-            return None
-        return ast.Call(ast.Attribute(ast.Name(RECEIVER_NAME, ast.Load()), call.func.attr, ast.Load()),
-                        portable.args, portable.keywords)
-
-    def _calls_in(self, stmt: ast.stmt, recipes, values) -> None:
-        """Record every `.name(...)` call in the statement (not in nested blocks) whose receiver is known."""
-        for node in _walk_shallow(stmt):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == self.name):
-                continue
-            receiver = self._receiver(node.func.value, recipes, values)
-            if receiver is None:
-                continue
-            self._add(receiver, node, values)
-
-    def _receiver(self, node: ast.expr, recipes, values) -> str | None:
-        key = _key(node)
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not _is_fixture(node):
+            continue
+        recipes = reader.read_function(node, _given(node, found))
+        given = next((stmt.value if isinstance(stmt, ast.Return) else stmt.value.value for stmt in node.body
+                      if isinstance(stmt, ast.Return) or (isinstance(stmt, ast.Expr) and isinstance(
+                          stmt.value, ast.Yield))), None)
+        if given is None:
+            continue
+        key = key_of(given)
         if key in recipes:
-            return recipe_text(recipes[key])
-        value = self.portable(node, values)
-        if value is None:
-            return None
-        if self.kind == "class" and ast.unparse(value) == self.cls:
-            return self.cls
-        return ast.unparse(value) if self.constructs(value) else None
-
-    def _add(self, receiver: str, call: ast.Call, values) -> None:
-        if receiver not in self.found.receivers and len(self.found.receivers) < MAX_RECEIVERS:
-            self.found.receivers.append(receiver)
-        if receiver not in self.found.receivers or any(isinstance(a, ast.Starred) for a in call.args) or any(
-                k.arg is None for k in call.keywords):
-            return
-        args = [self.portable(a, values) for a in call.args]
-        kwargs = {k.arg: self.portable(k.value, values) for k in call.keywords}
-        if any(a is None for a in args) or any(v is None for v in kwargs.values()):
-            return
-        entry = {"receiver": receiver, "args": _tuple_text(args),
-                 "kwargs": "{" + ", ".join(f"{k!r}: {ast.unparse(v)}" for k, v in kwargs.items()) + "}"}
-        if entry not in self.found.calls:
-            self.found.calls.append(entry)
-
-
-def recipe_text(steps: list[ast.AST]) -> str:
-    """The receiver expression: the construction alone, or the walrus recipe replaying the test's changes."""
-    if len(steps) == 1:
-        return ast.unparse(steps[0])
-    parts = [f"({RECEIVER_NAME} := {ast.unparse(steps[0])})"]
-    for step in steps[1:]:
-        if isinstance(step, ast.AugAssign):  # x op= v as an expression: x = x op v (for sets: the in-place op)
-            op = {ast.BitOr: "__ior__", ast.BitAnd: "__iand__", ast.Sub: "__isub__", ast.BitXor: "__ixor__",
-                  ast.Add: "__iadd__", ast.Mult: "__imul__"}.get(type(step.op))
-            if op is None:
-                break
-            parts.append(f"({RECEIVER_NAME} := {RECEIVER_NAME}.{op}({ast.unparse(step.value)}))")
+            found[node.name] = recipes[key]
         else:
-            parts.append(ast.unparse(step))
-    return "(" + ", ".join(parts + [RECEIVER_NAME]) + ")[-1]"
+            value = reader.portable(given, {})
+            if value is not None and reader.constructs(value):
+                found[node.name] = [value]
+    return found
 
 
-def _tuple_text(args: list[ast.expr]) -> str:
-    if not args:
-        return "()"
-    return "(" + ", ".join(ast.unparse(a) for a in args) + ("," if len(args) == 1 else "") + ")"
+def _given(fn: ast.AST, fixtures: dict[str, list]) -> dict[str, list]:
+    """The recipes a test (or fixture) starts with: the instances of the fixtures it takes."""
+    return {a.arg: fixtures[a.arg] for a in fn.args.args + fn.args.kwonlyargs if a.arg in fixtures}
 
 
-def _copy(node: ast.AST) -> ast.AST:
-    return ast.parse(ast.unparse(node), mode="eval").body if isinstance(node, ast.expr) else node
-
-
-def _key(node: ast.expr) -> str | None:
-    """`x` or `self.x`: what a recipe is kept under."""
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
-        return f"{node.value.id}.{node.attr}"
-    return None
-
-
-def _stored(stmt: ast.AST) -> set[str]:
-    out = set()
-    for n in ast.walk(stmt):
-        if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
-            out.add(n.id)
-        elif isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store) and _key(n):
-            out.add(_key(n))
-    return out
-
-
-def _walk_shallow(stmt: ast.stmt):
-    """The nodes of a statement, without descending into the bodies of nested blocks or definitions."""
-    todo = [stmt]
-    while todo:
-        node = todo.pop()
-        yield node
-        for name, value in ast.iter_fields(node):
-            if node is stmt and name in ("body", "orelse", "finalbody", "handlers"):
-                continue
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)) and node is not stmt:
-                break
-            items = value if isinstance(value, list) else [value]
-            todo.extend(reversed([v for v in items if isinstance(v, ast.AST)]))
-
-
-def read_tests(target: Target, sources: list[str], docstrings: list[str] | None = None) -> MethodCalls:
-    """The receivers and receiver calls of `target` (a method) in the test sources and doctest texts."""
+def read_tests(target: Target, sources: list[str], docstrings: list[str] | None = None,
+               conftests: list[str] | None = None) -> MethodCalls:
+    """The receivers and receiver calls of `target` (a method) in the test sources and doctest texts; the
+    conftest.py texts give fixtures (an instance a fixture returns is a receiver of the tests that take it)."""
     found = MethodCalls()
     if method_kind(target) is None:
         return found
+    shared: dict[str, list] = {}
+    for text in conftests or []:
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        shared = _fixtures(Reader(target, tree, MethodCalls()), tree, shared)
     for text in sources:
         if target.name not in text:
             continue
@@ -330,17 +92,18 @@ def read_tests(target: Target, sources: list[str], docstrings: list[str] | None 
             tree = ast.parse(text)
         except SyntaxError:
             continue
-        reader = _Reader(target, tree, found)
+        reader = Reader(target, tree, found)
+        fixtures = _fixtures(Reader(target, tree, MethodCalls()), tree, shared)
         for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                reader.read_function(node, {})
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not _is_fixture(node):
+                reader.read_function(node, _given(node, fixtures))
             elif isinstance(node, ast.ClassDef):
                 methods = [n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
                 setup = next((m for m in methods if m.name in ("setUp", "setup_method")), None)
                 start = reader.read_function(setup, {}) if setup is not None else {}
                 for method in methods:
-                    if method is not setup:
-                        reader.read_function(method, start)
+                    if method is not setup and not _is_fixture(method):
+                        reader.read_function(method, {**start, **_given(method, fixtures)})
     for doc in docstrings or []:
         lines = [m.group(1) for m in re.finditer(r"^\s*>>> (.*)$", doc or "", re.M)]
         body = []
@@ -352,7 +115,7 @@ def read_tests(target: Target, sources: list[str], docstrings: list[str] | None 
         if body:
             fake = ast.parse("def doctest():\n    pass\n").body[0]
             fake.body = body
-            _Reader(target, ast.Module(body=[], type_ignores=[]), found).read_function(fake, {})
+            Reader(target, ast.Module(body=[], type_ignores=[]), found).read_function(fake, {})
     if method_kind(target) == "class" and class_path(target) not in found.receivers:
         found.receivers.append(class_path(target))  # the class itself is always at hand
     return found
@@ -391,6 +154,24 @@ def class_docstring(target: Target) -> str | None:
     return None
 
 
+def conftest_sources(target: Target) -> list[str]:
+    """The project's conftest.py files, outermost first (a nearer one's fixture of the same name wins)."""
+    from orchestrator.verify.pyjobs import SKIP_DIRS
+
+    root = Path(target.root)
+    texts = []
+    for path in sorted(root.rglob("conftest.py"), key=lambda p: len(p.parts)):
+        if any(part in SKIP_DIRS or part.startswith(".") for part in path.relative_to(root).parts[:-1]):
+            continue
+        try:
+            texts.append(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+    return texts
+
+
 def find(target: Target, suite) -> MethodCalls:
-    """The receivers of `target` in the suite's tests, the method's doctests and its class's doctests."""
-    return read_tests(target, test_sources(target, suite), [target.docstring or "", class_docstring(target) or ""])
+    """The receivers of `target` in the suite's tests (with the project's conftest fixtures), the method's
+    doctests and its class's doctests."""
+    return read_tests(target, test_sources(target, suite), [target.docstring or "", class_docstring(target) or ""],
+                      conftest_sources(target))

@@ -66,7 +66,7 @@ def test_of():
     assert Bag.of(1, 2).items == [1, 2]
 
 
-def test_total(full_bag):  # a fixture: not a receiver the reader can rebuild
+def test_total(full_bag):  # a conftest fixture's instance
     assert full_bag.total() == 6
 
 
@@ -77,6 +77,18 @@ class TestBag(unittest.TestCase):
     def test_count(self):
         self.assertEqual(self.bag.count(7), 2)
 '''
+
+CONFTEST = """import pytest
+
+from bag import Bag
+
+
+@pytest.fixture
+def full_bag():
+    bag = Bag([1, 2])
+    bag.add(3)
+    yield bag
+"""
 
 
 def _target(name: str):
@@ -95,6 +107,9 @@ def test_receivers_are_read_from_the_tests_text():
     assert methods.method_kind(_target("Bag.of")) == "class" and of.calls == [
         {"receiver": "Bag", "args": "(1, 2)", "kwargs": "{}"}]
     assert receivers.read_tests(_target("Bag.total"), [TESTS]).receivers == []  # only a fixture has one
+    fixture = receivers.read_tests(_target("Bag.total"), [TESTS], conftests=[CONFTEST])
+    assert fixture.calls == [{"receiver": "((_rc_receiver := Bag([1, 2])), _rc_receiver.add(3), _rc_receiver)[-1]",
+                              "args": "()", "kwargs": "{}"}]
     doc = receivers.read_tests(_target("Bag.count"), [], [">>> b = Bag('abca')\n>>> b.count('a')\n2\n"])
     assert doc.calls == [{"receiver": "Bag('abca')", "args": "('a',)", "kwargs": "{}"}]
 
@@ -122,7 +137,7 @@ class _NoSandbox:
 def test_a_method_without_a_receiver_in_the_tests_says_which_instance_to_give(tmp_path):
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "bag.py").write_text(BAG)
-    (tmp_path / "test_bag.py").write_text(TESTS)
+    (tmp_path / "test_bag.py").write_text(TESTS.replace("full_bag", "tmp_path"))  # no instance from a fixture
     target = locate(f"{tmp_path}/bag.py::Bag.total")
     exe = _NoSandbox(target, discover(target))
     with pytest.raises(NoTests, match=r"no instance of Bag found in the tests.*--workload 'Bag\(\.\.\.\)\.total\(\.\.\.\)'"):
