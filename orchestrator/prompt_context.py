@@ -50,13 +50,18 @@ def _module_definitions(tree: ast.Module) -> dict[str, ast.stmt]:
     return found
 
 
-def _class_outline(text: str, cls: ast.ClassDef, method: str) -> str:
-    """The class header, what `__init__` sets on self, and the other methods' signatures."""
+def _class_outline(text: str, cls: ast.ClassDef, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """The class header, its class attributes, what `__init__` sets on self, and the other methods' signatures
+    with their decorators (a @property is read as an attribute): the ones the method uses through self/cls first,
+    so that a long class cut at MAX_CHARS still shows them."""
+    used = {n.attr for n in ast.walk(fn) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+            and n.value.id in ("self", "cls")}
     lines = [text.splitlines()[cls.lineno - 1].strip()]
+    others = []
     for node in cls.body:
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             lines.append("    " + _segment(text, node))
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name != method:
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name != fn.name:
             if node.name == "__init__":
                 lines.append("    " + _signature(text, node))
                 lines += ["        " + _segment(text, stmt) for stmt in ast.walk(node)
@@ -64,7 +69,10 @@ def _class_outline(text: str, cls: ast.ClassDef, method: str) -> str:
                               isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"
                               for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]))]
             else:
-                lines.append("    " + _signature(text, node))
+                others.append(node)
+    for node in sorted(others, key=lambda n: n.name not in used):  # stable: the file's order otherwise
+        lines += ["    @" + ast.unparse(d) for d in node.decorator_list]
+        lines.append("    " + _signature(text, node))
     return "\n".join(lines)
 
 
@@ -90,7 +98,7 @@ def python_context(module_text: str, name: str, class_name: str | None = None) -
         return ""
     parts = []
     if cls is not None:
-        parts.append(_class_outline(module_text, cls, name))
+        parts.append(_class_outline(module_text, cls, fn))
     definitions = _module_definitions(tree)
     shown = {id(cls)}
     for used_name in sorted(_names_used(fn) - {name, class_name or ""}):

@@ -190,3 +190,14 @@ def test_the_receiver_guard_catches_candidates_that_keep_or_change_instance_stat
         assert not check.agrees and "receiver state" in check.reason and check.differing > 0, check
     on_class = guard.check(CACHES_ON_CLASS)  # answers and instance as the original's; the class keeps them
     assert on_class.agrees and "class attribute Bag._memo" in (on_class.reason or ""), on_class
+
+
+def test_the_prompt_outline_of_a_method_shows_decorators_and_the_methods_it_uses_first():
+    from orchestrator.prompt_context import python_context
+
+    source = BAG.replace("    def count(self, x):", "    @property\n    def size(self):\n        return len(self.items)\n\n"
+                         "    def count(self, x):").replace("        n = 0\n", "        n = 0 * self.size + self.total()\n")
+    outline = python_context(source, "count", "Bag").splitlines()
+    assert outline[:3] == ["class Bag:", "    def __init__(self, items=()): ...", "        self.items = list(items)"]
+    assert outline[3:6] == ["    @property", "    def size(self): ...", "    def total(self): ..."]  # used by count
+    assert "    @classmethod" in outline and outline.index("    @classmethod") + 1 == outline.index("    def of(cls, *items): ...")
