@@ -14,6 +14,7 @@ import json
 import socket
 import struct
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sandbox.containers import seat_user
@@ -31,6 +32,9 @@ class SessionOutcome:
     supervisor_stderr: str = ""
     usable: bool = True  # may the container go back to the pool?
     extra: dict = field(default_factory=dict)
+    # Interleaved sessions: per request of run steps, its time on the host minus the steps' own wall and isolation
+    # time (the round trip, spawning and reporting: what running A and B in two containers adds per request).
+    request_overheads_s: list[float] = field(default_factory=list)
 
 
 def _raw_socket(sock):
@@ -186,13 +190,15 @@ def container_state(container) -> dict:
         return {"status": "gone", "oom_killed": False, "error": str(exc)[:200]}
 
 
-def interleave(streams: list[SupervisorStream], payload: dict, deadline_of, report_budget) -> tuple[SessionOutcome, list[bool]]:
+def interleave(streams: list[SupervisorStream], payload: dict, deadline_of,
+               report_budget) -> tuple[SessionOutcome, list[bool]]:
     """A payload of several programs (``programs``: one payload each, ``steps``: every step, each naming its
     ``program``), program i's steps run by ``streams[i]`` (a container of its own), in the payload's order.
 
-    Each program's session is opened with its leading builds; then the steps go out in order, consecutive steps
-    of one program as one request, so A's and B's samples alternate exactly as listed; then every session is
-    closed (everything killed, every writable area wiped). A step's ``requires`` (a global index) is renumbered
+    Each program's session is opened with its leading builds (all programs at once: nothing is timed there);
+    then the steps go out in order, one request at a time, consecutive steps of one program as one request, so
+    A's and B's samples alternate exactly as listed; then every session is closed (everything killed, every
+    writable area wiped). A step's ``requires`` (a global index) is renumbered
     to its program's own session. Returns the outcome, whose report lists every step's result in the payload's
     order as a one-container session's does (cut at the first step that did not report), and per stream
     whether its container may be pooled again. ``deadline_of(steps)`` and ``report_budget(n_steps)`` size each
@@ -234,7 +240,11 @@ def interleave(streams: list[SupervisorStream], payload: dict, deadline_of, repo
     def send(number: int, request: dict, indices: list[int]) -> bool:
         nonlocal no_report
         sent = [body(i) for i in indices]
+        asked = time.monotonic()
         answer = streams[number].request(dict(request, steps=sent), deadline_of(sent), report_budget(len(sent)))
+        if request.get("op") == "steps" and answer.report is not None:
+            work = sum(r.get("wall_s", 0.0) + r.get("isolation_s", 0.0) for r in answer.report.get("steps") or [])
+            out.request_overheads_s.append(time.monotonic() - asked - work)
         if answer.supervisor_stderr:
             stderr.append(answer.supervisor_stderr)
         usable[number] = usable[number] and answer.usable
@@ -250,8 +260,10 @@ def interleave(streams: list[SupervisorStream], payload: dict, deadline_of, repo
             return False
         return True
 
-    going = all(send(number, dict(program, op="open"), opening[number])
-                for number, program in enumerate(payload["programs"]))
+    # The openings (files written, builds run: nothing timed) go out at once, one thread per container.
+    with ThreadPoolExecutor(max_workers=len(streams)) as pool:
+        going = all(list(pool.map(lambda number: send(number, dict(payload["programs"][number], op="open"),
+                                                      opening[number]), range(len(streams)))))
     for number, indices in requests if going else ():
         if not send(number, {"op": "steps"}, indices):
             break
