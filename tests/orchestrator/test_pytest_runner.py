@@ -251,3 +251,25 @@ def test_version():
     suite = discover(target)
     run = PythonExecution(py_sandbox, target, suite).run_tests(target.code, suite.tests)
     assert _statuses(run)["tests/test_version.py::test_version"] == "passed", run.results
+
+
+def test_a_project_without_pytest_keeps_the_drivers_runner_and_its_failures_carry_detail(tmp_path, py_sandbox):
+    _write(tmp_path, {"m.py": MODULE, "test_plain.py": '''import unittest
+
+from m import f
+
+
+def test_plain():
+    assert f(1) == 3, "f(1) is not 3"
+
+
+class Cases(unittest.TestCase):
+    def test_case(self):
+        self.assertEqual(f(1), 3)
+'''})
+    target = locate(f"{tmp_path}/m.py::f")
+    suite = discover(target)
+    assert [t.runner for t in suite.tests if t.kind == "file"] == ["builtin"]
+    run = PythonExecution(py_sandbox, target, suite).run_tests(target.code, suite.tests)
+    details = {r["name"]: r["detail"] for r in run.failures}
+    assert details == {"test_plain": "AssertionError: f(1) is not 3", "Cases.test_case": "AssertionError: 2 != 3"}

@@ -45,9 +45,11 @@ class Tampered(Exception):
     """The guard saw the candidate reach for the checking code: the run ends, every test failed."""
 
 
-def result(suite, name, status, error="", output="", seconds=None):
+def result(suite, name, status, error="", output="", seconds=None, detail=""):
+    """One test's record. `detail`: a failure's own message (for an assert, what was compared), the traceback's
+    last line; the fix prompt shows it (empty when the test did not fail)."""
     rec = {"suite": suite, "name": name, "status": status, "passed": status == "passed", "error": error,
-           "output": output[-2000:], "seconds": seconds}
+           "output": output[-2000:], "seconds": seconds, "detail": detail[-1500:]}
     if status == "not run":
         rec["skipped"] = error or "not run"  # older readers know "skipped"; it never means passed
     return rec
@@ -56,7 +58,7 @@ def result(suite, name, status, error="", output="", seconds=None):
 def run_one(suite, name, fn):
     captured = Captured()
     started = _perf_counter()
-    status, error = "passed", ""
+    status, error, detail = "passed", "", ""
     try:
         with captured:
             fn()
@@ -66,11 +68,20 @@ def run_one(suite, name, fn):
         why = tampering(exc)
         if why:
             raise Tampered(why) from None
-        status, error = "failed", user_traceback(exc)
+        status, error, detail = "failed", user_traceback(exc), failure_detail(exc)
     why = tampering()
     if why:
         raise Tampered(why)
-    return result(suite, name, status, error, captured.buffer.getvalue(), round(_perf_counter() - started, 4))
+    return result(suite, name, status, error, captured.buffer.getvalue(), round(_perf_counter() - started, 4),
+                  detail)
+
+
+def failure_detail(exc):
+    """The failure's own message: `AssertionError: 3 != 2` (a unittest case's is the last line of its report)."""
+    if getattr(exc, "rc_unittest_report", False):
+        lines = [line for line in str(exc).splitlines() if line.strip()]
+        return lines[-1] if lines else describe(exc)
+    return describe(exc)
 
 
 def expand(fn):
@@ -93,7 +104,9 @@ def run_case(test):
     TestSuite([test]).run(outcome)
     problems = outcome.failures + outcome.errors
     if problems:
-        raise AssertionError(problems[0][1][-2500:])
+        failure = AssertionError(problems[0][1][-2500:])
+        failure.rc_unittest_report = True  # its message is unittest's report: the detail is its last line
+        raise failure
     if outcome.unexpectedSuccesses:
         raise AssertionError("unexpected success of a test marked expectedFailure")
     if outcome.skipped:
