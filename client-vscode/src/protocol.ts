@@ -154,7 +154,7 @@ export function needsEditorArgs(args: readonly unknown[] | undefined): boolean {
 export interface JobOptionSettings {
     metric?: string;
     workload?: string;
-    limits?: Record<string, number | boolean | null | undefined>;
+    limits?: Record<string, number | boolean | string[] | null | undefined>;
 }
 
 export function withJobOptions(command: string, arg: unknown, options: JobOptionSettings): unknown {

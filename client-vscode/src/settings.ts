@@ -139,9 +139,9 @@ export function apiKeyEnvironment(mapping: unknown, env: Record<string, string |
 export function jobOptionSettings(config: { get<T>(key: string): T | undefined }): {
     metric?: string;
     workload?: string;
-    limits?: Record<string, number | boolean>;
+    limits?: Record<string, number | boolean | string[]>;
 } {
     const optimization = config.get<{ metric?: string; workload?: string }>('optimization') ?? {};
-    const limits = config.get<Record<string, number | boolean>>('limits') ?? {};
+    const limits = config.get<Record<string, number | boolean | string[]>>('limits') ?? {};
     return { metric: optimization.metric, ...(optimization.workload ? { workload: optimization.workload } : {}), limits };
 }
