@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
+import functools
 from dataclasses import dataclass, field
 
 from orchestrator.target import Target
@@ -27,11 +29,17 @@ class MethodCalls:
 
 
 def module_names(target: Target) -> set[str]:
-    """The names the target module binds at its top level (what a receiver expression may use)."""
+    """The names the target module binds at its top level (what a receiver expression may use); read once per
+    module text."""
+    return set(_module_names(target.text))
+
+
+@functools.lru_cache(maxsize=8)
+def _module_names(text: str) -> frozenset[str]:
     try:
-        tree = ast.parse(target.text)
+        tree = ast.parse(text)
     except SyntaxError:
-        return set()
+        return frozenset()
     names: set[str] = set()
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -41,7 +49,7 @@ def module_names(target: Target) -> set[str]:
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             for t in node.targets if isinstance(node, ast.Assign) else [node.target]:
                 names.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
-    return names
+    return frozenset(names)
 
 
 class Reader:
@@ -262,7 +270,7 @@ def _tuple_text(args: list[ast.expr]) -> str:
 
 
 def _copy(node: ast.AST) -> ast.AST:
-    return ast.parse(ast.unparse(node), mode="eval").body if isinstance(node, ast.expr) else node
+    return copy.deepcopy(node)
 
 
 def key_of(node: ast.expr) -> str | None:
