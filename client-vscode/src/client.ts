@@ -266,8 +266,16 @@ export class ServerManager implements vscode.Disposable {
         return this.restarting;
     }
 
-    /** Start (or restart); a failure becomes one notification that says what to do, with its buttons. */
-    async startOrExplain(restart = false): Promise<boolean> {
+    private explaining: Promise<boolean> | undefined;
+
+    /** Start (or restart); a failure becomes one notification that says what to do, with its buttons. Calls while
+     *  one runs join it: one restart, one notification. */
+    startOrExplain(restart = false): Promise<boolean> {
+        this.explaining ??= this.startAndExplain(restart).finally(() => (this.explaining = undefined));
+        return this.explaining;
+    }
+
+    private async startAndExplain(restart: boolean): Promise<boolean> {
         try {
             await (restart ? this.restart() : this.start());
             return true;

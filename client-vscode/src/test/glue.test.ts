@@ -129,6 +129,22 @@ test('first start with no Python found: the notification says what to do; Choose
     }
 });
 
+test('Choose Interpreter with a Python that lacks refactorcoder: one more notification, not one per restart path', async () => {
+    fake.serverMode = 'spawn';
+    fake.config['refactorcoder.interpreter'] = [BAD];
+    let chosen = 0;
+    fake.answer = (m) => (m.kind === 'error' && chosen++ === 0 ? 'Choose Interpreter' : undefined);
+    const other = python('other-bad-python', 'echo "/usr/bin/python3: No module named server" >&2; exit 1');
+    fake.quickPick = (items) => items.find((i: { label: string }) => i.label === BROWSE_LABEL);
+    fake.openDialog = () => [{ fsPath: other } as never];
+    await activate(context());
+    await waitFor(() => errors().length === 2, 'the second start-up error');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(errors().length, 2, JSON.stringify(errors()));
+    assert.match(errors()[1].message, /other-bad-python/);
+    assert.equal(fake.clients.length, 2);
+});
+
 test('a machine set up by scripts/setup.sh is found with no setting (its marker file)', async () => {
     fs.mkdirSync(path.dirname(MARKER), { recursive: true });
     fs.writeFileSync(MARKER, `${GOOD}\n`);
