@@ -28,9 +28,9 @@ TRACER = (Path(__file__).parent / "in_sandbox" / "tracer.py").read_text(encoding
 MARKER = "\n@@RC-TRACE-"
 ROOT_CONFIGS = ("pyproject.toml", "pytest.ini", "setup.cfg", "tox.ini")
 TRACE_TIMEOUT_S = 300.0
-# Below this many clock samples (~1 s of CPU at the sandbox's ~4 ms timer ticks) the sampling clock's times are
+# Below this many clock samples (~0.4 s of CPU at the sandbox's ~4 ms timer ticks) the sampling clock's times are
 # too coarse to rank functions: a command that short is traced again with cProfile (3x of a short run is cheap).
-AUTO_EXACT_BELOW = 250
+AUTO_EXACT_BELOW = 100
 
 
 class TraceError(Unsupported):

@@ -96,7 +96,7 @@ def trace_command(
     exact: Optional[bool] = typer.Option(None, "--exact/--sampling", help="--exact: cProfile, exact calls and times "
                                          "of every function at 1.5-3x the untraced time; --sampling: a clock "
                                          "sampling the stack every ms of CPU (~1.1x). Default: the clock, and "
-                                         "cProfile again for a command under ~1 s of CPU", show_default=False),
+                                         "cProfile again for a command under ~0.4 s of CPU", show_default=False),
 ):
     """Run COMMAND in the sandbox with a tracer: per project function, calls, own and cumulative time, and a
     sample of real inputs with the original's answers (optimize's default workload and replay tests)."""

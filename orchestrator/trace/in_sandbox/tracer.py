@@ -1,23 +1,20 @@
 """In-sandbox tracer for `refactorcoder trace -- COMMAND` (standard library only; shipped as main.py with one
-job.json, which it reads and deletes first). Never run on the host.
+job.json, which it reads and deletes first). Never run on the host. The design is in docs/tracing.md.
 
 It runs the user's command (a script, `-m module`, or pytest) in this process with two instruments:
 
-* cProfile (the C profiler, builtins off): call counts, own and cumulative time of every Python function;
-* an input sampler on the project's functions only. An import hook wraps the plain functions, methods,
-  staticmethods and classmethods that a project module (a file under the project directory; test files and
-  conftest.py aside) defines, right after the module ran. A wrapper samples calls 1-4 and then each power of
-  two (8, 16, 32, 64): the inputs pickled before the call, then the return value (or the exception's type)
-  and the arguments again after it (what the call changed in them, `self` included); at most PER_FUNCTION
-  samples of at most SAMPLE_CAP bytes each. After its 64th call, or with all its samples, a wrapper puts the
-  original function back where it found it, so a function called a million times pays for a wrapper only
-  64 times. Nothing else of the program is hooked: no sys.settrace (under Python 3.11 a trace function is
-  called for every frame of every module, the standard library's included, and cost 2.5x on its own).
+* times: a sampling clock (Clock: SIGPROF every ms of CPU, the interrupted stack walked), or with
+  job["timer"] == "cprofile" the C profiler (exact calls and times, slower: under Python 3.11 any profiling
+  hook turns off the specialising interpreter);
+* inputs and call counts: an import hook wraps the functions, methods, staticmethods and classmethods a project
+  module defines (a file under the project directory; test files and conftest.py aside) once the module ran.
+  A wrapper counts calls and samples calls 1-4, 8, 16, 32, 64: the arguments pickled before the call, the
+  return value (or the exception's type) and the arguments again after it (`self` included). Under cProfile,
+  which counts calls itself, a wrapper puts the original back after its 64th call.
 
-The script's own functions (run as __main__) get their times, not samples (their pickles would name
-__main__). Pickles travel base64-encoded in the report and are unpickled only in a sandbox (replays): the
-host never unpickles them. The command's stdout and stderr go to a file under /tmp; the report (after a
-marker carrying the job's nonce) goes to the real stdout.
+Pickles travel base64-encoded in the report and are unpickled only in a sandbox (replays), never on the host.
+The command's stdout and stderr go to a file under /tmp; the report (after a marker carrying the job's nonce)
+goes to the real stdout.
 """
 
 import base64
@@ -35,7 +32,7 @@ import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PER_FUNCTION = 8
-LAST_SAMPLED_CALL = 64  # calls 1, 2, 3, 4, 8, 16, 32, 64; then the wrapper steps aside
+LAST_SAMPLED_CALL = 64  # calls 1, 2, 3, 4, 8, 16, 32, 64; then no more samples
 SAMPLE_CAP = 64 * 1024
 TOTAL_CAP = 12 * 1024 * 1024  # all samples together (the report travels on stdout)
 OUTPUT_TAIL = 8000
