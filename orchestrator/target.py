@@ -69,11 +69,22 @@ class Target:
             parts = parts[1:]
         return ".".join(parts)
 
+    def dedented(self, code: str) -> str:
+        """`code` at column 0. The function's own text (`self.code`) starts after its indentation in the file while
+        its other lines keep it: a decorated method, "@property\n    def size(self):", dedents only with that
+        indentation put back on its first line (an undecorated one would parse either way, deeper than it was)."""
+        lines = code.lstrip("\n").splitlines()
+        header = next((line for line in lines if line.lstrip().startswith(("def ", "async def "))), None)
+        if self.indent and lines and (code.strip("\n") == self.code.strip("\n") or (
+                lines[0].startswith("@") and header is not None and header.startswith(self.indent))):
+            code = self.indent + code.lstrip("\n")
+        return textwrap.dedent(code)
+
     def with_code(self, code: str) -> str:
         """The file's text with the function replaced by `code` (re-indented to the function's level).
         Imports at the top of `code` that the file lacks go to the file's import section (where Java,
         Go and JavaScript modules need them), not in place of the function."""
-        body = textwrap.dedent(code).strip("\n")
+        body = self.dedented(code).strip("\n")
         imports, body = code_module.split_imports(body, self.language)
         added = code_module.new_imports(self.text, imports, self.language) if imports else []
         if self.indent:
@@ -97,7 +108,7 @@ class Target:
         """The function (or `code` in its place) with the file's imports and its enclosing classes."""
         from source.context import Context
 
-        text = textwrap.indent(textwrap.dedent(code if code is not None else self.code), self.indent)
+        text = textwrap.indent(self.dedented(code if code is not None else self.code), self.indent)
         return Context(self.imports, self.enclosing).standalone(text, code_module.lang_id(self.language))
 
     def label(self) -> str:

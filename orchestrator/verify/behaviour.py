@@ -119,6 +119,8 @@ class PythonBehaviour:
             receivers, limit = self.receivers(), len(self.method_calls.calls) + WORKLOAD_RECEIVER_CALLS
         if not receivers:
             return []
+        if self.method == "property":  # read on each receiver: nothing to generate
+            return [{"receiver": r, "args": "()", "kwargs": "{}", "attribute": True} for r in receivers][:limit]
         calls = diff.generate_inputs(self.target, self.method_calls.calls, self.n_inputs, workload=self.workload)
         return [c if "receiver" in c else {**c, "receiver": receivers[i % len(receivers)]}
                 for i, c in enumerate(calls)][:limit]

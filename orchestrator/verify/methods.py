@@ -19,7 +19,8 @@ NO_OP = "(lambda *a, **k: None)"
 
 
 def method_kind(target: Target) -> str | None:
-    """"instance", "class" (a classmethod or staticmethod: called on the class itself) or None (not a method)."""
+    """"instance", "class" (a classmethod or staticmethod: called on the class itself), "property" (a property's or
+    cached_property's getter: read, not called) or None (not a method)."""
     if target.class_name is None or target.language != "python":
         return None
     try:
@@ -28,7 +29,12 @@ def method_kind(target: Target) -> str | None:
         return "instance"
     names = {d.id if isinstance(d, ast.Name) else d.attr if isinstance(d, ast.Attribute) else None
              for d in getattr(node, "decorator_list", [])}
-    return "class" if names & {"classmethod", "staticmethod"} else "instance"
+    if names & {"classmethod", "staticmethod"}:
+        return "class"
+    return "property" if names & PROPERTIES else "instance"
+
+
+PROPERTIES = {"property", "cached_property"}
 
 
 def function_node(target: Target) -> ast.FunctionDef:
@@ -50,21 +56,35 @@ def missing_receiver(target: Target) -> str:
 
 
 def call_expr(receiver: str, name: str, call: dict) -> str:
-    """The workload expression of one receiver call: `(receiver).name(*args, **kwargs)`."""
+    """The workload expression of one receiver call: `(receiver).name(*args, **kwargs)`, or a property's read
+    `(receiver).name` (call["attribute"])."""
+    if call.get("attribute"):
+        return f"({receiver}).{name}"
     return f"({receiver}).{name}(*{call.get('args') or '()'}, **{call.get('kwargs') or '{}'})"
+
+
+def _accessed(node: ast.expr, name: str) -> ast.Attribute | None:
+    """The `R.name` that `node` calls (`R.name(...)`) or is (a property's read `R.name`)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name:
+        return node.func
+    if isinstance(node, ast.Attribute) and node.attr == name and isinstance(node.ctx, ast.Load):
+        return node
+    return None
 
 
 def split_call(expr: str, name: str) -> tuple[str, str] | None:
     """(receiver, the call with the receiver replaced by RECEIVER_NAME) when `expr` is a call of `.name` on
-    something; None otherwise. The driver evaluates the two separately to see the receiver after the call."""
+    something (or a read of it); None otherwise. The driver evaluates the two separately to see the receiver
+    after the call."""
     try:
         node = ast.parse(expr.strip(), mode="eval").body
     except SyntaxError:
         return None
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name):
+    access = _accessed(node, name)
+    if access is None:
         return None
-    receiver = ast.unparse(node.func.value)
-    node.func.value = ast.Name(RECEIVER_NAME, ast.Load())
+    receiver = ast.unparse(access.value)
+    access.value = ast.Name(RECEIVER_NAME, ast.Load())
     return receiver, ast.unparse(node)
 
 
@@ -85,9 +105,11 @@ def no_op_twin(expr: str, name: str) -> str | None:
         node = ast.parse(expr.strip(), mode="eval").body
     except SyntaxError:
         return None
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name):
+    access = _accessed(node, name)
+    if access is None:
         return None
-    twin = ast.Call(ast.parse(NO_OP, mode="eval").body, [node.func.value, *node.args], node.keywords)
+    args, keywords = (node.args, node.keywords) if isinstance(node, ast.Call) else ([], [])
+    twin = ast.Call(ast.parse(NO_OP, mode="eval").body, [access.value, *args], keywords)
     return ast.unparse(twin)
 
 
@@ -133,7 +155,7 @@ def scaled_receiver(receiver: str, factor: int, scale_arg) -> str | None:
 
 
 def scaled_call(name: str, call: dict, scale_arg, factor: int) -> str | None:
-    """A method's call ({"receiver", "args", "kwargs"}) scaled by `factor`: the receiver's constructor arguments
+    """A method's call ({"receiver", "args", "kwargs"[, "attribute"]}) scaled by `factor`: the receiver's constructor arguments
     (scaled_receiver) and the call's own arguments through `scale_arg(value) -> expression`, which leaves ints
     alone (an index or a key of the instance: scaled, it would name something the instance does not hold).
     None when nothing grows."""

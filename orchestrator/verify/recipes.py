@@ -210,14 +210,20 @@ class Reader:
                         portable.args, portable.keywords)
 
     def _calls_in(self, stmt: ast.stmt, recipes, values) -> None:
-        """Record every `.name(...)` call in the statement (not in nested blocks) whose receiver is known."""
+        """Record every `.name(...)` call in the statement (not in nested blocks) whose receiver is known (for a
+        property, every read `.name`)."""
         for node in _walk_shallow(stmt):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == self.name):
+            if self.kind == "property":
+                if not (isinstance(node, ast.Attribute) and node.attr == self.name and isinstance(node.ctx, ast.Load)):
+                    continue
+                access, call = node, ast.Call(node, [], [])
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == self.name:
+                access, call = node.func, node
+            else:
                 continue
-            receiver = self._receiver(node.func.value, recipes, values)
-            if receiver is None:
-                continue
-            self._add(receiver, node, values)
+            receiver = self._receiver(access.value, recipes, values)
+            if receiver is not None:
+                self._add(receiver, call, values)
 
     def _receiver(self, node: ast.expr, recipes, values) -> str | None:
         key = key_of(node)

@@ -324,6 +324,8 @@ def _method_calls(exe, target, generated: list[dict]) -> tuple[list[dict], list[
     generated = [c for c in generated if "receiver" in c]
     if not found.calls and not generated:
         raise NoTests(methods.missing_receiver(target))
+    if methods.method_kind(target) == "property":
+        return [{**c, "attribute": True} for c in found.calls], generated
     return found.calls, generated
 
 

@@ -42,6 +42,10 @@ class Bag:
 
     def total(self):
         return sum(self.items)
+
+    @property
+    def size(self):
+        return len(self.items)
 '''
 
 TESTS = '''import unittest
@@ -55,7 +59,7 @@ SMALL = [1, 2, 2, 3]
 def test_count():
     bag = Bag(SMALL)
     bag.add(2)
-    assert bag.count(2) == 3
+    assert bag.count(2) == 3 and bag.size == 5
     assert Bag([5, 5]).count(5) == 2
     for i in range(3):
         assert bag.count(i) >= 0  # a loop variable: the receiver counts, the call does not
@@ -110,6 +114,9 @@ def test_receivers_are_read_from_the_tests_text():
     fixture = receivers.read_tests(_target("Bag.total"), [TESTS], conftests=[CONFTEST])
     assert fixture.calls == [{"receiver": "((_rc_receiver := Bag([1, 2])), _rc_receiver.add(3), _rc_receiver)[-1]",
                               "args": "()", "kwargs": "{}"}]
+    size = receivers.read_tests(_target("Bag.size"), [TESTS])  # a property: read, not called
+    assert methods.method_kind(_target("Bag.size")) == "property" and size.calls[0]["args"] == "()"
+    assert plain_call("size", {**size.calls[0], "attribute": True}).endswith(").size")
     doc = receivers.read_tests(_target("Bag.count"), [], [">>> b = Bag('abca')\n>>> b.count('a')\n2\n"])
     assert doc.calls == [{"receiver": "Bag('abca')", "args": "('a',)", "kwargs": "{}"}]
 
@@ -195,9 +202,36 @@ def test_the_receiver_guard_catches_candidates_that_keep_or_change_instance_stat
 def test_the_prompt_outline_of_a_method_shows_decorators_and_the_methods_it_uses_first():
     from orchestrator.prompt_context import python_context
 
-    source = BAG.replace("    def count(self, x):", "    @property\n    def size(self):\n        return len(self.items)\n\n"
-                         "    def count(self, x):").replace("        n = 0\n", "        n = 0 * self.size + self.total()\n")
+    source = BAG.replace("        n = 0\n", "        n = 0 * self.size + self.total()\n")
     outline = python_context(source, "count", "Bag").splitlines()
     assert outline[:3] == ["class Bag:", "    def __init__(self, items=()): ...", "        self.items = list(items)"]
-    assert outline[3:6] == ["    @property", "    def size(self): ...", "    def total(self): ..."]  # used by count
+    assert outline[3:6] == ["    def total(self): ...", "    @property", "    def size(self): ..."]  # used by count
     assert "    @classmethod" in outline and outline.index("    @classmethod") + 1 == outline.index("    def of(cls, *items): ...")
+
+
+CACHES_SIZE = "@property\ndef size(self):\n    if '_size' not in self.__dict__:\n        self._size = len(self.items)\n    return self._size\n"
+
+
+@pytest.mark.docker
+def test_a_property_is_read_on_the_tests_receivers_and_a_cached_value_on_the_instance_is_a_difference(py_sandbox, tmp_path):
+    from orchestrator.verify.execution import PythonExecution
+
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "bag.py").write_text(BAG)
+    (tmp_path / "test_bag.py").write_text(TESTS)
+    target = locate(f"{tmp_path}/bag.py::Bag.size")
+    exe = PythonExecution(py_sandbox, target, discover(target))
+    guard = PythonBehaviour(exe, target, [], 6, workload=["Bag(range(9)).size"])
+    assert guard.oracle().get("ok") and guard.oracle()["passes"][0]["0"]["r"] == 5, guard.oracle()
+    honest = guard.check("@property\ndef size(self):\n    return self.items.__len__()\n")
+    assert honest.reason is None and honest.compared == len(guard.calls()) == 2, honest  # the test's read, the workload's
+    cached = guard.check(CACHES_SIZE)
+    assert not cached.agrees and "receiver state" in cached.reason, cached
+
+
+def test_a_decorated_method_written_back_as_it_is_leaves_the_file_as_it_was():
+    for name in ("Bag.size", "Bag.of", "Bag.count"):  # the original's text is what every oracle run writes back
+        target = _target(name)
+        assert target.with_code(target.code) == BAG, name
+    size = _target("Bag.size").with_code("@property\ndef size(self):\n    return 0\n")
+    assert "    @property\n    def size(self):\n        return 0\n" in size

@@ -261,10 +261,14 @@ def _method_call(expr, method):
         node = _parse(expr.strip(), mode="eval").body
     except SyntaxError:
         return None
-    if not (isinstance(node, _Call) and isinstance(node.func, _Attribute) and node.func.attr == method):
+    if isinstance(node, _Call) and isinstance(node.func, _Attribute) and node.func.attr == method:
+        access = node.func
+    elif isinstance(node, _Attribute) and node.attr == method:  # a property's read
+        access = node
+    else:
         return None
-    receiver = _unparse(node.func.value)
-    node.func.value = _Name(RECEIVER_NAME, _Load())
+    receiver = _unparse(access.value)
+    access.value = _Name(RECEIVER_NAME, _Load())
     return compile(receiver, "<receiver>", "eval"), compile(_unparse(node), "<workload>", "eval")
 
 
@@ -306,7 +310,7 @@ def call(emit, module_name, qualname, spec, track_state):
 
     A call of a method (`qualname` Class.method) is made on a receiver: spec["receiver"], an expression built
     from the tests (orchestrator/verify/receivers.py), or the part of a workload expression `R.method(...)`
-    before `.method`. The receiver is built in this process, which serves this call alone: no other call
+    before `.method`; a property (spec["attribute"]) is read instead of called. The receiver is built in this process, which serves this call alone: no other call
     touched it. With track_state its state after the call is recorded as "s" (its attributes, __dict__ and
     slots, private ones too): an instance the candidate leaves different from the original's is a difference."""
     # The inputs and their serialised form are taken before the candidate's module exists in this process:
@@ -348,6 +352,8 @@ def call(emit, module_name, qualname, spec, track_state):
             if code is not None:
                 namespace[RECEIVER_NAME] = receiver
                 rec["r"] = norm(eval(code, namespace))
+            elif receiver is not _NOTHING and spec.get("attribute"):  # a property: read, not called
+                rec["r"] = norm(getattr(receiver, method))
             elif receiver is not _NOTHING:
                 rec["r"] = norm(getattr(receiver, method)(*args, **kwargs))
             else:
