@@ -5,6 +5,9 @@ as the workload; the hottest function optimized with a scripted model (real HTTP
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -151,39 +154,34 @@ def test_traced_calls_replay_as_tests_and_as_the_workload(project, py_sandbox):
 
 @pytest.mark.docker
 @pytest.mark.slow
-def test_optimize_hot_takes_the_traced_workload_and_applies_the_verified_change(project, tmp_path, endpoint,
-                                                                               py_sandbox):
-    from models.registry import ModelRegistry
-    from models.settings import Settings
-    from orchestrator.loop import Orchestrator
-    from orchestrator.pipeline import Pipeline
-    from orchestrator.report import JobLimits
-    from orchestrator.store import open_history
-    from orchestrator.trace import hot
-
+def test_optimize_hot_from_the_cli_applies_the_verified_change(project, tmp_path, endpoint, py_sandbox):
+    """`refactorcoder optimize --hot 1 --apply --json -- python run.py` as a user runs it (a subprocess; the
+    scripted endpoint as the models): the trace ranks count_pairs first, its job times the traced inputs and
+    replays them as tests, and the faster version is accepted, reported with its patch and applied."""
     endpoint.scripts["fast"] = [FAST]
     endpoint.scripts["judge"] = ["Strengths:\n- ok\nWeaknesses:\n- none\nFeedback: ok.\n"
                                  "Scores: Accuracy = 4, Clarity = 4, Efficiency = 4"]
-    stage = {"model": "openai/fast", "api_base": endpoint.base, "fallbacks": [], "retries": 0, "timeout_s": 30}
     endpoint.scripts["planner"] = ["1. count each value seen so far in a dict: O(n)"]
-    settings = Settings.from_dict({"fix": stage, "refine": stage, "solve": stage, **{
-        stage_name: {"model": f"openai/{model}", "api_base": endpoint.base, "fallbacks": [], "retries": 0}
-        for stage_name, model in (("judge", "judge"), ("guide", "planner"))}})
-    history = open_history(tmp_path / "history.db")
-    orch = Orchestrator(Pipeline(settings, history, registry=ModelRegistry()), py_sandbox, limits=JobLimits(
-        max_attempts=1, samples_per_round=1, decision_budget_s=40, min_pairs=10, differential_inputs=20))
-    orch.ranking = None
-    trace = trace_command(project, ["python", "run.py"], py_sandbox)
-    report = hot.optimize_hot(project, trace, 1, lambda spec: orch.optimize(locate(spec)))
-    [first] = report.functions
-    assert first.target == "pairs.py::count_pairs" and first.status == "accepted", (first.summary, [
-        (a.status, a.reason) for a in first.report.attempts])
-    assert any("replaying real inputs from the trace" in n for n in first.report.notes)
-    assert any("replay test(s)" in n for n in first.report.notes)
-    assert first.speedup > 1.2 and "+    seen = {}" in first.patch  # whole calls timed, forks included
-    hot.apply_accepted(report)
-    assert first.applied and "seen.get(k - x, 0)" in (project / "pairs.py").read_text()
-    md = project / ".refactorcoder" / hot.HOT_MD
-    hot.write(report, md)
-    assert "```diff" in md.read_text() and json.loads(md.with_suffix(".json").read_text())["functions"][0]["applied"]
-    (project / "pairs.py").write_text(PAIRS)  # the module's other tests read the original
+    stage = {"model": "openai/fast", "api_base": endpoint.base, "fallbacks": [], "retries": 0, "timeout_s": 30}
+    config = tmp_path / "cfg.json"
+    config.write_text(json.dumps({"fix": stage, "refine": stage, "solve": stage, "guide": {**stage, "model": "openai/planner"},
+                                  "judge": {**stage, "model": "openai/judge"}}))
+    env = dict(os.environ, REFACTORCODER_HOME=str(tmp_path / "home"))
+    try:
+        out = subprocess.run([sys.executable, "-m", "server", "optimize", "--hot", "1", "--apply", "--json",
+                              "--attempts", "1", "--no-judge", "--config", str(config), "--", "python", "run.py"],
+                             capture_output=True, text=True, env=env, timeout=600, cwd=project)
+        report = json.loads(out.stdout)
+        [first] = report["functions"]
+        assert out.returncode == 0, (first["summary"], out.stderr[-2000:])
+        assert first["target"] == "pairs.py::count_pairs" and first["status"] == "accepted"
+        notes = first["report"]["notes"]
+        assert any("replaying real inputs from the trace" in n for n in notes)
+        assert any("replay test(s)" in n for n in notes)
+        assert first["speedup"] > 1.2 and "+    seen = {}" in first["patch"]  # whole calls timed, forks included
+        assert first["applied"] and "seen.get(k - x, 0)" in (project / "pairs.py").read_text()
+        markdown = (project / ".refactorcoder" / "hot-report.md").read_text()
+        assert "```diff" in markdown and "pairs.py::count_pairs" in markdown
+        assert json.loads((project / ".refactorcoder" / "hot-report.json").read_text())["functions"][0]["applied"]
+    finally:
+        (project / "pairs.py").write_text(PAIRS)  # the module's other tests read the original
