@@ -122,7 +122,8 @@ class JobManager:
             await self._begin_progress(job)
             self.server.protocol.notify(
                 "refactorcoder/jobStarted",
-                {"jobId": job.id, "kind": kind, "uri": uri, "version": version, "token": job.token, "title": target.title},
+                {"jobId": job.id, "kind": kind, "uri": uri, "version": version, "token": job.token, "title": target.title,
+                 "label": target.label},
             )
             worker = self.loop.run_in_executor(self._executor, job.runner.work, self, job)
             report = await self._wait(job, worker)

@@ -84,6 +84,8 @@ async def test_optimize_accepts_a_faster_candidate_and_applies_to_the_closed_fil
     # The search names its round and the sample's strategy (no plan here: model-a answers code to the plan).
     assert any(m.startswith("round 1 · algorithm · refine 1/1 · openai/model-a · ") for m in messages), messages
     assert any(m.endswith("1 candidate · 1 tested · 1 pass tests and guards") for m in messages), messages
+    started = next(s for s in client.received["jobStarted"] if s["jobId"] == result["jobId"])
+    assert started["label"] == "count_pairs()"  # progress names the function, not its docstring's first line
     searches = [p["search"] for p in client.received["jobProgress"] if p["jobId"] == result["jobId"] and "search" in p]
     assert {"round": 1, "rounds": 1, "candidates": 0, "step": "asking", "strategy": "algorithm"} in searches, searches
     assert any(s.get("passedTests") == 1 and s["candidates"] == 1 for s in searches), searches  # what the client shows
