@@ -35,6 +35,18 @@ def module_names(target: Target) -> set[str]:
 
 
 @functools.lru_cache(maxsize=8)
+def _factories(text: str, cls: str) -> frozenset[str]:
+    """The module's top-level functions with a `return cls(...)`."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return frozenset()
+    return frozenset(fn.name for fn in tree.body if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+        isinstance(n, ast.Return) and isinstance(n.value, ast.Call) and ast.unparse(n.value.func) == cls
+        for n in ast.walk(fn)))
+
+
+@functools.lru_cache(maxsize=8)
 def _module_names(text: str) -> frozenset[str]:
     try:
         tree = ast.parse(text)
@@ -131,12 +143,14 @@ class Reader:
         return out if len(ast.unparse(out)) <= MAX_TEXT else None
 
     def constructs(self, node: ast.expr) -> bool:
-        """`Class(...)` or `Class.something(...)` (an alternative constructor) after inlining."""
+        """`Class(...)`, `Class.something(...)` (an alternative constructor) or `factory(...)`, a function of the
+        module that returns `Class(...)` (boltons' `complement(...)` for `_ComplementSet`), after inlining."""
         if not isinstance(node, ast.Call):
             return False
         func = ast.unparse(node.func)
-        return func == self.cls or (func.startswith(self.cls + ".") and func.count(".") == self.cls.count(".") + 1
-                                    and not func.endswith("." + self.name))
+        return func == self.cls or func in _factories(self.target.text, self.cls) or (
+            func.startswith(self.cls + ".") and func.count(".") == self.cls.count(".") + 1
+            and not func.endswith("." + self.name))
 
     # -- statements
     def read_function(self, fn: ast.FunctionDef, start: dict[str, list[ast.expr]]) -> dict[str, list[ast.expr]]:
@@ -165,9 +179,10 @@ class Reader:
 
     def _effect(self, stmt: ast.stmt, recipes, values) -> None:
         """What a simple statement does to the recipes and values."""
+        scope = _scope(recipes, values)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             key = key_of(stmt.targets[0])
-            value = self.portable(stmt.value, values)
+            value = self.portable(stmt.value, scope)
             for stored in _stored(stmt):
                 values.pop(stored, None)
             if key is None:
@@ -181,7 +196,7 @@ class Reader:
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute):
             key = key_of(stmt.value.func.value)
             if key in recipes:
-                step = self._step(stmt.value, values)
+                step = self._step(stmt.value, scope)
                 if step is None or len(recipes[key]) > MAX_RECIPE_STEPS:
                     recipes.pop(key)
                 else:
@@ -190,7 +205,7 @@ class Reader:
         if isinstance(stmt, ast.AugAssign):
             key = key_of(stmt.target)
             if key in recipes:
-                value = self.portable(stmt.value, values)
+                value = self.portable(stmt.value, scope)
                 if value is None:
                     recipes.pop(key)
                 else:
@@ -221,9 +236,9 @@ class Reader:
                 access, call = node.func, node
             else:
                 continue
-            receiver = self._receiver(access.value, recipes, values)
+            receiver = self._receiver(access.value, recipes, _scope(recipes, values))
             if receiver is not None:
-                self._add(receiver, call, values)
+                self._add(receiver, call, _scope(recipes, values))
 
     def _receiver(self, node: ast.expr, recipes, values) -> str | None:
         key = key_of(node)
@@ -252,18 +267,22 @@ class Reader:
             self.found.calls.append(entry)
 
 
+IN_PLACE = {ast.Add: "iadd", ast.Sub: "isub", ast.Mult: "imul", ast.MatMult: "imatmul", ast.Div: "itruediv",
+            ast.FloorDiv: "ifloordiv", ast.Mod: "imod", ast.Pow: "ipow", ast.LShift: "ilshift", ast.RShift: "irshift",
+            ast.BitOr: "ior", ast.BitXor: "ixor", ast.BitAnd: "iand"}
+
+
 def recipe_text(steps: list[ast.AST]) -> str:
     """The receiver expression: the construction alone, or the walrus recipe replaying the test's changes."""
     if len(steps) == 1:
         return ast.unparse(steps[0])
     parts = [f"({RECEIVER_NAME} := {ast.unparse(steps[0])})"]
     for step in steps[1:]:
-        if isinstance(step, ast.AugAssign):  # x op= v as an expression: x = x op v (for sets: the in-place op)
-            op = {ast.BitOr: "__ior__", ast.BitAnd: "__iand__", ast.Sub: "__isub__", ast.BitXor: "__ixor__",
-                  ast.Add: "__iadd__", ast.Mult: "__imul__"}.get(type(step.op))
-            if op is None:
-                break
-            parts.append(f"({RECEIVER_NAME} := {RECEIVER_NAME}.{op}({ast.unparse(step.value)}))")
+        if isinstance(step, ast.AugAssign):  # x op= v as an expression: operator's in-place function, which
+            # falls back to the plain operator as Python's statement does
+            function = IN_PLACE[type(step.op)]
+            parts.append(f"({RECEIVER_NAME} := __import__('operator').{function}({RECEIVER_NAME}, "
+                         f"{ast.unparse(step.value)}))")
         else:
             parts.append(ast.unparse(step))
     return "(" + ", ".join(parts + [RECEIVER_NAME]) + ")[-1]"
@@ -277,6 +296,12 @@ def _tuple_text(args: list[ast.expr]) -> str:
 
 def _copy(node: ast.AST) -> ast.AST:
     return copy.deepcopy(node)
+
+
+def _scope(recipes: dict[str, list], values: dict[str, ast.expr]) -> dict[str, ast.expr]:
+    """What a portable expression may inline: the test's values, and the instances still as constructed (a
+    recipe of one step; one with steps would need a name of its own inside another's recipe)."""
+    return {**values, **{k: r[0] for k, r in recipes.items() if len(r) == 1 and "." not in k}}
 
 
 def key_of(node: ast.expr) -> str | None:

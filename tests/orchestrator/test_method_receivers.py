@@ -235,3 +235,13 @@ def test_a_decorated_method_written_back_as_it_is_leaves_the_file_as_it_was():
         assert target.with_code(target.code) == BAG, name
     size = _target("Bag.size").with_code("@property\ndef size(self):\n    return 0\n")
     assert "    @property\n    def size(self):\n        return 0\n" in size
+
+
+def test_a_factory_functions_instance_and_in_place_operators_with_other_instances_make_a_recipe():
+    source = "class S:\n    def __init__(self, xs):\n        self.xs = set(xs)\n\n    def has(self, x):\n" \
+             "        return x in self.xs\n\n\ndef make(xs):\n    return S(xs)\n"
+    target = locate_text(Path("s.py"), source, "S.has", "python")
+    test = "from s import S, make\n\ndef test_has():\n    a = make([1])\n    b = S([2])\n    a |= b\n    assert a.has(2)\n"
+    found = receivers.read_tests(target, [test])
+    assert found.calls == [{"receiver": "((_rc_receiver := make([1])), (_rc_receiver := __import__('operator').ior("
+                                        "_rc_receiver, S([2]))), _rc_receiver)[-1]", "args": "(2,)", "kwargs": "{}"}]
