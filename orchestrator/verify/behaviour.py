@@ -3,7 +3,13 @@ argument mutation, stdout) on the tests' calls, generated inputs (small and larg
 calls, and the state guard (answers that change when the same calls are repeated, reordered, or made in a
 fresh process; state kept between calls). One object per original function, used by the verification engine
 (orchestrator/verify/engine.py) and by the eval `refine` suite, so that a benchmark accepts exactly the
-candidates the product would accept."""
+candidates the product would accept.
+
+A method (`Class.method`) is called on receivers: the instances the tests build (orchestrator/verify/
+receivers.py), or the class itself for a classmethod or staticmethod; a property is read. Each call builds its
+receiver in a process of its own, and the receiver's state after the call (attributes, __dict__, slots, private
+ones too) is part of the answer: a cache the candidate keeps on the instance, or a change to it the original does
+not make, is a difference; a class attribute a call adds is state kept between calls."""
 
 from __future__ import annotations
 
@@ -43,7 +49,8 @@ class PythonBehaviour:
     """The inputs and the original's answers to them, computed once; check(code) runs a candidate on the
     same calls, twice in one process (forward, then reversed) and once reversed in a fresh process.
 
-    `inputs()` are literal calls ({"args", "kwargs"}): the tests' calls, large inputs of the workload's sizes
+    `inputs()` are literal calls ({"args", "kwargs"}, and "receiver" for a method): the tests' calls, large
+    inputs of the workload's sizes
     and hypothesis examples, typed from every parameter's hint, default and the values seen (see
     orchestrator/verify/differential.py). `calls()` adds the workload's own expressions ({"expr": ...}), so the
     inputs a timing uses are compared too. Give the workload at construction or with `use_workload` before
