@@ -42,10 +42,24 @@ class Command:
     kind: str  # script | module | pytest
     argv: list[str]  # what the tracer passes on: sys.argv for a script/module, pytest's arguments
     entry: str | None = None  # the script (relative to the root), for what its imports need
+    cwd: str = "."  # where the command runs, relative to the root (the user's current directory)
 
 
-def parse_command(words: list[str], root: Path) -> Command:
-    """The command as the tracer runs it; TraceError for anything that is not Python."""
+def parse_command(words: list[str], root: Path, cwd: Path | None = None) -> Command:
+    """The command as the tracer runs it from `cwd` (the root by default; paths in the command are relative to
+    it, as in a shell); TraceError for anything that is not Python or not in the project."""
+    root = root.resolve()
+    cwd = (cwd or root).resolve()
+    try:
+        where = cwd.relative_to(root).as_posix()
+    except ValueError:
+        raise TraceError(f"the current directory {cwd} is outside the project {root} (--root)") from None
+    command = _parse(words, root, cwd)
+    command.cwd = where
+    return command
+
+
+def _parse(words: list[str], root: Path, cwd: Path) -> Command:
     if len(words) == 1 and " " in words[0]:
         words = shlex.split(words[0])
     if not words:
@@ -64,14 +78,14 @@ def parse_command(words: list[str], root: Path) -> Command:
     if not head.endswith(".py"):
         raise TraceError(f"`{words[0]}` is not a Python command: trace runs `python SCRIPT`, `python -m MODULE` or "
                          "`pytest ...` (in the sandbox; nothing runs on the host)")
-    script = (root / head).resolve() if not Path(head).is_absolute() else Path(head).resolve()
+    script = (cwd / head).resolve()
     try:
-        rel = script.relative_to(root.resolve()).as_posix()
+        rel = script.relative_to(root).as_posix()
     except ValueError:
         raise TraceError(f"{head} is outside the project {root}: only the project is copied into the sandbox") from None
     if not script.is_file():
         raise TraceError(f"{head}: no such script in {root}")
-    return Command("script", [rel, *rest], entry=rel)
+    return Command("script", [head, *rest], entry=rel)
 
 
 def _entries(command: Command, project: dict[str, str]) -> tuple[list[str], set[str]]:
@@ -114,7 +128,7 @@ def build_spec(root: Path, command: Command, *, traced: bool = True, timeout_s: 
         argv = ["-p", "no:cacheprovider", *argv]  # the project is read-only in the sandbox
     nonce = secrets.token_hex(12)
     paths = ["."] + (["src"] if any(rel.startswith("src/") for rel in project) else [])
-    job = {"kind": command.kind, "argv": argv, "root": "project", "paths": paths, "trace": traced, "nonce": nonce,
+    job = {"kind": command.kind, "argv": argv, "root": "project", "cwd": command.cwd, "paths": paths, "trace": traced, "nonce": nonce,
            "timer": "cprofile" if exact else "sampling"}
     if layer.files:
         from sandbox.layers import LAYER_ROOT
@@ -122,6 +136,8 @@ def build_spec(root: Path, command: Command, *, traced: bool = True, timeout_s: 
         job["site"] = f"{LAYER_ROOT}/{SITE_DIR}"
     files = {"main.py": TRACER, "job.json": json.dumps(job)}
     files.update({f"project/{rel}": text for rel, text in project.items()})
+    if command.cwd != "." and not any(rel.startswith(command.cwd + "/") for rel in project):
+        files[f"project/{command.cwd}/.refactorcoder-cwd"] = ""  # the directory the command runs in exists there
     limits = Limits(wall_time_s=timeout_s, cpu_time_s=timeout_s, memory_mb=1024, output_bytes=32 << 20)
     return RunSpec(language="python", files=files, limits=limits, read_once=["job.json"]), nonce, layer, notes
 
@@ -160,21 +176,21 @@ def read_report(result, nonce: str) -> dict:
 
 
 def trace_command(root: Path, words: list[str], sandbox, *, traced: bool = True,
-                  timeout_s: float = TRACE_TIMEOUT_S, exact: bool | None = None) -> Trace:
+                  timeout_s: float = TRACE_TIMEOUT_S, exact: bool | None = None, cwd: Path | None = None) -> Trace:
     """Run `words` under the tracer in `sandbox` (a sandbox.Sandbox) with `root` as the project; the Trace.
     `traced` False runs the same command without the hooks (what the overhead benchmark compares with). `exact`
     True times with cProfile (exact counts and times of every function, slower), False with the sampling clock,
     None (the default) with the clock, and again with cProfile when the command is too short for the clock."""
     if exact is None:
-        trace = trace_command(root, words, sandbox, traced=traced, timeout_s=timeout_s, exact=False)
+        trace = trace_command(root, words, sandbox, traced=traced, timeout_s=timeout_s, exact=False, cwd=cwd)
         if not traced or trace.clock_samples >= AUTO_EXACT_BELOW or trace.exit_code != 0:
             return trace
-        again = trace_command(root, words, sandbox, timeout_s=timeout_s, exact=True)
+        again = trace_command(root, words, sandbox, timeout_s=timeout_s, exact=True, cwd=cwd)
         again.notes.append(f"the command ran {trace.cpu_s:.2f} s of CPU ({trace.clock_samples} clock samples): traced "
                            "again with cProfile for exact figures")
         return again
     root = root.resolve()
-    command = parse_command(words, root)
+    command = parse_command(words, root, cwd)
     spec, nonce, layer, notes = build_spec(root, command, traced=traced, timeout_s=timeout_s, exact=exact)
     log.info("tracing %s in the sandbox (%d files, %d workspace packages)", command.argv, len(spec.files),
              len(layer.included))

@@ -49,7 +49,7 @@ def _trace(root: Path, command: list[str], timeout: float, as_json: bool, exact:
         from sandbox import Sandbox
 
         with Sandbox(pool_size=1) as own:
-            return trace_command(root, command, own, timeout_s=timeout, exact=exact)
+            return trace_command(root, command, own, timeout_s=timeout, exact=exact, cwd=Path.cwd())
 
     try:
         return run_in_worker(work, threading.Event(), name="refactorcoder-trace", cancelling="cancelling the trace…",
@@ -145,7 +145,7 @@ def optimize_hot(hot: int, command: list[str], *, metric: str, apply: bool, as_j
         with Sandbox(pool_size=2) as sandbox:
             if not as_json:
                 console.print(f"[dim]… tracing `{' '.join(command)}` in the sandbox[/dim]")
-            trace = run_trace(project, command, sandbox)
+            trace = run_trace(project, command, sandbox, cwd=Path.cwd())
             if not as_json:
                 print_trace(console, trace, limit=max(hot, 10))
             history = open_history(settings.resolved_history_path())
@@ -165,6 +165,7 @@ def optimize_hot(hot: int, command: list[str], *, metric: str, apply: bool, as_j
                 history.close()
 
     from orchestrator.trace.run import TraceError
+    from sandbox.errors import SandboxError
 
     try:
         report = run_in_worker(work, cancel, name="refactorcoder-hot", cancelling="cancelling… (files untouched)",
@@ -173,6 +174,8 @@ def optimize_hot(hot: int, command: list[str], *, metric: str, apply: bool, as_j
         raise _fail("cancelled: the files are untouched", EXIT_CANCELLED, as_json)
     except TraceError as exc:
         raise _fail(str(exc), EXIT_USAGE, as_json)
+    except SandboxError as exc:
+        raise _fail(f"sandbox: {exc}", EXIT_MODEL_ERROR, as_json)
     md_path = report_path.resolve() if report_path else project / ".refactorcoder" / hot_module.HOT_MD
     if apply:
         hot_module.apply_accepted(report)

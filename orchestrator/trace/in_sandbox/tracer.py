@@ -354,7 +354,7 @@ def main():
     nonce = job.pop("nonce")
     sys.dont_write_bytecode = True
     root = os.path.abspath(os.path.join(HERE, job["root"]))
-    os.chdir(root)
+    os.chdir(os.path.normpath(os.path.join(root, job.get("cwd", "."))))
     for entry in reversed(job.get("paths", [])):
         sys.path.insert(0, os.path.normpath(os.path.join(root, entry)))
     if job.get("site"):
