@@ -49,9 +49,10 @@ class Suite:
     seen_calls: list[dict] = field(default_factory=list)  # {"args": repr(tuple), "kwargs": repr(dict)}
     extra_files: dict[str, str] = field(default_factory=dict)  # test files from outside the project
     notes: list[str] = field(default_factory=list)
-    # pytest projects: every test file (sandbox paths) whose tests may reach the target through other functions;
-    # select_by_coverage runs them once on the original and adds the ones that do.
-    pytest_files: list[str] = field(default_factory=list)
+    # every test file of the project (sandbox paths): their tests may reach the target through other functions;
+    # select_by_coverage runs them once on the original (under pytest, which runs unittest cases too) and adds
+    # the ones that do.
+    selection_files: list[str] = field(default_factory=list)
     selection_done: bool = False
 
     def suites(self) -> list[str]:
@@ -178,8 +179,7 @@ def discover(target: Target, tests_path: Path | None = None, benchmark_test: str
         except (OSError, UnicodeDecodeError):
             continue
     runner = "pytest" if uses_pytest(target.root, list(texts.values())) else "builtin"
-    if runner == "pytest":
-        suite.pytest_files = [p for p in map(lambda path: _sandbox_path(target, path), texts) if p]
+    suite.selection_files = [p for p in map(lambda path: _sandbox_path(target, path), texts) if p]
     for path, text in texts.items():
         if name not in text:
             continue
@@ -236,14 +236,14 @@ def select_by_coverage(suite: Suite, jobs) -> None:
     and those whose run calls the target's code (a call hook in the sandbox), so indirect callers count. Test files
     that never name the target join the suite when one of their tests reaches it. Runs once; what it finds is kept
     on the suite's test sources (TestSource.selected), so every later run, the candidates', runs exactly those."""
-    if suite.selection_done or not suite.pytest_files:
+    if suite.selection_done or not suite.selection_files:
         return
     suite.selection_done = True
     target = jobs.target
     first, last = target_lines(target)
     job = {"mode": "select", "select_timeout_s": SELECT_LIMIT_S - 10,
-           "select": {"files": suite.pytest_files, "target": f"project/{target.rel_path}", "first": first,
-                      "last": last}}
+           "select": {"files": suite.selection_files, "target": f"project/{target.rel_path}", "first": first,
+                      "last": last, "module": target.module, "qualname": target.qualname}}
     limits = jobs.limits.model_copy(update={"wall_time_s": SELECT_LIMIT_S, "cpu_time_s": SELECT_LIMIT_S})
     report = jobs.run(target.text, job, limits)
     found = report.get("selected") if report.get("ok") else None
@@ -258,21 +258,27 @@ def select_by_coverage(suite: Suite, jobs) -> None:
     by_path: dict[str, list[dict]] = {}
     for entry in found:
         by_path.setdefault(_selection_path(str(entry.get("nodeid", ""))), []).append(entry)
-    sources = {t.path: t for t in suite.tests if t.kind == "file" and t.runner == "pytest"}
+    sources = {t.path: t for t in suite.tests if t.kind == "file"}
     indirect: list[str] = []
     for path, entries in by_path.items():
         covering = {e["nodeid"] for e in entries if e.get("covers")}
         source = sources.get(path)
+        named: set[str] = set()
         if source is not None:
             if source.only is None:
                 continue  # a file named with --tests: all its tests run
             named = {e["nodeid"] for e in entries if e.get("name") in source.only or e.get("cls") in source.only}
-            indirect += sorted(covering - named)
-            source.selected = sorted(named | covering)
-        elif covering:
-            indirect += sorted(covering)
+            if source.runner == "pytest":
+                indirect += sorted(covering - named)
+                source.selected = sorted(named | covering)
+                continue
+        # A file no test of which names the target, or one the driver's own runner runs (a project without
+        # pytest): the tests that reach it run under pytest, by node id, beside the named ones.
+        reaching = sorted(covering - named)
+        if reaching:
+            indirect += reaching
             suite.tests.append(TestSource("user", "file", posixpath.basename(path), path=path, runner="pytest",
-                                          selected=sorted(covering)))
+                                          selected=reaching))
     if indirect:
         suite.notes.append(f"{len(indirect)} test(s) reach {target.name} through other functions (the original's "
                            "traced test run): " + ", ".join(indirect[:5]) + (" …" if len(indirect) > 5 else ""))

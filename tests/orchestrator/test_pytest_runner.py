@@ -273,3 +273,30 @@ class Cases(unittest.TestCase):
     run = PythonExecution(py_sandbox, target, suite).run_tests(target.code, suite.tests)
     details = {r["name"]: r["detail"] for r in run.failures}
     assert details == {"test_plain": "AssertionError: f(1) is not 3", "Cases.test_case": "AssertionError: 2 != 3"}
+
+
+def test_a_unittest_project_gets_the_tests_that_reach_the_function_too(tmp_path, py_sandbox):
+    """No pytest in the project: the tests naming the function keep the driver's runner; the unittest cases that
+    reach it through g are found by the original's traced run (under the image's pytest) and run by node id."""
+    _write(tmp_path, {"m.py": MODULE, "test_named.py": "from m import f\n\n\ndef test_f():\n    assert f(1) == 2\n",
+                      "test_through_g.py": '''import unittest
+
+from m import g, h
+
+
+class GTests(unittest.TestCase):
+    def test_g(self):
+        self.assertEqual(g(1), 3)
+
+    def test_h(self):
+        self.assertEqual(h(1), 0)
+'''})
+    target = locate(f"{tmp_path}/m.py::f")
+    suite = discover(target)
+    exe = PythonExecution(py_sandbox, target, suite)
+    select_by_coverage(suite, exe.jobs)
+    assert [(t.path, t.runner, t.selected) for t in suite.tests if t.kind == "file"] == [
+        ("project/test_named.py", "builtin", None),
+        ("project/test_through_g.py", "pytest", ["test_through_g.py::GTests::test_g"])]
+    assert _statuses(exe.run_tests(WRONG, suite.tests)) == {
+        "test_f": "failed", "doctest f": "failed", "test_through_g.py::GTests::test_g": "failed"}

@@ -23,14 +23,17 @@ The candidate is imported in this process by the tests (or a conftest), beside p
   caller or item method replaced on the instance. The first finding ends the run as tampered: every test failed.
 
 mode "select" (no guard: it runs the ORIGINAL only, once, before any candidate) runs every test of the project's
-test files with a call hook (sys.settrace, calls only) and reports which ones run the target's code: the tests
-that reach it through other functions are selected with the ones that name it.
+test files with a call hook (the target wrapped where it is defined; sys.settrace's call events when it cannot be)
+and reports which ones call it: the tests that reach it through other functions are selected with the ones that
+name it.
 """
 
+import functools
 import importlib
 import importlib.util
 import os
 import sys
+import threading
 import types
 
 import rc_driver_guard as GUARD
@@ -376,11 +379,45 @@ def run_tests(emit, module_name, qualname, spec, skip):
 
 
 class CallHook:
-    """sys.settrace's call events only (no line tracing): `hit` when a code object of the target's lines runs."""
+    """Whether a test called the target. The target is wrapped where it is defined (and where a loaded module
+    re-exports it) by a function that notes the call: nothing else pays. A target that cannot be wrapped (a
+    property, a decorated object that is not a function) is found by sys.settrace's call events instead (no line
+    tracing): every Python call then pays a little."""
 
-    def __init__(self, path, first, last):
+    def __init__(self, path, first, last, module_name, qualname):
         self.path, self.first, self.last = path, first, last
         self.hit = False
+        try:
+            self.wrapped = self._wrap(module_name, qualname)
+        except BaseException:  # noqa: B036 - the original's own import failure shows in its tests
+            self.wrapped = False
+
+    def _wrap(self, module_name, qualname):
+        module = importlib.import_module(module_name)
+        owner, parts = module, (qualname or "").split(".")
+        for part in parts[:-1]:
+            owner = getattr(owner, part)
+        name = parts[-1]
+        raw = vars(owner).get(name) if isinstance(owner, (type, types.ModuleType)) else None
+        kind = type(raw) if isinstance(raw, (staticmethod, classmethod)) else None
+        function = raw.__func__ if kind is not None else raw
+        if not isinstance(function, types.FunctionType):
+            return False
+        hook = self
+
+        @functools.wraps(function)
+        def counted(*args, **kwargs):
+            hook.hit = True
+            return function(*args, **kwargs)
+
+        setattr(owner, name, kind(counted) if kind is not None else counted)
+        for loaded in list(sys.modules.values()):  # `from .more import *` in a package's __init__
+            namespace = getattr(loaded, "__dict__", None)
+            if isinstance(namespace, dict) and loaded is not owner:
+                for key, value in list(namespace.items()):
+                    if value is function:
+                        namespace[key] = counted
+        return True
 
     def _trace(self, frame, event, arg):
         code = frame.f_code
@@ -389,22 +426,21 @@ class CallHook:
         return None
 
     def start(self):
-        import threading
-
         self.hit = False
-        threading.settrace(self._trace)
-        sys.settrace(self._trace)
+        if not self.wrapped:
+            threading.settrace(self._trace)
+            sys.settrace(self._trace)
 
     def stop(self):
-        import threading
-
-        sys.settrace(None)
-        threading.settrace(None)
+        if not self.wrapped:
+            sys.settrace(None)
+            threading.settrace(None)
 
 
 def select(emit, spec):
     """Every test of the project's test files (spec["files"]), each reported with whether it ran the target."""
-    hook = CallHook(os.path.join(HERE, spec["target"]), int(spec["first"]), int(spec["last"]))
+    hook = CallHook(os.path.join(HERE, spec["target"]), int(spec["first"]), int(spec["last"]), spec.get("module"),
+                    spec.get("qualname"))
     try:
         run_pytest(emit, {"suite": "user", "path": "select", "paths": spec["files"]}, frozenset(), tracer=hook)
     except BaseException as exc:  # noqa: B036 - what was reported so far stands
