@@ -1,4 +1,6 @@
-"""A small stand-in for `pytest`, shipped into the sandbox as pytest.py (the sandbox image has no pytest).
+"""A small stand-in for `pytest`, shipped into the sandbox as pytest.py, for the driver's own runner: a project that
+does not use pytest (no pytest configuration, conftest.py or test file importing pytest; one that does runs its
+tests under real pytest, driver_pytest.py, and never sees this module).
 
 Enough for plain test functions: raises, approx, mark.parametrize (expanded by the driver), skip,
 importorskip, mark.skip / mark.skipif, fixture (a no-op decorator). A test that takes fixtures, is skipped
