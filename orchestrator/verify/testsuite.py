@@ -214,6 +214,7 @@ def discover(target: Target, tests_path: Path | None = None, benchmark_test: str
 
 
 SELECT_LIMIT_S = 300.0  # the traced run of the original's tests (all the project's test files, once per job)
+SELECT_TEST_LIMIT_S = 60.0  # one test of it that shows no progress for this long is left out (it hangs)
 
 
 def target_lines(target: Target) -> tuple[int, int]:
@@ -241,7 +242,7 @@ def select_by_coverage(suite: Suite, jobs) -> None:
     suite.selection_done = True
     target = jobs.target
     first, last = target_lines(target)
-    job = {"mode": "select", "select_timeout_s": SELECT_LIMIT_S - 10,
+    job = {"mode": "select", "select_timeout_s": SELECT_LIMIT_S - 10, "select_test_timeout_s": SELECT_TEST_LIMIT_S,
            "select": {"files": suite.selection_files, "target": f"project/{target.rel_path}", "first": first,
                       "last": last, "module": target.module, "qualname": target.qualname}}
     limits = jobs.limits.model_copy(update={"wall_time_s": SELECT_LIMIT_S, "cpu_time_s": SELECT_LIMIT_S})

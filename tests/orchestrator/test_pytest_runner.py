@@ -300,3 +300,36 @@ class GTests(unittest.TestCase):
         ("project/test_through_g.py", "pytest", ["test_through_g.py::GTests::test_g"])]
     assert _statuses(exe.run_tests(WRONG, suite.tests)) == {
         "test_f": "failed", "doctest f": "failed", "test_through_g.py::GTests::test_g": "failed"}
+
+
+def test_a_test_that_hangs_or_exits_is_left_out_of_the_traced_run_and_the_rest_goes_on(tmp_path, py_sandbox,
+                                                                                       monkeypatch):
+    import orchestrator.verify.testsuite as testsuite
+
+    monkeypatch.setattr(testsuite, "SELECT_TEST_LIMIT_S", 4.0)
+    _write(tmp_path, {"pytest.ini": "[pytest]\n", "m.py": MODULE, "test_named.py": "from m import f\n\n\n"
+                      "def test_f():\n    assert f(1) == 2\n", "test_through_g.py": '''import os
+
+from m import g
+
+
+def test_exits():
+    g(1)
+    os._exit(3)
+
+
+def test_hangs():
+    g(1)
+    while True:
+        pass
+
+
+def test_after():
+    assert g(2) == 5
+'''})
+    target = locate(f"{tmp_path}/m.py::f")
+    suite = discover(target)
+    select_by_coverage(suite, PythonExecution(py_sandbox, target, suite).jobs)
+    reaching = next(t for t in suite.tests if t.path == "project/test_through_g.py")
+    assert reaching.selected == ["test_through_g.py::test_after"]
+    assert any("test_through_g.py::test_hangs: timed out" in note for note in suite.notes), suite.notes

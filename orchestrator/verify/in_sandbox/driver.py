@@ -312,14 +312,32 @@ def mode_tests(job):
 
 def mode_select(job):
     """Which tests of the project's test files run the target, on the ORIGINAL, under real pytest with a call hook
-    (rc_driver_pytest.select; no guard: no candidate runs here, and the hook is what the guard refuses)."""
-    outcome = run_child(lambda emit: PYTEST.select(emit, job["select"]), job.get("select_timeout_s", 300),
-                        guarded=False)
-    events = outcome.lines()
-    finished = any(e.get("end") for e in events)
-    return {"selected": [e["select"] for e in events if isinstance(e.get("select"), dict)], "finished": finished,
-            "error": next((str(e["error"]) for e in events if e.get("error")), None) or (
-                None if finished else outcome.why() + ":\n" + outcome.diag[-1500:])}
+    (rc_driver_pytest.select; no guard: no candidate runs here, and the hook is what the guard refuses). A test
+    that hangs (select_test_timeout_s without a line) or ends its process is left out and the run goes on after
+    it in a new process, within select_timeout_s in all."""
+    stop_at = time.monotonic() + job.get("select_timeout_s", 300)
+    found, ran, problems, finished = [], set(), [], False
+    while not finished and time.monotonic() < stop_at:
+        outcome = run_child(lambda emit, skip=frozenset(ran): PYTEST.select(emit, job["select"], skip, stop_at),
+                            job.get("select_test_timeout_s", 60), progress=True, guarded=False)
+        current = None
+        for event in outcome.lines():
+            if "start" in event:
+                current = str(event["start"])
+                ran.add(current)
+            elif isinstance(event.get("select"), dict):
+                found.append(event["select"])
+                current = None
+            elif event.get("error"):
+                problems.append(str(event["error"]))
+            elif event.get("end"):
+                finished = True
+        if not finished:
+            problems.append("%s: %s" % (current or "collecting the tests", outcome.why()))
+            if current is None:
+                break
+    return {"selected": found, "finished": finished and not problems,
+            "error": "; ".join(problems)[-1500:] or None}
 
 
 def mode_profile(job):

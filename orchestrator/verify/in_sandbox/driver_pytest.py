@@ -34,6 +34,7 @@ import importlib.util
 import os
 import sys
 import threading
+import time
 import types
 
 import rc_driver_guard as GUARD
@@ -288,11 +289,14 @@ def session_main(emit, spec, skip, config, session, tracer=None):
     seen = set()
     for index, item in enumerate(items):
         seen.add(item.nodeid)
+        emit({"start": item.nodeid})
         if tracer is None:
-            emit({"start": item.nodeid})
             why = integrity(config, session, item)
             if why:
                 raise Tampered(why)
+        elif tracer.out_of_time():
+            emit({"error": "the traced run's time ran out before %s" % item.nodeid})
+            return
         nextitem = items[index + 1] if index + 1 < len(items) else None
         try:
             if tracer is not None:
@@ -384,9 +388,9 @@ class CallHook:
     property, a decorated object that is not a function) is found by sys.settrace's call events instead (no line
     tracing): every Python call then pays a little."""
 
-    def __init__(self, path, first, last, module_name, qualname):
+    def __init__(self, path, first, last, module_name, qualname, stop_at=None):
         self.path, self.first, self.last = path, first, last
-        self.hit = False
+        self.hit, self.stop_at = False, stop_at  # stop_at: time.monotonic() (one clock for every process)
         try:
             self.wrapped = self._wrap(module_name, qualname)
         except BaseException:  # noqa: B036 - the original's own import failure shows in its tests
@@ -419,6 +423,9 @@ class CallHook:
                         namespace[key] = counted
         return True
 
+    def out_of_time(self):
+        return self.stop_at is not None and time.monotonic() > self.stop_at
+
     def _trace(self, frame, event, arg):
         code = frame.f_code
         if code.co_filename == self.path and self.first <= code.co_firstlineno <= self.last:
@@ -437,12 +444,13 @@ class CallHook:
             threading.settrace(None)
 
 
-def select(emit, spec):
-    """Every test of the project's test files (spec["files"]), each reported with whether it ran the target."""
+def select(emit, spec, skip=frozenset(), stop_at=None):
+    """Every test of the project's test files (spec["files"]), each reported with whether it ran the target (those
+    in `skip` ran in an earlier process, which one of them ended)."""
     hook = CallHook(os.path.join(HERE, spec["target"]), int(spec["first"]), int(spec["last"]), spec.get("module"),
-                    spec.get("qualname"))
+                    spec.get("qualname"), stop_at)
     try:
-        run_pytest(emit, {"suite": "user", "path": "select", "paths": spec["files"]}, frozenset(), tracer=hook)
+        run_pytest(emit, {"suite": "user", "path": "select", "paths": spec["files"]}, skip, tracer=hook)
     except BaseException as exc:  # noqa: B036 - what was reported so far stands
         emit({"error": describe(exc)})
     emit({"end": True})
