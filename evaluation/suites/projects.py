@@ -152,12 +152,12 @@ def unpacked(project: Project, cache: Path | None = None) -> Path:
         with tarfile.open(archive) as tar:
             tar.extractall(tmp, filter="data")
         root.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(Path(tmp) / project.folder, root)
+        try:
+            os.replace(Path(tmp) / project.folder, root)
+        except OSError:  # another worker unpacked it first
+            if not root.is_dir():
+                raise
     return root
-
-
-def cached(project: Project, cache: Path | None = None) -> bool:
-    return (cache or cache_dir()).joinpath("src", project.folder).is_dir() or sdist_path(project, cache).is_file()
 
 
 def patched_text(case: Case, text: str) -> str:
