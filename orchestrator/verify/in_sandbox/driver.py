@@ -429,6 +429,7 @@ def main():
             TESTS = load_helper("rc_driver_tests")
         if job["mode"] == "select" or any(s.get("runner") == "pytest" for s in job.get("tests", [])):
             load_helper("rc_driver_pytest_integrity")
+            load_helper("rc_driver_pytest_results")
             PYTEST = load_helper("rc_driver_pytest")
         prepare(job)
         AREAS = ISOLATION.Areas()

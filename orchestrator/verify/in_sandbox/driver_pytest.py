@@ -39,8 +39,10 @@ import types
 
 import rc_driver_guard as GUARD
 import rc_driver_pytest_integrity as INTEGRITY
-from rc_driver_child import _source_line, describe, tampering
+from rc_driver_child import describe, tampering
 from rc_driver_pytest_integrity import integrity
+from rc_driver_pytest_results import (collection_failure, conftest_failure, outcome, root_cause,
+                                      traceback_text)
 from rc_driver_tests import Tampered, result
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -53,7 +55,6 @@ OPTIONS = ["-p", "no:cacheprovider", "-p", "no:debugging", "-p", "no:faulthandle
            "--rootdir", ROOT]
 # What pytest 8 and later replace for the length of a run (and put back at its end): not the candidate's doing.
 RUN_HOOKS = (("threading", ("excepthook",)),)
-MACHINERY = (os.sep + "_pytest" + os.sep, os.sep + "pluggy" + os.sep, os.sep + "pytest" + os.sep)
 
 PLUGIN = None  # the reporting plugin (rc_pytest_plugin)
 LEGACY = None  # pytest's legacypath plugin without its class patches (made once here, before the seal)
@@ -147,95 +148,6 @@ def _mark_node_classes():
             setattr(cls, "_pytest_diamond_inheritance_warning_shown", True)
 
 
-# -- one test's outcome ------------------------------------------------------------------------------
-
-
-def _traceback(exc):
-    """The traceback without pytest's, pluggy's and the driver's frames (read here: the guard lets this code read
-    frames, and refuses pytest's report code)."""
-    lines, tb = [], getattr(exc, "__traceback__", None)
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        path = code.co_filename
-        if not any(part in path for part in MACHINERY) and not os.path.basename(path).startswith(("rc_driver_", "main.py")):
-            lines.append('  File "%s", line %s, in %s\n' % (path, tb.tb_lineno, code.co_name))
-            source = _source_line(path, tb.tb_lineno)
-            if source:
-                lines.append("    " + source + "\n")
-        tb = tb.tb_next
-    text = ("Traceback (most recent call last):\n" + "".join(lines) if lines else "") + describe(exc) + "\n"
-    return text[-3000:]
-
-
-def _root_cause(exc):
-    """The exception that started it: the guard's refusal of pytest's frame walk hides the original error (an
-    ImportError while importing a test module) behind a RuntimeError whose __context__ it is."""
-    seen = 0
-    while isinstance(exc, RuntimeError) and str(exc).startswith("denied in the sandbox") and seen < 5:
-        exc, seen = exc.__context__, seen + 1
-    cause = getattr(exc, "cause", None) or (getattr(exc, "excinfo", None) or (None, None))[1]  # ConftestImportFailure
-    return cause if isinstance(cause, BaseException) else exc
-
-
-def outcome(suite, item, reports):
-    """One result from a test's setup, call and teardown reports."""
-    seconds = round(sum(getattr(r, "duration", 0.0) or 0.0 for r in reports), 4)
-    output = "".join((getattr(r, "capstdout", "") or "") + (getattr(r, "capstderr", "") or "") for r in reports)
-    failed = [r for r in reports if r.outcome == "failed"]
-    skipped = [r for r in reports if r.outcome == "skipped"]
-    detail = ""
-    if failed:
-        report = failed[0]
-        exc = getattr(report, "rc_exception", None)
-        if report.when == "setup" and getattr(report, "rc_missing_fixture", False):
-            status, error = "not run", "needs the fixture %r, which is not defined (pytest's or the project's)" % (
-                getattr(exc, "argname", None) or "?")
-        else:
-            status = "failed"
-            where = "" if report.when == "call" else "error in the test's %s: " % report.when
-            error = where + (_traceback(exc) if isinstance(exc, BaseException) else str(report.longrepr))
-            detail = describe(exc) if isinstance(exc, BaseException) else str(report.longrepr)[-1500:]
-    elif skipped:
-        report = skipped[0]
-        status = "not run"
-        if getattr(report, "wasxfail", None) is not None:
-            error = "expected to fail (xfail%s), not a pass" % (": " + report.wasxfail if report.wasxfail else "")
-        else:
-            longrepr = report.longrepr
-            error = "did not run: %s" % (longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else longrepr)
-    else:
-        status, error = "passed", ""
-    record = result(suite, item.nodeid, status, error, output, seconds)
-    record["detail"] = detail
-    return record
-
-
-def _collection_failure(suite, report):
-    raw = getattr(report, "rc_exception", None)
-    what = report.nodeid or "the tests"
-    if type(raw).__name__ == "ConftestImportFailure":
-        return conftest_failure(suite, what, raw)
-    exc = _root_cause(raw)
-    if isinstance(exc, BaseException):
-        why = "%s: %s" % ("importing %s failed" % what, _traceback(exc))
-    else:
-        why = "collecting %s failed: %s" % (what, report.longrepr)
-    record = result(suite, what, "not run", why)
-    record["import_error"] = isinstance(exc, ImportError)  # a missing package: the host names it and stops
-    return record
-
-
-def conftest_failure(suite, name, exc):
-    """A conftest.py that does not import: its tests are not run, the message names the missing module."""
-    cause = _root_cause(exc)
-    path = getattr(exc, "path", None)
-    where = os.path.relpath(str(path), ROOT) if path else "a conftest.py"
-    missing = getattr(cause, "name", None) if isinstance(cause, ImportError) else None
-    head = ("%s imports %r, which the sandbox does not have (not in the workspace's environment)" % (where, missing)
-            if missing else "%s failed to import" % where)
-    return result(suite, name, "not run", head + ":\n" + _traceback(cause))
-
-
 # -- the run -------------------------------------------------------------------------------------------
 
 
@@ -278,12 +190,12 @@ def session_main(emit, spec, skip, config, session, tracer=None):
     config.hook.pytest_collection(session=session)
     failures = list(PLUGIN.COLLECT_FAILURES)
     for report in failures:
-        why = tampering(_root_cause(getattr(report, "rc_exception", None)))  # a sealed class refused the import
+        why = tampering(root_cause(getattr(report, "rc_exception", None)))  # a sealed class refused the import
         if why and tracer is None:
             raise Tampered(why)
         if report.nodeid not in skip and tracer is None:
             emit({"start": report.nodeid or spec["path"]})
-            emit({"result": _collection_failure(suite, report)})
+            emit({"result": collection_failure(suite, report)})
     want = _wanted(spec, skip)
     items = [item for item in session.items if want(item)]
     seen = set()
@@ -362,7 +274,8 @@ def run_pytest(emit, spec, skip, tracer=None):
         why = tampering(exc)
         if why:
             raise Tampered(why)
-        emit({"result": result(spec["suite"], spec["path"], "failed", "pytest's run failed: " + _traceback(exc))})
+        emit({"result": result(spec["suite"], spec["path"], "failed",
+                               "pytest's run failed: " + traceback_text(exc))})
 
 
 def run_tests(emit, module_name, qualname, spec, skip):
