@@ -17,7 +17,9 @@ part of a RunSpec that travels unchanged into a supervisor step; no workload pro
 taken away before anything runs). `PerCallRunner` wraps the sandbox: its `session` turns each marked step
 into that many steps, and folds their results back into one step per sample -- CPU and wall time summed,
 memory the peak, the stdout replaced by a header and one digest per call -- so that a batch of samples is still
-compiled once. `check_run` is the Program.check of such samples.
+compiled once. The expanded steps keep the program they belong to: the sandbox runs A's in A's container and
+B's in B's (profiling/batch.py), a sample's calls as one request. `check_run` is the Program.check of such
+samples.
 
 Start-up: a sample of n calls holds n process start-ups, while the measurement subtracts one (that of the
 program run with N = 0). The start-up of each further process stays in the cost per call: both programs pay

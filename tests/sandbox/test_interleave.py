@@ -121,3 +121,16 @@ def test_a_measurement_runs_a_in_seat_0_and_b_in_seat_1_in_every_batch_and_singl
     recorder = SeatRecorder()
     compare_programs(recorder, _looping("# slow"), _looping("# fast"), min_pairs=6, max_pairs=6, seed=1)
     assert recorder.seats == {"# slow": {0}, "# fast": {1}}
+
+
+def test_a_per_call_sample_s_calls_stay_with_their_program_and_go_out_as_one_request():
+    from orchestrator.verify import percall
+
+    payload = _payload()
+    payload["steps"][3]["stdin"] = f"{percall.MARK} ab12 3\n"  # b1: one sample of 3 calls, each a process
+    expanded, groups = percall.expand(payload)
+    log: list = []
+    outcome, _ = interleave([FakeStream("A", log), FakeStream("B", log)], expanded, lambda s: 10.0, lambda n: 1 << 20)
+    assert ("B", "steps", ["b1#0", "b1#1", "b1#2", "b2"]) in log
+    folded = percall.collapse(outcome.report, groups)["steps"]
+    assert [r["name"] for r in folded] == ["a:build", "b:build", "a1", "b1#0", "b2", "a2", "a3", "b3"]
