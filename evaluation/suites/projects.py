@@ -253,25 +253,29 @@ def _mechanics(case: Case, root: Path, sandbox, history, m: Mechanics) -> Mechan
         m.traced_samples = trace_case(case, root, sandbox)
     orch = Orchestrator(Pipeline(job_settings("local", None), history), sandbox, limits=JobLimits(judge=False))
     job = Job(orch, case.kind, target, cancel=None, on_event=None, metric="time" if case.kind == "optimize" else None)
+    traced = None
+    if case.kind == "optimize":
+        from orchestrator.verify.traced import add_replay_tests
+
+        traced = add_replay_tests(job)  # refine() adds the trace's replays before it looks for tests
     m.tests_found = [t.name for t in job.suite.tests]
     m.runner = ",".join(sorted({t.runner for t in job.suite.tests if t.kind == "file"})) or "—"
-    if not job.suite.tests:
+    if not job.suite.tests:  # the job would ask a model to design tests (fix: stop): not a mechanics pass
         m.problem = "no tests found for the target"
         return m
     if case.kind == "fix":
         run = job.exe.run_tests(target.code, job.suite.tests)  # what Orchestrator._fix runs first
     else:
         from orchestrator.refine import _baseline, _workload  # the steps of refine() before its first model call
-        from orchestrator.verify.traced import add_replay_tests
 
-        traced = add_replay_tests(job)
         _, run = _baseline(job, job.verifier("optimize"))
         exprs, too_small = _workload(job, None, traced)
         notes = [n for n in job.report.notes if n.startswith("workload")]
         m.workload = too_small or (notes[-1] if notes else f"{len(exprs)} calls")
-        m.tests_found = [t.name for t in job.suite.tests]
         if too_small or not exprs:
             m.problem = f"no measurable workload: {too_small}"
+        elif not m.traced_samples or traced is None:
+            m.problem = "the trace holds no inputs of the target: the workload is not the traced one"
     passed, m.tests_ran = run.counts()
     m.tests_failed, m.tests_not_run = m.tests_ran - passed, len(run.not_run)
     m.sandbox_ok = run.error is None
