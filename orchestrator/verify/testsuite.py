@@ -37,10 +37,11 @@ class TestSource:
     only: list[str] | None = None  # test functions/classes in the file that mention the target
     runner: str = "builtin"  # "pytest": real pytest in the sandbox (the project uses it); "builtin": the driver's own
     selected: list[str] | None = None  # pytest node ids fixed from the original's run (select_by_coverage)
+    options: list[str] = field(default_factory=list)  # pytest: the project's addopts kept (pytest_options)
 
     def job(self) -> dict:
         return {"suite": self.suite, "kind": self.kind, "name": self.name, "path": self.path, "source": self.source,
-                "only": self.only, "runner": self.runner, "selected": self.selected}
+                "only": self.only, "runner": self.runner, "selected": self.selected, "options": self.options}
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Suite:
     # select_by_coverage runs them once on the original (under pytest, which runs unittest cases too) and adds
     # the ones that do.
     selection_files: list[str] = field(default_factory=list)
+    pytest_options: list[str] = field(default_factory=list)  # the project's addopts the sandbox keeps
     selection_done: bool = False
 
     def suites(self) -> list[str]:
@@ -151,6 +153,23 @@ def uses_pytest(root: Path, test_texts: list[str]) -> bool:
     return any(_PYTEST_IMPORT.search(text) for text in test_texts)
 
 
+_IMPORT_MODE = re.compile(r"--import-mode[= ](prepend|append|importlib)\b")
+
+
+def pytest_options(root: Path) -> list[str]:
+    """The project's pytest addopts the sandbox keeps: only --import-mode (how its test modules import; the sandbox
+    drops the rest of addopts: plugins it has not got, coverage, xdist, doctest collection of the candidate)."""
+    for name in PYTEST_CONFIG:
+        try:
+            text = (root / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        found = _IMPORT_MODE.search(text)
+        if found:
+            return [f"--import-mode={found.group(1)}"]
+    return []
+
+
 def _sandbox_path(target: Target, path: Path) -> str | None:
     try:
         return f"project/{path.relative_to(target.root).as_posix()}"
@@ -180,6 +199,7 @@ def discover(target: Target, tests_path: Path | None = None, benchmark_test: str
             continue
     runner = "pytest" if uses_pytest(target.root, list(texts.values())) else "builtin"
     suite.selection_files = [p for p in map(lambda path: _sandbox_path(target, path), texts) if p]
+    suite.pytest_options = pytest_options(target.root) if runner == "pytest" else []
     for path, text in texts.items():
         if name not in text:
             continue
@@ -198,7 +218,8 @@ def discover(target: Target, tests_path: Path | None = None, benchmark_test: str
             rel = path.name
             suite.extra_files[rel] = text
             sandbox_path = f"extra/{rel}"
-        suite.tests.append(TestSource("user", "file", path.name, path=sandbox_path, only=only or None, runner=runner))
+        suite.tests.append(TestSource("user", "file", path.name, path=sandbox_path, only=only or None, runner=runner,
+                                      options=list(suite.pytest_options)))
         suite.seen_calls += [c for c in literal_calls(tree, name) if c not in suite.seen_calls]
     if target.docstring and ">>>" in target.docstring:
         suite.tests.append(TestSource("doctest", "doctest", f"doctests of {target.qualname}"))
@@ -244,7 +265,8 @@ def select_by_coverage(suite: Suite, jobs) -> None:
     first, last = target_lines(target)
     job = {"mode": "select", "select_timeout_s": SELECT_LIMIT_S - 10, "select_test_timeout_s": SELECT_TEST_LIMIT_S,
            "select": {"files": suite.selection_files, "target": f"project/{target.rel_path}", "first": first,
-                      "last": last, "module": target.module, "qualname": target.qualname}}
+                      "last": last, "module": target.module, "qualname": target.qualname,
+                      "options": suite.pytest_options}}
     limits = jobs.limits.model_copy(update={"wall_time_s": SELECT_LIMIT_S, "cpu_time_s": SELECT_LIMIT_S})
     report = jobs.run(target.text, job, limits)
     found = report.get("selected") if report.get("ok") else None
@@ -279,7 +301,7 @@ def select_by_coverage(suite: Suite, jobs) -> None:
         if reaching:
             indirect += reaching
             suite.tests.append(TestSource("user", "file", posixpath.basename(path), path=path, runner="pytest",
-                                          selected=reaching))
+                                          selected=reaching, options=list(suite.pytest_options)))
     if indirect:
         suite.notes.append(f"{len(indirect)} test(s) reach {target.name} through other functions (the original's "
                            "traced test run): " + ", ".join(indirect[:5]) + (" …" if len(indirect) > 5 else ""))

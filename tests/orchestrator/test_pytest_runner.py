@@ -333,3 +333,17 @@ def test_after():
     reaching = next(t for t in suite.tests if t.path == "project/test_through_g.py")
     assert reaching.selected == ["test_through_g.py::test_after"]
     assert any("test_through_g.py::test_hangs: timed out" in note for note in suite.notes), suite.notes
+
+
+def test_the_projects_import_mode_is_kept_from_its_addopts(tmp_path, py_sandbox):
+    """Two test modules of one name in two folders import under --import-mode=importlib (the project's addopts; the
+    rest of addopts is dropped, here a plugin the sandbox has not got)."""
+    test = "from m import g\n\n\ndef test_g():\n    assert g(1) == 3\n"  # found by the traced run, both in one process
+    _write(tmp_path, {"pyproject.toml": '[tool.pytest.ini_options]\naddopts = "--import-mode=importlib -p rc_nope"\n',
+                      "m.py": MODULE, "tests/a/test_same.py": test, "tests/b/test_same.py": test})
+    target = locate(f"{tmp_path}/m.py::f")
+    suite = discover(target)
+    exe = PythonExecution(py_sandbox, target, suite)
+    select_by_coverage(suite, exe.jobs)
+    assert _statuses(exe.run_tests(target.code, suite.tests)) == {
+        "tests/a/test_same.py::test_g": "passed", "tests/b/test_same.py::test_g": "passed", "doctest f": "passed"}

@@ -244,7 +244,8 @@ def session_main(emit, spec, skip, config, session, tracer=None):
 def run_pytest(emit, spec, skip, tracer=None):
     """One test source's tests under pytest (spec: suite, path (or paths), only or selected node ids)."""
     paths = [os.path.join(HERE, p) for p in spec.get("paths") or [spec["path"]]]
-    args = paths + OPTIONS
+    kept = [o for o in spec.get("options") or [] if o.startswith("--import-mode=")]  # the project's, kept
+    args = paths + OPTIONS + kept
     try:
         config = PRIVATE["prepareconfig"](args, plugins=[PLUGIN] + ([LEGACY] if LEGACY is not None else []))
     except BaseException as exc:  # noqa: B036 - a conftest that does not import, a bad ini option
@@ -363,7 +364,8 @@ def select(emit, spec, skip=frozenset(), stop_at=None):
     hook = CallHook(os.path.join(HERE, spec["target"]), int(spec["first"]), int(spec["last"]), spec.get("module"),
                     spec.get("qualname"), stop_at)
     try:
-        run_pytest(emit, {"suite": "user", "path": "select", "paths": spec["files"]}, skip, tracer=hook)
+        run_pytest(emit, {"suite": "user", "path": "select", "paths": spec["files"], "options": spec.get("options")},
+                   skip, tracer=hook)
     except BaseException as exc:  # noqa: B036 - what was reported so far stands
         emit({"error": describe(exc)})
     emit({"end": True})
