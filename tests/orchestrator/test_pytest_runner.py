@@ -347,3 +347,16 @@ def test_the_projects_import_mode_is_kept_from_its_addopts(tmp_path, py_sandbox)
     select_by_coverage(suite, exe.jobs)
     assert _statuses(exe.run_tests(target.code, suite.tests)) == {
         "tests/a/test_same.py::test_g": "passed", "tests/b/test_same.py::test_g": "passed", "doctest f": "passed"}
+
+
+def test_nested_conftests_fixtures_are_the_projects_own(tmp_path, py_sandbox):
+    """Two conftest.py files (no packages): pytest imports both as `conftest`, the second taking the first's place
+    in sys.modules; the first one's fixture is still the project's own code, not a replaced fixture."""
+    _write(tmp_path, {"pytest.ini": "[pytest]\n", "m.py": MODULE, "tests/conftest.py": CONFTEST,
+                      "tests/sub/conftest.py": "import pytest\n\n\n@pytest.fixture\ndef other():\n    return 1\n",
+                      "tests/sub/test_nested.py": "from m import f\n\n\ndef test_both(base, other):\n"
+                                                  "    assert f(base + other) == 22\n"})
+    target = locate(f"{tmp_path}/m.py::f")
+    suite = discover(target)
+    run = PythonExecution(py_sandbox, target, suite).run_tests(target.code, suite.tests)
+    assert _statuses(run)["tests/sub/test_nested.py::test_both"] == "passed", run.results

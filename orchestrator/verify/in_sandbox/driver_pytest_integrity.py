@@ -39,6 +39,7 @@ def snapshot(pluggy, target_file):
     TARGET_FILE = target_file
     caller = type(_hook_caller(pluggy))
     PRIVATE.update(hookexec=pluggy.PluginManager._hookexec, caller=caller, get_hookimpls=caller.get_hookimpls,
+                   get_plugins=pluggy.PluginManager.get_plugins,
                    multicall=pluggy.PluginManager("rc")._inner_hookexec)
     functions = [o for o in gc.get_objects() if isinstance(o, types.FunctionType)]
     codes, todo = {}, [fn.__code__ for fn in functions]
@@ -75,10 +76,12 @@ def _shadowed(obj):
     return found
 
 
-def _trusted(fn, depth=0):
+def _trusted(fn, modules, depth=0):
     """A function that existed before any candidate; one pytest made since from its own code (a closure whose
     captured functions are trusted too); or the project's own code (conftest.py, test modules, helpers: a module's
-    function, compiled from that module's file), never the module under test."""
+    function, compiled from that module's file), never the module under test. `modules`: id of a module's dict ->
+    the module, for every loaded module and every module registered with pytest (a second conftest.py takes the
+    first one's name in sys.modules)."""
     fn = getattr(fn, "__func__", fn)
     if id(fn) in PRE_FUNCTIONS:
         return True
@@ -87,8 +90,8 @@ def _trusted(fn, depth=0):
         return False
     if id(code) in PRE_CODES and id(namespace) in PRE_GLOBALS:
         cells = [c.cell_contents for c in (fn.__closure__ or ()) if _filled(c)]
-        return depth < 3 and all(_trusted(v, depth + 1) for v in cells if isinstance(v, types.FunctionType))
-    module = sys.modules.get(namespace.get("__name__"))
+        return depth < 3 and all(_trusted(v, modules, depth + 1) for v in cells if isinstance(v, types.FunctionType))
+    module = modules.get(id(namespace))
     path = getattr(module, "__file__", None) or ""
     return (module is not None and vars(module) is namespace and os.path.abspath(path) == code.co_filename
             and path.startswith(HERE + os.sep) and os.path.abspath(path) != TARGET_FILE)
@@ -121,6 +124,9 @@ def integrity(config, session, item=None):
         shadowed = _shadowed(owner) if owner is not None else []
         if shadowed:
             return "replaced %s on %s" % (", ".join(shadowed[:3]), label)
+    loaded = list(sys.modules.values()) + list(PRIVATE["get_plugins"](manager)) + [
+        getattr(i, "module", None) for i in list(getattr(session, "items", None) or [])]
+    modules = {id(vars(m)): m for m in loaded if isinstance(m, types.ModuleType)}
     for name, caller in list(vars(manager.hook).items()):
         if type(caller) is not PRIVATE["caller"] or _shadowed(caller):
             return "replaced pytest's hook %s" % name
@@ -128,11 +134,11 @@ def integrity(config, session, item=None):
         if getattr(hookexec, "__func__", None) is not PRIVATE["hookexec"] or hookexec.__self__ is not manager:
             return "replaced how pytest calls the hook %s" % name
         for impl in PRIVATE["get_hookimpls"](caller):
-            if not _trusted(impl.function):
+            if not _trusted(impl.function, modules):
                 return "added its own implementation of pytest's hook %s (%s)" % (name, _describe_fn(impl.function))
     fixtures = getattr(session, "_fixturemanager", None)
     for name, defs in list(getattr(fixtures, "_arg2fixturedefs", {}).items()):
         for definition in defs:
-            if not _trusted(definition.func):
+            if not _trusted(definition.func, modules):
                 return "replaced the fixture %s (%s)" % (name, _describe_fn(definition.func))
     return None
