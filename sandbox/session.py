@@ -198,11 +198,10 @@ def interleave(streams: list[SupervisorStream], payload: dict, deadline_of,
     Each program's session is opened with its leading builds (all programs at once: nothing is timed there);
     then the steps go out in order, one request at a time, consecutive steps of one program as one request, so
     A's and B's samples alternate exactly as listed; then every session is closed (everything killed, every
-    writable area wiped). A step's ``requires`` (a global index) is renumbered
-    to its program's own session. Returns the outcome, whose report lists every step's result in the payload's
-    order as a one-container session's does (cut at the first step that did not report), and per stream
-    whether its container may be pooled again. ``deadline_of(steps)`` and ``report_budget(n_steps)`` size each
-    request."""
+    writable area wiped). A step's ``requires`` (a global index) is renumbered to its program's own session.
+    Returns the outcome, whose report lists every step's result in the payload's order as a one-container
+    session's does (cut at the first step that did not report), and per stream whether its container may be
+    pooled again. ``deadline_of(steps)`` and ``report_budget(n_steps)`` size each request."""
     steps = payload["steps"]
     owner = [step["program"] for step in steps]
     local: list[int] = []  # a step's index within its own program's session
