@@ -4,12 +4,18 @@ it. Code actions, lenses and hovers then ask the live tree about one position: n
 request path re-parses or re-outlines a whole file.
 
 Documents the server reads from disk (a command on a file that is not open) get a parsed copy
-too, rebuilt when their text changes."""
+too, rebuilt when their text changes.
+
+A document over MAX_PARSED_CHARS (a generated or vendored file of many megabytes) is never parsed: the
+parse holds the GIL (py-tree-sitter does not release it), so in the handler or in a thread it would stall
+every other request for seconds (20 MB: 7.7 s to parse, 12.6 s more to outline). It gets no code actions,
+lenses or hovers; the log says so each time it is opened, the user once per document."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 
 from source import languages
 from source.document import Document
@@ -20,6 +26,22 @@ logger = logging.getLogger(__name__)
 
 _ENCODINGS = {"utf-8": "utf-8", "utf-16": "utf-16", "utf-32": "utf-32"}
 SETTLE_AFTER_S = 0.3  # a pause in typing this long lets waiting edits be re-parsed
+# Larger documents get no syntax tree. 2 M characters parse in about 0.8 s on the shared 2-core VM (tree-sitter:
+# ~2.6 MB/s there); the largest hand-written Python modules are well under it.
+MAX_PARSED_CHARS = 2_000_000
+
+
+@dataclass(frozen=True)
+class TooLarge:
+    """A document left unparsed, for the one message the user gets about it."""
+
+    uri: str
+    chars: int
+
+    def message(self) -> str:
+        name = self.uri.rsplit("/", 1)[-1]
+        return (f"RefactorCoder: {name} is {self.chars / 1e6:.1f} MB, over the {MAX_PARSED_CHARS / 1e6:.0f} MB it "
+                "parses: no code actions or lenses for it (other files are not affected)")
 
 
 def language_from_uri(uri: str) -> str:
@@ -43,23 +65,51 @@ class DocumentCache:
         self._lock = threading.Lock()
         self._max_closed = max_closed
         self._settle_handles: dict[str, object] = {}
+        self._too_large: set[str] = set()  # open and unparsed
+        self._told: set[str] = set()  # documents the user was told about (once each)
+        self._notices: list[TooLarge] = []
 
     # -- editor notifications (event loop) --------------------------------------------------------------------
 
     def opened(self, uri: str, text: str, language_id: str | None, version: int | None) -> None:
+        if len(text) > MAX_PARSED_CHARS:
+            self._leave_unparsed(uri, len(text))
+            return
         document = Document(text, language_id or language_from_uri(uri), version)
         with self._lock:
+            self._too_large.discard(uri)
             self._open[uri] = document
             self._closed.pop(uri, None)
+
+    def _leave_unparsed(self, uri: str, chars: int) -> None:
+        logger.warning("%s: %d characters, over the %d parsed: no syntax tree, so no code actions or lenses for it",
+                       uri, chars, MAX_PARSED_CHARS)
+        with self._lock:
+            self._too_large.add(uri)
+            self._open.pop(uri, None)
+            self._closed.pop(uri, None)
+        if uri not in self._told:
+            self._told.add(uri)
+            self._notices.append(TooLarge(uri, chars))
+
+    def take_notices(self) -> list[TooLarge]:
+        """Documents left unparsed since the last call, each once per session: for the user's message."""
+        notices, self._notices = self._notices, []
+        return notices
 
     def changed(self, uri: str, changes, version: int | None, encoding: str = "utf-16") -> None:
         """Apply LSP content changes in order (each range is in the text left by the previous one)."""
         document = self._open.get(uri)
         if document is None:
-            return  # opened before we were listening: built from the pygls copy on first use
+            return  # unparsed, or opened before we were listening: built from the pygls copy on first use
         try:
             for change in changes:
                 change_range = getattr(change, "range", None)
+                # An upper bound of the size after the change (deleted text not subtracted): over the limit, the
+                # document is dropped before its re-parse; if it is in fact smaller, the next lookup parses it.
+                if (0 if change_range is None else document.char_count) + len(change.text) > MAX_PARSED_CHARS:
+                    self._leave_unparsed(uri, document.char_count + len(change.text))
+                    return
                 if change_range is None:
                     document.replace_all(change.text, version)
                     continue
@@ -96,6 +146,7 @@ class DocumentCache:
         with self._lock:
             self._open.pop(uri, None)
             self._closed.pop(uri, None)
+            self._too_large.discard(uri)
 
     # -- lookups -------------------------------------------------------------------------------------------------
 
@@ -104,7 +155,15 @@ class DocumentCache:
         same length), else a fresh parse of the pygls text."""
         uri = doc.uri
         text = doc.source
+        if len(text) > MAX_PARSED_CHARS:  # text only: every structural question answers "nothing here"
+            return Document(text, _language(doc), doc.version, structure=False)
         tracked = self._open.get(uri)
+        if tracked is None and uri in self._too_large:  # open, and now under the limit: tracked from here on
+            tracked = Document(text, _language(doc), doc.version)
+            with self._lock:
+                self._too_large.discard(uri)
+                self._open[uri] = tracked
+            return tracked
         if tracked is not None:
             if tracked.version == doc.version and tracked.char_count == len(text):
                 return tracked
@@ -121,6 +180,10 @@ class DocumentCache:
             self._remember_closed(uri, document)
         return document
 
+    def too_large(self, doc) -> bool:
+        """Left unparsed: over the limit now (pygls' copy holds the current text)."""
+        return len(doc.source) > MAX_PARSED_CHARS
+
     def _remember_closed(self, uri: str, document: Document) -> None:
         if len(self._closed) >= self._max_closed and uri not in self._closed:
             self._closed.pop(next(iter(self._closed)))
@@ -129,12 +192,16 @@ class DocumentCache:
     def extract(self, doc, selection: Span) -> Extraction | None:
         """Extraction for a pygls TextDocument at a selection in code points (None when nothing is there).
         For commands: the tree is brought fully up to date first (a job's target deserves every detail)."""
+        if self.too_large(doc):
+            return None
         document = self.document(doc)
         document.settle()
         return extract_in(document, selection)
 
     def extract_client(self, doc, start: tuple[int, int], end: tuple[int, int]) -> Extraction | None:
         """The same for a selection in the client's position units (what LSP requests carry)."""
+        if self.too_large(doc):
+            return None
         document = self.document(doc)
         encoding = encoding_of(doc)
         if encoding != "utf-32":

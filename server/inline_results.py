@@ -169,6 +169,12 @@ def refresh_soon(server, uri: str, delay_s: float = 0.4) -> None:
     server.jobs.loop.call_later(delay_s, run)
 
 
+def tell_unparsed(server) -> None:
+    """A document too large to parse has no actions or lenses: the user hears why, once per document."""
+    for notice in server.doc_cache.take_notices():
+        server.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=notice.message()))
+
+
 def setup(server) -> None:
     def on_job_finished(job) -> None:
         if server.results.record(job) is not None:
@@ -198,6 +204,7 @@ def setup(server) -> None:
     def on_open(ls, params: types.DidOpenTextDocumentParams):
         item = params.text_document
         ls.doc_cache.opened(item.uri, item.text, item.language_id, item.version)
+        tell_unparsed(ls)
         if ls.results.for_uri(item.uri):
             publish(ls, item.uri)
 
@@ -208,6 +215,7 @@ def setup(server) -> None:
         doc = ls.workspace.text_documents.get(uri)
         encoding = encoding_of(doc) if doc is not None else "utf-16"
         ls.doc_cache.changed(uri, params.content_changes, params.text_document.version, encoding)
+        tell_unparsed(ls)
         if ls.results.for_uri(uri):
             refresh_soon(ls, uri)  # a result whose function changed must leave the diagnostics too
         ls.doc_cache.settle_later(uri, asyncio.get_running_loop())

@@ -69,10 +69,12 @@ class Document:
 
     _next_anchor = 0
 
-    def __init__(self, text: str, language: str, version: int | None = None):
+    def __init__(self, text: str, language: str, version: int | None = None, *, structure: bool = True):
+        """`structure=False`: text only, no syntax tree (every structural question answers "nothing here"); for
+        documents too large to parse while an editor waits."""
         self.language = language
         self.version = version
-        self.grammar = grammars.GRAMMARS.get(language)
+        self.grammar = grammars.GRAMMARS.get(language) if structure else None
         self._anchors: weakref.WeakSet[Anchor] = weakref.WeakSet()
         self._lock = threading.Lock()
         self._outline: list[Function] | None = None
