@@ -86,6 +86,20 @@ class Job:
         self.store = orch.store
         self.category = orch.category(self.problem_text or target.code)
 
+    def select_tests(self) -> None:
+        """Python: fix the tests that run the target from the ORIGINAL's traced test run, once, before any candidate
+        (tests that reach it through other functions count; the candidate never chooses its tests)."""
+        from orchestrator.verify.testsuite import select_by_coverage
+
+        if self.target.language != "python" or self.suite.selection_done or not self.suite.selection_files:
+            return
+        self.check()
+        self.event("stage", stage="select", message=f"finding the tests that run {self.target.name}() (the "
+                                                     "original's test run, traced in the sandbox)")
+        known = len(self.suite.notes)
+        select_by_coverage(self.suite, self.exe.jobs)
+        self.report.notes += self.suite.notes[known:]
+
     # -- plumbing -----------------------------------------------------------------------------------
     def event(self, kind: str, **data) -> None:
         try:

@@ -77,6 +77,8 @@ class Orchestrator:
     def _run(self, job: Job, body) -> JobReport:
         status = "error"
         try:
+            if job.kind in ("fix", "optimize"):
+                job.select_tests()  # the original's tests that reach the target, fixed before any candidate
             report = body(job)
             status = "ok"
             return report

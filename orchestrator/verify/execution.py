@@ -66,7 +66,10 @@ class TestRun:
             return self.error
         parts = []
         for r in self.failures[:limit]:
-            parts.append(f"Test {r['name']} ({r['suite']} tests) failed:\n{r.get('error', '').strip()}"
+            error, detail = r.get("error", "").strip(), r.get("detail", "").strip()
+            # The failure's own message (pytest's rewritten assert: the compared values) when the traceback lacks it.
+            extra = f"\n{detail}" if detail and detail not in error else ""
+            parts.append(f"Test {r['name']} ({r['suite']} tests) failed:\n{error}{extra}"
                          + (f"\nIts output:\n{r['output'].strip()}" if r.get("output", "").strip() else ""))
         return "\n\n".join(parts)
 

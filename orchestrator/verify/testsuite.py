@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import ast
 import logging
+import os
 import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestrator.verify.imports_reach import files_reaching
 from orchestrator.verify.pyjobs import SKIP_DIRS
 from orchestrator.target import Target, TargetError
 
@@ -65,15 +67,17 @@ def _is_test_file(path: Path) -> bool:
     return path.suffix == ".py" and (path.name.startswith("test_") or path.stem.endswith("_test"))
 
 
-def _project_test_files(root: Path) -> list[Path]:
+def _project_sources(root: Path) -> list[Path]:
+    """The project's Python files, without walking into virtual environments, caches or hidden folders."""
     out = []
-    for path in sorted(root.rglob("*.py")):
-        rel = path.relative_to(root).parts
-        if any(part in SKIP_DIRS or part.startswith(".") for part in rel[:-1]):
-            continue
-        if _is_test_file(path):
-            out.append(path)
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+        out += [Path(folder) / f for f in sorted(files) if f.endswith(".py")]
     return out
+
+
+def _project_test_files(root: Path) -> list[Path]:
+    return [path for path in _project_sources(root) if _is_test_file(path)]
 
 
 def _mentions(node: ast.AST, name: str) -> bool:
@@ -198,7 +202,10 @@ def discover(target: Target, tests_path: Path | None = None, benchmark_test: str
         except (OSError, UnicodeDecodeError):
             continue
     runner = "pytest" if uses_pytest(target.root, list(texts.values())) else "builtin"
-    suite.selection_files = [p for p in map(lambda path: _sandbox_path(target, path), texts) if p]
+    # The traced selection run gets only the test files that can import their way to the target (explicit ones all).
+    reaching = texts if explicit else {p: texts[p] for p in files_reaching(
+        target.root, _project_sources(target.root), texts, target.path.resolve())}
+    suite.selection_files = [p for p in map(lambda path: _sandbox_path(target, path), reaching) if p]
     suite.pytest_options = pytest_options(target.root) if runner == "pytest" else []
     for path, text in texts.items():
         if name not in text:

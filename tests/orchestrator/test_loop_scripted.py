@@ -232,3 +232,18 @@ def test_cancellation_mid_refine_leaves_the_file_untouched(tmp_path, endpoint, p
     assert path.read_bytes() == before
     runs = orch.pipeline.history.list_runs()
     assert runs[0]["status"] == "cancelled"
+
+
+def test_fix_finds_the_failing_test_that_reaches_the_function_through_another(tmp_path, endpoint, py_sandbox):
+    """No test names count_pairs: the only failing one calls it through pair_report. The original's traced test
+    run finds it before any candidate (job.select_tests), so fix has a test that shows the bug and repairs it."""
+    path = _project(tmp_path, BUGGY + '\n\ndef pair_report(nums, k):\n    return f"{count_pairs(nums, k)} pairs"\n')
+    (path.parent / "tests" / "test_pairs.py").write_text(
+        "from pairs import pair_report\n\n\ndef test_report():\n    assert pair_report([1, 1, 1], 2) == '3 pairs'\n")
+    (path.parent / "tests" / "test_unrelated.py").write_text("import json\n\n\ndef test_json():\n    assert json\n")
+    endpoint.scripts["good"] = ["```python\n" + CORRECT + "```"]
+    orch = _orchestrator(tmp_path, endpoint, py_sandbox, "good", [])
+    report = orch.fix(locate(f"{path}::count_pairs"))
+    assert report.status == "accepted" and report.correct, report.summary
+    assert report.tests_total == 1 and report.tests_passed == 1  # the indirect test only, not the unrelated one
+    assert "range(i + 1, len(nums))" in report.accepted_code
