@@ -245,3 +245,21 @@ def test_a_factory_functions_instance_and_in_place_operators_with_other_instance
     found = receivers.read_tests(target, [test])
     assert found.calls == [{"receiver": "((_rc_receiver := make([1])), (_rc_receiver := __import__('operator').ior("
                                         "_rc_receiver, S([2]))), _rc_receiver)[-1]", "args": "(2,)", "kwargs": "{}"}]
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_cli_optimize_of_a_method_without_an_instance_in_the_tests_answers_json_naming_it(tmp_path, endpoint, py_sandbox):
+    import json
+
+    from tests.orchestrator.test_cli_orchestrate import _cli, _config
+
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "bag.py").write_text(BAG)
+    (tmp_path / "test_bag.py").write_text(TESTS)  # Bag.total: called only on a fixture no conftest defines
+    out = _cli(tmp_path, "optimize", f"{tmp_path}/bag.py::Bag.total", "--json", "--no-judge",
+               "--config", str(_config(tmp_path, endpoint)))
+    answer = json.loads(out.stdout)
+    assert out.returncode == answer["exit_code"] == 2 and answer["status"] == "error", out.stderr
+    assert "no instance of Bag found in the tests" in answer["error"] and "--workload 'Bag(...).total(...)'" in answer["error"]
+    assert not endpoint.requests  # stopped before any model was asked
