@@ -17,6 +17,7 @@ start are the same for both), wall and CPU, median of the per-pair ratios traced
 the CPU ratio is the steadier one (a pair's wall time also holds the time other processes took the core).
 
     .venv/bin/python -m benchmarks.trace_overhead [--pairs 5] [--only difflib,fractions]
+    .venv/bin/python -m benchmarks.trace_overhead --project DIR --command "python -m pytest -q tests" --timers sampling
 """
 
 from __future__ import annotations
@@ -104,20 +105,25 @@ def build_project(root: Path) -> Path:
 @app.command()
 def main(pairs: int = typer.Option(5, "--pairs", min=1, help="traced/untraced pairs per command"),
          only: Optional[List[str]] = typer.Option(None, "--only", help="commands: difflib, fractions, textwrap, pytest"),
+         project: Optional[Path] = typer.Option(None, "--project", help="trace this project instead (e.g. an "
+                                                "unpacked sdist), running --command in it"),
+         command_text: str = typer.Option("python -m pytest -q tests", "--command", help="with --project"),
+         timers: Optional[List[str]] = typer.Option(None, "--timers", help="sampling, cprofile (default both)"),
          results_dir: Path = RESULTS_DIR_OPTION) -> None:
     from sandbox import Sandbox
 
     from orchestrator.trace.run import trace_command
 
-    names = split(only, list(COMMANDS))
-    run = start_run("trace_overhead", {"pairs": pairs, "only": names}, results_dir=results_dir, docker=True)
+    commands = {project.name: command_text.split()} if project else {n: COMMANDS[n] for n in split(only, list(COMMANDS))}
+    chosen = split(timers, ["sampling", "cprofile"])
+    run = start_run("trace_overhead", {"pairs": pairs, "commands": commands, "project": project, "timers": chosen},
+                    results_dir=results_dir, docker=True)
     rows = {}
     with tempfile.TemporaryDirectory() as tmp, Sandbox(pool_size=1) as sandbox:
-        root = build_project(Path(tmp) / "proj")
-        for name in names:
-            command = COMMANDS[name]
+        root = project.resolve() if project else build_project(Path(tmp) / "proj")
+        for name, command in commands.items():
             trace_command(root, command, sandbox, traced=False)  # warm: the container and the page cache
-            runs = {"untraced": [], "sampling": [], "cprofile": []}  # (wall, cpu) per run, interleaved
+            runs = {timer: [] for timer in ["untraced", *chosen]}  # (wall, cpu) per run, interleaved
             functions = samples = clock = 0
             for _ in range(pairs):
                 for timer in runs:
@@ -131,7 +137,7 @@ def main(pairs: int = typer.Option(5, "--pairs", min=1, help="traced/untraced pa
                         samples = sum(len(f.samples) for f in got.functions)
             row = {"command": " ".join(command), "runs": runs, "functions": functions, "samples": samples,
                    "clock_samples": clock}
-            for timer in ("sampling", "cprofile"):
+            for timer in chosen:
                 for i, what in ((0, "wall"), (1, "cpu")):
                     ratios = [t[i] / p[i] for t, p in zip(runs[timer], runs["untraced"])]
                     row[f"{timer}_{what}_ratios"] = ratios
@@ -145,8 +151,8 @@ def main(pairs: int = typer.Option(5, "--pairs", min=1, help="traced/untraced pa
                    "functions", "inputs", "clock samples"):
         table.add_column(column, overflow="fold")
     for row in rows.values():
-        cells = [f"{row[f'{t}_{w}_median']:.2f}× ({row[f'{t}_{w}_max']:.2f}×)" for t in ("sampling", "cprofile")
-                 for w in ("wall", "cpu")]
+        cells = [f"{row[f'{t}_{w}_median']:.2f}× ({row[f'{t}_{w}_max']:.2f}×)" if f"{t}_{w}_median" in row else "-"
+                 for t in ("sampling", "cprofile") for w in ("wall", "cpu")]
         table.add_row(row["command"], f"{median(w for w, _ in row['runs']['untraced']):.3f}", *cells,
                       str(row["functions"]), str(row["samples"]), str(row["clock_samples"]))
     Console().print(table)

@@ -46,6 +46,7 @@ class HotReport(BaseModel):
     metric: str
     functions: list[HotFunction] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    chart: str | None = None  # a PNG of the own-time shares beside the Markdown report (file name)
 
     @property
     def accepted(self) -> list[HotFunction]:
@@ -76,6 +77,7 @@ def optimize_hot(root: Path, trace: Trace, n: int, optimize: Callable[[str], Job
         except Exception as exc:  # noqa: BLE001 - one function's failure is its row, the others still run
             if type(exc).__name__ == "Cancelled":
                 raise
+            log.warning("optimizing %s failed: %s", hot.target, exc)
             hot.status, hot.summary = "error", str(exc)[:600]
             continue
         hot.report, hot.status, hot.summary = job, job.status, job.summary
@@ -114,6 +116,8 @@ def markdown(report: HotReport) -> str:
         lines.append(f"| {f.rank} | `{f.target}` | {'?' if f.calls is None else f.calls} | {f.own_s * 1000:.1f} | {f.cumulative_s * 1000:.1f} | "
                      f"{100 * f.own_share:.0f}% | {f.samples} | {f.status}{' (applied)' if f.applied else ''} | "
                      f"{speed} |")
+    if report.chart:
+        lines += ["", f"![own time of each function, traced]({report.chart})"]
     for f in report.functions:
         lines += ["", f"## {f.rank}. `{f.target}`: {f.status}", "", f.summary or "(no summary)"]
         if f.report is not None:

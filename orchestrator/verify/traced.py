@@ -19,14 +19,12 @@ Whether the workload is measurable is read from the trace: the original's cumula
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 from orchestrator.target import Target
 from orchestrator.trace.model import FunctionTrace, Trace, TracedCall, load, trace_path
 from orchestrator.verify.testsuite import TestSource
 
-log = logging.getLogger(__name__)
 MAX_CALLS = 8
 REPLAY_SUITE = "user"  # recorded from the user's own run (testsuite.SUITE_TRUST has no "traced" suite yet)
 
@@ -87,8 +85,8 @@ def replay_source(qualname: str, call: TracedCall) -> str | None:
     return SAME + "\n".join(lines) + "\n"
 
 
-# How replays compare answers: equal, else floats within 1e-9 relative, containers item by item, objects of
-# the same type by their attributes (a class without __eq__ compares by identity otherwise).
+# How replays compare answers: equal, else floats within 1e-9 relative, containers item by item, other objects
+# of the same type by what pickling saves of them (a class without __eq__ compares by identity otherwise).
 SAME = '''def _same(a, b, depth=0):
     import math
     if depth > 50:
@@ -108,11 +106,11 @@ SAME = '''def _same(a, b, depth=0):
         return a.keys() == b.keys() and all(_same(a[k], b[k], depth + 1) for k in a)
     if isinstance(a, (set, frozenset, str, bytes, int, complex)) or a is None:
         return False
-    try:
-        mine, theirs = a.__getstate__(), b.__getstate__()
+    try:  # what pickling saves of each (both were pickled in the traced run): class, arguments, state
+        mine, theirs = a.__reduce_ex__(4), b.__reduce_ex__(4)
     except Exception:
         return False
-    return mine is not None and _same(mine, theirs, depth + 1)
+    return isinstance(mine, tuple) and _same(mine, theirs, depth + 1)
 '''
 
 

@@ -20,7 +20,7 @@ from typing import List, Optional
 
 import typer
 
-from server.cli.common import EXIT_CANCELLED, EXIT_MODEL_ERROR, EXIT_USAGE, ConfigOpt, _err, load_settings, run_in_worker
+from server.cli.common import EXIT_CANCELLED, EXIT_MODEL_ERROR, EXIT_USAGE, _err, load_settings, run_in_worker
 
 EXIT_NOT_ACCEPTED = 3  # as optimize: it ran, nothing was accepted
 
@@ -180,8 +180,7 @@ def optimize_hot(hot: int, command: list[str], *, metric: str, apply: bool, as_j
     if apply:
         hot_module.apply_accepted(report)
     chart = _chart(report, md_path.parent)
-    if chart is not None:
-        report.notes.append(f"chart: {chart.name} (own time of each function, traced)")
+    report.chart = chart.name if chart is not None else None
     json_path = hot_module.write(report, md_path)
     if as_json:
         sys.stdout.write(report.model_dump_json(indent=1) + "\n")

@@ -189,6 +189,7 @@ def test_optimize_hot_from_the_cli_applies_the_verified_change(project, tmp_path
         assert first["applied"] and "seen.get(k - x, 0)" in (project / "pairs.py").read_text()
         markdown = (project / ".refactorcoder" / "hot-report.md").read_text()
         assert "```diff" in markdown and "pairs.py::count_pairs" in markdown
+        assert "![own time" in markdown and (project / ".refactorcoder" / "hot-functions.png").stat().st_size > 1000
         assert json.loads((project / ".refactorcoder" / "hot-report.json").read_text())["functions"][0]["applied"]
     finally:
         (project / "pairs.py").write_text(PAIRS)  # the module's other tests read the original
