@@ -74,8 +74,11 @@ class Sampler:
 
     # -- wrapping a project module's functions once it ran -----------------------------------------
     def owns(self, fn, module):
+        """A function the module defines itself, under its own name (not a decorator's wrapper that copied the
+        name of the function it wraps: its code is shared by every function the decorator wraps)."""
         return (isinstance(fn, types.FunctionType) and fn.__module__ == module.__name__
-                and fn.__code__.co_filename == module.__file__ and "<" not in fn.__qualname__)
+                and fn.__code__.co_filename == module.__file__ and "<" not in fn.__qualname__
+                and getattr(fn.__code__, "co_qualname", fn.__qualname__) == fn.__qualname__)
 
     def wrap_module(self, module):
         for name, value in list(vars(module).items()):
