@@ -5,7 +5,8 @@ HEAD, orchestrator.changes) are optimized one after the other by the usual loop 
 tests found as for `optimize FILE::function`), and one report says, per function: the verdict, the tests,
 the measured change with its interval, and the verified change as a patch (`git apply`-able, paths from
 the repository's top). Markdown goes to --report (what docs/github-action/ comments on the pull request),
-the same payload as JSON on stdout with --json.
+the same payload as JSON on stdout with --json
+(server/cli/changed_report.py).
 
 Exit codes: 0 when every function ran, whatever the verdicts ("no verified change" is a normal outcome; so
 is a function without tests, reported as skipped); 2 for bad arguments or a --base git cannot resolve; 1
@@ -20,10 +21,9 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Optional
 
 import typer
-from pydantic import BaseModel, Field
 
 from server.cli.common import EXIT_CANCELLED, EXIT_MODEL_ERROR, EXIT_USAGE, _err, load_settings, run_in_worker
 
@@ -31,36 +31,10 @@ ChangedOpt = typer.Option(False, "--changed", help="optimize every Python functi
                                                    "exit 0 whatever the verdicts, non-zero only for errors)")
 BaseOpt = typer.Option("HEAD", "--base", help="with --changed: the git ref the changes are taken against "
                                               "(their merge base with HEAD), e.g. origin/main")
-ReportOpt = typer.Option(None, "--report", help="with --changed: write the Markdown report to this file")
+ReportOpt = typer.Option(None, "--report", help="with --changed or --hot: write the Markdown report to this file")
 
 logger = logging.getLogger(__name__)
 MAX_FUNCTIONS = 20  # a CI job's time is bounded: the rest are listed as not optimized
-
-Outcome = Literal["verified change", "no verified change", "skipped", "error", "not run"]
-
-
-class FunctionResult(BaseModel):
-    target: str  # repository-relative FILE::function
-    outcome: Outcome
-    reason: str = ""  # why skipped / error / not run
-    patch: str = ""  # the verified change as a unified diff of the file (git apply from the repository's top)
-    applied: bool = False
-    job: Optional[dict] = None  # the JobReport (orchestrator.report), as `optimize --json` prints it
-
-
-class ChangedReport(BaseModel):
-    kind: Literal["changed"] = "changed"
-    status: Literal["verified change", "no verified change", "no changed functions", "error", "cancelled"]
-    exit_code: int
-    repository: str
-    base: str  # as given
-    compared_to: str  # the commit the diff was taken against (merge base of base and HEAD)
-    head: str  # HEAD's commit (the working tree may add uncommitted edits)
-    metric: str
-    functions: list[FunctionResult] = Field(default_factory=list)
-    not_optimized: list[str] = Field(default_factory=list)  # changed, past MAX_FUNCTIONS
-    seconds: float = 0.0
-
 
 def run(target: Optional[str], *, base: str, report: Optional[Path], changed: bool, metric: str,
         tests: Optional[Path], apply: bool, as_json: bool, config, attempts: Optional[int], judge: bool,
@@ -82,6 +56,7 @@ def run(target: Optional[str], *, base: str, report: Optional[Path], changed: bo
     except typer.Exit as exc:
         raise fail("invalid settings (see the message above)", exc.exit_code) from None
     from orchestrator.changes import ChangesError, changes, git, touched_functions
+    from server.cli.changed_report import ChangedReport
 
     started = time.monotonic()
     try:
@@ -108,7 +83,7 @@ def _relative(spec: str, root: Path) -> str:
         return spec
 
 
-def _optimize_each(result: ChangedReport, functions, *, settings, root: Path, metric: str, tests: Optional[Path],
+def _optimize_each(result, functions, *, settings, root: Path, metric: str, tests: Optional[Path],
                    apply: bool, attempts: Optional[int], judge: bool, quiet: bool) -> None:
     """One Optimize job per function, in order; one function's failure is recorded and the next one runs."""
     from models.errors import Cancelled, RefactorCoderError
@@ -116,6 +91,7 @@ def _optimize_each(result: ChangedReport, functions, *, settings, root: Path, me
     from orchestrator.report import unified_diff
     from orchestrator.target import FileChanged, TargetError, apply as apply_code, locate
     from sandbox.errors import SandboxError
+    from server.cli.changed_report import FunctionResult
 
     console = _console()
     cancel = threading.Event()
@@ -159,7 +135,7 @@ def _optimize_each(result: ChangedReport, functions, *, settings, root: Path, me
                     logger.exception("optimize %s failed", entry.target)
                     entry.outcome, entry.reason = "error", f"{type(exc).__name__}: {exc}"
                     continue
-                entry.job = job.model_dump(mode="json")
+                entry.job = job
                 if job.status == "accepted" and job.accepted_code:
                     entry.outcome = "verified change"
                     entry.patch = unified_diff(target.text, target.with_code(job.accepted_code),
@@ -193,8 +169,8 @@ def _optimize_each(result: ChangedReport, functions, *, settings, root: Path, me
                      "verified change" if "verified change" in outcomes else "no verified change")
 
 
-def _finish(result: ChangedReport, *, report: Optional[Path], as_json: bool) -> None:
-    from server.cli.changed_markdown import markdown
+def _finish(result, *, report: Optional[Path], as_json: bool) -> None:
+    from server.cli.changed_report import markdown
 
     text = markdown(result)
     if report is not None:
