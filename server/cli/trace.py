@@ -132,6 +132,14 @@ def optimize_hot(hot: int, command: list[str], *, metric: str, apply: bool, as_j
     console = _stderr_console()
     cancel = threading.Event()
 
+    def progress(event: str, data: dict) -> None:
+        if as_json:
+            return
+        if event == "stage":
+            console.print(f"[dim]  … {data.get('message') or data.get('stage')}[/dim]")
+        elif event == "result":
+            console.print(f"    → {data['status']}" + (f": {data['reason'][:160]}" if data.get("reason") else ""))
+
     def work():
         from sandbox import Sandbox
 
@@ -155,7 +163,7 @@ def optimize_hot(hot: int, command: list[str], *, metric: str, apply: bool, as_j
             try:
                 return hot_module.optimize_hot(
                     project, trace, hot,
-                    lambda spec: orch.optimize(locate(spec), metric=metric, cancel=cancel),
+                    lambda spec: orch.optimize(locate(spec), metric=metric, cancel=cancel, on_event=progress),
                     metric=metric, on_function=None if as_json else (
                         lambda f: console.print(f"[cyan]optimizing #{f.rank} {f.target}[/cyan] "
                                                 f"({f.own_s * 1000:.1f} ms own time traced) …")))
