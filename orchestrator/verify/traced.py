@@ -52,6 +52,8 @@ class TracedPlan:
 
 def traced_function(target: Target) -> tuple[FunctionTrace | None, Trace | None]:
     """The trace's record of `target` (None when there is no trace or no inputs for it) and the trace."""
+    if not target.root.is_absolute() or not target.path.is_relative_to(target.root):
+        return None, None  # a target outside any project (e.g. a benchmark problem's file): no trace of it
     trace = load(trace_path(target.root))
     if trace is None:
         return None, None
