@@ -389,3 +389,44 @@ def test_the_originals_doctests_run_without_doctests_runner(tmp_path, py_sandbox
     assert [r["status"] for r in exe.run_tests(target.code, suite.tests).results] == ["passed"]
     wrong = exe.run_tests(DOCUMENTED.replace("return len(x)", "return len(x or ()) + 1"), suite.tests).results
     assert [r["status"] for r in wrong] == ["failed"] and "Expected:\n    2\nGot:\n    3" in wrong[0]["error"], wrong
+
+
+SENTINELS = '''import sys
+
+
+def make_sentinel(name):
+    """Named after the module that makes it, as boltons.typeutils.make_sentinel does."""
+    return name + "@" + sys._getframe(1).f_globals["__name__"]
+'''
+
+
+def test_project_code_that_reads_its_callers_frame_still_runs_and_a_candidate_doing_the_same_is_refused(
+        tmp_path, py_sandbox):
+    """boltons' setutils did not load at all in the sandbox: typeutils.make_sentinel, called at import, reads
+    sys._getframe(1). The project's own modules (not the target's) may; the candidate's code may not, even when it
+    compiles the same helper under the project module's file name."""
+    module = "from sentinels import make_sentinel\n\n_MISSING = make_sentinel('_MISSING')\n\n\n" + ORIGINAL
+    target = _project(tmp_path, module)
+    (target.root / "sentinels.py").write_text(SENTINELS)
+    exe = PythonExecution(py_sandbox, target, Suite())
+    honest = _call(exe, target.code)
+    assert honest.get("ok") and not honest["tampered"] and honest["passes"][0]["0"]["r"] == 3, honest
+    forged = '''import sys
+
+helper = {}
+exec(compile(\'\'\'
+import sys
+def make_sentinel(name):
+    return sys._getframe(1)
+\'\'\', "%s", "exec"), helper)
+
+
+def f(x):
+    try:
+        helper["make_sentinel"]("x").f_back
+    except ValueError:
+        pass
+    return len(x)
+''' % (target.root / "sentinels.py")
+    report = _call(exe, forged)
+    assert any("frame access (sys._getframe)" in t for t in report["tampered"]), report

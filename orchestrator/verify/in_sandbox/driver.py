@@ -398,7 +398,10 @@ def prepare(job):
     if "random" in sys.modules:  # same pseudo-random numbers in every call and every run
         sys.modules["random"].seed(0)
     own = [sys.modules[__name__]] + [sys.modules[n] for n in sys.modules if n.startswith("rc_driver_")]
-    GUARD.prepare([m for m in own if m is not IMPORTS_MODULE], job["mode"] == "tests")
+    # The project's other modules the target imports, compiled here from their read-only files before any candidate:
+    # their code may read its caller's frame (boltons' make_sentinel names a sentinel after its module).
+    project_code = [IMPORTS.compiled[name][1] for name, _ in job.get("precompile", [])[1:] if name in IMPORTS.compiled]
+    GUARD.prepare([m for m in own if m is not IMPORTS_MODULE], job["mode"] == "tests", project_code)
     gc.collect()
     gc.freeze()  # the forked calls do not copy-on-write the parent's objects by collecting them
 

@@ -22,7 +22,10 @@ the result pipe). Rebinding that code needs a way to reach it; this module takes
   (emitter()): the driver treats any other line as forged.
 
 Standard-library callers that only read a frame's module name (collections.namedtuple, typing, enum) are
-allowed; logging's caller lookup is refused quietly (logging falls back to "(unknown file)").
+allowed; logging's caller lookup is refused quietly (logging falls back to "(unknown file)"). So is sys._getframe
+from the code of the project's other modules that the target imports (compiled by the driver before any candidate;
+boltons calls it at import to name its sentinels). Limit: a project function that hands its caller's frame back
+would give a candidate that calls it a frame; such helpers are rare, and the candidate still cannot make one.
 """
 
 import _json
@@ -82,8 +85,22 @@ def _nested(code, name):
     return [c for c in getattr(code, "co_consts", ()) if isinstance(c, types.CodeType) and c.co_name == name]
 
 
-def prepare(own_modules, tests):
-    """Once in the driver, after its imports and before the first call (and before gc.freeze())."""
+def _all_codes(codes):
+    """Code objects and every code object nested in their constants (functions, classes, comprehensions)."""
+    out, todo = set(), list(codes)
+    while todo:
+        code = todo.pop()
+        if code in out:
+            continue
+        out.add(code)
+        todo += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return frozenset(out)
+
+
+def prepare(own_modules, tests, project_code=()):
+    """Once in the driver, after its imports and before the first call (and before gc.freeze()). `project_code`:
+    the code of the project's other modules (never the target's), compiled by the driver from their read-only files;
+    its sys._getframe calls are allowed (by code object identity: a candidate cannot make one of them)."""
     global OWN, PRE_DICTS, PRE_TYPES, ALLOW_GETFRAME, QUIET_GETFRAME, TB_READERS, TB_WALKERS, TB_CONSUMERS, PROC_DEV
     global QUIET_TB_READERS
     import collections
@@ -106,7 +123,7 @@ def prepare(own_modules, tests):
     KEEP[:] = list(seen.values())
     PRE_TYPES = frozenset(seen)
     ALLOW_GETFRAME = _codes(collections.namedtuple, getattr(typing, "_caller", None),
-                            getattr(enum.EnumType, "_create_", None))
+                            getattr(enum.EnumType, "_create_", None)) | _all_codes(project_code)
     if "logging" in sys.modules:
         QUIET_GETFRAME = _codes(getattr(sys.modules["logging"], "currentframe", None))
     if "_pytest.config" in sys.modules:  # real pytest (driver_pytest.py): a config-time warning's location only
