@@ -104,6 +104,9 @@ class Orchestrator:
             raise NoTests(f"fix needs a test that shows the bug: add a test that calls {job.target.name} "
                           "(test_*.py in the project, or a doctest), or pass --tests PATH")
         code = start_code if start_code is not None else job.target.code
+        missing = getattr(job.python_behaviour, "missing_receiver", None)
+        if missing:  # a method with no instance to call it on: its state guard has no calls
+            job.report.notes.append("state guard not run: " + missing)
         if start_run is None:
             job.event("stage", stage="baseline", message="running the tests on the current code")
             parent = job.store.candidate(job.run_id, stage="original", code=code, language=job.target.language,
