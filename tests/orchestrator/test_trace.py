@@ -98,6 +98,26 @@ def test_commands_are_read_not_run_by_a_shell(tmp_path):
     assert result.exit_code == 2 and json.loads(result.stdout)["status"] == "error"
 
 
+def test_hot_usage_errors_and_the_report_without_docker(tmp_path):
+    from server.cli import app
+    from orchestrator.trace import hot
+    from orchestrator.trace.model import Trace
+
+    result = CliRunner().invoke(app, ["optimize", "--hot", "2", "--json"])
+    assert result.exit_code == 2 and "needs the command to trace" in json.loads(result.stdout)["error"]
+    trace = Trace(command=["pytest"], root=str(tmp_path), exit_code=0, wall_s=1.0, cpu_s=1.0, functions=[
+        {"path": "m.py", "qualname": "f", "line": 3, "calls": 4, "own_s": 0.3, "cumulative_s": 0.5},
+        {"path": "m.py", "qualname": "g.<locals>.h", "line": 9, "calls": None, "own_s": 0.6, "cumulative_s": 0.6},
+        {"path": "m.py", "qualname": "g", "line": 8, "calls": None, "own_s": 0.1, "cumulative_s": 0.7}])
+    ranked = hot.ranked(trace, 5)  # nested functions cannot be targeted: left out
+    assert [(f.target, f.calls) for f in ranked] == [("m.py::f", 4), ("m.py::g", None)]
+    ranked[0].status, ranked[0].patch = "accepted", "--- a/m.py\n+++ b/m.py\n"
+    report = hot.HotReport(command=trace.command, root=str(tmp_path), traced_at=trace.created, trace_wall_s=1.0,
+                           exit_code=0, metric="time", functions=ranked)
+    text = hot.markdown(report)
+    assert "| 2 | `m.py::g` | ? |" in text and "```diff\n--- a/m.py" in text
+
+
 @pytest.mark.docker
 @pytest.mark.parametrize("exact", [True, False], ids=["cprofile", "sampling clock"])
 def test_a_script_traced_in_the_sandbox(project, py_sandbox, exact):
