@@ -25,13 +25,13 @@ from orchestrator.target import Target, TargetError
 
 log = logging.getLogger(__name__)
 
-SUITE_TRUST = ("user", "doctest", "benchmark", "designed")
+SUITE_TRUST = ("user", "doctest", "traced", "benchmark", "designed")
 
 
 @dataclass
 class TestSource:
     __test__ = False
-    suite: str  # user | doctest | benchmark | designed
+    suite: str  # user | doctest | traced (replays of a traced run) | benchmark | designed
     kind: str  # file | doctest | program
     name: str
     path: str | None = None  # sandbox path of a test file

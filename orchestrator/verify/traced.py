@@ -26,7 +26,7 @@ from orchestrator.trace.model import FunctionTrace, Trace, TracedCall, load, tra
 from orchestrator.verify.testsuite import TestSource
 
 MAX_CALLS = 8
-REPLAY_SUITE = "user"  # recorded from the user's own run (testsuite.SUITE_TRUST has no "traced" suite yet)
+REPLAY_SUITE = "traced"  # replays of calls recorded from the user's own run (testsuite.SUITE_TRUST)
 
 # Both the workload call and the replay test unpickle in the sandbox, in the call's own process.
 _UNPICKLE = "__import__('pickle').loads(__import__('base64').b64decode({blob!r}))"
