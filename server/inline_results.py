@@ -184,12 +184,18 @@ def setup(server) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
     def on_code_lens(ls, params: types.CodeLensParams):
-        if not ls.results.for_uri(params.text_document.uri):
-            return []
+        # LSP has one codeLens handler per server: the results' lenses, then other features' (ls.lens_providers).
+        uri = params.text_document.uri
+        lenses = []
         try:
-            return code_lenses(ls, ls.workspace.get_text_document(params.text_document.uri))
+            doc = ls.workspace.get_text_document(uri)
+            if ls.results.for_uri(uri):
+                lenses += code_lenses(ls, doc)
+            for provider in ls.lens_providers:
+                lenses += provider(ls, doc)
         except OSError:  # neither open nor on disk
             return []
+        return lenses
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def on_hover(ls, params: types.HoverParams):

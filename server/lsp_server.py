@@ -77,6 +77,7 @@ class RefactorCoderServer(LanguageServer):
         self.jobs = JobManager(self)
         self.results = ResultStore()
         self.sandboxes = SandboxHolder()
+        self.lens_providers: list = []  # (server, doc) -> [CodeLens]: other features' lenses (e.g. hot functions)
         self.client_options: dict = {}  # initializationOptions beside the settings (e.g. {"jobProgress": "notifications"})
 
     def shutdown(self):
@@ -126,10 +127,12 @@ class OneLineRefusals(logging.Filter):
 
 
 def create_server(pipeline_factory: PipelineFactory | None = None) -> RefactorCoderServer:
-    from server import code_actions, commands, inline_results, report_data, report_request, settings_sync
+    from server import (code_actions, commands, hot_functions, inline_results, report_data, report_request,
+                        settings_sync)
 
     logging.getLogger("pygls.protocol.json_rpc").addFilter(OneLineRefusals())
     server = RefactorCoderServer(pipeline_factory)
-    for feature in (settings_sync, code_actions, commands, inline_results, report_request, report_data):
+    for feature in (settings_sync, code_actions, commands, inline_results, report_request, report_data,
+                    hot_functions):
         feature.setup(server)
     return server

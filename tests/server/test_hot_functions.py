@@ -1,0 +1,108 @@
+"""`refactorcoder.findHotFunctions` through the real server process (pytest-lsp client): a tiny project's script
+traced in the real Python sandbox, its slowest function answered first, the trace saved where Optimize reads
+it, and a hot lens (whose command is Optimize on that function) on it in the editor. Bad arguments are
+InvalidParams. Under CI=true a missing engine/image fails."""
+
+from __future__ import annotations
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from orchestrator.trace.model import load, trace_path
+from tests.conftest import require_real_part
+from tests.orchestrator.conftest import _python_sandbox_problem
+from tests.server.lsp_helpers import SERVER_COMMAND, execute, server_env, start_session
+
+pytestmark = [pytest.mark.timeout(300)]
+
+SLOW = '''"""A slow function and a quick one."""
+
+
+def quick(values):
+    return max(values)
+
+
+def slow_pairs(n):
+    total = 0
+    for i in range(n):
+        for j in range(n):
+            total += (i * j) % 7
+    return total
+'''
+SCRIPT = '''from slow import quick, slow_pairs
+
+print(sum(slow_pairs(400) for _ in range(4)), quick([3, 1, 2]))
+'''
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    require_real_part(_python_sandbox_problem())
+    root = tmp_path_factory.mktemp("hot") / "proj"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("[project]\nname = 'proj'\n")
+    (root / "slow.py").write_text(SLOW)
+    (root / "run.py").write_text(SCRIPT)
+    return root
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER_COMMAND, server_env=server_env()))
+async def client(lsp_client: LanguageClient):
+    await start_session(lsp_client, {})
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.mark.docker
+async def test_the_slow_function_comes_first_and_gets_a_hot_lens(client: LanguageClient, project):
+    result = await execute(client, "refactorcoder.findHotFunctions",
+                           {"uri": project.as_uri(), "command": ["python", "run.py"], "top": 5})
+    assert result["status"] == "done", result
+    report = result["report"]
+    first = report["functions"][0]
+    assert (first["function"], first["uri"]) == ("slow_pairs", (project / "slow.py").as_uri()), report
+    assert first["line"] == 7 and first["calls"] == 4 and first["ownS"] > 0 and first["ownShare"] > 0.5
+    assert first["cumulativeS"] >= first["ownS"]
+    saved = load(trace_path(project))  # where Optimize finds the traced inputs
+    assert saved is not None and saved.command == ["python", "run.py"] and report["tracePath"] == str(trace_path(project))
+    assert any(values for values in client.progress_reports.values()), "no work-done progress for the job"
+
+    uri = (project / "slow.py").as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+        uri=uri, language_id="python", version=1, text=SLOW)))
+    lenses = await client.text_document_code_lens_async(
+        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    hot = [lens for lens in lenses if lens.command and lens.command.title.startswith("hot: ")]
+    assert len(hot) == 1, [lens.command.title for lens in lenses if lens.command]
+    lens = hot[0]
+    assert lens.range.start.line == 7
+    assert lens.command.title.endswith(" own time · 4 calls · Optimize"), lens.command.title
+    assert lens.command.command == "refactorcoder.optimize"
+    args = lens.command.arguments[0]
+    assert args["uri"] == uri and args["range"]["start"]["line"] == 7
+
+
+BAD_ARGUMENTS = [
+    [],
+    [{"command": ["python", "run.py"]}],
+    [{"uri": "file:///no/such/folder", "command": ["python", "run.py"]}],
+    [{"uri": "FOLDER", "command": "python run.py"}],
+    [{"uri": "FOLDER", "command": []}],
+    [{"uri": "FOLDER", "command": ["ls", "-la"]}],
+    [{"uri": "FOLDER", "command": ["python", "missing.py"]}],
+    [{"uri": "FOLDER", "command": ["python", "run.py"], "top": 0}],
+]
+
+
+async def test_bad_arguments_are_invalid_params(client: LanguageClient, tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    (tmp_path / "run.py").write_text("print(1)\n")
+    for arguments in BAD_ARGUMENTS:
+        arguments = [{k: tmp_path.as_uri() if v == "FOLDER" else v for k, v in a.items()} for a in arguments]
+        with pytest.raises(JsonRpcException) as raised:
+            await execute(client, "refactorcoder.findHotFunctions", *arguments)
+        assert raised.value.code == -32602, (arguments, raised.value)
+    assert not trace_path(tmp_path).exists()
