@@ -67,7 +67,8 @@ async def test_the_slow_function_comes_first_and_gets_a_hot_lens(client: Languag
     assert first["line"] == 7 and first["calls"] == 4 and first["ownS"] > 0 and first["ownShare"] > 0.5
     assert first["cumulativeS"] >= first["ownS"]
     saved = load(trace_path(project))  # where Optimize finds the traced inputs
-    assert saved is not None and saved.command == ["python", "run.py"] and report["tracePath"] == str(trace_path(project))
+    assert saved is not None and saved.command == ["python", "run.py"]
+    assert report["tracePath"] == str(trace_path(project))
     assert any(values for values in client.progress_reports.values()), "no work-done progress for the job"
 
     uri = (project / "slow.py").as_uri()
