@@ -4,6 +4,18 @@ import { LanguageClient } from 'vscode-languageclient/node';
 import { activeEditorArgs, ServerManager } from './client';
 import { DiffPreview } from './diffPreview';
 import { HistoryView } from './historyView';
+import {
+    CommandChoice,
+    defaultCommandLine,
+    FIND_HOT_COMMAND,
+    FIND_HOT_PALETTE_COMMAND,
+    HOT_KIND,
+    hotDescription,
+    HotFunctionsReport,
+    hotWhere,
+    launchCommandLines,
+    splitCommandLine,
+} from './hotFunctions';
 import { JobProgress } from './progress';
 import {
     APPLY_SOLUTION_COMMAND,
@@ -41,6 +53,7 @@ import { jobTitle, reportTarget } from './views';
 
 export const KIND_TITLES: Record<string, string> = {
     guide: 'Guide', solve: 'Solve with guidance', judge: 'Judge', fix: 'Fix with tests', optimize: 'Optimize',
+    [HOT_KIND]: 'Find hot functions',
 };
 
 /** Palette commands must never be "not found": without a server they say so, with the way out. */
@@ -142,6 +155,9 @@ export function registerCommands(
                 }),
             ),
         ),
+        vscode.commands.registerCommand(FIND_HOT_PALETTE_COMMAND, () =>
+            whenRunning(manager, () => reportErrors('find hot functions', () => findHotFunctions(manager))),
+        ),
         vscode.commands.registerCommand('refactorcoder.discardShownSolution', () => diff.discard()),
         vscode.commands.registerCommand('refactorcoder.openRun', (runId: number | string) =>
             whenRunning(manager, () => reportErrors('report', () => webview.show({ runId }))),
@@ -221,7 +237,8 @@ export function attachClient(
             progress.finished(params.jobId);
             history.refresh();
             // A failed job already got the server's own error message; a cancelled one was the user's doing.
-            if (params.status !== 'done') {
+            // Find hot functions shows its answer in a quick pick.
+            if (params.status !== 'done' || params.kind === HOT_KIND) {
                 return;
             }
             const actions = params.runId != null ? ['Show Report'] : [];
@@ -236,6 +253,65 @@ export function attachClient(
         }),
     );
     return disposables;
+}
+
+/** Ask for the command to trace (launch.json's Python configurations offered first), trace it in the sandbox
+ *  (the server's job: progress and Cancel from refactorcoder/jobProgress), and list the hot functions; the server
+ *  refreshes the code lenses ("hot: 38% own time · … · Optimize") itself. */
+async function findHotFunctions(manager: ServerManager): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    const folder = (editor && vscode.workspace.getWorkspaceFolder(editor.document.uri)) ?? vscode.workspace.workspaceFolders?.[0];
+    if (!folder) {
+        void vscode.window.showWarningMessage('RefactorCoder: open a folder to find its hot functions.');
+        return;
+    }
+    const active = editor && editor.document.uri.scheme === 'file' && editor.document.uri.fsPath.endsWith('.py')
+        ? vscode.workspace.asRelativePath(editor.document.uri, false)
+        : undefined;
+    const tests = await vscode.workspace.findFiles('**/{test_*.py,*_test.py}', '**/{.venv,venv,.tox,node_modules}/**', 1);
+    const fallback = defaultCommandLine(tests.length > 0, active);
+    const launch = vscode.workspace.getConfiguration('launch', folder.uri).get<unknown[]>('configurations');
+    const choices: CommandChoice[] = launchCommandLines(launch, folder.uri.fsPath, active);
+    let line = fallback;
+    if (choices.length) {
+        const pick = await vscode.window.showQuickPick(
+            [{ label: fallback, line: fallback, detail: 'default' }, ...choices].map((c) => ({ ...c, description: c.line })),
+            { placeHolder: 'Trace which command in the sandbox? (you can edit it next)' },
+        );
+        if (!pick) return;
+        line = pick.line;
+    }
+    const typed = await vscode.window.showInputBox({
+        prompt: 'Command to trace in the sandbox (python SCRIPT, python -m MODULE or pytest ARGS), from the folder root',
+        value: line,
+        validateInput: (text: string) => {
+            try {
+                return splitCommandLine(text).length ? undefined : 'give a command, e.g. pytest tests/';
+            } catch (error) {
+                return error instanceof Error ? error.message : String(error);
+            }
+        },
+    });
+    if (!typed) return;
+    const response = (await manager.executeServerCommand(FIND_HOT_COMMAND, [
+        { uri: folder.uri.toString(), command: splitCommandLine(typed) },
+    ])) as { status: string; report?: HotFunctionsReport; error?: string } | undefined;
+    if (!response || response.status !== 'done' || !response.report) return; // failed: the server said why
+    const report = response.report;
+    if (!report.functions.length) {
+        void vscode.window.showInformationMessage(`RefactorCoder: ${report.summary || 'no function of the project was traced'}.`);
+        return;
+    }
+    const rootUri = vscode.Uri.file(report.root).toString();
+    const pick = await vscode.window.showQuickPick(
+        report.functions.map((row) => ({ label: `$(flame) ${row.function}`, description: hotDescription(row),
+                                         detail: hotWhere(row, rootUri), row })),
+        { placeHolder: `Hot functions of \`${typed}\` (traced ${report.wallS.toFixed(2)} s, exit ${report.exitCode}): open one` },
+    );
+    if (!pick) return;
+    const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(pick.row.uri));
+    const at = new vscode.Position(pick.row.line, 0);
+    await vscode.window.showTextDocument(document, { selection: new vscode.Range(at, at) });
 }
 
 export function applySolution(manager: ServerManager, jobId: string): Promise<unknown> {
