@@ -75,6 +75,14 @@ class TreeItem {
     constructor(readonly label: string, readonly collapsibleState?: number) {}
 }
 
+class Position {
+    constructor(readonly line: number, readonly character: number) {}
+}
+
+class Range {
+    constructor(readonly start: Position, readonly end: Position) {}
+}
+
 /** What the extension did, and how the fake user and server answer. Reset between tests. */
 export const fake = {
     messages: [] as Shown[],
@@ -90,6 +98,9 @@ export const fake = {
     configUpdates: [] as { key: string; value: any }[],
     workspaceFolders: [] as { uri: Uri; name: string; index: number }[],
     activeTextEditor: undefined as any,
+    /** Workspace files `findFiles` finds (any pattern), and the documents shown with their options. */
+    files: [] as Uri[],
+    shownDocuments: [] as { document: any; options: any }[],
     progress: [] as ProgressRecord[],
     webviews: [] as { viewType: string; title: string; html: string; disposed: boolean }[],
     tabs: [] as { label: string; input: unknown }[],
@@ -115,6 +126,8 @@ export const fake = {
         this.configUpdates = [];
         this.workspaceFolders = [];
         this.activeTextEditor = undefined;
+        this.files = [];
+        this.shownDocuments = [];
         this.progress = [];
         this.webviews = [];
         this.tabs = [];
@@ -196,7 +209,7 @@ function builtin(id: string, args: any[]): unknown {
 
 export const vscode: any = {
     __esModule: true,
-    Disposable, EventEmitter, Uri, TabInputTextDiff, TreeItem,
+    Disposable, EventEmitter, Uri, TabInputTextDiff, TreeItem, Position, Range,
     ThemeIcon: class { constructor(readonly id: string) {} },
     ViewColumn: { Active: -1, Beside: -2, One: 1, Two: 2 },
     ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
@@ -216,7 +229,10 @@ export const vscode: any = {
         createOutputChannel: outputChannel,
         createStatusBarItem: () => ({ text: '', tooltip: '', command: '', name: '', show: () => undefined, dispose: () => undefined }),
         registerTreeDataProvider: () => new Disposable(),
-        showTextDocument: (doc: unknown) => Promise.resolve(doc),
+        showTextDocument: (doc: unknown, options?: unknown) => {
+            fake.shownDocuments.push({ document: doc, options });
+            return Promise.resolve(doc);
+        },
         withProgress(options: any, task: (p: any, token: any) => Promise<unknown>) {
             const cancelled = new EventEmitter<void>();
             const record: ProgressRecord = { options, reports: [], cancel: () => cancelled.fire(), done: false };
@@ -272,6 +288,12 @@ export const vscode: any = {
         onDidChangeConfiguration: configurationChanged.event,
         registerTextDocumentContentProvider: () => new Disposable(),
         openTextDocument: (uri: Uri) => Promise.resolve({ uri }),
+        findFiles: (_include: string, _exclude?: string, max?: number) => Promise.resolve(fake.files.slice(0, max)),
+        getWorkspaceFolder: () => fake.workspaceFolders[0],
+        asRelativePath: (uri: Uri) => {
+            const root = fake.workspaceFolders[0]?.uri.fsPath;
+            return root && uri.fsPath.startsWith(`${root}/`) ? uri.fsPath.slice(root.length + 1) : uri.fsPath;
+        },
     },
     languages: { setTextDocumentLanguage: (doc: unknown) => Promise.resolve(doc) },
     extensions: { getExtension: () => undefined },
