@@ -160,7 +160,8 @@ async def find_hot_functions(server, raw_args) -> dict:
     # A job needs a target: this one is the project, with no code, so it gets no result lens of its own.
     target = Extraction(title=label, description="", code=None, language="python", span=Span((0, 0), (0, 0)),
                         anchor_line=0)
-    response = await server.jobs.run(KIND, hot.uri, None, target, runner=TraceRunner(hot, server.sandboxes))
+    # The job belongs to the project folder (never a document: a file's results and report view stay its own).
+    response = await server.jobs.run(KIND, hot.root.as_uri(), None, target, runner=TraceRunner(hot, server.sandboxes))
     if response["status"] == "done":
         server.hot_traces.forget(hot.root)
         if server.client_supports("workspace", "code_lens", "refresh_support"):

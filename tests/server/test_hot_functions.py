@@ -5,6 +5,8 @@ InvalidParams. Under CI=true a missing engine/image fails."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import pytest_lsp
 from lsprotocol import types
@@ -14,7 +16,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from orchestrator.trace.model import load, trace_path
 from tests.conftest import require_real_part
 from tests.orchestrator.conftest import _python_sandbox_problem
-from tests.server.lsp_helpers import SERVER_COMMAND, execute, server_env, start_session
+from tests.server.lsp_helpers import SERVER_COMMAND, execute, server_env, start_session, wait_until
 
 pytestmark = [pytest.mark.timeout(300)]
 
@@ -84,6 +86,24 @@ async def test_the_slow_function_comes_first_and_gets_a_hot_lens(client: Languag
     assert lens.command.command == "refactorcoder.optimize"
     args = lens.command.arguments[0]
     assert args["uri"] == uri and args["range"]["start"]["line"] == 7
+
+
+@pytest.mark.docker
+async def test_a_cancelled_trace_answers_cancelled_and_saves_nothing(client: LanguageClient, tmp_path):
+    require_real_part(_python_sandbox_problem())
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    (tmp_path / "wait.py").write_text("import time\n\ntime.sleep(3)\n")
+    running = asyncio.ensure_future(execute(client, "refactorcoder.findHotFunctions",
+                                            {"uri": tmp_path.as_uri(), "command": ["python", "wait.py"]}))
+    await wait_until(lambda: client.received["jobStarted"], timeout=30)
+    started = client.received["jobStarted"][-1]
+    assert started["kind"] == "findHotFunctions" and started["uri"] == tmp_path.as_uri()
+    cancelled = await execute(client, "refactorcoder.cancel", {"jobId": started["jobId"]})
+    assert cancelled["cancelled"] is True
+    result = await asyncio.wait_for(running, 30)
+    assert result["status"] == "cancelled", result
+    await asyncio.sleep(6)  # the sandbox run itself ends (3 s of sleep): its trace is dropped, not saved
+    assert not trace_path(tmp_path).exists()
 
 
 BAD_ARGUMENTS = [
