@@ -13,7 +13,9 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from orchestrator.target import locate
 from orchestrator.trace.model import load, trace_path
+from orchestrator.verify.traced import traced_plan
 from tests.conftest import require_real_part
 from tests.orchestrator.conftest import _python_sandbox_problem
 from tests.server.lsp_helpers import SERVER_COMMAND, execute, server_env, start_session, wait_until
@@ -71,6 +73,8 @@ async def test_the_slow_function_comes_first_and_gets_a_hot_lens(client: Languag
     saved = load(trace_path(project))  # where Optimize finds the traced inputs
     assert saved is not None and saved.command == ["python", "run.py"]
     assert report["tracePath"] == str(trace_path(project))
+    plan = traced_plan(locate(f"{project / 'slow.py'}::slow_pairs"))
+    assert plan is not None and plan.exprs, "Optimize finds no traced inputs of slow_pairs"
     assert any(values for values in client.progress_reports.values()), "no work-done progress for the job"
 
     uri = (project / "slow.py").as_uri()
