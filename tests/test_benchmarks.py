@@ -23,7 +23,7 @@ BENCHMARKS = sorted(p.stem for p in (ROOT / "benchmarks").glob("*.py") if p.stem
 def test_the_benchmarks_are_the_ones_kept():
     assert BENCHMARKS == ["codeaction_after_edit", "codeaction_latency", "decision_plan", "mcp_overhead", "models_overhead",
                           "sandbox_isolation", "sandbox_overhead", "sandbox_repeatability", "sandbox_throughput",
-                          "speed_decision", "trivial_lsp_server"]
+                          "speed_decision", "trace_overhead", "trivial_lsp_server"]
 
 
 @pytest.mark.parametrize("name", BENCHMARKS)
