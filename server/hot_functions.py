@@ -21,6 +21,7 @@ from pydantic.alias_generators import to_camel
 from server import command_args as args_
 from server.problem_extract import Extraction, Span
 from server.solution_edit import uri_to_path
+from server.verify_jobs import expected_job_error
 
 logger = logging.getLogger(__name__)
 
@@ -120,13 +121,7 @@ class TraceRunner:
         return None
 
     def expected_error(self, exc: Exception) -> bool:
-        from orchestrator.errors import OrchestratorError
-
-        try:
-            from sandbox.errors import SandboxError
-        except Exception:  # pragma: no cover
-            SandboxError = ()  # noqa: N806
-        return isinstance(exc, (OrchestratorError, SandboxError))
+        return expected_job_error(exc)
 
     def work(self, manager, job) -> dict:
         from models.errors import Cancelled

@@ -101,6 +101,17 @@ class JobOptions:
     limits: dict = field(default_factory=dict)
 
 
+def expected_job_error(exc: Exception) -> bool:
+    """An orchestrator or sandbox error: the job's own failure, reported as such (not a server bug)."""
+    from orchestrator.errors import OrchestratorError
+
+    try:
+        from sandbox.errors import SandboxError
+    except Exception:  # pragma: no cover
+        SandboxError = ()  # noqa: N806
+    return isinstance(exc, (OrchestratorError, SandboxError))
+
+
 class OrchestratorRunner:
     """fix | optimize | judge (executed) for one function."""
 
@@ -116,13 +127,7 @@ class OrchestratorRunner:
         return self.kind in ("fix", "optimize")
 
     def expected_error(self, exc: Exception) -> bool:
-        from orchestrator.errors import OrchestratorError
-
-        try:
-            from sandbox.errors import SandboxError
-        except Exception:  # pragma: no cover
-            SandboxError = ()  # noqa: N806
-        return isinstance(exc, (OrchestratorError, SandboxError))
+        return expected_job_error(exc)
 
     # -- the work (a worker thread) ----------------------------------------------------------------------
     def work(self, manager, job) -> dict:
