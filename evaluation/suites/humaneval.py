@@ -5,7 +5,9 @@ C++/JS/Rust/Java tests (evaluation/data/humanevalpack/SOURCE.md), plus the hand-
 Every answer runs in the Docker sandbox (sandbox.harness), never on the host.
 
 Variants of humaneval-x: ``one-shot`` (the solver writes the function once), ``pipeline`` (generate -> fix
-through the orchestrator's loop, every language: see :func:`run_pipeline`).
+through the orchestrator's loop with the benchmark's tests in it, every language) and ``examples`` (the same loop
+seeing only the docstring's examples; the benchmark's tests only score). humanevalpack-fix: ``fix`` (one answer)
+and ``loop`` (Orchestrator.fix with several candidates). The loop variants: evaluation/suites/humaneval_loop.py.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from evaluation.context import Timer
 from evaluation.metrics import fix_at_1, mean_pass_at_k
 from evaluation.suite import Chart, Item, Suite, SuiteReport, Table, limited, register
 from evaluation.suites.common import by, latency_table, num, ok_rows, rate_table
+from evaluation.suites.humaneval_loop import run_fix_loop, run_pipeline
 
 LANGUAGES = ("python", "cpp", "java", "go", "rust", "js")
 NAMES = {"python": "Python", "cpp": "C++", "java": "Java", "go": "Go", "rust": "Rust", "js": "JavaScript"}
 CODE_TOKENS = 640
-FIX_ATTEMPTS = 3  # the pipeline variant: generate + up to 3 fixes (PerfOrch Table 8's loop)
 
 
 def records(language: str, options: dict) -> list[dict]:
@@ -72,8 +74,8 @@ class HumanEvalX(_HumanEvalBase):
         from evaluation.humaneval_code import LSP_ID
 
         record, lang, timer = item.payload, item.group, Timer()
-        if item.variant == "pipeline":
-            return run_pipeline(item, ctx, timer)
+        if item.variant in ("pipeline", "examples"):
+            return run_pipeline(item, ctx, timer, loop_tests="benchmark" if item.variant == "pipeline" else "examples")
         problem = Problem(title=f"Complete the {NAMES[lang]} function `{record['entry_point']}`",
                           code=record["prompt"], language=LSP_ID[lang])
         answer = ctx.pipeline(item.model, max_tokens=CODE_TOKENS).solve(problem, None)
@@ -125,62 +127,6 @@ def cost_table(rows: list[dict]) -> Table:
                  "answer inside the loop).")
 
 
-def run_pipeline(item: Item, ctx, timer: Timer) -> dict:
-    """generate -> fix through orchestrator.loop.Orchestrator.solve (PerfOrch's first two stages), every language.
-
-    The orchestrator takes a source-file target, so the problem is written to a temporary file whose entry
-    function is a stub (evaluation.humaneval_code.problem_file) and the record's tests are passed as the
-    benchmark tests (trust "benchmark"): the solver writes the function, the sandbox runs the tests, and a
-    failure (its test, error and output) goes to the fix stage, up to :data:`FIX_ATTEMPTS` times.
-    """
-    import tempfile
-    from pathlib import Path
-
-    from evaluation.humaneval_code import benchmark_program, problem_file
-    from orchestrator.loop import Orchestrator
-    from orchestrator.report import JobLimits
-    from orchestrator.target import locate_text, project_root
-
-    record, lang = item.payload, item.group
-    name, text, row = problem_file(record, lang)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_text(text, encoding="utf-8")
-        target = locate_text(path, text, record["entry_point"] if row is None else None, lang, row=row)
-        target.root = project_root(path)
-        started = time.monotonic()
-        # PerfOrch's generate -> fix only: no guidance, no judge, no model-written tests (the benchmark's are used)
-        limits = JobLimits(max_attempts=FIX_ATTEMPTS, guide=False, judge=False, design_tests=False)
-        orch = Orchestrator(ctx.pipeline(item.model, max_tokens=CODE_TOKENS), ctx.sandbox(), limits=limits)
-        events: list[tuple[float, str, str | None]] = []
-        report = orch.solve(target, benchmark_test=benchmark_program(record, lang),
-                            on_event=lambda kind, data: events.append((time.monotonic(), kind, data.get("stage"))))
-        # per stage: from each attempt's event to its result (model call + sandbox run); the rest is the loop's
-        spent = 0.0
-        for i, (at, kind, stage) in enumerate(events):
-            end = next((t for t, k, _ in events[i + 1:] if k in ("result", "attempt")), None)
-            if kind == "attempt" and end is not None:
-                timer.add("solve" if stage == "generate" else (stage or "fix"), end - at)
-                spent += end - at
-        timer.add("orchestrator", max(0.0, time.monotonic() - started - spent))
-    first = report.attempts[0] if report.attempts else None
-    first_passed = bool(first and first.status in ("passed", "accepted"))
-    last = report.attempts[-1] if report.attempts else None
-    solved_by = None
-    if report.correct and last is not None:
-        solved_by = "generate" if last.stage == "generate" else f"{last.stage}@{last.number}"
-    return {"status": "ok", "prompt": record["prompt"], "answer": report.accepted_code or (last.code if last else "") or "",
-            "test_result": {"passed": bool(report.correct), "status": report.status, "summary": report.summary,
-                            "attempts": len(report.attempts),
-                            "trail": [{"stage": a.stage, "number": a.number, "status": a.status,
-                                       "reason": (a.reason or "")[:300]} for a in report.attempts],
-                            "notes": report.notes},
-            "metrics": {"correct": bool(report.correct), "attempts": len(report.attempts),
-                        "model_calls": report.model_calls, "first_attempt_passed": first_passed,
-                        "solved_by": solved_by},
-            "latency": timer.latency}
-
-
 @register
 class HumanEvalPackFix(_HumanEvalBase):
     name = "humanevalpack-fix"
@@ -193,6 +139,8 @@ class HumanEvalPackFix(_HumanEvalBase):
         from evaluation.humaneval_code import canonical_answer
 
         record, lang, timer = item.payload, item.group, Timer()
+        if item.variant == "loop":
+            return run_fix_loop(item, ctx, timer)
         buggy = canonical_answer(record, lang, buggy=True)
         failure = ("The function fails its unit tests (below); find and fix the bug.\n" + record["test"])
         messages = fix_messages(lang, record["entry_point"], buggy, record.get("docstring") or "", failure)

@@ -16,7 +16,8 @@ from evaluation.humaneval_code import LSP_ID, benchmark_program, problem_file
 from evaluation.report import build
 from evaluation.runner import run_suite
 from evaluation.store import EvalStore
-from evaluation.suites.humaneval import FIX_ATTEMPTS, LANGUAGES
+from evaluation.suites.humaneval import LANGUAGES
+from evaluation.suites.humaneval_loop import FIX_ATTEMPTS
 from models.litellm_backend import LiteLLMModel
 from models.registry import ModelRegistry
 from orchestrator.target import locate_text
