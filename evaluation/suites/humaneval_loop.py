@@ -116,6 +116,11 @@ def run_pipeline(item: Item, ctx, timer: Timer, *, loop_tests: str = "benchmark"
     scored = run_code(ctx, record, lang, final, timer)
     out = _record(record, report, timer, correct=bool(scored["passed"]), scored=scored)
     out["metrics"]["examples"] = loop_program is not None
+    # The generate step alone, scored the same way: the one-shot answer inside the loop, against which the fixes
+    # that the examples drove are measured (one more sandbox run only when the loop changed the code).
+    first = report.attempts[0].code if report.attempts else None
+    out["metrics"]["first_attempt_correct"] = bool(scored["passed"]) if first == final else bool(
+        run_code(ctx, record, lang, first, timer)["passed"])
     return out
 
 

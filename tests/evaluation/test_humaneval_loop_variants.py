@@ -69,7 +69,14 @@ def test_examples_variant_scores_with_the_hidden_tests_not_the_loops(tmp_path, e
 def test_examples_variant_counts_a_right_answer(tmp_path, endpoint, docker_sandbox):
     row = run(tmp_path, endpoint, "humaneval-x", "examples", [fenced(RIGHT)], docker_sandbox)
     assert row["metrics"]["correct"] is True and row["test_result"]["scored"]["passed"] is True
-    assert row["metrics"]["solved_by"] == "generate"
+    assert row["metrics"]["solved_by"] == "generate" and row["metrics"]["first_attempt_correct"] is True
+
+
+def test_examples_variant_scores_the_generate_step_apart(tmp_path, endpoint, docker_sandbox):
+    """A first answer that fails an example, fixed by the second: unsolved at the generate step, solved at the end."""
+    row = run(tmp_path, endpoint, "humaneval-x", "examples", [fenced(NEVER), fenced(RIGHT)], docker_sandbox)
+    m = row["metrics"]
+    assert m["first_attempt_correct"] is False and m["correct"] is True and m["solved_by"] == "fix@1", m
 
 
 def test_fix_loop_learns_from_the_failure(tmp_path, endpoint, docker_sandbox):
