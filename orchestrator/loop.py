@@ -212,7 +212,9 @@ class _Repair:
     """Fix's search: samples one after another, each verified as it comes and each model's turn warmer than its
     last (a fix needs only one: it stops at the first accepted). Every failure is fed back to the next sample;
     a near-miss — a failing candidate that passes more tests than the code being repaired — becomes the code
-    being repaired, with what still fails in it as the feedback (repairing what almost works first)."""
+    being repaired, with what still fails in it as the feedback (repairing what almost works first). A sample
+    that answers the code back unchanged (a duplicate) makes the next one a rewrite: the description, the
+    signature and the failure, without the code to copy."""
 
     def __init__(self, job: Job, verifier, code: str, start_run: TestRun, parent: int | None):
         self.job, self.verifier = job, verifier
@@ -222,6 +224,7 @@ class _Repair:
         self.feedback = self.base_failure
         self.number = 0
         self.round_ = 0
+        self.rewrite_next = False  # after a duplicate: write the function anew from its description (rewrite_messages)
 
     def round(self, size: int):
         """Up to `size` samples; returns (attempt, code, verdict) of the accepted one, else None."""
@@ -233,11 +236,15 @@ class _Repair:
             model = pool[(self.number - 1) % len(pool)]
             job.event("attempt", stage="fix", number=self.number, model=model)
             t0 = time.monotonic()
-            answer, call_id = job.ask("fix", model, prompts.fix_messages(
-                job.target.language, job.target.name, self.code, job.problem_text, self.feedback, job.prompt_context),
-                round_=(self.number - 1) // len(pool))  # each turn of a model samples warmer than its last
+            rewrite, language, name = self.rewrite_next, job.target.language, job.target.name
+            messages = (prompts.rewrite_messages(language, name, prompts.signature_of(self.code, language, name),
+                                                 job.problem_text, self.feedback, job.prompt_context) if rewrite else
+                        prompts.fix_messages(language, name, self.code, job.problem_text, self.feedback,
+                                             job.prompt_context))
+            answer, call_id = job.ask("fix", model, messages,
+                                      round_=(self.number - 1) // len(pool))  # each turn of a model samples warmer
             attempt, candidate = job.candidate("fix", self.number, model, answer, call_id, self.parent)
-            attempt.round = self.round_
+            attempt.round, attempt.strategy = self.round_, "rewrite" if rewrite else "repair"
             job.report.attempts.append(attempt)
             verdict = None
             if candidate is not None:
@@ -250,6 +257,8 @@ class _Repair:
             if verdict is not None and verdict.accepted:
                 return attempt, candidate, verdict
             self._learn_from(attempt, candidate, verdict)
+            # The model answered code it was shown (a duplicate): the next sample is not shown the code at all.
+            self.rewrite_next = attempt.status == "duplicate" and bool(job.problem_text.strip())
         return None
 
     def _learn_from(self, attempt, code, verdict) -> None:

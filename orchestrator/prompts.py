@@ -50,6 +50,43 @@ def fix_messages(language: str, name: str, code: str, problem: str, failure: str
         f"function `{name}` (same name and parameters, plus any imports it needs), then at most one sentence.")
 
 
+def rewrite_messages(language: str, name: str, signature: str, problem: str, failure: str,
+                     context: str = "") -> list[Message]:
+    """A fix sample that does not show the failing code: the function written anew from its description and
+    signature. Small models asked to repair code often answer it back unchanged (a duplicate); without the code in
+    the prompt there is nothing to copy, and what went wrong (inputs, expected and actual values) still guides it."""
+    fence = FENCE.get(language, language)
+    return _msgs(
+        f"Objective: write the {language} function `{name}` from its description; an earlier implementation had a "
+        "bug and was discarded.\n\n"
+        + f"Problem description:\n{_cut(problem, 2000)}\n\n"
+        + f"Signature:\n```{fence}\n{signature}\n```\n\n"
+        + _around(fence, name, context)
+        + f"How the discarded implementation failed (avoid its mistake):\n{_cut(failure, 2000)}\n\n"
+        f"Instruction: think about the examples first, then answer with exactly one fenced code block (```{fence}) "
+        f"containing the complete function `{name}` (same name and parameters, plus any imports it needs), then at "
+        "most one sentence." + (LEAVE_DOCS_OUT if language == "python" else ""))
+
+
+def signature_of(code: str, language: str, name: str) -> str:
+    """The function's header without its body (Python: the `def` lines, decorators included; brace languages: up
+    to the opening brace), for a prompt that must not show the body."""
+    if language == "python":
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            return code.split(":", 1)[0] + ":"
+        fn = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                   and n.name == name), None)
+        if fn is not None and fn.body:
+            lines = code.splitlines()
+            first = min([fn.lineno, *(d.lineno for d in fn.decorator_list)])
+            return "\n".join(lines[first - 1:fn.body[0].lineno - 1]).rstrip() + "\n    ..."
+        return code.split(":", 1)[0] + ":"
+    head = code.split("{", 1)[0].rstrip()
+    return head + " { ... }"
+
+
 def refine_messages(language: str, name: str, code: str, problem: str, metric: str, profile: str,
                     feedback: str, strategy: str = "", context: str = "") -> list[Message]:
     """`strategy`: what this sample is asked to try (orchestrator.strategies), `{goal}` filled here."""

@@ -247,3 +247,18 @@ def test_fix_finds_the_failing_test_that_reaches_the_function_through_another(tm
     assert report.status == "accepted" and report.correct, report.summary
     assert report.tests_total == 1 and report.tests_passed == 1  # the indirect test only, not the unrelated one
     assert "range(i + 1, len(nums))" in report.accepted_code
+
+
+def test_after_the_code_comes_back_unchanged_the_next_sample_is_a_rewrite_without_it(tmp_path, endpoint, py_sandbox):
+    """A small model asked to repair often answers the code back (a duplicate); the next sample is then asked to
+    write the function from its description and signature, with the failure but without the buggy body to copy."""
+    path = _project(tmp_path, BUGGY)
+    endpoint.scripts["copier"] = ["```python\n" + BUGGY + "```", "```python\n" + CORRECT + "```"]
+    orch = _orchestrator(tmp_path, endpoint, py_sandbox, "copier", [])
+    report = orch.fix(locate(f"{path}::count_pairs"))
+    assert [(a.strategy, a.status) for a in report.attempts] == [("repair", "duplicate"), ("rewrite", "accepted")]
+    first, second = [p for p in endpoint.prompts_to("copier") if "count_pairs" in p]
+    assert "range(i, len(nums))" in first  # the repair prompt shows the code
+    assert "range(i, len(nums))" not in second and "total = 0" not in second  # the rewrite prompt does not
+    assert "def count_pairs(nums: list[int], k: int) -> int:" in second and "index pairs i < j" in second
+    assert "test_duplicates" in second  # what failed is still there
