@@ -106,5 +106,17 @@ def suite_names() -> list[str]:
 
 
 def limited(records: list, options: dict) -> list:
+    """The records an evaluation run takes: those named by `items` (ids, e.g. to re-run the failures of an earlier
+    run), then the first `limit`."""
+    wanted = set(options.get("items") or ())
+    if wanted:
+        records = [r for r in records if wanted & set(_ids(r))]
     limit = options.get("limit")
     return records[:limit] if limit else records
+
+
+def _ids(record) -> list[str]:
+    """What an item may be named by: a dict record's task_id / id / name, or a task object's id / name."""
+    keys = ("task_id", "id", "name")
+    values = [record.get(k) for k in keys] if isinstance(record, dict) else [getattr(record, k, None) for k in keys]
+    return [str(v) for v in values if v is not None]

@@ -39,6 +39,7 @@ def eval_command(
     langs: Optional[List[str]] = typer.Option(None, "--langs", help="languages: python,cpp,java,go,rust,js"),
     variants: Optional[List[str]] = typer.Option(None, "--variants", help="suite variants, e.g. direct,guide-solve"),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="first N items per language/split"),
+    items: Optional[List[str]] = typer.Option(None, "--items", help="only these item ids (e.g. Python/10, a task name)"),
     workers: int = typer.Option(1, "--workers", "-j", min=1, help="local worker processes"),
     run_name: Optional[str] = typer.Option(None, "--run-name", help="name of the run (same name = resume)"),
     data: Optional[Path] = typer.Option(None, "--data", help="data folder (RefactorCoderQA is read from here)"),
@@ -61,17 +62,17 @@ def eval_command(
         elif suite == "list":
             _list(store)
         else:
-            _run(store, suite, models, langs, variants, limit, workers, run_name, data, ray, quiet)
+            _run(store, suite, models, langs, variants, limit, workers, run_name, data, ray, quiet, items)
     finally:
         store.close()
 
 
-def _run(store, suite, models, langs, variants, limit, workers, run_name, data, ray, quiet) -> None:
+def _run(store, suite, models, langs, variants, limit, workers, run_name, data, ray, quiet, items=None) -> None:
     from evaluation.data import DataError
     from evaluation.runner import EvalError, run_suite
 
     options = {"models": _split(models), "langs": _split(langs), "variants": _split(variants), "limit": limit,
-               "data": str(data.resolve()) if data else None}
+               "items": _split(items), "data": str(data.resolve()) if data else None}
     try:
         run_id = run_suite(suite, options, store, run_name=run_name, workers=workers, ray=ray, progress=not quiet)
     except (EvalError, DataError, ValueError) as exc:
