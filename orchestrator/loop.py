@@ -213,8 +213,8 @@ class _Repair:
     last (a fix needs only one: it stops at the first accepted). Every failure is fed back to the next sample;
     a near-miss — a failing candidate that passes more tests than the code being repaired — becomes the code
     being repaired, with what still fails in it as the feedback (repairing what almost works first). A sample
-    that answers the code back unchanged (a duplicate) makes the next one a rewrite: the description, the
-    signature and the failure, without the code to copy."""
+    that answers the code back unchanged (a duplicate) makes the following ones rewrites: the description, the
+    signature and the failure, without the code to copy (until a near-miss gives new code to repair)."""
 
     def __init__(self, job: Job, verifier, code: str, start_run: TestRun, parent: int | None):
         self.job, self.verifier = job, verifier
@@ -256,15 +256,18 @@ class _Repair:
             job.event("result", **attempt.model_dump(exclude={"code"}))
             if verdict is not None and verdict.accepted:
                 return attempt, candidate, verdict
+            # The model answered code it was shown (a duplicate): from now on it is not shown that code at all,
+            # until a near-miss becomes the code being repaired (_learn_from).
+            if attempt.status == "duplicate" and job.problem_text.strip():
+                self.rewrite_next = True
             self._learn_from(attempt, candidate, verdict)
-            # The model answered code it was shown (a duplicate): the next sample is not shown the code at all.
-            self.rewrite_next = attempt.status == "duplicate" and bool(job.problem_text.strip())
         return None
 
     def _learn_from(self, attempt, code, verdict) -> None:
         """A near-miss becomes the code being repaired; any other failure is told to the next sample."""
         if verdict is not None and verdict.run is not None and verdict.tests_passed > self.passing:
             self.code, self.parent, self.passing = code, attempt.candidate_id, verdict.tests_passed
+            self.rewrite_next = False  # new code to repair: show it
             self.base_failure = (f"This version passes {verdict.tests_passed} of {verdict.tests_total} tests; what "
                                  "still fails:\n" + _with_values(self.job, code, _failure_of(verdict), verdict.run))
             self.feedback = self.base_failure

@@ -253,11 +253,15 @@ def test_after_the_code_comes_back_unchanged_the_next_sample_is_a_rewrite_withou
     """A small model asked to repair often answers the code back (a duplicate); the next sample is then asked to
     write the function from its description and signature, with the failure but without the buggy body to copy."""
     path = _project(tmp_path, BUGGY)
-    endpoint.scripts["copier"] = ["```python\n" + BUGGY + "```", "```python\n" + CORRECT + "```"]
-    orch = _orchestrator(tmp_path, endpoint, py_sandbox, "copier", [])
+    zero = "```python\ndef count_pairs(nums: list[int], k: int) -> int:\n    return 0\n```"  # fewer tests pass
+    endpoint.scripts["copier"] = ["```python\n" + BUGGY + "```", zero, "```python\n" + CORRECT + "```"]
+    orch = _orchestrator(tmp_path, endpoint, py_sandbox, "copier", [], max_attempts=3)
     report = orch.fix(locate(f"{path}::count_pairs"))
-    assert [(a.strategy, a.status) for a in report.attempts] == [("repair", "duplicate"), ("rewrite", "accepted")]
-    first, second = [p for p in endpoint.prompts_to("copier") if "count_pairs" in p]
+    # once it copied, it stays on rewrites (a failed rewrite that is no near-miss gives nothing better to repair)
+    assert [(a.strategy, a.status) for a in report.attempts] == [("repair", "duplicate"), ("rewrite", "failed"),
+                                                                 ("rewrite", "accepted")]
+    first, second, third = [p for p in endpoint.prompts_to("copier") if "count_pairs" in p]
+    assert "range(i, len(nums))" not in third and "return 0" not in third
     assert "range(i, len(nums))" in first  # the repair prompt shows the code
     assert "range(i, len(nums))" not in second and "total = 0" not in second  # the rewrite prompt does not
     assert "def count_pairs(nums: list[int], k: int) -> int:" in second and "index pairs i < j" in second
