@@ -11,7 +11,7 @@ import time
 from models.errors import ModelError
 from orchestrator import prompts
 from orchestrator.errors import NoTests
-from orchestrator.strategies import plan_approaches, round_strategies
+from orchestrator.strategies import REWRITE, plan_approaches, round_strategies
 from orchestrator.verify.engine import Verifier
 from orchestrator.verify.execution import WORKLOAD_TOO_SMALL
 from orchestrator.verify.testsuite import designed_tests
@@ -192,6 +192,7 @@ class _Search:
         self.rounds = 0  # how many the job's limits allow (progress)
         self.steps = 0
         self.number = 0
+        self.copied = False  # a sample answered code it was shown: later "hot lines" samples are rewrites
 
     def round(self, round_: int, size: int) -> None:
         job, target = self.job, self.job.target
@@ -208,16 +209,22 @@ class _Search:
             job.event("attempt", stage="refine", number=self.number, model=model, strategy=strategy.name,
                       round=round_ + 1)
             t0 = time.monotonic()
+            # After the model copied code back (a duplicate), a round's "hot lines" sample — the one that keeps the
+            # algorithm and so invites a copy — is shown the signature only: a rewrite from the description.
+            rewrite = self.copied and strategy.name == "hot lines" and bool(job.problem_text.strip())
+            shown = (prompts.signature_of(self.verifier.best, target.language, target.name) if rewrite
+                     else self.verifier.best)
+            instruction = REWRITE if rewrite else strategy.instruction
             try:
                 answer, call_id = job.ask("refine", model, prompts.refine_messages(
-                    target.language, target.name, self.verifier.best, job.problem_text, self.metric,
-                    self.profile_text, self.feedback, strategy.instruction, job.prompt_context),
+                    target.language, target.name, shown, job.problem_text, self.metric,
+                    "" if rewrite else self.profile_text, self.feedback, instruction, job.prompt_context),
                     round_=(self.number - 1) // len(pool), warmth=strategy.warmth, sample=sample)
             except (LimitReached, ModelError) as exc:
                 stopped = exc
                 break
             attempt, candidate = job.candidate("refine", self.number, model, answer, call_id, self.best_id)
-            attempt.round, attempt.strategy = round_ + 1, strategy.name
+            attempt.round, attempt.strategy = round_ + 1, "rewrite" if rewrite else strategy.name
             job.report.attempts.append(attempt)
             sampled.append((attempt, candidate, model, time.monotonic() - t0))
         runnable = [(attempt, code, model) for attempt, code, model, _ in sampled if code is not None]
@@ -229,6 +236,7 @@ class _Search:
         parent = self.best_id
         for (attempt, code, model), verdict in zip(runnable, verdicts):
             self.job.record_verdict(attempt, verdict, parent)
+            self.copied = self.copied or verdict.outcome == "duplicate"
             if verdict.accepted:
                 self._accepted(attempt, code, verdict, model)
             else:

@@ -36,6 +36,11 @@ STRATEGIES: tuple[Strategy, ...] = (
              "once instead of repeated string concatenation, counters, deques, binary search, heaps, built-in "
              "functions that loop in native code.", 0.8),
 )
+# A sample after the model copied code back: only the signature is shown (orchestrator.refine._Search).
+REWRITE = ("Its body is not shown: write the function anew from its description and signature, with an efficient "
+           "algorithm (sets or maps for lookups, one pass instead of nested loops, a formula instead of a loop). The "
+           "results must be exactly what the description asks for, edge cases included (empty inputs, ties, the "
+           "order of results).")
 PLAN_STEPS = 3  # approaches taken from the plan at most
 _PLAN_LINE = re.compile(r"^\s*(?:\d+\s*[.):]|[-*•])\s+(.+?)\s*$")
 

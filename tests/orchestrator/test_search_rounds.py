@@ -103,3 +103,24 @@ def test_fix_repairs_a_near_miss_first(tmp_path, endpoint, py_sandbox):
     assert second.status == "accepted" and report.status == "accepted", second.reason
     rows = {c["id"]: c for c in RunStore(orch.pipeline.history).rows("candidates", report.run_id)}
     assert rows[second.candidate_id]["parent_id"] == first.candidate_id  # repaired from the near-miss
+
+
+def test_optimize_after_a_copy_asks_a_rewrite_without_the_body(tmp_path, endpoint, py_sandbox):
+    """Round 1's first sample answers the original back (a duplicate). In round 2 the "hot lines" sample, the one
+    that keeps the algorithm and so invites another copy, is shown the signature and description only."""
+    from tests.orchestrator.test_loop_scripted import FAST, SLOWER, WORKLOAD
+
+    path = _project(tmp_path, CORRECT)
+    again = "```python\n" + CORRECT.replace("    total = 0", "    # count them\n    total = 0") + "```"
+    endpoint.scripts["copier"] = [again, SLOWER, SLOWER, FAST]
+    orch = _orchestrator(tmp_path, endpoint, py_sandbox, "copier", max_attempts=4, samples_per_round=3,
+                         guide=False, decision_budget_s=40, min_pairs=10)
+    report = orch.optimize(locate(f"{path}::count_pairs"), metric="time", workload=WORKLOAD)
+    assert [(a.round, a.strategy) for a in report.attempts] == [
+        (1, "algorithm"), (1, "hot lines"), (1, "data structures"), (2, "rewrite")]
+    assert report.attempts[0].status == "duplicate" and report.attempts[3].status == "accepted", report.attempts
+    asked = [r["messages"][-1]["content"] for r in _requests(endpoint, "copier")]
+    body = "for j in range(i + 1, len(nums))"
+    assert body in asked[1] and "Its body is not shown" not in asked[1]  # round 1's hot-lines sample saw the code
+    assert body not in asked[3] and "Its body is not shown" in asked[3]
+    assert "def count_pairs(nums: list[int], k: int) -> int:" in asked[3] and "index pairs i < j" in asked[3]
