@@ -68,22 +68,10 @@ class HumanEvalX(_HumanEvalBase):
     variants = ("one-shot",)
 
     def run_item(self, item: Item, ctx) -> dict:
-        from models.parsing import extract_code
-        from models.types import Problem
-
-        from evaluation.humaneval_code import LSP_ID
-
-        record, lang, timer = item.payload, item.group, Timer()
+        timer = Timer()
         if item.variant in ("pipeline", "examples"):
             return run_pipeline(item, ctx, timer, loop_tests="benchmark" if item.variant == "pipeline" else "examples")
-        problem = Problem(title=f"Complete the {NAMES[lang]} function `{record['entry_point']}`",
-                          code=record["prompt"], language=LSP_ID[lang])
-        answer = ctx.pipeline(item.model, max_tokens=CODE_TOKENS).solve(problem, None)
-        timer.add("solve", answer.duration_s)
-        code = extract_code(answer.text, LSP_ID[lang]) or answer.text
-        result = run_code(ctx, record, lang, code, timer)
-        return {"status": "ok", "prompt": record["prompt"], "answer": answer.text, "test_result": result,
-                "metrics": {"correct": bool(result["passed"]), "model_calls": 1}, "latency": timer.latency}
+        return one_shot(item, ctx, timer)
 
     def aggregate(self, rows: list[dict], options: dict) -> SuiteReport:
         langs = [lang for lang in LANGUAGES if any(r.get("grp") == lang for r in rows)]
@@ -103,6 +91,24 @@ class HumanEvalX(_HumanEvalBase):
                        "ylabel": "pass@1"})
         return SuiteReport([table, cost_table(rows), latency_table(rows, "language")], [chart],
                            {f"{m}|{v}": vals for (m, v), vals in values.items()})
+
+
+def one_shot(item: Item, ctx, timer: Timer) -> dict:
+    """The solver completes the benchmark's declaration once; the record's tests score the answer."""
+    from models.parsing import extract_code
+    from models.types import Problem
+
+    from evaluation.humaneval_code import LSP_ID
+
+    record, lang = item.payload, item.group
+    problem = Problem(title=f"Complete the {NAMES[lang]} function `{record['entry_point']}`",
+                      code=record["prompt"], language=LSP_ID[lang])
+    answer = ctx.pipeline(item.model, max_tokens=CODE_TOKENS).solve(problem, None)
+    timer.add("solve", answer.duration_s)
+    code = extract_code(answer.text, LSP_ID[lang]) or answer.text
+    result = run_code(ctx, record, lang, code, timer)
+    return {"status": "ok", "prompt": record["prompt"], "answer": answer.text, "test_result": result,
+            "metrics": {"correct": bool(result["passed"]), "model_calls": 1}, "latency": timer.latency}
 
 
 def cost_table(rows: list[dict]) -> Table:

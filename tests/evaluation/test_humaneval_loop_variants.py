@@ -43,12 +43,13 @@ def endpoint():
     server.close()
 
 
-def run(tmp_path, endpoint, suite, variant, script, sandbox):
+def run(tmp_path, endpoint, suite, variant, script, sandbox, items=None):
     endpoint.scripts["he-loop"] = script
     registry = ModelRegistry()
     registry.register("scripted", LiteLLMModel("openai/he-loop", api_base=endpoint.base))
     store = EvalStore(tmp_path / "eval.db")
-    run_id = run_suite(suite, {"models": ["scripted"], "langs": ["python"], "limit": 1, "variants": [variant]},
+    run_id = run_suite(suite, {"models": ["scripted"], "langs": ["python"], "limit": 1, "variants": [variant],
+                               "items": items},
                        store, run_name="v", ctx=WorkerContext(registry=registry, sandbox=sandbox), progress=False)
     _, rows, _ = build(store, run_id)
     store.close()
@@ -77,6 +78,21 @@ def test_examples_variant_scores_the_generate_step_apart(tmp_path, endpoint, doc
     row = run(tmp_path, endpoint, "humaneval-x", "examples", [fenced(NEVER), fenced(RIGHT)], docker_sandbox)
     m = row["metrics"]
     assert m["first_attempt_correct"] is False and m["correct"] is True and m["solved_by"] == "fix@1", m
+
+
+def test_examples_variant_without_examples_or_designed_tests_scores_one_answer(tmp_path, endpoint, docker_sandbox):
+    """Python/38 has no examples; when the model-written tests do not parse either, the loop cannot run, and the
+    problem is scored on one (unverified) answer instead of counting as unsolved without one."""
+    from evaluation.humaneval_code import canonical_answer
+    from sandbox.humaneval import load
+
+    record = next(r for r in load("python") if r["task_id"] == "Python/38")
+    right = fenced(canonical_answer(record, "python"))
+    row = run(tmp_path, endpoint, "humaneval-x", "examples", [right, "no tests here", right], docker_sandbox,
+              items=["Python/38"])
+    m = row["metrics"]
+    assert row["item_id"] == "Python/38" and m["no_loop_tests"] is True and m["correct"] is True, row["test_result"]
+    assert m["model_calls"] == 3 == len(endpoint.requests)
 
 
 def test_fix_loop_learns_from_the_failure(tmp_path, endpoint, docker_sandbox):
