@@ -16,9 +16,9 @@ from sandbox.models import Limits
 log = logging.getLogger(__name__)
 
 LABEL = "refactorcoder.sandbox"
-SANDBOX_USER = "65534:65534"  # nobody:nogroup, also unprivileged on the host
 # A measurement runs each of its programs in a container of its own, its "seat" (sandbox/pool.py): seat 0 (the
-# baseline A, and every single run) as nobody, seat i as uid and gid 65534 - i, so that A and B share no uid.
+# baseline A, and every single run) as nobody (65534), seat i as uid and gid 65534 - i, so that A and B share no
+# uid.
 # 65000-65533 is Debian's reserved range: no account is ever allocated there, so these are unprivileged on the
 # host too (no files, no processes of their own).
 MAX_SEATS = 16
@@ -30,11 +30,11 @@ def seat_uid(seat: int) -> int:
     return 65534 - seat
 
 
-def seat_user(seat: int) -> str:
-    """The container user (uid:gid) of a seat; seat 0 is SANDBOX_USER."""
-    return f"{seat_uid(seat)}:{seat_uid(seat)}"
-
-
+# What the resident supervisor (exec'd as root; sandbox/supervisor/) may do, and nothing else: own the program
+# files (chown; chmod and remove whatever a program left: fowner, dac_override), start each program as the seat's
+# uid (setuid, setgid), kill what a program leaves (kill), and empty the bounding set before it starts anything
+# (setpcap). All are in Docker's default set; the programs hold none (another uid, empty bounding set).
+SUPERVISOR_CAPS = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "SETGID", "SETUID", "SETPCAP")
 SEAT_UIDS = frozenset(seat_uid(seat) for seat in range(MAX_SEATS))
 # A container stops by itself after this long even if every owner died without cleaning up
 # (its main process is `sleep`); auto_remove then deletes it. The pool recycles older ones.
@@ -61,12 +61,16 @@ def create_container(image: str, limits: Limits, language: str, seat: int = 0):
                                        "refactorcoder.created": f"{time.time():.0f}"})
     mem = f"{limits.memory_mb}m"
     kwargs = dict(
-        command=["sleep", str(MAX_LIFETIME_S)],
+        # Root is the container's user so that the supervisor, exec'd as root, holds SUPERVISOR_CAPS (an engine
+        # gives an exec no capabilities when the container's user is another); PID 1 itself drops to the seat's
+        # uid at once, with no groups and no capabilities.
+        command=["setpriv", f"--reuid={seat_uid(seat)}", f"--regid={seat_uid(seat)}", "--clear-groups",
+                 "--bounding-set=-all", "sleep", str(MAX_LIFETIME_S)],
         name=f"refactorcoder-sbx-{language}-{os.getpid()}-{seat}-{uuid.uuid4().hex[:8]}",
         detach=True,
         auto_remove=True,
         labels=labels,
-        user=seat_user(seat),
+        user="0:0",
         working_dir="/tmp",  # not /work: a workdir on a tmpfs mount point loses the tmpfs mode
         hostname="sandbox",
         network_mode="none",
@@ -82,6 +86,7 @@ def create_container(image: str, limits: Limits, language: str, seat: int = 0):
         },
         shm_size="8m",
         cap_drop=["ALL"],
+        cap_add=list(SUPERVISOR_CAPS),  # effective only for root: the main process and programs are the seat's uid
         security_opt=["no-new-privileges"],
         ulimits=[{"name": "core", "soft": 0, "hard": 0}, {"name": "nofile", "soft": 1024, "hard": 1024}],
         ipc_mode="private",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sandbox.containers import SANDBOX_USER, create_container, remove_container
+from sandbox.containers import SUPERVISOR_CAPS, create_container, remove_container, seat_uid
 from sandbox.engine import get_client, resolve_runtime
 from sandbox.images import require_image
 from sandbox.models import Limits, RunSpec, Status
@@ -80,6 +80,9 @@ def _host_config_checks(limits: Limits, runtime: str | None) -> list[Check]:
             Check("engine: network mode none", hc.get("NetworkMode") == "none", str(hc.get("NetworkMode"))),
             Check("engine: read-only root filesystem", bool(hc.get("ReadonlyRootfs")), ""),
             Check("engine: all capabilities dropped", "ALL" in (hc.get("CapDrop") or []), str(hc.get("CapDrop"))),
+            Check("engine: capabilities added only for the supervisor",
+                  {c.upper().removeprefix("CAP_") for c in hc.get("CapAdd") or []} == set(SUPERVISOR_CAPS),
+                  str(hc.get("CapAdd"))),
             Check("engine: no-new-privileges", "no-new-privileges" in (hc.get("SecurityOpt") or []),
                   str(hc.get("SecurityOpt"))),
             Check("engine: memory limit, swap equal", hc.get("Memory") == mem and hc.get("MemorySwap") == mem,
@@ -88,7 +91,9 @@ def _host_config_checks(limits: Limits, runtime: str | None) -> list[Check]:
             Check("engine: CPU quota", hc.get("NanoCpus") == int(limits.cpus * 1e9), str(hc.get("NanoCpus"))),
             Check("engine: size-capped tmpfs", all("size=" in v for v in (hc.get("Tmpfs") or {}).values())
                   and set(hc.get("Tmpfs") or {}) == {"/work", "/tmp"}, str(hc.get("Tmpfs"))),
-            Check("engine: non-root user", cfg.get("User") == SANDBOX_USER, str(cfg.get("User"))),
+            Check("engine: PID 1 drops to the non-root seat user",
+                  (cfg.get("Cmd") or [])[:3] == ["setpriv", f"--reuid={seat_uid(0)}", f"--regid={seat_uid(0)}"],
+                  str(cfg.get("Cmd"))),
             Check("engine: runtime", (hc.get("Runtime") or "runc") == (runtime or "runc"), str(hc.get("Runtime"))),
             Check("engine: no host mounts", not container.attrs.get("Mounts"), str(container.attrs.get("Mounts"))),
         ]

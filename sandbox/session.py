@@ -17,7 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from sandbox.containers import seat_user
+from sandbox.containers import seat_uid
 from sandbox.supervisor import MARKER, SOURCE
 
 SUPERVISOR_STDERR_CAP = 64 * 1024
@@ -84,11 +84,12 @@ class SupervisorStream:
 
     @classmethod
     def start(cls, container, seat: int = 0) -> "SupervisorStream":
-        """Exec the supervisor in `container` as the user of its seat and keep its stream; raises what the engine
-        raised."""
+        """Exec the supervisor in `container` and keep its stream; raises what the engine raised. It runs as
+        root with the container's few capabilities (SUPERVISOR_CAPS) and starts every program as the seat's
+        uid, so that program files belong to the supervisor, not to the program."""
         api = container.client.api
-        exec_id = api.exec_create(container.id, ["python3", "-I", "-S", "-c", SOURCE], stdin=True,
-                                  stdout=True, stderr=True, tty=False, user=seat_user(seat), workdir="/work",
+        exec_id = api.exec_create(container.id, ["python3", "-I", "-S", "-c", SOURCE, str(seat_uid(seat))],
+                                  stdin=True, stdout=True, stderr=True, tty=False, user="0:0", workdir="/work",
                                   environment={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"})["Id"]
         return cls(container, api, exec_id, api.exec_start(exec_id, socket=True))
 

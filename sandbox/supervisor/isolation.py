@@ -1,26 +1,31 @@
-"""Nothing a step writes survives into another step (part of the in-container supervisor).
+"""Nothing a step writes survives into another step, and no program can change its files (part of the
+in-container supervisor).
 
 Standard library only, Python 3.11. Shipped with procs.py and serve.py as one program text (see
 sandbox/supervisor/__init__.py); on the host it is importable for tests and linters.
 
 A measurement runs the baseline A and the candidate B each in a container of its own, as its own uid
 (sandbox/pool.py): they share nothing writable. Inside a container, one program's samples are steps of one
-supervisor session: same uid as the supervisor, its files in /work/run/p<seat>, one /tmp. A same-uid program
-can always chmod its way back into files it owns, so keeping its runs apart is done in time, not in space.
-After the build steps a RunDirGuard
-records the run directory (every directory; every file's bytes, mode and fingerprint) and seals it: files
-0444 (0555 when executable), directories 0555. Around every run step
+supervisor session: its files in /work/run/p<seat>, one /tmp. The supervisor runs as root (with only the
+capabilities listed in sandbox/containers.py) and each program as the seat's uid (procs.PROGRAM_USER), so
+that program files can belong to someone else than the program. The builds run as the program's uid in a
+run directory it owns; after them a RunDirGuard records the run directory (every directory; every file's
+bytes, mode and fingerprint) and seals it: every file and directory owned by the supervisor, files 0444
+(0555 when executable), directories 0555. The program can neither write nor chmod them. Around every run
+step
 
 * /tmp, /dev/shm, /work outside the run directory and SysV IPC objects are emptied (clear_scratch), and
 * the run directory is checked against the record and put back (RunDirGuard.check_and_restore): what was
   added is removed, what was changed, removed, re-moded or replaced is rewritten from the record,
 
 so the next step (the same program's next sample) starts from exactly the state the builds left. Any such
-change is returned, and the supervisor fails the step with it: program files are read-only to the program, so
-changing one takes a deliberate chmod.
+change is returned, and the supervisor fails the step with it. With programs and supervisor apart, only a
+writable directory can change (see below); when they share a uid (the supervisor's tests on the host), a
+program could chmod its way back into its files, and the check is what catches it.
 The only exception is a "read-once" file of the step's own program (a job description its trusted driver
-deletes after reading, so that the code it runs cannot read it): removing it is expected, and its directory
-stays writable (0755) so that the driver can, and what the step writes there is removed without blame.
+deletes after reading, so that the code it runs cannot read it): the file belongs to the program, so that
+removing it is possible and expected; its directory stays writable, sticky (1777: the program can remove only
+what it owns), and what the step writes there is removed without blame.
 
 Detection does not trust timestamps alone: file timestamps may come from a coarse clock (kernel and file
 system dependent), so a file the guard wrote moments before a step could be rewritten in the same clock tick
@@ -33,6 +38,9 @@ import os
 import shutil
 import stat
 import subprocess
+
+if __name__ != "__main__":  # on the host (tests, linters); in the container the parts share one namespace
+    from sandbox.supervisor.procs import PROGRAM_USER, as_program
 
 RECORD_CAP = 64 * 1024 * 1024  # bytes of program files kept to restore from; the rest only by digest
 SCRATCH_DIRS = ("/tmp", "/dev/shm", "/work")
@@ -63,7 +71,8 @@ def _remove(path):
 def clear_ipc():
     """Remove SysV IPC objects (they outlive every process); only then pay for a subprocess."""
     if sysv_objects():
-        subprocess.run(["ipcrm", "--all"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # as the program: removing another user's IPC object would take CAP_SYS_ADMIN, which we do not have
+        subprocess.run(["ipcrm", "--all"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **as_program())
     return [f"sysv-{kind}" for kind in sysv_objects()]
 
 
@@ -115,6 +124,29 @@ def step_clock(where="/work"):
         os.unlink(path)
 
 
+def _give(path, uid):
+    """`path` (never followed if a link) owned by `uid`; None: left as it is (programs and supervisor share a
+    uid)."""
+    if uid is not None:
+        os.lchown(path, uid, uid)
+
+
+def hand_over(root):
+    """Every file and directory under `root` owned by the program (its builds write there)."""
+    uid = PROGRAM_USER["uid"]
+    if uid is None:
+        return
+    _give(root, uid)
+    for here, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            _give(os.path.join(here, name), uid)
+
+
+def _keeper():
+    """Who owns sealed program files: the supervisor, when the programs run as another uid."""
+    return None if PROGRAM_USER["uid"] is None else os.geteuid()
+
+
 def _join(rel, name):
     return name if rel == "." else f"{rel}/{name}"
 
@@ -144,10 +176,11 @@ def _digest(path):
 
 
 class _File:
-    __slots__ = ("mode", "sealed", "data", "digest", "fp", "link")
+    __slots__ = ("mode", "sealed", "data", "digest", "fp", "link", "owner")
 
-    def __init__(self, mode, data, digest, link=None):
+    def __init__(self, mode, data, digest, link=None, owner=None):
         self.mode = mode  # as the build left it
+        self.owner = owner  # uid it is sealed as (None: unchanged)
         self.sealed = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH  # 0444, plus x for executables
         if mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH):
             self.sealed |= stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
@@ -160,7 +193,10 @@ class _Dir:
 
     def __init__(self, mode, children, writable):
         self.mode = mode
-        self.sealed = 0o755 if writable else 0o555
+        if writable:  # sticky when the program is not its owner: it may remove only its own files there
+            self.sealed = 0o755 if PROGRAM_USER["uid"] is None else 0o1777
+        else:
+            self.sealed = 0o555
         self.children = children
         self.ino = None
 
@@ -195,7 +231,8 @@ class RunDirGuard:
             if stat.S_ISDIR(st.st_mode):
                 subdirs.append(child)
             elif stat.S_ISLNK(st.st_mode):
-                self.files[child] = _File(0o777, None, None, link=os.readlink(os.path.join(path, name)))
+                self.files[child] = _File(0o777, None, None, link=os.readlink(os.path.join(path, name)),
+                                          owner=self._owner_of(child))
             elif stat.S_ISREG(st.st_mode):
                 data = digest = None
                 if self._kept + st.st_size <= RECORD_CAP:
@@ -204,33 +241,41 @@ class RunDirGuard:
                     self._kept += len(data)
                 else:
                     digest = _digest(os.path.join(path, name))
-                self.files[child] = _File(stat.S_IMODE(st.st_mode), data, digest)
+                self.files[child] = _File(stat.S_IMODE(st.st_mode), data, digest, owner=self._owner_of(child))
             else:  # a fifo or socket left by a build: not a program file
                 _remove(os.path.join(path, name))
                 self.dirs[rel].children.discard(name)
         for child in subdirs:
             self._record(child)
 
+    def _owner_of(self, rel):
+        # a read-once file stays the program's, so that its driver can remove it from the sticky directory
+        return PROGRAM_USER["uid"] if rel in self.read_once else _keeper()
+
     def seal(self):
-        """Program files read-only to the program; fingerprints as they are now."""
+        """Program files owned by the supervisor and read-only; fingerprints as they are now."""
+        keeper = _keeper()
         for rel, f in self.files.items():
             path = self._path(rel)
+            _give(path, f.owner)
             if f.link is None:
                 os.chmod(path, f.sealed)
             f.fp = _file_fingerprint(os.lstat(path))
         for rel in reversed(list(self.dirs)):
             d = self.dirs[rel]
             path = self._path(rel)
+            _give(path, keeper)
             os.chmod(path, d.sealed)
             d.ino = os.lstat(path).st_ino
 
     def release(self):
-        """Modes back as the builds left them (a later build step writes here); the guard is done."""
+        """Owners and modes back as the builds left them (a later build step writes here); the guard is done."""
         for rel in self.dirs:
             _chmod(self._path(rel), self.dirs[rel].mode)
         for rel, f in self.files.items():
             if f.link is None:
                 _chmod(self._path(rel), f.mode)
+        hand_over(self.root)
 
     def _unlock(self):
         """Every recorded directory a real, writable directory again (parents first)."""

@@ -8,6 +8,7 @@ sandbox/supervisor/__init__.py); on the host it is importable for tests and lint
   started through ``setsid --fork`` and a tiny ``sh`` that execs it. The supervisor is a child
   subreaper, so the program (and any orphaned grandchild) is re-parented to it and reaped with exact
   rusage.
+* Programs run as the seat's uid (PROGRAM_USER); the supervisor, root in the container, owns their files.
 * All processes of the sandbox user except the supervisor and PID 1 are SIGKILLed after every step, so a
   daemon or a process ignoring SIGTERM cannot outlive it.
 """
@@ -23,11 +24,21 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 SELF = os.getpid()
 # Whether orphans are re-parented to the supervisor; serve.py sets it when it becomes a subreaper.
 SPAWN_MODE = {"subreaper": True}
+# The programs' uid (and gid) when the supervisor is another user: in a container it runs as root with the few
+# capabilities it needs to own the program files and to start each program as the seat's uid (serve.py,
+# sandbox/containers.py), so a program cannot chmod its way back into them. None: programs run as we do (tests).
+PROGRAM_USER = {"uid": None}
 # The program is started by `setsid --fork` (tiny, exits at once without waiting, so it never reaps
 # the program; a shell that backgrounds a job may reap it itself). The forked child is a small sh
 # that reports its pid on fd 3 and execs the program, so the program's rusage starts small and
 # it is re-parented to this subreaper.
 SPAWN = 'echo 1000 > /proc/self/oom_score_adj 2>/dev/null; echo $$ >&3; exec "$@" 3>&-'
+
+
+def as_program():
+    """Popen's arguments that start a process as the program's user, with no supplementary groups."""
+    uid = PROGRAM_USER["uid"]
+    return {} if uid is None else {"user": uid, "group": uid, "extra_groups": []}
 
 
 def other_pids():
@@ -158,9 +169,11 @@ def run_step(step, env, output_cap, stdin_fd=None):
         sh = subprocess.Popen(["setsid", "--fork", "/bin/sh", "-c",
                                SPAWN.replace("&3", f"&{pid_w}").replace("3>&-", f"{pid_w}>&-"),
                                "sh", *limits, *step["argv"]],
-                              stdin=fin, stdout=out_w, stderr=err_w, pass_fds=(pid_w,), cwd=cwd, env=env)
+                              stdin=fin, stdout=out_w, stderr=err_w, pass_fds=(pid_w,), cwd=cwd, env=env,
+                              **as_program())
     else:  # e.g. gVisor: no subreaper, so the program must be our own child (rusage less exact)
-        sh = subprocess.Popen([*limits, *step["argv"]], stdin=fin, stdout=out_w, stderr=err_w, cwd=cwd, env=env)
+        sh = subprocess.Popen([*limits, *step["argv"]], stdin=fin, stdout=out_w, stderr=err_w, cwd=cwd, env=env,
+                              **as_program())
         os.write(pid_w, f"{sh.pid}\n".encode())
     if stdin_fd is None:
         os.close(fin)

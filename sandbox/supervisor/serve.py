@@ -2,7 +2,9 @@
 
 Standard library only, Python 3.11. procs.py and isolation.py precede this file in the program text that
 the host sends as ``python3 -I -S -c <text>`` (so images never need rebuilding when it changes); it runs as
-the container's unprivileged user (its seat's uid, sandbox/containers.py), as do the programs it starts.
+root in the container, with only the capabilities sandbox/containers.py lists: enough to own the program
+files and to start each program as the seat's unprivileged uid (its argument). Its first act empties the
+capability bounding set, so nothing it starts can ever hold a capability.
 
 Resident: one supervisor is started per pooled container and serves one session after another over the
 same exec stream, so a warm run costs no ``docker exec`` and no interpreter start. Every session still runs
@@ -17,9 +19,9 @@ session step by step, so that the host can interleave A's and B's samples across
 runs run steps; ``{"op": "close"}`` kills everything and wipes every writable area. Every op reports
 ``{"steps": [...], "error": ..., "clean": ...}``.
 
-The supervisor marks itself non-dumpable, so the program (same uid) can neither open /proc/<pid>/fd of the
-supervisor (to forge a report or inject a request) nor read or write its memory. A program that kills it
-ends the stream: the host then discards the container.
+The supervisor marks itself non-dumpable and runs as another uid than the programs, so a program can neither
+open /proc/<pid>/fd of the supervisor (to forge a report or inject a request), nor read or write its memory,
+nor signal it. Were it killed, the stream would end: the host then discards the container.
 """
 
 import ctypes
@@ -32,16 +34,29 @@ import sys
 import time
 
 if __name__ != "__main__":  # on the host (tests, linters); in the container the parts share one namespace
-    from sandbox.supervisor.isolation import RunDirGuard, clear_scratch, step_clock, wipe_all
-    from sandbox.supervisor.procs import SPAWN_MODE, kill_everything, run_step
+    from sandbox.supervisor.isolation import RunDirGuard, clear_scratch, hand_over, step_clock, wipe_all
+    from sandbox.supervisor.procs import PROGRAM_USER, SPAWN_MODE, kill_everything, run_step
 
 MARKER = b"\n@@REFACTORCODER-RESULT@@\n"
-PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
+PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_CHILD_SUBREAPER = 4, 24, 36
 
 
-def harden_self():
+def empty_bounding_set(libc):
+    """No capability can ever be regained by anything we start (the programs run as another uid, which
+    already leaves them none; this also empties what an exec could give them). Needs CAP_SETPCAP."""
+    with open("/proc/sys/kernel/cap_last_cap") as fh:
+        last = int(fh.read())
+    for cap in range(last + 1):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() != 22:  # EINVAL: unknown cap
+            raise OSError(ctypes.get_errno(), f"cannot drop capability {cap} from the bounding set")
+
+
+def harden_self(program_uid=None):
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    if program_uid is not None and program_uid != os.geteuid():
+        PROGRAM_USER["uid"] = program_uid
+        empty_bounding_set(libc)
     SPAWN_MODE["subreaper"] = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
     # Inherited by every program: no core dumps, no POSIX message queues (they would outlive a run
     # in the container's IPC namespace and cannot be listed without mounting mqueue).
@@ -112,6 +127,7 @@ class Session:
         self.failed = set()  # indices (counted over the session's requests) of steps that failed
         self.count = 0
         write_files(self.root, payload)
+        hand_over(self.root)  # the builds run as the program's uid; the guard takes the files back after them
 
     def run(self, steps):
         """Every step in order; a run step starts from the run directory as the builds left it."""
@@ -201,7 +217,8 @@ def serve(payload, open_session):
 
 
 def main():
-    harden_self()
+    # argv[1]: the programs' uid, when the supervisor runs as root in the container (sandbox/session.py)
+    harden_self(int(sys.argv[1]) if len(sys.argv) > 1 else None)
     requests, reports = sys.stdin.buffer, sys.stdout.buffer
     session = None
     while True:

@@ -248,18 +248,25 @@ def test_network_egress_dns_ip_and_gateway(sandbox, host_unaffected):
 def test_no_state_leaks_between_pooled_runs(sandbox, host_unaffected):
     first = sandbox.run(py("""
         import ctypes, os, subprocess
-        os.chmod('/work/run', 0o755)                                # the run dir is read-only to the program
-        for path in ['/work/run/leak', '/tmp/leak', '/dev/shm/leak', '/work/leak']:
+        refused = 0
+        for attempt in (lambda: os.chmod('/work/run', 0o755),       # the run dir belongs to the supervisor
+                        lambda: open('/work/run/leak', 'w').write('secret'),
+                        lambda: os.chmod('/work/run', 0)):          # try to make the work dir undeletable
+            try:
+                attempt()
+            except PermissionError:
+                refused += 1
+        print(refused)
+        for path in ['/tmp/leak', '/dev/shm/leak', '/work/leak']:
             open(path, 'w').write('secret')
         libc = ctypes.CDLL(None)
         print(libc.shmget(0x5eed, 4096, 0o1000 | 0o666) >= 0)       # SysV shared memory
         print(libc.msgget(0x5eed, 0o1000 | 0o666) >= 0)             # SysV message queue
         subprocess.Popen(['sleep', '600'], start_new_session=True)
-        os.chmod('/work/run', 0)                                    # try to make the work dir undeletable
     """))
-    assert first.stdout.split() == ["True", "True"]
-    # Writing into its own (read-only) directory fails the run; everything is wiped all the same.
-    assert first.status == Status.FAILED and "modified files it does not own" in first.message
+    # Its own directory cannot be changed at all; what it leaves elsewhere is wiped (and is no failure).
+    assert first.stdout.split() == ["3", "True", "True"], (first.stdout, first.stderr)
+    assert first.ok, first.message
     second = sandbox.run(py("""
         import ctypes, os
         libc = ctypes.CDLL(None)

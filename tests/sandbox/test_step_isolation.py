@@ -28,51 +28,55 @@ BASELINE = py("""
 """, files={"data.txt": "A's data"})
 
 
+# Every way back into its own files that a program owning them had (write, chmod, remove, rename, add a
+# module beside them, chown, set times): with the supervisor owning them, each is refused.
 SELF_EDIT = py("""
     import os
     print(open('data.txt').read())
-    for path in ('main.py', 'data.txt'):
+    attempts = {
+        'write main.py': lambda: open('main.py', 'a').write('# edited'),
+        'chmod data.txt': lambda: os.chmod('data.txt', 0o644),
+        'chmod its directory': lambda: os.chmod('.', 0o755),
+        'remove data.txt': lambda: os.unlink('data.txt'),
+        'rename main.py': lambda: os.rename('main.py', 'other.py'),
+        'add sitecustomize.py': lambda: open('sitecustomize.py', 'w').write('import sys'),
+        'chown data.txt': lambda: os.chown('data.txt', os.getuid(), os.getgid()),
+        'set the times of data.txt': lambda: os.utime('data.txt', (0, 0)),
+    }
+    done = []
+    for what, attempt in attempts.items():
         try:
-            open(path, 'a').write('# edited')
-            print('wrote without chmod', path)
+            attempt()
+            done.append(what)
         except PermissionError:
             pass
-    os.chmod('.', 0o755)
-    for path in ('main.py', 'data.txt'):
-        os.chmod(path, 0o644)
-        open(path, 'a').write('\\n# edited')
-    open('sitecustomize.py', 'w').write('import sys')
+    print(done)
 """, files={"data.txt": "A's data"})
 
 
-def test_a_program_rewriting_its_files_fails_and_its_next_run_runs_the_originals(sandbox):
+def test_a_program_cannot_change_its_files_in_any_way(sandbox):
     first, second = batch_runner(sandbox)([SELF_EDIT, SELF_EDIT])
-    assert first.stdout == second.stdout == "A's data\n"  # read-only: no write without the chmod; put back
     for run in (first, second):
-        assert run.status == Status.FAILED and "modified files it does not own" in run.message
-        for path in ("p0/main.py", "p0/data.txt", "p0/sitecustomize.py", "p0: directory mode"):
-            assert path in run.message, run.message
+        assert run.ok and run.stdout == "A's data\n[]\n", (run.stdout, run.stderr, run.message)
 
 
-def test_a_program_replacing_its_binary_fails_and_its_next_run_runs_the_build(sandbox):
+def test_a_program_cannot_replace_its_binary(sandbox):
     replace = RunSpec(language="cpp", limits=SHORT, source=textwrap.dedent("""\
         #include <cstdio>
         #include <sys/stat.h>
         #include <unistd.h>
         int main() {
             puts("A: 42");
-            chmod(".", 0755);
-            unlink("main");
+            if (chmod(".", 0755) == 0) puts("chmod: done");
+            if (unlink("main") == 0) puts("unlink: done");
             FILE* f = fopen("main", "w");
-            if (!f) return 0;
-            fputs("#!/bin/sh\\necho 'A: 0'\\n", f);
-            fclose(f);
-            chmod("main", 0755);
+            if (f) { puts("open for writing: done"); fclose(f); }
+            if (chmod("main", 0777) == 0) puts("chmod main: done");
         }
     """))
     first, second = batch_runner(sandbox)([replace, replace])
-    assert first.stdout == second.stdout == "A: 42\n", (second.status, second.message, second.stderr)
-    assert first.status == Status.FAILED and "p0/main: content changed" in first.message, first.message
+    for run in (first, second):
+        assert run.ok and run.stdout == "A: 42\n", (run.status, run.stdout, run.message, run.stderr)
 
 
 CACHER = py("""
@@ -98,31 +102,44 @@ def test_a_cache_left_for_the_next_run_is_gone(sandbox):
         assert r.stdout == "computed [] {\"mode\": \"timed\"}\n", r.stdout
 
 
-def test_a_program_chmodding_its_own_dir_fails_and_the_next_run_is_unaffected(sandbox):
+def test_a_program_cannot_hide_its_directory_and_the_next_run_is_unaffected(sandbox):
     hide = py("""
         import os
-        os.chmod('.', 0)
-        os.chmod('/work/run', 0o777)
-        print('hidden')
+        for path, mode in (('.', 0), ('/work/run', 0o777)):
+            try:
+                os.chmod(path, mode)
+                print('changed', path)
+            except PermissionError:
+                print('refused', path)
     """)
     look = py("""
         import os, stat
-        print(sorted(os.listdir('.')), oct(stat.S_IMODE(os.stat('.').st_mode)), oct(stat.S_IMODE(os.stat('main.py').st_mode)))
+        print(sorted(os.listdir('.')), oct(stat.S_IMODE(os.stat('.').st_mode)), oct(stat.S_IMODE(os.stat('main.py').st_mode)),
+              os.stat('main.py').st_uid != os.getuid())
     """)
-    hidden, looked, again = batch_runner(sandbox)([hide, look, hide])
-    assert hidden.stdout == "hidden\n" and hidden.status == Status.FAILED
-    assert "p0: directory mode changed to 0o0" in hidden.message and ".: directory mode changed" in hidden.message
-    assert looked.ok and looked.stdout == "['main.py'] 0o555 0o444\n", (looked.stdout, looked.stderr)
-    assert again.status == Status.FAILED  # its directory was put back: it could do it again, and failed again
+    hidden, looked = batch_runner(sandbox)([hide, look])
+    assert hidden.ok and hidden.stdout == "refused .\nrefused /work/run\n", (hidden.stdout, hidden.stderr)
+    assert looked.ok and looked.stdout == "['main.py'] 0o555 0o444 True\n", (looked.stdout, looked.stderr)
 
 
-def test_a_program_editing_its_own_files_fails(sandbox):
-    r = sandbox.run(py("""
+def test_the_guard_still_puts_back_what_a_program_writes_where_it_may(sandbox):
+    """The read-once file's directory stays writable (sticky): what a run adds there is removed, its job file
+    is back, and it cannot remove a file that is not its own."""
+    writer = py("""
         import os
-        os.chmod('.', 0o755); os.chmod('helper.py', 0o644)
-        open('helper.py', 'w').write('EXPECTED = 0')
-    """, files={"helper.py": "EXPECTED = 42"}))
-    assert r.status == Status.FAILED and "helper.py: content changed" in r.message
+        job = open('job.json').read()
+        os.remove('job.json')
+        open('left.txt', 'w').write('x')
+        try:
+            os.remove('main.py')
+            print('removed main.py')
+        except PermissionError:
+            pass
+        print(job, sorted(os.listdir('.')))
+    """, files={"job.json": '{"n": 1}'}, read_once=["job.json"])
+    first, second = batch_runner(sandbox)([writer, writer])
+    for run in (first, second):
+        assert run.ok and run.stdout == "{\"n\": 1} ['left.txt', 'main.py']\n", (run.stdout, run.stderr)
 
 
 def test_program_cannot_reach_the_resident_supervisor(sandbox):
@@ -147,11 +164,21 @@ def test_program_cannot_reach_the_resident_supervisor(sandbox):
     assert r.stdout.strip() == "['fd/0 13', 'fd/1 13', 'mem 13']"
 
 
-def test_a_program_killing_the_supervisor_costs_only_its_container(sandbox):
-    killer = sandbox.run(py("import os, signal\nos.kill(-1, signal.SIGKILL)"))
-    assert killer.status == Status.SANDBOX_ERROR
+def test_a_program_cannot_signal_the_supervisor(sandbox):
+    killer = sandbox.run(py("""
+        import os, signal
+        for p in os.listdir('/proc'):
+            if p.isdigit() and int(p) != os.getpid() and b'@@REFACTORCODER-RESULT@@' in open(f'/proc/{p}/cmdline', 'rb').read():
+                try:
+                    os.kill(int(p), signal.SIGKILL)
+                    print('killed', flush=True)
+                except PermissionError:
+                    print('refused', flush=True)
+        os.kill(-1, signal.SIGKILL)  # everything it may signal: its own processes only, itself included
+    """))
+    assert killer.stdout == "refused\n" and killer.status != Status.SANDBOX_ERROR, (killer.stdout, killer.message)
     after = sandbox.run(py("print('alive')"))
-    assert after.ok and after.stdout == "alive\n"
+    assert after.ok and after.stdout == "alive\n" and after.warm  # the same container, its supervisor alive
 
 
 def test_warm_runs_share_one_resident_supervisor_and_each_run_is_a_fresh_process(sandbox):

@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 from sandbox.supervisor import PARTS, SOURCE
-from sandbox.supervisor.isolation import RunDirGuard, _file_fingerprint, step_clock
+from sandbox.supervisor.isolation import RunDirGuard, _file_fingerprint, hand_over, step_clock
+from sandbox.supervisor.procs import PROGRAM_USER
 
 HERE = Path(__file__).resolve().parents[2] / "sandbox" / "supervisor"
 
@@ -84,3 +85,29 @@ def test_the_guard_puts_back_what_a_step_changed(tmp_path):
     since = step_clock(str(tmp_path))
     (root / "p1" / "job.json").unlink()
     assert guard.check_and_restore(since, "p0") == ["p1/job.json: removed"]  # not p0's own read-once file
+
+
+def test_sealed_program_files_belong_to_the_supervisor_and_a_read_once_file_to_the_program(tmp_path, monkeypatch):
+    """In the container the supervisor is root and the program another uid (as here: the suite runs as root)."""
+    program = 65530
+    monkeypatch.setitem(PROGRAM_USER, "uid", program)
+    root = tmp_path / "run"
+    (root / "p0" / "pkg").mkdir(parents=True)
+    (root / "p0" / "main.py").write_text("print(1)")
+    (root / "p0" / "pkg" / "mod.py").write_text("X = 1")
+    (root / "p0" / "job.json").write_text("{}")
+    hand_over(str(root))  # the builds run as the program and write here
+    every = [root, *root.rglob("*")]
+    assert {os.lstat(path).st_uid for path in every} == {program}
+    guard = RunDirGuard(str(root), read_once=["p0/job.json"])
+    me = os.geteuid()
+    assert {path.name: os.lstat(path).st_uid for path in every} == {
+        "run": me, "p0": me, "pkg": me, "main.py": me, "mod.py": me, "job.json": program}
+    assert oct(os.stat(root / "p0").st_mode & 0o7777) == "0o1777"  # writable, but only for what it owns
+    assert oct(os.stat(root / "p0" / "pkg").st_mode & 0o7777) == "0o555"
+    since = step_clock(str(tmp_path))
+    (root / "p0" / "job.json").unlink()
+    assert guard.check_and_restore(since, "p0") == []
+    assert os.lstat(root / "p0" / "job.json").st_uid == program  # put back as the program's
+    guard.release()  # a later build: the program's again
+    assert {os.lstat(path).st_uid for path in every} == {program}
