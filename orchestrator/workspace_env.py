@@ -257,10 +257,10 @@ class LayeredSandbox:
     def __init__(self, sandbox, image: str | None):
         self._sandbox, self.image = sandbox, image
 
-    def run(self, spec):
+    def run(self, spec, cancel=None):
         if self.image and spec.language == "python":
-            return self._sandbox.run(spec, image=self.image)
-        return self._sandbox.run(spec)
+            return self._sandbox.run(spec, image=self.image, cancel=cancel)
+        return self._sandbox.run(spec, cancel=cancel)
 
     def session(self, language, limits, payload):
         if self.image and language == "python":

@@ -161,14 +161,16 @@ class Sandbox:
             slot.discard()
 
     def session(self, language: str, limits: Limits, payload: dict,
-                image: str | None = None) -> tuple[SessionOutcome, bool]:
+                image: str | None = None, cancel=None) -> tuple[SessionOutcome, bool]:
         """Run one supervisor payload in a (warm if possible) container; returns (outcome, warm).
         `image`: a layer derived from the language's image (sandbox.layers), else the image itself.
         A payload with ``programs`` runs each program in a container of its own seat (``programs[i]["seat"]``,
-        distinct), their steps interleaved in the payload's order; its report is laid out as a single session's."""
+        distinct), their steps interleaved in the payload's order; its report is laid out as a single session's.
+        `cancel` (a threading.Event; single-container sessions): once set, the run is stopped and its container
+        removed (the outcome's ``extra["cancelled"]``)."""
         if "programs" in payload:
             return self._programs_session(language, limits, payload, image)
-        return self._session_on(language, limits, payload, image, 0)
+        return self._session_on(language, limits, payload, image, 0, cancel)
 
     def _programs_session(self, language: str, limits: Limits, payload: dict,
                           image: str | None) -> tuple[SessionOutcome, bool]:
@@ -199,7 +201,7 @@ class Sandbox:
                 self._release(language, limits, slot, number < len(usable) and usable[number], image)
 
     def _session_on(self, language: str, limits: Limits, payload: dict, image: str | None,
-                    seat: int) -> tuple[SessionOutcome, bool]:
+                    seat: int, cancel=None) -> tuple[SessionOutcome, bool]:
         slot, warm = self._acquire(language, limits, image, seat)
         outcome = None
         try:
@@ -209,16 +211,18 @@ class Sandbox:
                 outcome = SessionOutcome(error=f"exec failed: {exc}", usable=False)
                 return outcome, warm
             outcome = stream.request(payload, session_deadline(payload["steps"]),
-                                     report_bytes_budget(limits, len(payload["steps"])))
+                                     report_bytes_budget(limits, len(payload["steps"])), cancel)
             return outcome, warm
         finally:
             self._release(language, limits, slot, bool(outcome and outcome.usable), image)
 
     # -- API -------------------------------------------------------------------------------------
-    def run(self, spec: RunSpec, image: str | None = None) -> Result:
+    def run(self, spec: RunSpec, image: str | None = None, cancel=None) -> Result:
+        """Run `spec`; `cancel` (a threading.Event) stops it when set: the container is removed, and the result is
+        a sandbox error whose message starts with "cancelled"."""
         start = time.monotonic()
         payload, has_compile = payload_for(spec)
-        outcome, warm = self.session(spec.language, spec.limits, payload, image)
+        outcome, warm = self.session(spec.language, spec.limits, payload, image, cancel)
         if outcome.report is None:
             state = outcome.extra.get("container_state", {})
             # Under gVisor the memory cgroup's OOM killer hits the whole sandbox (its sentry), so the

@@ -46,13 +46,20 @@ class ExecEnded(Exception):
     """The exec'd process is gone but the stream stays open (seen with gVisor after an OOM kill)."""
 
 
-def _recv_exact(raw, n: int, deadline: float, still_running=None) -> bytes:
+class RunCancelled(Exception):
+    """The caller's cancel event was set while waiting for a report."""
+
+
+CANCEL_POLL_S = 0.25  # how soon a set cancel event is seen while a program runs
+
+
+def _recv_exact(raw, n: int, deadline: float, still_running=None, poll_s: float = 2.0) -> bytes:
     data = bytearray()
     while len(data) < n:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError
-        raw.settimeout(min(remaining, 2.0) if still_running else remaining)
+        raw.settimeout(min(remaining, poll_s) if still_running else remaining)
         try:
             chunk = raw.recv(n - len(data))
         except (TimeoutError, socket.timeout):
@@ -114,8 +121,10 @@ class SupervisorStream:
         del self._stdout[:end]
         return body
 
-    def request(self, payload: dict, deadline_s: float, max_report_bytes: int) -> SessionOutcome:
-        """One session: send `payload`, wait for its report."""
+    def request(self, payload: dict, deadline_s: float, max_report_bytes: int,
+                cancel=None) -> SessionOutcome:
+        """One session: send `payload`, wait for its report. `cancel` (a threading.Event): once set, stop waiting
+        and give the container up (``extra["cancelled"]``; the pool removes it, and with it the program)."""
         start = time.monotonic()
         out = SessionOutcome()
         if self.broken:
@@ -126,18 +135,25 @@ class SupervisorStream:
         stderr = bytearray()
         deadline = start + deadline_s
         report = None
+        still_running, poll_s = self._still_running, 2.0
+        if cancel is not None:
+            def still_running():
+                if cancel.is_set():
+                    raise RunCancelled
+                return self._still_running()
+            poll_s = CANCEL_POLL_S
         try:
             raw.settimeout(30)
             raw.sendall(str(len(body)).encode() + b"\n" + body)
             # Multiplexed stream: 8-byte header (stream id, 3 pad bytes, big-endian length) + data.
             while report is None:
                 try:
-                    header = _recv_exact(raw, 8, deadline, self._still_running)
+                    header = _recv_exact(raw, 8, deadline, still_running, poll_s)
                 except EOFError:
                     out.error = "the supervisor ended without a report (killed by the program or by a limit?)"
                     break
                 stream_id, length = struct.unpack(">BxxxL", header)
-                data = _recv_exact(raw, length, deadline, self._still_running)
+                data = _recv_exact(raw, length, deadline, still_running, poll_s)
                 if stream_id == 1:
                     self._stdout += data
                     if len(self._stdout) > max_report_bytes:
@@ -148,6 +164,9 @@ class SupervisorStream:
                     stderr += data[: SUPERVISOR_STDERR_CAP - len(stderr)]
         except ExecEnded:
             out.error = "the supervisor ended without closing its stream"
+        except RunCancelled:
+            out.error = "cancelled: the run was stopped and its container removed"
+            out.extra["cancelled"] = True
         except (TimeoutError, socket.timeout):
             out.timed_out = True
             out.error = f"no report from the supervisor within {deadline_s:.1f}s"

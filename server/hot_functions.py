@@ -126,17 +126,17 @@ class TraceRunner:
     def work(self, manager, job) -> dict:
         from models.errors import Cancelled
         from orchestrator.trace.model import save, trace_path
-        from orchestrator.trace.run import trace_command
+        from orchestrator.trace.run import TraceCancelled, trace_command
 
         shown = " ".join(self.hot.command)
         manager.progress_threadsafe(job, f"tracing `{shown}` in the sandbox", 0)
         if job.cancel.is_set():
             raise Cancelled("cancelled before start")
-        # The sandbox run itself cannot be interrupted: a cancelled job answers at once (JobManager) and the run
-        # ends at its own time limit; its trace is then dropped, never saved over the previous one.
-        trace = trace_command(self.hot.root, self.hot.command, self.sandboxes.get(), cwd=self.hot.root)
-        if job.cancel.is_set():
-            raise Cancelled("cancelled while tracing")
+        try:  # Cancel stops the command in the sandbox (its container is removed) and saves nothing
+            trace = trace_command(self.hot.root, self.hot.command, self.sandboxes.get(), cwd=self.hot.root,
+                                  cancel=job.cancel)
+        except TraceCancelled as exc:
+            raise Cancelled(str(exc)) from None
         manager.progress_threadsafe(job, "saving the trace", 90)
         path = save(trace, trace_path(self.hot.root))
         found = rows(trace, self.hot.root, self.hot.top)

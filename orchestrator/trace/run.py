@@ -37,6 +37,10 @@ class TraceError(Unsupported):
     """The command could not be traced (not understood, not importable, did not finish)."""
 
 
+class TraceCancelled(Exception):
+    """The caller cancelled the trace: the command was stopped in the sandbox and nothing was recorded."""
+
+
 @dataclass
 class Command:
     kind: str  # script | module | pytest
@@ -176,16 +180,20 @@ def read_report(result, nonce: str) -> dict:
 
 
 def trace_command(root: Path, words: list[str], sandbox, *, traced: bool = True,
-                  timeout_s: float = TRACE_TIMEOUT_S, exact: bool | None = None, cwd: Path | None = None) -> Trace:
+                  timeout_s: float = TRACE_TIMEOUT_S, exact: bool | None = None, cwd: Path | None = None,
+                  cancel=None) -> Trace:
     """Run `words` under the tracer in `sandbox` (a sandbox.Sandbox) with `root` as the project; the Trace.
     `traced` False runs the same command without the hooks (what the overhead benchmark compares with). `exact`
     True times with cProfile (exact counts and times of every function, slower), False with the sampling clock,
-    None (the default) with the clock, and again with cProfile when the command is too short for the clock."""
+    None (the default) with the clock, and again with cProfile when the command is too short for the clock.
+    `cancel` (a threading.Event): once set, the command is stopped in the sandbox (its container removed) and
+    TraceCancelled raised."""
     if exact is None:
-        trace = trace_command(root, words, sandbox, traced=traced, timeout_s=timeout_s, exact=False, cwd=cwd)
+        trace = trace_command(root, words, sandbox, traced=traced, timeout_s=timeout_s, exact=False, cwd=cwd,
+                              cancel=cancel)
         if not traced or trace.clock_samples >= AUTO_EXACT_BELOW or trace.exit_code != 0:
             return trace
-        again = trace_command(root, words, sandbox, timeout_s=timeout_s, exact=True, cwd=cwd)
+        again = trace_command(root, words, sandbox, timeout_s=timeout_s, exact=True, cwd=cwd, cancel=cancel)
         again.notes.append(f"the command ran {trace.cpu_s:.2f} s of CPU ({trace.clock_samples} clock samples): traced "
                            "again with cProfile for exact figures")
         return again
@@ -194,7 +202,11 @@ def trace_command(root: Path, words: list[str], sandbox, *, traced: bool = True,
     spec, nonce, layer, notes = build_spec(root, command, traced=traced, timeout_s=timeout_s, exact=exact)
     log.info("tracing %s in the sandbox (%d files, %d workspace packages)", command.argv, len(spec.files),
              len(layer.included))
-    result = layered(sandbox, layer).run(spec)
+    if cancel is not None and cancel.is_set():
+        raise TraceCancelled("cancelled before the traced command started")
+    result = layered(sandbox, layer).run(spec, cancel=cancel)
+    if cancel is not None and cancel.is_set():
+        raise TraceCancelled(f"cancelled: `{' '.join(words)}` was stopped in the sandbox; nothing was recorded")
     report = read_report(result, nonce)
     if layer.included:
         notes.append("workspace packages in the sandbox: " + ", ".join(layer.included[:12])

@@ -45,14 +45,16 @@ def _trace(root: Path, command: list[str], timeout: float, as_json: bool, exact:
     """The Trace of `command` in the sandbox (its own sandbox when none is given); usage errors exit 2."""
     from orchestrator.trace.run import TraceError, trace_command
 
+    cancel = threading.Event()  # Ctrl-C: the command is stopped in the sandbox
+
     def work():
         from sandbox import Sandbox
 
         with Sandbox(pool_size=1) as own:
-            return trace_command(root, command, own, timeout_s=timeout, exact=exact, cwd=Path.cwd())
+            return trace_command(root, command, own, timeout_s=timeout, exact=exact, cwd=Path.cwd(), cancel=cancel)
 
     try:
-        return run_in_worker(work, threading.Event(), name="refactorcoder-trace", cancelling="cancelling the trace…",
+        return run_in_worker(work, cancel, name="refactorcoder-trace", cancelling="cancelling the trace…",
                              join_s=10)
     except TraceError as exc:
         raise _fail(str(exc), EXIT_USAGE, as_json)
@@ -153,7 +155,7 @@ def optimize_hot(hot: int, command: list[str], *, metric: str, apply: bool, as_j
         with Sandbox(pool_size=2) as sandbox:
             if not as_json:
                 console.print(f"[dim]… tracing `{' '.join(command)}` in the sandbox[/dim]")
-            trace = run_trace(project, command, sandbox, cwd=Path.cwd())
+            trace = run_trace(project, command, sandbox, cwd=Path.cwd(), cancel=cancel)
             if not as_json:
                 print_trace(console, trace, limit=max(hot, 10))
             history = open_history(settings.resolved_history_path())

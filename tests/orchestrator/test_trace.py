@@ -8,13 +8,15 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 from typer.testing import CliRunner
 
 from orchestrator.target import locate
 from orchestrator.trace.model import load, save, trace_path
-from orchestrator.trace.run import AUTO_EXACT_BELOW, TraceError, parse_command, trace_command
+from orchestrator.trace.run import AUTO_EXACT_BELOW, TraceCancelled, TraceError, parse_command, trace_command
 from orchestrator.verify.traced import traced_plan
 
 PAIRS = '''"""Pairs and tallies."""
@@ -141,6 +143,22 @@ def test_a_script_traced_in_the_sandbox(project, py_sandbox, exact):
 
 
 @pytest.mark.docker
+def test_a_cancelled_trace_stops_the_command_and_records_nothing(tmp_path, py_sandbox):
+    from sandbox import RunSpec
+
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'waits'\n")
+    (tmp_path / "wait.py").write_text("import time\n\ntime.sleep(120)\n")
+    cancel = threading.Event()
+    timer = threading.Timer(4.0, cancel.set)
+    timer.start()
+    started = time.monotonic()
+    with pytest.raises(TraceCancelled, match="was stopped in the sandbox"):
+        trace_command(tmp_path, ["python", "wait.py"], py_sandbox, cancel=cancel)
+    assert time.monotonic() - started < 20  # stopped, not left to sleep its two minutes
+    assert not trace_path(tmp_path).exists()
+    assert py_sandbox.run(RunSpec(language="python", source="print('next')")).stdout == "next\n"
+
+
 def test_a_pytest_run_traced_in_the_sandbox(project, py_sandbox):
     tested = trace_command(project, ["pytest", "-q", "tests"], py_sandbox)
     assert tested.exit_code == 0 and "1 passed" in tested.output_tail
