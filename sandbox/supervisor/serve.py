@@ -44,8 +44,11 @@ PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_CHILD_SUBREAPER = 4, 24, 36
 def empty_bounding_set(libc):
     """No capability can ever be regained by anything we start (the programs run as another uid, which
     already leaves them none; this also empties what an exec could give them). Needs CAP_SETPCAP."""
-    with open("/proc/sys/kernel/cap_last_cap") as fh:
-        last = int(fh.read())
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as fh:
+            last = int(fh.read())
+    except OSError:  # gVisor has no such file: every possible number (an unknown one answers EINVAL)
+        last = 63
     for cap in range(last + 1):
         if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() != 22:  # EINVAL: unknown cap
             raise OSError(ctypes.get_errno(), f"cannot drop capability {cap} from the bounding set")
