@@ -24,6 +24,13 @@ marker): in both modes the run fails if the server imported any of them.
   create connection"), the list of Pythons found, a typed path written to refactorcoder.interpreter, the real
   server running with no reload; then a setting written to settings.json on disk applied by the running server.
   About 2 min.
+- test_e2e_fix_and_optimize_with_proof: Fix and Optimize with proof against the real server, the Docker sandbox and
+  a scripted endpoint (client-vscode/scripts/e2e-verify.sh; see its docstring).
+- test_e2e_hot_functions: Find hot functions (issue 17.4) against the real server and the Docker sandbox, no
+  model (client-vscode/scripts/e2e-hot.sh + tests/client/vscode_hot_e2e.js): RefactorCoder: Find Hot Functions…
+  from the palette, `python run.py` typed in its input box, the trace run in the sandbox, slow_pairs first in the
+  quick pick, the "hot: NN% own time · 4 calls · Optimize" lens on the `def slow_pairs` line, and a click on it
+  starting Optimize on slow_pairs (cancelled at once). About 20 s once the vsix is built.
 """
 
 from __future__ import annotations
@@ -199,3 +206,34 @@ def test_e2e_fix_and_optimize_with_proof(e2e_ready):
         assert ("vscode-dark" if dark else "vscode-light") in colours["bodyClass"]
         assert min(colours["ratios"]["text"], colours["ratios"]["chartText"], colours["ratios"]["verdict"]) >= 4.5, colours
         assert (colours["backgroundLuminance"] < 0.05) if dark else (colours["backgroundLuminance"] > 0.7), colours
+
+
+HOT_SHOTS = ["01-hot-command.png", "02-hot-pick.png", "03-hot-lens.png", "04-hot-optimize.png"]
+
+
+def test_e2e_hot_functions(e2e_ready):
+    """Find hot functions in real VS Code against the real server and the Docker sandbox (no model): the palette
+    command, the command line typed in its input box, the trace, the quick pick with slow_pairs first, and the hot
+    lens on the `def slow_pairs` line of the slow.py editor, whose click starts Optimize on slow_pairs; the trace
+    saved where Optimize reads it."""
+    from tests.orchestrator.conftest import _python_sandbox_problem
+
+    require_real_part(_python_sandbox_problem())
+    base = os.environ.get("REFACTORCODER_E2E_SHOTS")
+    if base:
+        Path(base).mkdir(parents=True, exist_ok=True)
+    shots = Path(tempfile.mkdtemp(prefix="refactorcoder-e2e-shots-hot-", dir=base))
+    env = dict(os.environ, PYTHON=_python(), **({"CODE_SERVER": _code_server()} if _code_server() else {}))
+    proc = subprocess.run(["bash", str(SCRIPT.with_name("e2e-hot.sh")), "--shots", str(shots)], env=env,
+                          capture_output=True, text=True, timeout=900)
+    print(proc.stdout[-6000:])
+    print(proc.stderr[-4000:], file=sys.stderr)
+    assert proc.returncode == 0, f"hot functions e2e failed (screenshots in {shots}):\n{proc.stdout[-3000:]}"
+    for name in HOT_SHOTS:
+        assert (shots / name).exists() and (shots / name).stat().st_size > 10_000, f"missing screenshot {name}"
+    seen = json.loads((shots / "hot.json").read_text())
+    assert seen["offered"] == "python slow.py" and "slow_pairs" in seen["pickRows"][0], seen
+    on_def = [lens for lens in seen["lenses"] if (lens["line"] or "").startswith("def slow_pairs(")]
+    assert len(on_def) == 1 and on_def[0]["text"].startswith("hot: ") and on_def[0]["text"].endswith("· Optimize"), seen
+    assert "Optimize: slow_pairs" in seen["optimizeTitle"], seen
+    assert json.loads((shots / "trace.json").read_text())["command"] == ["python", "run.py"]
