@@ -35,16 +35,30 @@ fi
 PY=.venv/bin/python
 PIP=(.venv/bin/pip --disable-pip-version-check -q)
 
-if ! "$PY" -c 'import llama_cpp' >/dev/null 2>&1; then
-  llama_req=$(grep -i '^llama[-_]cpp[-_]python' requirements.lock)
-  if ! ls "$WHEELS"/llama_cpp_python-*.whl >/dev/null 2>&1; then
-    log "building $llama_req from source (about 5 minutes, once per machine)"
-    "${PIP[@]}" wheel --no-deps -w "$WHEELS" "$llama_req"
+# llama.cpp is built for a fixed CPU level, not for the build machine's own CPU (GGML_NATIVE): a native build on
+# a Xeon with AMX crashed in its first decode in this VM (2026-12-04), and a wheel cached on one machine must run
+# on the next. x86_64: x86-64-v3 (AVX2, FMA, F16C, BMI2). The wheels of each level have a folder of their own,
+# and the venv records which one it holds, so that a venv with an older build is reinstalled.
+llama_req=$(grep -i '^llama[-_]cpp[-_]python' requirements.lock)
+case "$(uname -m)" in
+  x86_64) llama_level=x86-64-v3
+          llama_cmake="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON" ;;
+  *) llama_level="native-$(uname -m)"; llama_cmake="" ;;
+esac
+LLAMA_WHEELS="$WHEELS/llama-$llama_level"
+llama_stamp=.venv/.llama-cpp-build
+if [ "$(cat "$llama_stamp" 2>/dev/null)" != "$llama_req $llama_level" ]; then
+  if ! ls "$LLAMA_WHEELS"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+    log "building $llama_req ($llama_level) from source (about 5 minutes, once per machine)"
+    # --no-cache-dir: pip's own wheel cache is keyed by the source, not by CMAKE_ARGS
+    CMAKE_ARGS="$llama_cmake" "${PIP[@]}" wheel --no-deps --no-cache-dir -w "$LLAMA_WHEELS" "$llama_req"
   fi
+  "${PIP[@]}" install --no-deps --force-reinstall --find-links "$LLAMA_WHEELS" "$llama_req"
+  printf '%s\n' "$llama_req $llama_level" > "$llama_stamp"
 fi
 log "installing pinned Python dependencies (requirements.lock)"
 # The lock is a complete freeze, so --no-deps installs exactly what CI tested.
-"${PIP[@]}" install --no-deps --find-links "$WHEELS" -r requirements.lock
+"${PIP[@]}" install --no-deps --find-links "$LLAMA_WHEELS" -r requirements.lock
 if [ "$tests" = 1 ]; then
   log "installing the optional extras for their tests (requirements-hf.lock: CPU torch, transformers; requirements-ray.lock)"
   "${PIP[@]}" install --no-deps -r requirements-hf.lock -r requirements-ray.lock
