@@ -3,7 +3,7 @@
 The command is read, not executed by a shell: `python[3] SCRIPT ARGS`, `python -m MODULE ARGS`,
 `[python -m] pytest ARGS`, or `SCRIPT.py ARGS`. The project's sources are copied into the sandbox as for
 every Python job (orchestrator/verify/pyjobs.py project_files: .py files anywhere, small data files next to
-the script, root-level config files for pytest), the workspace's virtual environment comes as the
+the script and next to test modules, root-level config files for pytest), the workspace's virtual environment comes as the
 read-only image layer (orchestrator/workspace_env.py) with the packages the command's files import (and
 pytest for a pytest command), and the tracer (in_sandbox/tracer.py) runs the command in its own process.
 What the command writes stays in the sandbox (its directory is read-only; /tmp is wiped).

@@ -7,7 +7,7 @@ modules to compile once. A report is read only when the output holds exactly one
 
 The project is *copied*, not mounted: the sandbox's containers are created by a warm pool keyed by
 limits, and a copy works with remote engines too. Limits (documented in docs/orchestrator.md): only
-text source files (.py anywhere, small data files next to the target) up to PROJECT_BYTES in all; what the
+text source files (.py anywhere, small data files next to the target or a test module) up to PROJECT_BYTES in all; what the
 candidate writes stays in the container and is wiped; third-party packages must be importable in the
 sandbox: the workspace's own packages come as a read-only image layer (orchestrator/workspace_env.py);
 a package that cannot be provided is named in the error, nothing falls back to the host.
@@ -54,11 +54,15 @@ def project_files(root: Path, keep: Path | None = None) -> tuple[dict[str, str],
     files: dict[str, str] = {}
     notes: list[str] = []
     total = 0
-    home = keep.parent if keep is not None else root
-    # Python sources anywhere in the project; small data files only next to the target (what it may open).
-    paths = sorted(p for p in root.rglob("*") if p.is_file() and (p.suffix == ".py" or (
-        p.suffix in DATA_SUFFIXES and p.parent == home and p.stat().st_size < 256 * 1024))
-        and not any(part in SKIP_DIRS or part.startswith(".") for part in p.relative_to(root).parts[:-1]))
+    candidates = [p for p in root.rglob("*") if p.is_file()
+                  and not any(part in SKIP_DIRS or part.startswith(".") for part in p.relative_to(root).parts[:-1])]
+    # Python sources anywhere in the project; small data files only next to the target or next to a test module
+    # (what they may open, e.g. a test's fixture file read from its own folder).
+    homes = {keep.parent if keep is not None else root}
+    homes |= {p.parent for p in candidates if p.suffix == ".py" and (p.name.startswith("test_")
+                                                                     or p.name.endswith("_test.py"))}
+    paths = sorted(p for p in candidates if p.suffix == ".py" or (
+        p.suffix in DATA_SUFFIXES and p.parent in homes and p.stat().st_size < 256 * 1024))
     if keep is not None and keep in paths:
         paths.remove(keep)
         paths.insert(0, keep)

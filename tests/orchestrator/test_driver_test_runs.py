@@ -85,3 +85,30 @@ def test_the_doctests_are_the_originals(tmp_path, py_sandbox):
     assert [r["status"] for r in exe.run_tests(undocumented, suite.tests).results] == ["passed"]
     wrong_undocumented = "def f(x):\n    return (x + 1, False)\n"
     assert [r["status"] for r in exe.run_tests(wrong_undocumented, suite.tests).results] == ["failed"]
+
+
+def test_a_data_file_next_to_a_test_module_travels_with_it(tmp_path, py_sandbox):
+    """A test that reads its cases from a file in its own folder runs for real in the sandbox (the project copy
+    holds small data files next to test modules, not only next to the target)."""
+    import json
+
+    from orchestrator.target import locate
+
+    root = tmp_path / "p"
+    (root / "tests").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("")
+    (root / "m.py").write_text("def f(x):\n    return (x * 2, False)\n")
+    (root / "tests" / "cases.json").write_text(json.dumps([[1, 2], [3, 6]]))
+    (root / "tests" / "test_m.py").write_text(
+        "import json\nfrom pathlib import Path\n\nfrom m import f\n\n\n"
+        "def test_cases_from_the_data_file():\n"
+        "    for x, want in json.loads((Path(__file__).parent / 'cases.json').read_text()):\n"
+        "        assert f(x) == (want, False)\n")
+    target = locate(f"{root}/m.py::f")
+    suite = discover(target)
+    exe = PythonExecution(py_sandbox, target, suite)
+    baseline = exe.run_tests(target.code, suite.tests)
+    assert {r["name"]: r["status"] for r in baseline.results} == {"test_cases_from_the_data_file": "passed"}, \
+        baseline.results
+    broken = exe.run_tests("def f(x):\n    return (x * 3, False)\n", suite.tests)
+    assert broken.counts()[0] == 0  # it really compared against the file's cases
