@@ -57,8 +57,11 @@ def _remove(path):
             os.chmod(path, stat.S_IRWXU)
             for here, dirnames, _ in os.walk(path):
                 for name in dirnames:
+                    inner = os.path.join(here, name)
+                    if os.path.islink(inner):  # os.walk lists a link to a directory there: chmod would follow it
+                        continue
                     try:
-                        os.chmod(os.path.join(here, name), stat.S_IRWXU)
+                        os.chmod(inner, stat.S_IRWXU)
                     except OSError:
                         pass
             shutil.rmtree(path, ignore_errors=True)

@@ -111,3 +111,17 @@ def test_sealed_program_files_belong_to_the_supervisor_and_a_read_once_file_to_t
     assert os.lstat(root / "p0" / "job.json").st_uid == program  # put back as the program's
     guard.release()  # a later build: the program's again
     assert {os.lstat(path).st_uid for path in every} == {program}
+
+
+def test_removing_a_tree_never_changes_what_a_link_in_it_points_to(tmp_path):
+    """A program leaves /tmp/x/link -> its own (sealed) program directory: wiping /tmp must not chmod that."""
+    from sandbox.supervisor.isolation import _remove
+
+    sealed = tmp_path / "run"
+    sealed.mkdir()
+    os.chmod(sealed, 0o555)
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "link").symlink_to(sealed, target_is_directory=True)
+    _remove(str(tmp_path / "x"))
+    assert not (tmp_path / "x").exists()
+    assert oct(os.stat(sealed).st_mode & 0o777) == "0o555"
