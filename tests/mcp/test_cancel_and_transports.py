@@ -50,6 +50,9 @@ async def test_cancelling_a_fix_stops_the_job_and_the_server_keeps_serving(tmp_p
             tasks.start_soon(call)
             with anyio.fail_after(120):
                 await attempt_started.wait()
+                # "attempt 1" is said before the model is asked: cancel once the held-back request has arrived
+                while not [r for r in endpoint.requests if r.get("model") == "slow"]:
+                    await anyio.sleep(0.05)
             tasks.cancel_scope.cancel()  # the SDK sends notifications/cancelled for the abandoned request
         ran = (await session.call_tool("run", {"code": "print(6 * 7)", "language": "python"})).structured_content
         assert ran["stdout"] == "42\n"  # still serving, while the cancelled job winds down
