@@ -50,10 +50,11 @@ class RunCancelled(Exception):
     """The caller's cancel event was set while waiting for a report."""
 
 
+ENGINE_POLL_S = 2.0  # while waiting for a report, how often the engine is asked whether the supervisor still runs
 CANCEL_POLL_S = 0.25  # how soon a set cancel event is seen while a program runs
 
 
-def _recv_exact(raw, n: int, deadline: float, still_running=None, poll_s: float = 2.0) -> bytes:
+def _recv_exact(raw, n: int, deadline: float, still_running=None, poll_s: float = ENGINE_POLL_S) -> bytes:
     data = bytearray()
     while len(data) < n:
         remaining = deadline - time.monotonic()
@@ -135,12 +136,16 @@ class SupervisorStream:
         stderr = bytearray()
         deadline = start + deadline_s
         report = None
-        still_running, poll_s = self._still_running, 2.0
+        still_running, poll_s = self._still_running, ENGINE_POLL_S
         if cancel is not None:
-            def still_running():
+            asked = {"at": 0.0, "running": True}
+
+            def still_running():  # the event at every poll; the engine no more often than without one
                 if cancel.is_set():
                     raise RunCancelled
-                return self._still_running()
+                if time.monotonic() - asked["at"] >= ENGINE_POLL_S:
+                    asked.update(at=time.monotonic(), running=self._still_running())
+                return asked["running"]
             poll_s = CANCEL_POLL_S
         try:
             raw.settimeout(30)
@@ -150,7 +155,7 @@ class SupervisorStream:
                 try:
                     header = _recv_exact(raw, 8, deadline, still_running, poll_s)
                 except EOFError:
-                    out.error = "the supervisor ended without a report (killed by the program or by a limit?)"
+                    out.error = "the supervisor ended without a report (killed by a limit?)"
                     break
                 stream_id, length = struct.unpack(">BxxxL", header)
                 data = _recv_exact(raw, length, deadline, still_running, poll_s)
