@@ -15,11 +15,9 @@ from models.stage_runner import candidate_ids
 from models.types import Problem
 from orchestrator import prompts
 from orchestrator.docstrings import keep_docstring
-from orchestrator.verify.behaviour import PythonBehaviour
-from orchestrator.verify.execution import HarnessExecution, PythonExecution, TestRun
 from orchestrator.report import Attempt, Budget, JobReport, Spend, composite_score, unified_diff
 from orchestrator.target import Target
-from orchestrator.verify.testsuite import Suite, discover
+from orchestrator.verify import HarnessExecution, PythonBehaviour, PythonExecution, Suite, TestRun, discover
 
 if TYPE_CHECKING:
     from orchestrator.loop import Orchestrator
@@ -66,10 +64,10 @@ class Job:
             self.suite = discover(target, tests_path, benchmark_test)
             self.exe = PythonExecution(_LazySandbox(orch), target, self.suite)
         else:
-            from orchestrator.verify.testsuite import TestSource
+            from orchestrator.verify import TestSource
 
             self.suite = Suite()
-            # the user's test program first; else a benchmark's (trust order of orchestrator/verify/testsuite.py)
+            # the user's test program first; else a benchmark's (trust order of orchestrator/verify/testing/testsuite.py)
             program, trust = (test_program, "user") if test_program else (benchmark_test, "benchmark")
             if program:
                 self.suite.tests.append(TestSource(trust, "program", "tests" if trust == "user" else "benchmark tests",
@@ -89,7 +87,7 @@ class Job:
     def select_tests(self) -> None:
         """Python: fix the tests that run the target from the ORIGINAL's traced test run, once, before any candidate
         (tests that reach it through other functions count; the candidate never chooses its tests)."""
-        from orchestrator.verify.testsuite import select_by_coverage
+        from orchestrator.verify import select_by_coverage
 
         if self.target.language != "python" or self.suite.selection_done or not self.suite.selection_files:
             return
@@ -242,7 +240,7 @@ class Job:
 
     def prepare_program_differential(self, model: str) -> None:
         """C++, Java, Go, Rust, JavaScript: the model-written input generator, run on the original once."""
-        from orchestrator.verify.progdiff import ProgramDifferential
+        from orchestrator.verify import ProgramDifferential
 
         self.program_diff = ProgramDifferential(self)
         if self.limits.differential_inputs and self.program_diff.prepare(model):
@@ -258,7 +256,7 @@ class Job:
 
     def verifier(self, purpose: str):
         """The verification engine for this job's candidates (fix: every test; optimize: tests, guards, measure)."""
-        from orchestrator.verify.engine import Verifier
+        from orchestrator.verify import Verifier
 
         return Verifier(exe=self.exe, target=self.target, suite=self.suite, purpose=purpose,
                         behaviour=self.python_behaviour if self.python_behaviour.available else None,

@@ -21,12 +21,12 @@ from models.errors import Cancelled, ModelError
 from models.types import Problem
 from orchestrator import prompts
 from orchestrator.errors import NoTests
-from orchestrator.verify.execution import TestRun
+from orchestrator.verify import TestRun
 from orchestrator.job import SETTINGS_STAGE, Event, Job, LimitReached  # noqa: F401 - re-exported
 from orchestrator.report import JobLimits, JobReport
 from orchestrator.store import RunStore
 from orchestrator.target import Target
-from orchestrator.verify.testsuite import designed_tests
+from orchestrator.verify import designed_tests
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +282,7 @@ def _with_values(job: Job, code: str, failure: str, run: TestRun | None) -> str:
     input, expected and actual values, for asserts that failed without showing them."""
     if run is None or not run.failures or job.target.language != "python" or not job.exe.differential:
         return failure
-    from orchestrator.verify.failure_values import with_values
+    from orchestrator.verify import with_values
 
     values = with_values(job.exe, code, job.target.name, run.failures[:2])
     return failure + ("\n\nWhat the code gave:\n" + values if values else "")

@@ -12,9 +12,7 @@ from models.errors import ModelError
 from orchestrator import prompts
 from orchestrator.errors import NoTests
 from orchestrator.strategies import REWRITE, plan_approaches, round_strategies
-from orchestrator.verify.engine import Verifier
-from orchestrator.verify.execution import WORKLOAD_TOO_SMALL
-from orchestrator.verify.testsuite import designed_tests
+from orchestrator.verify import WORKLOAD_TOO_SMALL, Verifier, designed_tests
 
 log = logging.getLogger(__name__)
 METRICS = ("time", "peak_memory", "mean_memory", "cpu")
@@ -73,7 +71,7 @@ def _workload(job, workload: str | None, traced=None):
     tests' (or generated) calls grown until the original's cost per call is measurable
     (orchestrator.verify.workload). Returns (exprs, message): message is set, and exprs empty, when no size of
     the default workload is measurable — the job then says so instead of a bare "not better"."""
-    from orchestrator.verify.traced import traced_workload
+    from orchestrator.verify import traced_workload
 
     target = job.target
     if workload:
@@ -83,7 +81,7 @@ def _workload(job, workload: str | None, traced=None):
         if too_small:
             return [], too_small
     elif target.language == "python":
-        from orchestrator.verify.workload import grow_workload
+        from orchestrator.verify import grow_workload
 
         job.event("stage", stage="workload", message="sizing the workload on the original")
         plan = grow_workload(job.exe, target.code, target.name, job.suite.seen_calls,
@@ -111,7 +109,7 @@ def refine(job, metric: str, workload: str | None):
     if metric not in METRICS:
         raise NoTests(f"unknown metric {metric!r}: choose one of {', '.join(METRICS)}")
     target, limits, exe = job.target, job.limits, job.exe
-    from orchestrator.verify.traced import add_replay_tests
+    from orchestrator.verify import add_replay_tests
 
     traced = None if workload else add_replay_tests(job)  # a trace's real inputs: replay tests and the workload
     if not job.suite.tests and not workload:

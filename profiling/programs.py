@@ -10,7 +10,7 @@ program's **last command-line argument**, so every language can honour it:
 * :func:`repeat_arg` -- a program of any language that loops itself N times, N read from its last
   argument (C++, Java, Go and Rust, whose ``main`` cannot be re-entered from outside; state crosses its
   repetitions, so optimize's verification times those languages one call per process instead:
-  orchestrator/verify/percall.py);
+  orchestrator/verify/running/percall.py);
 * :func:`fixed` -- a program that cannot loop: one run per sample, whatever its length.
 
 The sandbox package is imported lazily (it imports ``profiling.metrics`` itself).

@@ -67,7 +67,7 @@ class Limits(BaseModel):
         return self
 
 
-# The job file of orchestrator/verify/driver.py, which deletes it before any candidate code runs.
+# The job file of orchestrator/verify/running/in_sandbox/driver.py, which deletes it before any candidate code runs.
 DEFAULT_READ_ONCE = ("job.json",)
 
 

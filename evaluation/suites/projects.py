@@ -255,7 +255,7 @@ def _mechanics(case: Case, root: Path, sandbox, history, m: Mechanics) -> Mechan
     job = Job(orch, case.kind, target, cancel=None, on_event=None, metric="time" if case.kind == "optimize" else None)
     traced = None
     if case.kind == "optimize":
-        from orchestrator.verify.traced import add_replay_tests
+        from orchestrator.verify import add_replay_tests
 
         traced = add_replay_tests(job)  # refine() adds the trace's replays before it looks for tests
     m.tests_found = [t.name for t in job.suite.tests]

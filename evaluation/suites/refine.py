@@ -13,10 +13,10 @@ functions called N times in one process, N its last argument (``repeat_arg``).
 
 Python items see what `refactorcoder optimize` does with a function (one refine attempt): the prompt carries
 a cProfile of the original on generated inputs, and a candidate must pass the tests and the product's
-behaviour guards (orchestrator.verify.behaviour: differential tests, including argument mutation, and the state
+behaviour guards (orchestrator.verify.checks.behaviour: differential tests, including argument mutation, and the state
 guard) before it is measured, so that an "improved" row is one optimize would accept. The other languages get
 no profile (optimize has none for them) and the tests only: their differential tests need a model-written input
-generator (orchestrator/verify/progdiff.py).
+generator (orchestrator/verify/checks/progdiff.py).
 """
 
 from __future__ import annotations
@@ -80,19 +80,17 @@ def measured_program(record: dict, language: str, code: str):
 def python_view(record: dict, original: str, sandbox):
     """The canonical Python solution as `refactorcoder optimize` sees it: the problem written to a temporary
     file (the prompt's imports + the canonical function) as the target, the benchmark's tests as its tests,
-    and the product's behaviour guards (orchestrator.verify.behaviour) with the same generated inputs.
+    and the product's behaviour guards (orchestrator.verify.checks.behaviour) with the same generated inputs.
     Yields (guard, profile text): the profile is the one optimize feeds to the model, a cProfile
     of the original on the default workload (orchestrator.refine.workload_calls)."""
     import tempfile
     from pathlib import Path
 
     from evaluation.humaneval_code import benchmark_program, preamble
-    from orchestrator.verify.behaviour import PythonBehaviour
-    from orchestrator.verify.execution import PythonExecution
     from orchestrator.refine import workload_calls
     from orchestrator.report import JobLimits
     from orchestrator.target import locate_text, project_root
-    from orchestrator.verify.testsuite import discover
+    from orchestrator.verify import PythonBehaviour, PythonExecution, discover
 
     text = preamble(record, "python") + original
     with tempfile.TemporaryDirectory() as tmp:

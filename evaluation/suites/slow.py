@@ -161,7 +161,7 @@ def check_program_task(sandbox, task: SlowTask) -> TaskCheck:
     """A brace-language task: its test program on the original and on `faster`, and one run (N = 1) of the
     workload program with each, timed (CPU seconds)."""
     from orchestrator.target import locate
-    from orchestrator.verify.execution import HarnessExecution
+    from orchestrator.verify import HarnessExecution
 
     outcome = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,6 +1,6 @@
 """`refactorcoder optimize --hot N -- COMMAND`: trace the command in the sandbox, rank the project's functions
 by own time, optimize the top N (each with its traced inputs as workload and replay tests,
-orchestrator/verify/traced.py), and write one report (Markdown + JSON) with each verified change as a patch.
+orchestrator/verify/workloads/traced.py), and write one report (Markdown + JSON) with each verified change as a patch.
 
 `apply_accepted` writes the accepted changes: each only if its function's text is still exactly what its job
 read (several functions of one file are applied one after the other, each against the file as it is then).

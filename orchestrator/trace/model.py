@@ -2,7 +2,7 @@
 recorded in the sandbox, per project function.
 
 Samples are pickles (base64 text) taken in the sandbox from the user's own run. The host never unpickles
-them: they are data here, unpickled only inside a sandbox (orchestrator/verify/traced.py builds the
+them: they are data here, unpickled only inside a sandbox (orchestrator/verify/workloads/traced.py builds the
 replays). A trace is the user's own program's output, so it is validated like any untrusted input
 (types, sizes) when read.
 """

@@ -2,7 +2,7 @@
 
 The command is read, not executed by a shell: `python[3] SCRIPT ARGS`, `python -m MODULE ARGS`,
 `[python -m] pytest ARGS`, or `SCRIPT.py ARGS`. The project's sources are copied into the sandbox as for
-every Python job (orchestrator/verify/pyjobs.py project_files: .py files anywhere, small data files next to
+every Python job (orchestrator/verify/running/pyjobs.py project_files: .py files anywhere, small data files next to
 the script and next to test modules, root-level config files for pytest), the workspace's virtual environment comes as the
 read-only image layer (orchestrator/workspace_env.py) with the packages the command's files import (and
 pytest for a pytest command), and the tracer (in_sandbox/tracer.py) runs the command in its own process.
@@ -110,7 +110,7 @@ def build_spec(root: Path, command: Command, *, traced: bool = True, timeout_s: 
     """(RunSpec, nonce, runner, notes): what runs the command under the tracer in the sandbox."""
     from sandbox.models import Limits, RunSpec
 
-    from orchestrator.verify.pyjobs import project_files
+    from orchestrator.verify import project_files
     from orchestrator.workspace_env import SITE_DIR, imported_modules, open_env, plan_layer
 
     keep = root / command.entry if command.entry else None

@@ -18,7 +18,7 @@ from statistics import median
 from typing import Callable
 
 from orchestrator.errors import Unsupported
-from orchestrator.verify.execution import TestRun
+from orchestrator.verify.running.execution import TestRun
 from orchestrator.verify.verdict import Check, Verdict
 
 log = logging.getLogger(__name__)

@@ -74,7 +74,7 @@ def test_every_python_task_passes_its_tests_and_its_faster_version_agrees(docker
     assert not broken, broken
     assert all(c.same_answer for c in checks), [c.id for c in checks if not c.same_answer]
     # CPU seconds of one workload call: measurable against the ~2-5 ms a timed call costs besides the function
-    # (orchestrator/verify/workload.py), and far above what the known faster version needs.
+    # (orchestrator/verify/workloads/workload.py), and far above what the known faster version needs.
     slow = {c.id: round(c.original_s, 3) for c in checks if not 0.02 <= c.original_s <= 0.6}
     assert not slow, slow
     close = {c.id: (c.original_s, c.faster_s) for c in checks if c.faster_s * 5 > c.original_s}

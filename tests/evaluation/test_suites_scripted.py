@@ -115,7 +115,7 @@ def has_close_elements(numbers: List[float], threshold: float) -> bool:
 
 def test_refine_rejects_what_the_product_rejects_before_measuring(tmp_path, docker_sandbox):
     """A candidate that passes the benchmark's tests but mutates its argument is rejected by the product's
-    differential tests (orchestrator.verify.behaviour), so the suite never counts it as an improvement."""
+    differential tests (orchestrator.verify.checks.behaviour), so the suite never counts it as an improvement."""
     rows, report, _ = run(tmp_path, "refine", {"langs": ["python"], "limit": 1, "min_pairs": 6, "budget_s": 5},
                           lambda _: fenced(SORTS_ITS_ARGUMENT), docker_sandbox)
     row = rows[0]

@@ -1,5 +1,5 @@
-"""Differential inputs (orchestrator/verify/differential.py, shapes.py) and the Python behaviour guard's
-bookkeeping (orchestrator/verify/behaviour.py): every parameter is filled (keyword-only ones and ones with
+"""Differential inputs (orchestrator/verify/checks/differential.py, shapes.py) and the Python behaviour guard's
+bookkeeping (orchestrator/verify/checks/behaviour.py): every parameter is filled (keyword-only ones and ones with
 defaults too) with values of the type its hint, default, the tests' calls and the workload say; a parameter
 with no evidence gets several types; large inputs reach the workload's sizes; the workload's own calls are
 compared; the original's answers are computed once. No sandbox: a recorded execution stands in for it."""
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from orchestrator.target import locate_text
-from orchestrator.verify import differential as diff
-from orchestrator.verify.behaviour import PythonBehaviour
+from orchestrator.verify.checks import differential as diff
+from orchestrator.verify.checks.behaviour import PythonBehaviour
 
 
 def _target(source: str, name: str):
@@ -191,8 +191,8 @@ HONEST = {
 @pytest.mark.parametrize("name", sorted(CHEATS))
 def test_sandbox_differential_catches_what_only_the_new_inputs_show(py_sandbox, tmp_path, name):
     from orchestrator.target import locate
-    from orchestrator.verify.execution import PythonExecution
-    from orchestrator.verify.testsuite import Suite
+    from orchestrator.verify.running.execution import PythonExecution
+    from orchestrator.verify.testing.testsuite import Suite
 
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "m.py").write_text(ORIGINALS)

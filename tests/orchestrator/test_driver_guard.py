@@ -1,4 +1,4 @@
-"""The guard around candidate code in a call's process (orchestrator/verify/in_sandbox/driver_guard.py), in the
+"""The guard around candidate code in a call's process (orchestrator/verify/running/in_sandbox/driver_guard.py), in the
 real sandbox (Docker): the candidate runs beside the driver's checking code (normaliser, test runner, result
 pipe), and every way it could reach that code is refused and reported as tampering, never as a pass; honest code
 that only looks like it (namedtuple, typing, enum, logging, traceback, its own classes) still runs.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.verify.execution import PythonExecution
-from orchestrator.verify.testsuite import Suite, discover
+from orchestrator.verify.running.execution import PythonExecution
+from orchestrator.verify.testing.testsuite import Suite, discover
 from tests.orchestrator.test_driver_isolation import _project as _write_project
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]

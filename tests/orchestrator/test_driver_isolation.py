@@ -14,9 +14,9 @@ import json
 import pytest
 
 from orchestrator.target import locate
-from orchestrator.verify.execution import PythonExecution, TestRun
-from orchestrator.verify.pyjobs import REPORT_MARKER
-from orchestrator.verify.testsuite import Suite
+from orchestrator.verify.running.execution import PythonExecution, TestRun
+from orchestrator.verify.running.pyjobs import REPORT_MARKER
+from orchestrator.verify.testing.testsuite import Suite
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

@@ -9,10 +9,10 @@ import json
 from pathlib import Path
 
 from orchestrator.target import locate
-from orchestrator.verify.in_sandbox import driver_child
-from orchestrator.verify.execution import TestRun
-from orchestrator.verify.pyjobs import parse_report, preload_plan, project_files
-from orchestrator.verify.timed import check_run, expand
+from orchestrator.verify.running.in_sandbox import driver_child
+from orchestrator.verify.running.execution import TestRun
+from orchestrator.verify.running.pyjobs import parse_report, preload_plan, project_files
+from orchestrator.verify.running.timed import check_run, expand
 from sandbox.models import Result, Status
 
 REFERENCE = ["aaaa", "bbbb"]

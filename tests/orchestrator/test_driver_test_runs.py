@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.verify.execution import PythonExecution
-from orchestrator.verify.testsuite import discover
+from orchestrator.verify.running.execution import PythonExecution
+from orchestrator.verify.testing.testsuite import discover
 from tests.orchestrator.test_driver_isolation import _project
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]

@@ -1,11 +1,11 @@
-"""Which test files can reach the target (orchestrator/verify/imports_reach.py): only those go to the traced run
+"""Which test files can reach the target (orchestrator/verify/testing/imports_reach.py): only those go to the traced run
 that selects the tests running it, so a repository's unrelated test files are not run to find out."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator.verify.imports_reach import files_reaching
+from orchestrator.verify.testing.imports_reach import files_reaching
 
 
 def _write(root: Path, files: dict[str, str]) -> None:

@@ -1,4 +1,4 @@
-"""The per-line profile of the original, taken in the sandbox (orchestrator/verify/in_sandbox/driver_profile.py):
+"""The per-line profile of the original, taken in the sandbox (orchestrator/verify/running/in_sandbox/driver_profile.py):
 what the "hot lines" strategy of a search round is shown. The line that does the quadratic work must be the one the
 profile names, numbered as the model sees the function (line 1 = its def line)."""
 
@@ -44,8 +44,8 @@ def _rows(profile: str) -> dict[int, tuple[int, float, str]]:
                                        ("Counter.distinct", "Counter().distinct(list(range(1500)))")])
 def test_the_membership_line_of_a_quadratic_loop_is_the_hot_one(py_sandbox, tmp_path, name, call):
     from orchestrator.target import locate
-    from orchestrator.verify.execution import PythonExecution
-    from orchestrator.verify.testsuite import discover
+    from orchestrator.verify.running.execution import PythonExecution
+    from orchestrator.verify.testing.testsuite import discover
 
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "m.py").write_text(QUADRATIC)

@@ -1,6 +1,6 @@
 """Methods (`FILE::Class.method`, issue 17.2): the receivers the tests build are read from their text
-(orchestrator/verify/receivers.py), every differential call is made on such a receiver in a process of its own,
-and the receiver's state after the call is compared with the original's (orchestrator/verify/in_sandbox/
+(orchestrator/verify/method_calls/receivers.py), every differential call is made on such a receiver in a process of its own,
+and the receiver's state after the call is compared with the original's (orchestrator/verify/running/in_sandbox/
 driver_child.py); a class attribute a call adds is state kept between calls. The guard test runs the real sandbox
 with the candidates the guard exists to catch: a cache in self.__dict__, a receiver changed in a way the original
 does not change it, a cache on the class."""
@@ -13,10 +13,10 @@ import pytest
 
 from orchestrator.errors import NoTests
 from orchestrator.target import locate, locate_text
-from orchestrator.verify import methods, receivers
-from orchestrator.verify.behaviour import PythonBehaviour
-from orchestrator.verify.testsuite import discover
-from orchestrator.verify.workload import grow_workload, no_op_twin, plain_call, scaled_call
+from orchestrator.verify.method_calls import methods, receivers
+from orchestrator.verify.checks.behaviour import PythonBehaviour
+from orchestrator.verify.testing.testsuite import discover
+from orchestrator.verify.workloads.workload import grow_workload, no_op_twin, plain_call, scaled_call
 
 BAG = '''"""A bag of items."""
 
@@ -174,7 +174,7 @@ CACHES_ON_CLASS = '''def count(self, x):
 
 @pytest.mark.docker
 def test_the_receiver_guard_catches_candidates_that_keep_or_change_instance_state(py_sandbox, tmp_path):
-    from orchestrator.verify.execution import PythonExecution
+    from orchestrator.verify.running.execution import PythonExecution
 
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "bag.py").write_text(BAG)
@@ -214,7 +214,7 @@ CACHES_SIZE = "@property\ndef size(self):\n    if '_size' not in self.__dict__:\
 
 @pytest.mark.docker
 def test_a_property_is_read_on_the_tests_receivers_and_a_cached_value_on_the_instance_is_a_difference(py_sandbox, tmp_path):
-    from orchestrator.verify.execution import PythonExecution
+    from orchestrator.verify.running.execution import PythonExecution
 
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "bag.py").write_text(BAG)

@@ -1,4 +1,4 @@
-"""Timed runs of the brace languages (orchestrator/verify/percall.py): every timed call is a process of its own
+"""Timed runs of the brace languages (orchestrator/verify/running/percall.py): every timed call is a process of its own
 (no state crosses calls) and every call's answer is compared with the original's on the host. The folding of a
 sample's steps without Docker; the guard itself through the real sandbox, in C++ and JavaScript."""
 
@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import pytest
 
 from orchestrator.target import locate
-from orchestrator.verify import percall
-from orchestrator.verify.execution import HarnessExecution
+from orchestrator.verify.running import percall
+from orchestrator.verify.running.execution import HarnessExecution
 
 # -- the sample's steps, folded (no Docker) ----------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Differential tests for the brace languages (orchestrator/verify/progdiff.py): a model-written input generator
+"""Differential tests for the brace languages (orchestrator/verify/checks/progdiff.py): a model-written input generator
 runs in the sandbox against the original, whose output is the oracle. End to end for C++ with the scripted
 OpenAI-compatible endpoint (real HTTP behind litellm) and the Docker sandbox; the other languages share
 the code path (program assembly checked per language below)."""

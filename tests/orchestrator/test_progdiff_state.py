@@ -1,4 +1,4 @@
-"""The state guard of the brace languages (orchestrator/verify/progdiff.py): the model-written input generator's
+"""The state guard of the brace languages (orchestrator/verify/checks/progdiff.py): the model-written input generator's
 entry point is renamed and a new entry runs it twice in one process; a candidate whose second pass prints
 something else than its first is rejected. Unit tests of the rewrite for C++, Java, Go, Rust and
 JavaScript (no Docker); end to end for C++ with the scripted OpenAI-compatible endpoint (real HTTP behind
@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.code import append_program, document
-from orchestrator.verify.progdiff import repeat_driver, split_passes
+from orchestrator.verify.checks.progdiff import repeat_driver, split_passes
 from orchestrator.store import RunStore
 from orchestrator.target import locate
 from tests.conftest import require_real_part

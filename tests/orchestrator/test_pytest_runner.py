@@ -1,4 +1,4 @@
-"""Real pytest in the sandbox (orchestrator/verify/in_sandbox/driver_pytest.py), in the real sandbox (Docker): a
+"""Real pytest in the sandbox (orchestrator/verify/running/in_sandbox/driver_pytest.py), in the real sandbox (Docker): a
 project that uses pytest gets its conftest.py, fixtures, parametrize and marks; results per test, "not run" with
 the reason for what cannot run; the tests are the ones that name the function and the ones whose run of the
 ORIGINAL calls it; and a candidate that patches pytest's reporting is never counted as passing.
@@ -16,8 +16,8 @@ import textwrap
 import pytest
 
 from orchestrator.target import locate
-from orchestrator.verify.execution import PythonExecution
-from orchestrator.verify.testsuite import discover, select_by_coverage
+from orchestrator.verify.running.execution import PythonExecution
+from orchestrator.verify.testing.testsuite import discover, select_by_coverage
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -304,7 +304,7 @@ class GTests(unittest.TestCase):
 
 def test_a_test_that_hangs_or_exits_is_left_out_of_the_traced_run_and_the_rest_goes_on(tmp_path, py_sandbox,
                                                                                        monkeypatch):
-    import orchestrator.verify.testsuite as testsuite
+    import orchestrator.verify.testing.testsuite as testsuite
 
     monkeypatch.setattr(testsuite, "SELECT_TEST_LIMIT_S", 4.0)
     _write(tmp_path, {"pytest.ini": "[pytest]\n", "m.py": MODULE, "test_named.py": "from m import f\n\n\n"

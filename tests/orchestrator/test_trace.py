@@ -1,4 +1,4 @@
-"""`refactorcoder trace` and `optimize --hot` (orchestrator/trace, orchestrator/verify/traced.py): a small
+"""`refactorcoder trace` and `optimize --hot` (orchestrator/trace, orchestrator/verify/workloads/traced.py): a small
 project's script and pytest run traced in the real Python sandbox; the traced inputs replayed as tests and
 as the workload; the hottest function optimized with a scripted model (real HTTP through litellm)."""
 
@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from orchestrator.target import locate
 from orchestrator.trace.model import load, save, trace_path
 from orchestrator.trace.run import AUTO_EXACT_BELOW, TraceCancelled, TraceError, parse_command, trace_command
-from orchestrator.verify.traced import traced_plan
+from orchestrator.verify.workloads.traced import traced_plan
 
 PAIRS = '''"""Pairs and tallies."""
 
@@ -173,8 +173,8 @@ def test_a_pytest_run_traced_in_the_sandbox(project, py_sandbox):
 def test_traced_calls_replay_as_tests_and_as_the_workload(project, py_sandbox):
     """Guards: a replay test fails a candidate that answers differently, and one that returns the same value
     but changes `self` differently; the workload's answers carry the arguments after the call too."""
-    from orchestrator.verify.execution import PythonExecution
-    from orchestrator.verify.testsuite import Suite
+    from orchestrator.verify.running.execution import PythonExecution
+    from orchestrator.verify.testing.testsuite import Suite
 
     if load(trace_path(project)) is None:
         save(trace_command(project, ["python", "run.py"], py_sandbox), trace_path(project))

@@ -7,11 +7,11 @@ import ast
 
 import pytest
 
-from orchestrator.verify import differential as diff
+from orchestrator.verify.checks import differential as diff
 from orchestrator.prompts import candidate_from_answer, refine_messages
 from orchestrator.report import composite_score
 from orchestrator.target import FileChanged, TargetError, apply, locate
-from orchestrator.verify.testsuite import designed_tests, discover
+from orchestrator.verify.testing.testsuite import designed_tests, discover
 
 MODULE = '''"""m"""
 import math
@@ -222,11 +222,11 @@ def test_the_job_s_strategies_setting_limits_what_a_round_asks_for():
         JobLimits(strategies=[])
 
 
-# -- a failing assert's values for the fix prompt (orchestrator/verify/failure_values.py) ----------------
+# -- a failing assert's values for the fix prompt (orchestrator/verify/testing/failure_values.py) ----------------
 
 
 def test_the_asserted_call_is_read_from_a_bare_assertion_error():
-    from orchestrator.verify.failure_values import asserted_call
+    from orchestrator.verify.testing.failure_values import asserted_call
 
     tb = 'Traceback (most recent call last):\n  File "t.py", line 4, in test_even\n    {}\nAssertionError\n'
     found = asserted_call("test_even", tb.format("assert median([1, 2, 3, 4]) == 2.5"), "median")
@@ -242,7 +242,7 @@ def test_the_asserted_call_is_read_from_a_bare_assertion_error():
 
 
 def test_normalised_values_are_shown_as_python_would():
-    from orchestrator.verify.failure_values import display
+    from orchestrator.verify.testing.failure_values import display
 
     assert display(["list", 1, "float:2.5", "a"]) == "[1, 2.5, 'a']"
     assert display(["tuple", 1]) == "(1,)" and display({"__set__": []}) == "set()"

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.target import locate_text
-from orchestrator.verify.behaviour import BehaviourCheck
+from orchestrator.verify.checks.behaviour import BehaviourCheck
 from orchestrator.verify.engine import Verifier
-from orchestrator.verify.execution import TestRun
-from orchestrator.verify.testsuite import Suite, TestSource
+from orchestrator.verify.running.execution import TestRun
+from orchestrator.verify.testing.testsuite import Suite, TestSource
 
 ORIGINAL = "def f(xs):\n    return sorted(xs)\n"
 OTHER = "def f(xs):\n    out = list(xs)\n    out.sort()\n    return out\n"

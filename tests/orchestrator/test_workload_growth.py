@@ -1,4 +1,4 @@
-"""Growing a workload built from the tests' tiny inputs (orchestrator/verify/workload.py): how call arguments
+"""Growing a workload built from the tests' tiny inputs (orchestrator/verify/workloads/workload.py): how call arguments
 scale, how a workload's calls are read, the growing ladder against a modelled sandbox, and in the real
 sandbox an O(n^2) function grown until measurable and a constant-time one reported "too small"."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.verify.workload import (FACTORS, WorkloadPlan, grow_workload, no_op_twin, sample_of, scaled_call,
+from orchestrator.verify.workloads.workload import (FACTORS, WorkloadPlan, grow_workload, no_op_twin, sample_of, scaled_call,
                                           scaled_workload, target_calls)
 
 
@@ -204,8 +204,8 @@ def project(tmp_path) -> Path:
 
 def _execution(sandbox, project: Path, name: str):
     from orchestrator.target import locate
-    from orchestrator.verify.execution import PythonExecution
-    from orchestrator.verify.testsuite import discover
+    from orchestrator.verify.running.execution import PythonExecution
+    from orchestrator.verify.testing.testsuite import discover
 
     target = locate(f"{project}/m.py::{name}")
     suite = discover(target)

@@ -1,6 +1,6 @@
 """`fix` candidates for a project whose tests run under real pytest (projects.FIX_FIXTURE imports pytest): still
 buggy (cheats_fix.BUGGY_LOOP_REWRITTEN), they make pytest report the failing tests as passed, or not run. The
-candidate's module is imported in the same process as pytest (orchestrator/verify/in_sandbox/driver_pytest.py).
+candidate's module is imported in the same process as pytest (orchestrator/verify/running/in_sandbox/driver_pytest.py).
 """
 
 from tests.redteam.cheats_fix import BUGGY_LOOP_REWRITTEN

@@ -124,7 +124,7 @@ def test_a_measurement_runs_a_in_seat_0_and_b_in_seat_1_in_every_batch_and_singl
 
 
 def test_a_per_call_sample_s_calls_stay_with_their_program_and_go_out_as_one_request():
-    from orchestrator.verify import percall
+    from orchestrator.verify.running import percall
 
     payload = _payload()
     payload["steps"][3]["stdin"] = f"{percall.MARK} ab12 3\n"  # b1: one sample of 3 calls, each a process

@@ -175,7 +175,7 @@ from sandbox import Sandbox
 from sandbox.engine import get_client
 from sandbox.models import RunSpec
 from sandbox.selfcheck import run_checks
-from orchestrator.verify.pyjobs import PyJobs
+from orchestrator.verify.running.pyjobs import PyJobs
 from orchestrator.target import locate
 
 out = {"base_url": get_client().api.base_url}

@@ -39,7 +39,7 @@ WRAPPERS = {"exec", "command", "sudo", "as_root", "env", "nohup", "timeout", "xa
 SELF_INSTALLED = {"node-gyp", "code-server"}
 # Run inside the sandbox containers (their images install what they use), not on the host.
 IN_CONTAINER = {"sandbox/selfcheck.py"}
-IN_CONTAINER_DIRS = ("sandbox/supervisor/", "orchestrator/verify/in_sandbox/")
+IN_CONTAINER_DIRS = ("sandbox/supervisor/", "orchestrator/verify/running/in_sandbox/")
 
 
 def table() -> dict[str, str]:

@@ -15,7 +15,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from orchestrator.target import locate
 from orchestrator.trace.model import load, trace_path
-from orchestrator.verify.traced import traced_plan
+from orchestrator.verify.workloads.traced import traced_plan
 from tests.conftest import require_real_part
 from tests.orchestrator.conftest import _python_sandbox_problem
 from tests.server.lsp_helpers import SERVER_COMMAND, execute, server_env, start_session, wait_until

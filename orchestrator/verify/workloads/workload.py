@@ -19,8 +19,8 @@ import statistics
 import time
 from dataclasses import dataclass, field
 
-from orchestrator.verify import methods
-from orchestrator.verify.workload_args import CallArguments, Sample, sample_of, size_of as _size, target_calls  # noqa: F401
+from orchestrator.verify.method_calls import methods
+from orchestrator.verify.workloads.workload_args import CallArguments, Sample, sample_of, size_of as _size, target_calls  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -299,7 +299,7 @@ def grow_workload(exe, original_code: str, name: str, seen_calls: list[dict], ge
 
 def _returning(exe, original_code: str, calls: list[dict], target, hint: str) -> list[dict]:
     """The calls on which the original returns (one sandbox run of them all). A receiver rebuilt from a test is
-    the test's instance only as far as its recipe goes (orchestrator/verify/receivers.py): a call that raises on it
+    the test's instance only as far as its recipe goes (orchestrator/verify/method_calls/receivers.py): a call that raises on it
     would make the whole workload fail; it is left out of the workload (the differential still compares it)."""
     report = exe.calls(original_code, calls, [list(range(len(calls)))]) if calls else {}
     if not report.get("ok"):
@@ -318,7 +318,7 @@ def _method_calls(exe, target, generated: list[dict]) -> tuple[list[dict], list[
     """(the tests' calls on their receivers, the generated calls on them) for a method; raises NoTests saying
     which instance is missing when the tests build none."""
     from orchestrator.errors import NoTests
-    from orchestrator.verify import receivers
+    from orchestrator.verify.method_calls import receivers
 
     found = receivers.find(target, getattr(exe, "suite", None))
     generated = [c for c in generated if "receiver" in c]

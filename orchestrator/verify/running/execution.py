@@ -1,10 +1,10 @@
 """What the loop asks of the sandbox, per language: run the tests, call with inputs, time, profile.
 
-PythonExecution drives orchestrator/verify/in_sandbox/driver.py (user tests, doctests, benchmark and designed
+PythonExecution drives orchestrator/verify/running/in_sandbox/driver.py (user tests, doctests, benchmark and designed
 tests, differential calls, workload, cProfile). HarnessExecution is for the other languages: a test
 program the user names (combined with the candidate file by sandbox.harness's rules) and a workload
 program that loops N times itself (N as its last argument); their differential tests are a
-model-written input generator (orchestrator/verify/progdiff.py).
+model-written input generator (orchestrator/verify/checks/progdiff.py).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import secrets
 from dataclasses import dataclass, field
 
 from orchestrator.errors import Unsupported
-from orchestrator.verify import timed
-from orchestrator.verify.pyjobs import PyJobs
+from orchestrator.verify.running import timed
+from orchestrator.verify.running.pyjobs import PyJobs
 from orchestrator.target import Target
-from orchestrator.verify.testsuite import Suite
+from orchestrator.verify.testing.testsuite import Suite
 
 
 @dataclass
@@ -188,13 +188,13 @@ class PythonExecution:
 
 class HarnessExecution:
     """C++, Java, Go, Rust, JavaScript: the user's test program and workload program (differential tests by
-    orchestrator/verify/progdiff.py, not by calls). Timed runs make one call per process, every call's answer
-    compared with the original's (orchestrator/verify/percall.py)."""
+    orchestrator/verify/checks/progdiff.py, not by calls). Timed runs make one call per process, every call's answer
+    compared with the original's (orchestrator/verify/running/percall.py)."""
 
     differential = False
 
     def __init__(self, sandbox, target: Target, test_program: str | None, suite: str = "user"):
-        from orchestrator.verify.percall import PerCallRunner
+        from orchestrator.verify.running.percall import PerCallRunner
 
         self.sandbox = sandbox
         self.target = target
@@ -247,7 +247,7 @@ class HarnessExecution:
         process of its own (build(0): one run with count 0, the start-up the measurement subtracts);
         program.check(result) compares every call's answer (stdout, exit status) with `reference`
         (workload_reference of the original): a different one is a message and the candidate is rejected."""
-        from orchestrator.verify import percall
+        from orchestrator.verify.running import percall
         from profiling.programs import Program
 
         issued: dict[str, int] = {}  # nonce of each built sample -> its calls
@@ -266,7 +266,7 @@ class HarnessExecution:
     def workload_reference(self, code: str, workload: list[str]) -> list[str]:
         """The digest of `code`'s answer to the workload's call (one run, repeat count 1), what every timed
         call of a candidate is compared with. Raises WorkloadFailed when the run fails."""
-        from orchestrator.verify import percall
+        from orchestrator.verify.running import percall
 
         key = (code, tuple(workload))
         if key not in self._references:
@@ -288,7 +288,7 @@ class HarnessExecution:
         """None when the workload program runs on `code` and one call's work is at least a quarter of a process
         start-up (percall.TOO_SMALL_MULTIPLE), else why it cannot be measured: it fails, or it is too small to
         show a difference (the message says so and what to change)."""
-        from orchestrator.verify import percall
+        from orchestrator.verify.running import percall
 
         try:
             self.workload_reference(code, workload)

@@ -1,6 +1,6 @@
 """What a parameter's values look like (a Shape: int, str, list of X, ...), read from type hints and from
 values seen, and values of a shape: small ones as hypothesis strategies, large ones (the workload's sizes)
-from a seeded random generator. Used by orchestrator/verify/differential.py to build differential inputs."""
+from a seeded random generator. Used by orchestrator/verify/checks/differential.py to build differential inputs."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 1. the user's own tests: pytest/unittest files in the project (or `--tests PATH`) whose test functions
    mention the function; 2. its doctests; 3. benchmark tests when the problem comes from a benchmark;
 4. tests written by a test-designer prompt (AgentCoder), kept only when the original passes them;
-5. differential tests against the original (orchestrator/verify/differential.py).
+5. differential tests against the original (orchestrator/verify/checks/differential.py).
 
 Also collects the literal inputs the user's tests and doctests call the function with: they seed the
 differential inputs and the default workload for optimize.
@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator.verify.imports_reach import files_reaching
-from orchestrator.verify.pyjobs import SKIP_DIRS
+from orchestrator.verify.testing.imports_reach import files_reaching
+from orchestrator.verify.running.pyjobs import SKIP_DIRS
 from orchestrator.target import Target, TargetError
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ tests under real pytest, driver_pytest.py, and never sees this module).
 
 Enough for plain test functions: raises, approx, mark.parametrize (expanded by the driver), skip,
 importorskip, mark.skip / mark.skipif, fixture (a no-op decorator). A test that takes fixtures, is skipped
-or marked skip is reported "not run" by the driver (orchestrator/verify/in_sandbox/driver_tests.py), never passed.
+or marked skip is reported "not run" by the driver (orchestrator/verify/running/in_sandbox/driver_tests.py), never passed.
 Standard library only.
 """
 

@@ -1,5 +1,5 @@
 """The in-sandbox driver's isolation between calls (standard library only; shipped as rc_driver_isolation.py
-and loaded by the driver, orchestrator/verify/in_sandbox/driver.py, before any candidate code exists).
+and loaded by the driver, orchestrator/verify/running/in_sandbox/driver.py, before any candidate code exists).
 
 harden() makes the driver non-dumpable (a process of the same uid cannot read its memory or open its
 descriptors through /proc) and a child subreaper (what a call leaves running is re-parented to the driver).

@@ -1,5 +1,5 @@
 """The guard around candidate code in a call's process (standard library only; shipped as rc_driver_guard.py and
-loaded by the in-sandbox driver, orchestrator/verify/in_sandbox/driver.py, before any candidate code exists).
+loaded by the in-sandbox driver, orchestrator/verify/running/in_sandbox/driver.py, before any candidate code exists).
 
 A call's process runs the candidate's code beside the driver's checking code (the normaliser, the test runner,
 the result pipe). Rebinding that code needs a way to reach it; this module takes those ways away:

@@ -7,7 +7,7 @@ Every parameter is filled -- keyword-only ones and ones with defaults too (somet
 with values of the type that the evidence says: its type hint, its default value's type, the values the tests'
 literal calls and the workload's calls pass for it. A parameter with no evidence at all gets a mix of types,
 not ints only: a candidate that only handles what the tests happen to pass is caught. The workload's own calls
-are compared too (orchestrator/verify/behaviour.py adds them).
+are compared too (orchestrator/verify/checks/behaviour.py adds them).
 
 Also the state guard: a candidate whose answers depend on earlier calls (same inputs, different order,
 one process vs a fresh one) or whose calls change state kept between calls (default arguments, function
@@ -25,9 +25,9 @@ import random
 from dataclasses import dataclass, field
 
 from orchestrator.target import Target
-from orchestrator.verify.methods import function_node
-from orchestrator.verify.shapes import Shape, large_value, merge, shape_of_hint, shape_of_value, small_value, strategy
-from orchestrator.verify.workload_args import sample_of, target_calls
+from orchestrator.verify.method_calls.methods import function_node
+from orchestrator.verify.checks.shapes import Shape, large_value, merge, shape_of_hint, shape_of_value, small_value, strategy
+from orchestrator.verify.workloads.workload_args import sample_of, target_calls
 
 log = logging.getLogger(__name__)
 
@@ -246,8 +246,8 @@ def generate_inputs(target: Target, seen_calls: list[dict], n: int = N_GENERATED
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import strategies as st
 
-    # A method's calls keep their receiver (orchestrator/verify/receivers.py); generated ones get theirs from
-    # orchestrator/verify/behaviour.py.
+    # A method's calls keep their receiver (orchestrator/verify/method_calls/receivers.py); generated ones get theirs from
+    # orchestrator/verify/checks/behaviour.py.
     calls = [{"args": c["args"], "kwargs": c.get("kwargs") or "{}", **({"receiver": c["receiver"]} if "receiver" in c
                                                                      else {})}
              for c in seen_calls if "args" in c][:MAX_CALLS // 2]
@@ -324,7 +324,7 @@ def _differs(a: dict, b: dict) -> str | None:
         return "argument mutation"
     if a.get("o") != b.get("o"):
         return "stdout"
-    if a.get("s") != b.get("s"):  # a method's receiver after the call (orchestrator/verify/receivers.py)
+    if a.get("s") != b.get("s"):  # a method's receiver after the call (orchestrator/verify/method_calls/receivers.py)
         return "receiver state"
     return None
 

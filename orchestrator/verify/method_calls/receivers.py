@@ -3,7 +3,7 @@
 workload call the method the way the tests do.
 
 A receiver is an expression the in-sandbox driver evaluates in the target module's namespace before each call
-(orchestrator/verify/in_sandbox/driver_child.py): `IndexedSet(range(1000))`, or, when the test changed the
+(orchestrator/verify/running/in_sandbox/driver_child.py): `IndexedSet(range(1000))`, or, when the test changed the
 instance before the call, a recipe that replays those changes on a fresh instance:
 `(_rc_receiver := IndexedSet(range(1000)), _rc_receiver.difference_update(set(range(0, 1000, 2))), _rc_receiver)[-1]`.
 Every call runs in a process forked for it alone, so each call gets an instance no other call touched (what a
@@ -17,7 +17,7 @@ take the fixture. A call `x.method(...)` -- or `Class(...).method(...)` -- recor
 itself when its arguments are portable. Portable: every name in it is a builtin, a name of the target module, or
 a value the test bound to such an expression earlier (inlined). Anything else (a loop variable, a fixture's
 value that is not an instance) is left out: the receiver still serves generated arguments. The walk over one
-file is orchestrator/verify/recipes.py.
+file is orchestrator/verify/method_calls/recipes.py.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ import re
 from pathlib import Path
 
 from orchestrator.target import Target
-from orchestrator.verify.methods import class_path, method_kind
-from orchestrator.verify.recipes import MethodCalls, Reader, key_of
+from orchestrator.verify.method_calls.methods import class_path, method_kind
+from orchestrator.verify.method_calls.recipes import MethodCalls, Reader, key_of
 
 __all__ = ["MethodCalls", "find", "read_tests"]
 
@@ -156,7 +156,7 @@ def class_docstring(target: Target) -> str | None:
 
 def conftest_sources(target: Target) -> list[str]:
     """The project's conftest.py files, outermost first (a nearer one's fixture of the same name wins)."""
-    from orchestrator.verify.pyjobs import SKIP_DIRS
+    from orchestrator.verify.running.pyjobs import SKIP_DIRS
 
     root = Path(target.root)
     texts = []

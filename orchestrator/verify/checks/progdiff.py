@@ -15,7 +15,7 @@ original itself does not repeat (the driver keeps state of its own, or exits) or
 build; the plain driver then stays the differential test. Limit: a cache that returns the right answers for
 repeated inputs is behaviourally invisible here (same calls in the same order; Python's guard also reorders),
 but it cannot win the timing either: timed runs make one call per process, each answer compared with the
-original's (orchestrator/verify/percall.py).
+original's (orchestrator/verify/running/percall.py).
 """
 
 from __future__ import annotations

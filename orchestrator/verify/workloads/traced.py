@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from orchestrator.target import Target
 from orchestrator.trace.model import FunctionTrace, Trace, TracedCall, load, trace_path
-from orchestrator.verify.testsuite import TestSource
+from orchestrator.verify.testing.testsuite import TestSource
 
 MAX_CALLS = 8
 REPLAY_SUITE = "traced"  # replays of calls recorded from the user's own run (testsuite.SUITE_TRUST)
@@ -152,7 +152,7 @@ def traced_workload(job, plan: TracedPlan | None) -> tuple[list[str], str | None
     """Optimize's default workload from the trace (orchestrator/refine.py `_workload`): (exprs, None), or
     ([], why) when the traced calls are too small to measure and the tests give no calls to grow instead;
     None when there is no traced plan (or the tests' calls should be grown instead)."""
-    from orchestrator.verify.workload import MIN_CALL_S
+    from orchestrator.verify.workloads.workload import MIN_CALL_S
 
     if plan is None or not plan.exprs:
         return None

@@ -1,4 +1,4 @@
-"""What runs in one call's own process, forked by the in-sandbox driver (orchestrator/verify/in_sandbox/driver.py):
+"""What runs in one call's own process, forked by the in-sandbox driver (orchestrator/verify/running/in_sandbox/driver.py):
 import the module under test, make one call and normalise what happened. Standard
 library only; shipped next to the driver as rc_driver_child.py and loaded by the driver before any candidate code
 exists anywhere, with a private copy of builtins.
@@ -241,7 +241,7 @@ def state_of(module, fn, owner=None):
 
 
 DESCRIPTOR_TYPES = (types.FunctionType, classmethod, staticmethod, property)
-RECEIVER_NAME = "_rc_receiver"  # orchestrator/verify/receivers.py binds a recipe's instance to this name
+RECEIVER_NAME = "_rc_receiver"  # orchestrator/verify/method_calls/receivers.py binds a recipe's instance to this name
 _parse = ast.parse
 _unparse = ast.unparse
 _Name, _Load, _Attribute, _Call = ast.Name, ast.Load, ast.Attribute, ast.Call
@@ -309,7 +309,7 @@ def call(emit, module_name, qualname, spec, track_state):
     what the guard saw ({"tampered": ...}) when the candidate tried to reach the checking code.
 
     A call of a method (`qualname` Class.method) is made on a receiver: spec["receiver"], an expression built
-    from the tests (orchestrator/verify/receivers.py), or the part of a workload expression `R.method(...)`
+    from the tests (orchestrator/verify/method_calls/receivers.py), or the part of a workload expression `R.method(...)`
     before `.method`; a property (spec["attribute"]) is read instead of called. The receiver is built in this process, which serves this call alone: no other call
     touched it. With track_state its state after the call is recorded as "s" (its attributes, __dict__ and
     slots, private ones too): an instance the candidate leaves different from the original's is a difference."""

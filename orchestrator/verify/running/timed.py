@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from orchestrator.verify.pyjobs import REPORT_MARKER, parse_report
+from orchestrator.verify.running.pyjobs import REPORT_MARKER, parse_report
 
 _MARKER = re.compile(r"\n@@RC-DRIVER-([0-9a-f]+)@@\n")
 

@@ -1,5 +1,5 @@
 """Running Python candidates in the sandbox: the project's sources copied in read-only fashion, the
-driver (orchestrator/verify/in_sandbox/driver.py) as main.py with its helpers, one job.json describing what to do.
+driver (orchestrator/verify/running/in_sandbox/driver.py) as main.py with its helpers, one job.json describing what to do.
 
 The driver runs every call in a process of its own (see driver.py); the host tells it which modules the
 ORIGINAL module imports from outside the project (imported once, before any call) and which project

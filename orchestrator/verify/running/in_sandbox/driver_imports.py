@@ -1,5 +1,5 @@
 """The in-sandbox driver's import finder (standard library only; shipped as rc_driver_imports.py and loaded by
-the driver, orchestrator/verify/in_sandbox/driver.py, before any candidate code exists).
+the driver, orchestrator/verify/running/in_sandbox/driver.py, before any candidate code exists).
 
 It serves the precompiled project modules, and while the driver sets itself up refuses any module that lives in
 the run directory (a preloaded package importing the candidate must not run it in the driver). It lives in a module

@@ -1,4 +1,4 @@
-"""Running one test source's tests in a process forked by the in-sandbox driver (orchestrator/verify/in_sandbox/driver.py):
+"""Running one test source's tests in a process forked by the in-sandbox driver (orchestrator/verify/running/in_sandbox/driver.py):
 a test file's test functions and unittest cases, the ORIGINAL function's doctests (their text comes from the
 host, never from the candidate module's docstring), or a test program. Standard library only; shipped as
 rc_driver_tests.py and loaded by the driver, with a private copy of builtins, before any candidate exists.

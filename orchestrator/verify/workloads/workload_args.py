@@ -1,7 +1,7 @@
 """What a workload's calls pass to the target, read without running them: the argument expressions of every call
 of the target in the workload's expressions, and a literal sample standing for each argument with its size
 (`[1, 2] * 500` is the list [1, 2], 1000 items). The differential inputs take their types and sizes from these
-(orchestrator/verify/differential.py); growing a workload (orchestrator/verify/workload.py) writes such calls."""
+(orchestrator/verify/checks/differential.py); growing a workload (orchestrator/verify/workloads/workload.py) writes such calls."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """Calling a method of a class (`FILE::Class.method`): which kind it is, what it is called on, and the workload
 expressions that call it -- `(receiver).method(args)` -- with their no-op twins and scaled forms
-(orchestrator/verify/workload.py grows them like a function's calls).
+(orchestrator/verify/workloads/workload.py grows them like a function's calls).
 
-The receivers themselves come from the tests (orchestrator/verify/receivers.py) or from the workload's own
-expressions; the in-sandbox driver (orchestrator/verify/in_sandbox/driver_child.py) evaluates a receiver in a
+The receivers themselves come from the tests (orchestrator/verify/method_calls/receivers.py) or from the workload's own
+expressions; the in-sandbox driver (orchestrator/verify/running/in_sandbox/driver_child.py) evaluates a receiver in a
 process of its own for every call and records the receiver's state after the call.
 """
 

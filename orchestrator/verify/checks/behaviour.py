@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from orchestrator.target import Target
-from orchestrator.verify import differential as diff
-from orchestrator.verify import methods
-from orchestrator.verify import receivers as recv
+from orchestrator.verify.checks import differential as diff
+from orchestrator.verify.method_calls import methods
+from orchestrator.verify.method_calls import receivers as recv
 
 
 WORKLOAD_RECEIVER_CALLS = 6  # generated calls on a workload's receiver, when the tests build none
@@ -52,7 +52,7 @@ class PythonBehaviour:
     `inputs()` are literal calls ({"args", "kwargs"}, and "receiver" for a method): the tests' calls, large
     inputs of the workload's sizes
     and hypothesis examples, typed from every parameter's hint, default and the values seen (see
-    orchestrator/verify/differential.py). `calls()` adds the workload's own expressions ({"expr": ...}), so the
+    orchestrator/verify/checks/differential.py). `calls()` adds the workload's own expressions ({"expr": ...}), so the
     inputs a timing uses are compared too. Give the workload at construction or with `use_workload` before
     the first `oracle()`/`check()` (a default workload may itself be built from `inputs()`)."""
 

@@ -1,4 +1,4 @@
-"""Reading one test file for a method's receivers (orchestrator/verify/receivers.py gathers the files): which
+"""Reading one test file for a method's receivers (orchestrator/verify/method_calls/receivers.py gathers the files): which
 instance each call `x.method(...)` is made on, as an expression the sandbox can rebuild -- the construction,
 then the test's own changes to the instance before the call (a recipe) -- and which calls have arguments that
 can be replayed. See receivers.py for the rules; this module is the walk over a function's statements."""
@@ -12,7 +12,7 @@ import functools
 from dataclasses import dataclass, field
 
 from orchestrator.target import Target
-from orchestrator.verify.methods import RECEIVER_NAME, class_path, method_kind
+from orchestrator.verify.method_calls.methods import RECEIVER_NAME, class_path, method_kind
 
 MAX_RECIPE_STEPS = 12
 MAX_RECEIVERS = 12
