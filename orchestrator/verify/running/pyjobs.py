@@ -32,9 +32,9 @@ _HERE = Path(__file__).parent / "in_sandbox"  # shipped as text, never run on th
 DRIVER = (_HERE / "driver.py").read_text(encoding="utf-8")
 # The driver's helpers, loaded by path by the driver (names no project module is likely to have).
 DRIVER_HELPERS = {f"rc_{name}.py": (_HERE / f"{name}.py").read_text(encoding="utf-8")
-                  for name in ("driver_isolation", "driver_imports", "driver_guard", "driver_child", "driver_tests",
-                               "driver_profile", "driver_pytest", "driver_pytest_integrity",
-                               "driver_pytest_results")}
+                  for name in ("driver_isolation", "driver_imports", "driver_guard", "driver_seal", "driver_child",
+                               "driver_fork", "driver_tests", "driver_profile", "driver_pytest",
+                               "driver_pytest_integrity", "driver_pytest_results")}
 DRIVER_HELPERS["rc_pytest_plugin.py"] = (_HERE / "pytest_plugin.py").read_text(encoding="utf-8")  # real pytest's
 PYTEST_SHIM = (_HERE / "pytest_shim.py").read_text(encoding="utf-8")
 REPORT_MARKER = "\n@@RC-DRIVER-"

@@ -1,13 +1,13 @@
 """In-sandbox driver for Python candidates: a trusted parent that never runs candidate code (standard library
-only; shipped as main.py with its helpers driver_isolation.py, driver_imports.py, driver_guard.py, driver_child.py
-driver_tests.py and driver_profile.py as rc_driver_*.py, and one job.json).
+only; shipped as main.py with its helpers driver_isolation.py, driver_imports.py, driver_guard.py, driver_child.py,
+driver_fork.py, driver_tests.py and driver_profile.py as rc_driver_*.py, and one job.json).
 
 Before anything else it marks itself non-dumpable (a process of the same uid cannot read its memory or
 open its file descriptors through /proc) and a child subreaper (whatever a call leaves running is
 re-parented here), reads job.json and deletes it. It imports the modules the ORIGINAL target module imports
 from outside the project (job["preload"], so a call does not pay for them), compiles the project modules of
 job["precompile"] without running them, and records the writable areas. Then every call runs in a process
-forked for it alone: fd 1/2 go to a capture pipe, every other descriptor (the report's included) is closed,
+forked for it alone (driver_fork.py): fd 1/2 go to a capture pipe, every other descriptor (the report's included) is closed,
 the module is imported, the call made and its record written to a result pipe, all behind the guard
 (driver_guard.py: the candidate cannot reach the checking code beside it, and an attempt is reported as
 tampering; the pipe's lines carry a token only that process's checking code holds). After each call every process
@@ -30,13 +30,11 @@ import importlib.machinery
 import importlib.util
 import json
 import os
-import select
 import signal
 import sys
 import time
 
 RECORD_CAP = 64 * 1024  # a first-repetition record above this is reported by its digest
-CHILD_OUTPUT_CAP = 256 * 1024 * 1024  # what one call may send back before it is stopped
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -60,139 +58,6 @@ def load_helper(name):
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
-
-
-# -- one call in its own process -------------------------------------------------------------------
-
-
-WAKE_R = WAKE_W = -1  # set by main(): SIGCHLD wakes select() through this pipe
-
-
-class Outcome:
-    """What a call's process sent back, how it ended, and its CPU time (wait4: the kernel's accounting).
-    Only lines carrying the process's token are the checking code's; any other line on the result pipe was
-    written by someone else (`forged`)."""
-
-    def __init__(self, data, token, status, timed_out, diag, cpu_s):
-        self.status, self.timed_out, self.diag, self.cpu_s = status, timed_out, diag, cpu_s
-        self.events, self.forged = [], 0
-        prefix = (token + " ").encode()
-        lines = data.split(b"\n")
-        if lines[-1].startswith(prefix) or prefix.startswith(lines[-1]):
-            lines.pop()  # the checking code's last line, cut short by the end of its process: never forged
-        for line in lines:
-            if not line:
-                continue
-            if not line.startswith(prefix):
-                self.forged += 1
-                continue
-            try:
-                event = json.loads(line[len(prefix):])
-            except ValueError:
-                self.forged += 1
-                continue
-            if isinstance(event, dict):
-                self.events.append(event)
-
-    def lines(self):
-        return self.events
-
-    def tampering(self):
-        """What the call's process reported as tampering, and lines nobody but the candidate wrote."""
-        found = [str(e["tampered"]) for e in self.events if e.get("tampered")]
-        if self.forged:
-            found.append("wrote %d line(s) to the driver's result pipe itself (forged results)" % self.forged)
-        return "; ".join(dict.fromkeys(found)) or None
-
-    def why(self):
-        """How the process ended, when it did not say (killed, exited, crashed)."""
-        if self.timed_out:
-            return "timed out"
-        if self.status is not None and os.WIFSIGNALED(self.status):
-            return "killed by signal %d" % os.WTERMSIG(self.status)
-        code = os.WEXITSTATUS(self.status) if self.status is not None else None
-        return "its process ended (exit status %s)" % code
-
-
-def _in_child(work, res_w, cap_w, token, guarded):
-    try:
-        signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        os.dup2(cap_w, 1)
-        os.dup2(cap_w, 2)
-        os.closerange(3, res_w)  # the report's descriptor, the other pipes, the wakeup fd
-        os.closerange(res_w + 1, max(res_w + 2, os.sysconf("SC_OPEN_MAX")))
-        IMPORTS.in_parent = False
-        emit = GUARD.emitter(res_w, token)
-        if guarded:
-            GUARD.enter()
-        GUARD.run(work, emit)
-    except BaseException:  # noqa: B036 - nothing may escape into the parent's code
-        try:
-            os.write(2, b"the driver's call process failed before its checks ran")
-        except BaseException:  # noqa: B036
-            pass
-    finally:
-        os._exit(0)
-
-
-def run_child(work, deadline_s, progress=False, guarded=True):
-    """Fork; the child runs work(emit) behind the guard (driver_guard.py; `guarded` False: profiling only). Waits (deadline_s since the start, or since the last result line
-    when `progress`), then clears everything the call left. Returns an Outcome."""
-    res_r, res_w = os.pipe()
-    cap_r, cap_w = os.pipe()
-    token = os.urandom(16).hex()  # this process's alone: the checking code's lines carry it
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:
-        _in_child(work, res_w, cap_w, token, guarded)
-    os.close(res_w)
-    os.close(cap_w)
-    data, diag = bytearray(), bytearray()
-    open_fds = [res_r, cap_r]
-    status, timed_out = None, False
-    deadline = time.monotonic() + deadline_s if deadline_s else None
-    while status is None:
-        wait = max(0.0, deadline - time.monotonic()) if deadline is not None else None
-        ready, _, _ = select.select(open_fds + [WAKE_R], [], [], wait)
-        for fd in ready:
-            chunk = os.read(fd, 1 << 16)
-            if fd == WAKE_R:
-                continue
-            if not chunk:
-                open_fds.remove(fd)
-            elif fd == res_r:
-                data += chunk
-                if progress and deadline is not None:
-                    deadline = time.monotonic() + deadline_s
-            else:
-                diag = (diag + chunk)[-8000:]
-        done, st, usage = os.wait4(pid, os.WNOHANG)
-        if done:
-            status = st
-        elif (deadline is not None and time.monotonic() >= deadline) or len(data) > CHILD_OUTPUT_CAP:
-            timed_out = len(data) <= CHILD_OUTPUT_CAP
-            os.kill(pid, signal.SIGKILL)
-            _, status, usage = os.wait4(pid, 0)
-    ISOLATION.kill_leftovers()
-    end = time.monotonic() + 1.0
-    while open_fds and time.monotonic() < end:  # what the call wrote just before it ended
-        ready, _, _ = select.select(open_fds, [], [], 0.05)
-        for fd in ready:
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                open_fds.remove(fd)
-            elif fd == res_r:
-                data += chunk
-            else:
-                diag = (diag + chunk)[-8000:]
-    for fd in (res_r, cap_r):
-        os.close(fd)
-    AREAS.sweep()
-    ISOLATION.clear_ipc()
-    return Outcome(bytes(data), token, status, timed_out, diag.decode("utf-8", "replace"),
-                   usage.ru_utime + usage.ru_stime)
 
 
 # -- modes -----------------------------------------------------------------------------------------
@@ -221,7 +86,7 @@ def mode_calls(job):
             cpu.append(0.0)
             for index in order:
                 spec = calls[index]
-                outcome = run_child(lambda emit, s=spec: CHILD.call(emit, job["module"], job.get("qualname"), s,
+                outcome = FORK.run_child(lambda emit, s=spec: CHILD.call(emit, job["module"], job.get("qualname"), s,
                                                                     track_state), deadline)
                 cpu[-1] += outcome.cpu_s
                 tampering = outcome.tampering()
@@ -267,7 +132,7 @@ def mode_tests(job):
         got, ran = [], set()
         for _attempt in range(200):
             runner = PYTEST if spec.get("runner") == "pytest" else TESTS  # real pytest: rc_driver_pytest
-            outcome = run_child(lambda emit, s=spec, skip=frozenset(ran), r=runner: r.run_tests(
+            outcome = FORK.run_child(lambda emit, s=spec, skip=frozenset(ran), r=runner: r.run_tests(
                 emit, job["module"], job.get("qualname"), s, skip), timeout + 2.0, progress=True)
             if outcome.tampering():
                 tampering.append(outcome.tampering())
@@ -318,7 +183,7 @@ def mode_select(job):
     stop_at = time.monotonic() + job.get("select_timeout_s", 300)
     found, ran, problems, finished = [], set(), [], False
     while not finished and time.monotonic() < stop_at:
-        outcome = run_child(lambda emit, skip=frozenset(ran): PYTEST.select(emit, job["select"], skip, stop_at),
+        outcome = FORK.run_child(lambda emit, skip=frozenset(ran): PYTEST.select(emit, job["select"], skip, stop_at),
                             job.get("select_test_timeout_s", 60), progress=True, guarded=False)
         current = None
         for event in outcome.lines():
@@ -344,7 +209,7 @@ def mode_profile(job):
     """The target's per-line profile and cProfile's top functions over the workload (guidance for the model,
     never a check: it runs without the guard, whose hook refuses the tracing hooks profiles need)."""
     profiler = load_helper("rc_driver_profile")
-    outcome = run_child(lambda emit: profiler.profile(emit, CHILD, job["module"], job.get("qualname"),
+    outcome = FORK.run_child(lambda emit: profiler.profile(emit, CHILD, job["module"], job.get("qualname"),
                                                       [c["expr"] for c in job["calls"]],
                                                       max(1, int(job.get("loops", 1))), job.get("top", 12)),
                         None, guarded=False)
@@ -408,11 +273,11 @@ def prepare(job):
 
 IMPORTS_MODULE = load_helper("rc_driver_imports")
 IMPORTS = IMPORTS_MODULE.ProjectImports(HERE)
-ISOLATION = GUARD = CHILD = TESTS = PYTEST = AREAS = None  # set by main()
+ISOLATION = GUARD = CHILD = TESTS = PYTEST = FORK = AREAS = None  # set by main()
 
 
 def main():
-    global WAKE_R, WAKE_W, ISOLATION, GUARD, CHILD, TESTS, PYTEST, AREAS
+    global ISOLATION, GUARD, CHILD, TESTS, PYTEST, FORK, AREAS
     ISOLATION = load_helper("rc_driver_isolation")
     ISOLATION.harden()
     job = take_job()  # first, in every mode: the job (and its nonce) is not on disk when any call runs
@@ -421,13 +286,15 @@ def main():
     sys.dont_write_bytecode = True
     if hasattr(sys, "set_int_max_str_digits"):
         sys.set_int_max_str_digits(0)
-    WAKE_R, WAKE_W = os.pipe()
-    os.set_blocking(WAKE_W, False)
+    wake_r, wake_w = os.pipe()  # SIGCHLD wakes the wait for a call's process (rc_driver_fork) through this pipe
+    os.set_blocking(wake_w, False)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    signal.set_wakeup_fd(WAKE_W)
+    signal.set_wakeup_fd(wake_w)
     try:
+        load_helper("rc_driver_seal")  # the guard's sealing of the test machinery, imported by the guard
         GUARD = load_helper("rc_driver_guard")
         CHILD = load_helper("rc_driver_child")
+        FORK = load_helper("rc_driver_fork")
         if job["mode"] in ("tests", "select"):  # doctest and unittest are heavy imports: only where tests run
             TESTS = load_helper("rc_driver_tests")
         if job["mode"] == "select" or any(s.get("runner") == "pytest" for s in job.get("tests", [])):
@@ -436,6 +303,7 @@ def main():
             PYTEST = load_helper("rc_driver_pytest")
         prepare(job)
         AREAS = ISOLATION.Areas()
+        FORK.use(wake_r, IMPORTS, GUARD, ISOLATION, AREAS)
         modes = {"calls": mode_calls, "tests": mode_tests, "profile": mode_profile, "select": mode_select}
         payload = modes[job["mode"]](job)
         payload.setdefault("ok", True)

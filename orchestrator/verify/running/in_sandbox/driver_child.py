@@ -149,7 +149,7 @@ def describe(exc):
     return (exception_name(exc) + (": " + text if text else ""))[-1500:]
 
 
-OWN_FILES = ("main.py", "rc_driver_child.py", "rc_driver_tests.py", "rc_driver_guard.py")
+OWN_FILES = ("main.py", "rc_driver_fork.py", "rc_driver_child.py", "rc_driver_tests.py", "rc_driver_guard.py")
 
 
 def user_traceback(exc):
