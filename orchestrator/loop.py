@@ -288,6 +288,11 @@ def _with_values(job: Job, code: str, failure: str, run: TestRun | None) -> str:
     return failure + ("\n\nWhat the code gave:\n" + values if values else "")
 
 
+def failure_with_values(job: Job, code: str, verdict) -> str:
+    """What a failing candidate's verdict says went wrong, with the failing calls' values (Optimize's repair)."""
+    return _with_values(job, code, _failure_of(verdict), verdict.run)
+
+
 def _failure_of(verdict) -> str:
     run = verdict.run
     return run.describe_failure(1) if run is not None and (run.failures or run.error) else verdict.reason

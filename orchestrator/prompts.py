@@ -109,9 +109,30 @@ def refine_messages(language: str, name: str, code: str, problem: str, metric: s
         + (LEAVE_DOCS_OUT if language == "python" else ""))
 
 
+def repair_messages(language: str, name: str, code: str, problem: str, metric: str, failure: str,
+                    context: str = "") -> list[Message]:
+    """Optimize's repair sample: a new version that breaks a user test (a near-miss of the search) shown with
+    what went wrong, to be fixed without going back to the original's slower way. Only the user's own tests
+    are shown, never the differential inputs or the workload (the reward-hacking guard above)."""
+    fence = FENCE.get(language, language)
+    goal = METRIC_WORDS.get(metric, metric)
+    return _msgs(
+        f"Objective: this new version of the {language} function `{name}`, written to use less {goal}, breaks a "
+        "test. Fix its bug so that it returns exactly what the description and the tests expect, and keep its "
+        "new approach (do not go back to a slower one).\n\n"
+        + (f"Problem description:\n{_cut(problem, 1500)}\n\n" if problem else "")
+        + f"Code:\n```{fence}\n{_cut(code, 4000)}\n```\n\n"
+        + _around(fence, name, context)
+        + f"What went wrong when it ran:\n{_cut(failure, 2000)}\n\n"
+        f"Instruction: answer with exactly one fenced code block (```{fence}) containing the complete corrected "
+        f"function `{name}` (same name and parameters, plus any imports it needs), then at most one sentence.")
+
+
 def plan_messages(language: str, name: str, code: str, metric: str, context: str = "") -> list[Message]:
     """The edge model's plan before an Optimize search (GuideLLM, paper 000): two or three different approaches
-    with their complexity, no code. Each becomes the "algorithm" sample of one round (orchestrator.strategies)."""
+    with their complexity, no code. Each becomes the "algorithm" sample of one round (orchestrator.strategies).
+    The line's shape is given without a concrete approach: with one ("one pass with a set of seen items: O(n)")
+    the embedded 0.5B answered that approach back as its plan for fib4 and modp alike."""
     fence = FENCE.get(language, language)
     goal = METRIC_WORDS.get(metric, metric)
     return _msgs(
@@ -120,8 +141,8 @@ def plan_messages(language: str, name: str, code: str, metric: str, context: str
         f"Code:\n```{fence}\n{_cut(code, 3000)}\n```\n\n"
         + _around(fence, name, context)
         + "Instruction: propose three different approaches, most promising first, as a numbered list: one line "
-        "each, the approach in a few words and its time complexity (for example `1. one pass with a set of seen "
-        "items: O(n)`). Write no code.")
+        "each, the approach in a few words and its time complexity (`1. <approach>: <time complexity>`). Write no "
+        "code.")
 
 
 def test_designer_messages(language: str, name: str, code: str, problem: str) -> list[Message]:

@@ -11,7 +11,7 @@ import time
 from models.errors import ModelError
 from orchestrator import prompts
 from orchestrator.errors import NoTests
-from orchestrator.strategies import REWRITE, plan_approaches, round_strategies
+from orchestrator.strategies import REPAIR, plan_approaches, rewrite_instruction, rewritten, round_strategies
 from orchestrator.verify import WORKLOAD_TOO_SMALL, Verifier, designed_tests
 
 log = logging.getLogger(__name__)
@@ -191,15 +191,23 @@ class _Search:
         self.steps = 0
         self.number = 0
         self.copied = False  # a sample answered code it was shown: later "hot lines" samples are rewrites
+        # The best candidate of the last round that broke a user test, with what went wrong: the next round's
+        # first sample repairs it (PerfOrch's generate → fix → refine; most rejected samples of the embedded
+        # model were a new algorithm with one mistake). (code, candidate id, failure text) or None.
+        self.near_miss: tuple[str, int | None, str] | None = None
 
     def round(self, round_: int, size: int) -> None:
-        job, target = self.job, self.job.target
+        job = self.job
         pool = job.pool("refine")
         from orchestrator.loop import LimitReached
 
         sampled = []  # (attempt, candidate code or None, model, seconds asking)
         stopped = None  # a limit or a model failure mid-round: the samples already taken are still verified
-        for sample, strategy in enumerate(round_strategies(round_, size, self.approaches, job.limits.strategies)):
+        strategies = round_strategies(round_, size, self.approaches, job.limits.strategies)
+        near_miss, self.near_miss = self.near_miss, None
+        if near_miss is not None:
+            strategies = [REPAIR, *strategies[:size - 1]]
+        for sample, strategy in enumerate(strategies):
             self.number += 1
             model = pool[(self.number - 1) % len(pool)]
             job.event("search", round=round_ + 1, rounds=self.rounds, candidates=sample, step="asking",
@@ -207,22 +215,20 @@ class _Search:
             job.event("attempt", stage="refine", number=self.number, model=model, strategy=strategy.name,
                       round=round_ + 1)
             t0 = time.monotonic()
-            # After the model copied code back (a duplicate), a round's "hot lines" sample — the one that keeps the
-            # algorithm and so invites a copy — is shown the signature only: a rewrite from the description.
-            rewrite = self.copied and strategy.name == "hot lines" and bool(job.problem_text.strip())
-            shown = (prompts.signature_of(self.verifier.best, target.language, target.name) if rewrite
-                     else self.verifier.best)
-            instruction = REWRITE if rewrite else strategy.instruction
+            # After the model copied code back (a duplicate), no later sample is shown the code it copied: each
+            # writes the function anew from its description and signature, with its strategy's idea.
+            rewrite = self.copied and strategy is not REPAIR and bool(job.problem_text.strip())
             try:
-                answer, call_id = job.ask("refine", model, prompts.refine_messages(
-                    target.language, target.name, shown, job.problem_text, self.metric,
-                    "" if rewrite else self.profile_text, self.feedback, instruction, job.prompt_context),
-                    round_=(self.number - 1) // len(pool), warmth=strategy.warmth, sample=sample)
+                answer, call_id = job.ask("refine", model, self._messages(strategy, rewrite, near_miss),
+                                          round_=(self.number - 1) // len(pool), warmth=strategy.warmth, sample=sample)
             except (LimitReached, ModelError) as exc:
                 stopped = exc
                 break
-            attempt, candidate = job.candidate("refine", self.number, model, answer, call_id, self.best_id)
-            attempt.round, attempt.strategy = round_ + 1, "rewrite" if rewrite else strategy.name
+            made_from = near_miss[1] if strategy is REPAIR else self.best_id
+            attempt, candidate = job.candidate("refine", self.number, model, answer, call_id, made_from)
+            attempt.round, attempt.strategy = round_ + 1, rewritten(strategy) if rewrite else strategy.name
+            if candidate is not None and self.verifier.novelty.duplicate_of(candidate) is not None:
+                self.copied = True  # known before it is verified: this round's next samples are rewrites already
             job.report.attempts.append(attempt)
             sampled.append((attempt, candidate, model, time.monotonic() - t0))
         runnable = [(attempt, code, model) for attempt, code, model, _ in sampled if code is not None]
@@ -239,6 +245,8 @@ class _Search:
                 self._accepted(attempt, code, verdict, model)
             else:
                 self.feedback += f"\nAttempt {attempt.number} ({attempt.strategy}) was not kept: " + _feedback(verdict)
+        if not any(verdict.accepted for verdict in verdicts):
+            self.near_miss = self._near_miss(runnable, verdicts)
         for attempt, code, model, asking in sampled:
             if attempt.status != "accepted":
                 job.learn("refine", model, False)
@@ -247,6 +255,32 @@ class _Search:
             job.event("result", **attempt.model_dump(exclude={"code"}))
         if stopped is not None:
             raise stopped
+
+    def _messages(self, strategy, rewrite: bool, near_miss):
+        job, target = self.job, self.job.target
+        if strategy is REPAIR:
+            code, _, failure = near_miss
+            return prompts.repair_messages(target.language, target.name, code, job.problem_text, self.metric,
+                                           failure, job.prompt_context)
+        shown = (prompts.signature_of(self.verifier.best, target.language, target.name) if rewrite
+                 else self.verifier.best)
+        return prompts.refine_messages(target.language, target.name, shown, job.problem_text, self.metric,
+                                       "" if rewrite else self.profile_text, self.feedback,
+                                       rewrite_instruction(strategy) if rewrite else strategy.instruction,
+                                       job.prompt_context)
+
+    def _near_miss(self, runnable, verdicts) -> tuple[str, int | None, str] | None:
+        """The round's candidate that broke a user test yet passed the most of them (the earlier on a tie), with
+        its failure and the values the failing calls gave; None when no candidate got as far as the tests."""
+        failed = [(verdict.tests_passed, -i) for i, verdict in enumerate(verdicts)
+                  if verdict.outcome == "failed" and verdict.run is not None and verdict.run.failures]
+        if not failed:
+            return None
+        from orchestrator.loop import failure_with_values
+
+        i = -max(failed)[1]
+        (attempt, code, _), verdict = runnable[i], verdicts[i]
+        return code, attempt.candidate_id, failure_with_values(self.job, code, verdict)
 
     def _accepted(self, attempt, code: str, verdict, model: str) -> None:
         job = self.job

@@ -37,10 +37,14 @@ STRATEGIES: tuple[Strategy, ...] = (
              "functions that loop in native code.", 0.8),
 )
 # A sample after the model copied code back: only the signature is shown (orchestrator.refine._Search).
-REWRITE = ("Its body is not shown: write the function anew from its description and signature, with an efficient "
-           "algorithm (sets or maps for lookups, one pass instead of nested loops, a formula instead of a loop). The "
-           "results must be exactly what the description asks for, edge cases included (empty inputs, ties, the "
-           "order of results).")
+_REWRITE_LEAD = "Its body is not shown: write the function anew from its description and signature"
+_REWRITE_EXACT = ("The results must be exactly what the description asks for, edge cases included (empty inputs, "
+                  "ties, the order of results).")
+REWRITE = (_REWRITE_LEAD + ", with an efficient algorithm (sets or maps for lookups, one pass instead of nested "
+           "loops, a formula instead of a loop). " + _REWRITE_EXACT)
+# The first sample of a round after one whose best candidate broke a user test: that candidate, repaired
+# (orchestrator.prompts.repair_messages carries the code and the failure; the instruction is not used).
+REPAIR = Strategy("repair", "", 0.0)
 PLAN_STEPS = 3  # approaches taken from the plan at most
 _PLAN_LINE = re.compile(r"^\s*(?:\d+\s*[.):]|[-*•])\s+(.+?)\s*$")
 
@@ -58,8 +62,8 @@ def plan_approaches(answer: str) -> list[str]:
         if not match:
             continue
         text = re.sub(r"[*_`]{1,2}", "", match.group(1)).strip(" .")
-        if len(text) < 8 or re.search(r"\bdef \w+\(|\breturn\b|;\s*$", text):
-            continue
+        if len(text) < 8 or re.search(r"\bdef \w+\(|\breturn\b|;\s*$", text) or re.search(r"<[a-z ]+>", text):
+            continue  # code, or the prompt's line shape answered back ("<approach>: <time complexity>")
         approaches.append(text[:200])
         if len(approaches) == PLAN_STEPS:
             break
@@ -87,3 +91,16 @@ def round_strategies(round_: int, size: int, approaches: list[str] | None = None
 def _literal(text: str) -> str:
     """Plan text inside an instruction that is later .format()-ted with the goal."""
     return text.replace("{", "{{").replace("}", "}}")
+
+
+def rewrite_instruction(strategy: Strategy) -> str:
+    """A strategy's instruction for a sample that is not shown the body. "hot lines" keeps the algorithm it
+    cannot see, so it becomes the generic rewrite; the others keep their idea."""
+    if strategy.name == "hot lines":
+        return REWRITE
+    return f"{_REWRITE_LEAD}. {strategy.instruction} {_REWRITE_EXACT}"
+
+
+def rewritten(strategy: Strategy) -> str:
+    """The attempt's strategy label when it was not shown the body."""
+    return "rewrite" if strategy.name == "hot lines" else f"{strategy.name}, rewritten"

@@ -105,9 +105,10 @@ def test_fix_repairs_a_near_miss_first(tmp_path, endpoint, py_sandbox):
     assert rows[second.candidate_id]["parent_id"] == first.candidate_id  # repaired from the near-miss
 
 
-def test_optimize_after_a_copy_asks_a_rewrite_without_the_body(tmp_path, endpoint, py_sandbox):
-    """Round 1's first sample answers the original back (a duplicate). In round 2 the "hot lines" sample, the one
-    that keeps the algorithm and so invites another copy, is shown the signature and description only."""
+def test_optimize_after_a_copy_asks_rewrites_without_the_body(tmp_path, endpoint, py_sandbox):
+    """Round 1's first sample answers the original back (a duplicate, known as soon as it is answered). Every later
+    sample is shown the signature and description only, each with its own strategy's idea; "hot lines", which keeps
+    an algorithm it cannot see, becomes the generic rewrite."""
     from tests.orchestrator.test_loop_scripted import FAST, SLOWER, WORKLOAD
 
     path = _project(tmp_path, CORRECT)
@@ -117,10 +118,61 @@ def test_optimize_after_a_copy_asks_a_rewrite_without_the_body(tmp_path, endpoin
                          guide=False, decision_budget_s=40, min_pairs=10)
     report = orch.optimize(locate(f"{path}::count_pairs"), metric="time", workload=WORKLOAD)
     assert [(a.round, a.strategy) for a in report.attempts] == [
-        (1, "algorithm"), (1, "hot lines"), (1, "data structures"), (2, "rewrite")]
+        (1, "algorithm"), (1, "rewrite"), (1, "data structures, rewritten"), (2, "rewrite")]
     assert report.attempts[0].status == "duplicate" and report.attempts[3].status == "accepted", report.attempts
     asked = [r["messages"][-1]["content"] for r in _requests(endpoint, "copier")]
     body = "for j in range(i + 1, len(nums))"
-    assert body in asked[1] and "Its body is not shown" not in asked[1]  # round 1's hot-lines sample saw the code
-    assert body not in asked[3] and "Its body is not shown" in asked[3]
-    assert "def count_pairs(nums: list[int], k: int) -> int:" in asked[3] and "index pairs i < j" in asked[3]
+    assert body in asked[0] and "Its body is not shown" not in asked[0]
+    for prompt in asked[1:]:
+        assert body not in prompt and "Its body is not shown" in prompt
+        assert "def count_pairs(nums: list[int], k: int) -> int:" in prompt and "index pairs i < j" in prompt
+    assert "sets or maps for membership tests" in asked[2]  # the data-structures idea, without the code
+
+
+# Fast, but each number meets itself (i == j counted): test_duplicates fails, 2 of 3 pass -- a near-miss.
+FAST_COUNTS_ITSELF = '''```python
+from collections import Counter
+
+def count_pairs(nums: list[int], k: int) -> int:
+    seen = Counter()
+    total = 0  # near-miss
+    for x in nums:
+        seen[x] += 1
+        total += seen[k - x]
+    return total
+```'''
+
+
+def test_optimize_repairs_the_fast_candidate_that_broke_a_test(tmp_path, endpoint, py_sandbox):
+    """Round 1's only sample is a fast rewrite with one mistake. Round 2's sample repairs it: its prompt shows that
+    code with the failing test and what the call returned (never the workload or the differential inputs), and the
+    repaired code is accepted, recorded as made from the near-miss."""
+    from tests.orchestrator.test_loop_scripted import FAST, WORKLOAD
+
+    path = _project(tmp_path, CORRECT)
+    endpoint.scripts["repairer"] = [FAST_COUNTS_ITSELF, FAST]
+    orch = _orchestrator(tmp_path, endpoint, py_sandbox, "repairer", max_attempts=2, samples_per_round=1,
+                         guide=False, decision_budget_s=40, min_pairs=10)
+    report = orch.optimize(locate(f"{path}::count_pairs"), metric="time", workload=WORKLOAD)
+    first, second = report.attempts
+    assert first.status == "failed" and (first.tests_passed, first.tests_total) == (2, 3), first.reason
+    assert (second.round, second.strategy) == (2, "repair")
+    asked = [r["messages"][-1]["content"] for r in _requests(endpoint, "repairer")]
+    assert "# near-miss" not in asked[0] and "# near-miss" in asked[1]
+    assert "count_pairs([1, 1, 1], 2) returned 6; the test expects 3" in asked[1], asked[1]
+    assert "list(range(1200))" not in asked[1]  # the workload stays hidden
+    assert second.status == "accepted" and report.status == "accepted", second.reason
+    rows = {c["id"]: c for c in RunStore(orch.pipeline.history).rows("candidates", report.run_id)}
+    assert rows[second.candidate_id]["parent_id"] == first.candidate_id
+
+
+def test_optimize_asks_no_repair_when_nothing_broke_a_test(tmp_path, endpoint, py_sandbox):
+    """A round whose candidate was correct but slower leaves nothing to repair: the next round samples a strategy."""
+    from tests.orchestrator.test_loop_scripted import FAST, SLOWER, WORKLOAD
+
+    path = _project(tmp_path, CORRECT)
+    endpoint.scripts["steady"] = [SLOWER, FAST]
+    orch = _orchestrator(tmp_path, endpoint, py_sandbox, "steady", max_attempts=2, samples_per_round=1,
+                         guide=False, decision_budget_s=40, min_pairs=10)
+    report = orch.optimize(locate(f"{path}::count_pairs"), metric="time", workload=WORKLOAD)
+    assert [a.strategy for a in report.attempts] == ["algorithm", "hot lines"], report.attempts

@@ -194,6 +194,16 @@ def test_plan_approaches_reads_numbered_lines_and_drops_code():
                                        "Sort, then skip equal neighbours: O(n log n)",
                                        "dict.fromkeys keeps first-seen order: O(n)"]
     assert plan_approaches("Use a set.") == []  # no list: no plan, the generic advice stays
+    # The prompt's line shape answered back is no approach.
+    assert plan_approaches("1. <approach>: <time complexity>\n2. iterate over the last four values: O(n)") == [
+        "iterate over the last four values: O(n)"]
+
+
+def test_the_plan_prompt_names_no_approach_a_small_model_could_answer_back():
+    from orchestrator.prompts import plan_messages
+
+    asked = plan_messages("python", "fib4", "def fib4(n):\n    return n\n", "time")[-1]["content"]
+    assert "`1. <approach>: <time complexity>`" in asked and "seen items" not in asked
 
 
 def test_each_round_s_algorithm_sample_follows_the_next_approach_of_the_plan():
