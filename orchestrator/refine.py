@@ -1,5 +1,5 @@
 """The refine stage of `optimize`: profile-guided candidates, each checked by the verification engine
-(orchestrator.verify.engine.Verifier: duplicates, tests, behaviour guards, timed answers, the measured
+(orchestrator.verify.Verifier: duplicates, tests, behaviour guards, timed answers, the measured
 decision with comparisons = the job's attempt budget); rollback when none is accepted."""
 
 from __future__ import annotations
@@ -67,9 +67,9 @@ def _baseline(job, verifier: Verifier):
 
 
 def _workload(job, workload: str | None, traced=None):
-    """The workload to time: the user's, else the traced run's inputs (orchestrator/verify/traced.py), else the
+    """The workload to time: the user's, else the traced run's inputs (orchestrator/verify/workloads/traced.py), else the
     tests' (or generated) calls grown until the original's cost per call is measurable
-    (orchestrator.verify.workload). Returns (exprs, message): message is set, and exprs empty, when no size of
+    (orchestrator.verify.workloads.workload). Returns (exprs, message): message is set, and exprs empty, when no size of
     the default workload is measurable — the job then says so instead of a bare "not better"."""
     from orchestrator.verify import traced_workload
 
