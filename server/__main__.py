@@ -25,6 +25,6 @@ _drop_foreign_cwd()
 if len(sys.argv) > 1:
     from server.cli import main
 else:
-    from server.lsp_main import serve as main
+    from server.lsp.main import serve as main
 
 main()

@@ -52,7 +52,7 @@ def run_stages(target: str, kind: str, as_json: bool, config: Optional[Path], la
 def _run_with_ctrl_c(settings, problem, stages, solution, quiet: bool):
     """Run the pipeline in a worker thread so Ctrl-C cancels it cleanly (between tokens) instead of killing it."""
     from models.errors import Cancelled, RefactorCoderError
-    from server.pipeline_holder import default_pipeline_factory, factory_from_env
+    from server.lsp.pipeline_holder import default_pipeline_factory, factory_from_env
 
     cancel = threading.Event()
 
@@ -82,7 +82,7 @@ def _run_with_ctrl_c(settings, problem, stages, solution, quiet: bool):
 @app.command()
 def lsp(tcp: Optional[str] = typer.Option(None, "--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")):
     """Start the language server (stdio by default)."""
-    from server.lsp_main import serve
+    from server.lsp.main import serve
 
     if tcp is not None and (":" not in tcp or not tcp.rpartition(":")[2].isdigit()):
         raise _err("--tcp wants HOST:PORT, e.g. 127.0.0.1:2087", EXIT_USAGE)

@@ -43,7 +43,7 @@ def load_settings(config: Optional[Path]):
             data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise _err(f"{config} is not valid {'TOML' if config.suffix.lower() == '.toml' else 'JSON'}: {exc}", EXIT_USAGE)
-    from server.settings_sync import section_from_init_options
+    from server.lsp.features.settings_sync import section_from_init_options
 
     try:
         return Settings.from_dict(section_from_init_options(data) if isinstance(data, dict) else data)

@@ -8,7 +8,7 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
-from server.report_markdown import scores_line
+from server.reports.markdown import scores_line
 
 
 def _model_line(stage) -> str:

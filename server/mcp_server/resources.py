@@ -1,7 +1,7 @@
 """Past runs: the `history` and `report` tools and the `refactorcoder://runs/{run_id}` resources.
 
 A finished job leaves its report as `reports/run-<id>.json` beside the history database — the same files the
-language server writes (server/report_data.py), so a run started from the editor can be cited by an agent and
+language server writes (server/lsp/features/report_data.py), so a run started from the editor can be cited by an agent and
 the other way round. A run without such a file (older, or a plain guide/solve run) is answered from the
 history database (its calls, candidates, tests and decisions).
 """
@@ -20,8 +20,8 @@ RUN_URI = "refactorcoder://runs/{run_id}"
 
 
 def _report_data():
-    """server.report_data, imported on use: it brings pygls (~1 s) that the server's start must not wait for."""
-    from server import report_data
+    """server.lsp.features.report_data, imported on use: it brings pygls (~1 s) that the server's start must not wait for."""
+    from server.lsp.features import report_data
 
     return report_data
 

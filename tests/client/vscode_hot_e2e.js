@@ -20,7 +20,7 @@ const started = Date.now();
 const timings = [];
 const seen = {}; // what the steps saw, for the pytest side (hot.json)
 const log = (msg) => console.log(`[hot +${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
-// The lens the server puts on a hot function (server/hot_functions.py lens_title).
+// The lens the server puts on a hot function (server/lsp/features/hot_functions.py lens_title).
 const HOT_LENS = /^hot: \d+% own time · [\d,]+ calls? · Optimize$/;
 
 async function step(name, fn) {

@@ -12,7 +12,7 @@ from typing import Union
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
-from server.command_args import plain
+from server.lsp.command_args import plain
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "two_sum.py"

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from server.changed_functions import touched_functions
+from server.lsp.features.changed_functions import touched_functions
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
 

@@ -110,7 +110,7 @@ def test_lsp_stdout_is_protocol_only():
     """A print() in the server process must not reach stdout in stdio mode."""
     code = (
         "import sys; sys.argv=['refactorcoder','lsp'];\n"
-        "import server.lsp_main as m\n"
+        "import server.lsp.main as m\n"
         "orig = m._guard\n"
         "def guard():\n"
         "    out = orig(); print('stray print'); import os; os.write(1, b'stray fd write\\n'); return out\n"

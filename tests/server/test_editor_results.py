@@ -13,9 +13,9 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from server.command_args import plain
-from server import verdict
-from server.verdict import failure_summary, one_line
+from server.lsp.command_args import plain
+from server.reports import verdict
+from server.reports.verdict import failure_summary, one_line
 from tests.server.lsp_helpers import SERVER_COMMAND, execute, open_example, server_env, start_session, target, wait_until
 
 TRACEBACK = """Traceback (most recent call last):

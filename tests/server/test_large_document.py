@@ -97,8 +97,8 @@ class _Change:
 
 def test_over_the_limit_nothing_is_parsed_and_the_user_is_told_once(monkeypatch):
     from source import grammars
-    from server import document_cache
-    from server.document_cache import DocumentCache
+    from server.lsp import document_cache
+    from server.lsp.document_cache import DocumentCache
 
     monkeypatch.setattr(document_cache, "MAX_PARSED_CHARS", 1000)
     parsed = []

@@ -1,5 +1,5 @@
 """One place for a job's search and budget: the editor's `refactorcoder.limits` settings (client-vscode/package.json)
-are exactly the limits the server takes (server/command_args.py LIMIT_KEYS onto orchestrator.report.JobLimits), with
+are exactly the limits the server takes (server/lsp/command_args.py LIMIT_KEYS onto orchestrator.report.JobLimits), with
 the same defaults, so every knob of the loop can be set there and none is set to something the server does not use."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from orchestrator.report import JobLimits
-from server.command_args import LIMIT_KEYS, parse_job_options
+from server.lsp.command_args import LIMIT_KEYS, parse_job_options
 
 PACKAGE = Path(__file__).resolve().parents[2] / "client-vscode" / "package.json"
 

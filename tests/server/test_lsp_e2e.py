@@ -15,7 +15,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from server.command_args import plain
+from server.lsp.command_args import plain
 from tests.server.lsp_helpers import SERVER_COMMAND, code_actions_at, execute, open_example, progress_kinds, server_env, start_session, target, wait_until
 
 

@@ -22,7 +22,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from server.command_args import plain
+from server.lsp.command_args import plain
 
 from tests.conftest import require_real_part
 from tests.server.lsp_helpers import EXAMPLE, REPO, code_actions_at, execute, fix_code_action_structuring, target, wait_until

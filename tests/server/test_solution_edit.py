@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from server.problem_extract import Span
-from server.solution_edit import Proposal, clean_solution, locate_original
-from server.verdict import change_text, still_valid, verdict_line
+from server.lsp.solution_edit import Proposal, clean_solution, locate_original
+from server.reports.verdict import change_text, still_valid, verdict_line
 
 BAD = "def two_sum(nums, target):\n    return [0]\n\nExample usage:\nnums = [2, 7]\ntarget = 9\nprint(two_sum(nums, target))\n"
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
-from server import command_args as a
+from server.lsp import command_args as a
 from orchestrator.plans import plan_stages
-from server.pipeline_holder import PipelineHolder
+from server.lsp.pipeline_holder import PipelineHolder
 from server.problem_extract import Extraction, Span
-from server.report_markdown import report_markdown, scores_line
-from server.settings_sync import merge, section_from_init_options, without_nulls
-from server.solution_edit import STALE_MESSAGE, is_current, make_proposal, workspace_edit
+from server.reports.markdown import report_markdown, scores_line
+from server.lsp.features.settings_sync import merge, section_from_init_options, without_nulls
+from server.lsp.solution_edit import STALE_MESSAGE, is_current, make_proposal, workspace_edit
 
 RANGE = {"start": {"line": 1, "character": 0}, "end": {"line": 2, "character": 3}}
 
@@ -134,7 +134,7 @@ class _FakeServer:
 
 def test_invalid_settings_show_error_and_use_defaults():
     from models.settings import Settings
-    from server.settings_sync import SettingsSync
+    from server.lsp.features.settings_sync import SettingsSync
 
     server = _FakeServer()
     sync = SettingsSync(server)

@@ -13,7 +13,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from server.command_args import plain
+from server.lsp.command_args import plain
 from tests.conftest import require_real_part
 from tests.orchestrator.conftest import _python_sandbox_problem
 from tests.scripted_endpoint import ScriptedEndpoint

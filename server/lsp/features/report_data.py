@@ -19,8 +19,8 @@ import logging
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from server import command_args as args_
-from server.positions import span_from_client
+from server.lsp import command_args as args_
+from server.lsp.positions import span_from_client
 
 logger = logging.getLogger(__name__)
 

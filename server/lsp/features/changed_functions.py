@@ -13,7 +13,7 @@ from pathlib import Path
 
 from orchestrator.changes import ChangesError, changes
 from orchestrator.changes import touched_functions as functions_in
-from server import command_args as args_
+from server.lsp import command_args as args_
 
 logger = logging.getLogger(__name__)
 MAX_FUNCTIONS = 20
@@ -43,7 +43,7 @@ async def optimize_changed(server, raw_args) -> dict:
         uri = path.as_uri()
         job_args = {"uri": uri, "range": {"start": {"line": row, "character": 0}, "end": {"line": row, "character": 0}},
                     "metric": options.metric, "limits": obj.get("limits") or {}}
-        from server.commands import start_job
+        from server.lsp.features.commands import start_job
 
         try:
             response = await start_job(server, "optimize", [job_args])

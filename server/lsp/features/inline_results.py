@@ -15,10 +15,10 @@ from urllib.parse import quote
 
 from lsprotocol import types
 
-from server.document_cache import encoding_of
-from server.positions import line_length
-from server.report_markdown import scores_line
-from server.verdict import KIND_NAMES, lens_title, one_line, still_valid, test_diagnostics, verdict_line
+from server.lsp.document_cache import encoding_of
+from server.lsp.positions import line_length
+from server.reports.markdown import scores_line
+from server.reports.verdict import KIND_NAMES, lens_title, one_line, still_valid, test_diagnostics, verdict_line
 
 logger = logging.getLogger(__name__)
 

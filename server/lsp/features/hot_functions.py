@@ -18,10 +18,10 @@ from lsprotocol import types
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from server import command_args as args_
+from server.lsp import command_args as args_
 from server.problem_extract import Extraction, Span
-from server.solution_edit import uri_to_path
-from server.verify_jobs import expected_job_error
+from server.lsp.solution_edit import uri_to_path
+from server.lsp.verify_jobs import expected_job_error
 
 logger = logging.getLogger(__name__)
 
@@ -239,7 +239,7 @@ def hot_lenses(server, doc) -> list[types.CodeLens]:
 
 
 def setup(server) -> None:
-    from server import jobs
+    from server.lsp import jobs
 
     jobs.KIND_TITLES.setdefault(KIND, "Find hot functions")  # the progress title
     server.hot_traces = TraceCache()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from server import command_args as args_
-from server.report_markdown import history_markdown, report_markdown
+from server.lsp import command_args as args_
+from server.reports.markdown import history_markdown, report_markdown
 
 logger = logging.getLogger(__name__)
 
@@ -15,7 +15,7 @@ REPORT_REQUEST = "refactorcoder/report"
 
 
 def report_for_position(server, uri: str, position: tuple[int, int] | None) -> str:
-    from server.report_data import entry_at
+    from server.lsp.features.report_data import entry_at
 
     entry = entry_at(server, uri, position)
     if entry is None:

@@ -22,9 +22,9 @@ from typing import Any, Callable
 from lsprotocol import types
 
 from orchestrator.plans import plan_stages  # noqa: F401 - re-exported for older callers
-from server.positions import span_to_client
+from server.lsp.positions import span_to_client
 from server.problem_extract import Extraction
-from server.solution_edit import Proposal, make_proposal
+from server.lsp.solution_edit import Proposal, make_proposal
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class Job:
     streamed_chars: int = 0
     last_text_report: float = 0.0
     cancel_requested: asyncio.Event | None = None
-    runner: Any = None  # how the work is done: PipelineRunner (guide/solve/judge) or server.verify_jobs runners
+    runner: Any = None  # how the work is done: PipelineRunner (guide/solve/judge) or server.lsp.verify_jobs runners
     last_progress: dict = field(default_factory=dict)
     applied: bool = False
 

@@ -13,11 +13,11 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
 from server import __version__
-from server.document_cache import DocumentCache
-from server.jobs import JobManager
-from server.pipeline_holder import PipelineFactory, PipelineHolder
-from server.results_store import ResultStore
-from server.verify_jobs import SandboxHolder
+from server.lsp.document_cache import DocumentCache
+from server.lsp.jobs import JobManager
+from server.lsp.pipeline_holder import PipelineFactory, PipelineHolder
+from server.lsp.results_store import ResultStore
+from server.lsp.verify_jobs import SandboxHolder
 
 logger = logging.getLogger(__name__)
 
@@ -127,8 +127,8 @@ class OneLineRefusals(logging.Filter):
 
 
 def create_server(pipeline_factory: PipelineFactory | None = None) -> RefactorCoderServer:
-    from server import (code_actions, commands, hot_functions, inline_results, report_data, report_request,
-                        settings_sync)
+    from server.lsp.features import (code_actions, commands, hot_functions, inline_results, report_data,
+                                     report_request, settings_sync)
 
     logging.getLogger("pygls.protocol.json_rpc").addFilter(OneLineRefusals())
     server = RefactorCoderServer(pipeline_factory)

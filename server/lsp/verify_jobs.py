@@ -13,8 +13,8 @@ import statistics
 import threading
 from dataclasses import dataclass, field
 
-from server.solution_edit import Proposal, reindent, uri_to_path
-from server.verdict import verdict_line
+from server.lsp.solution_edit import Proposal, reindent, uri_to_path
+from server.reports.verdict import verdict_line
 
 logger = logging.getLogger(__name__)
 

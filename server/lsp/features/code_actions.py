@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from server.commands import FIX, GUIDE, JUDGE, OPTIMIZE, SOLVE
+from server.lsp.features.commands import FIX, GUIDE, JUDGE, OPTIMIZE, SOLVE
 
 KIND_PREFIX = "refactor.refactorcoder"
 ACTIONS = (

@@ -8,9 +8,9 @@ import logging
 
 from lsprotocol import types
 
-from server import command_args as args_
-from server.positions import span_from_client, span_to_client
-from server.solution_edit import (STALE_MESSAGE, changed_message, is_current, locate_original, uri_to_path,
+from server.lsp import command_args as args_
+from server.lsp.positions import span_from_client, span_to_client
+from server.lsp.solution_edit import (STALE_MESSAGE, changed_message, is_current, locate_original, uri_to_path,
                                   workspace_edit, write_on_disk)
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ async def start_job(server, kind: str, raw_args) -> dict:
 def _runner(server, kind: str, doc, target, raw_args):
     """None (the model pipeline) for guide/solve; the orchestrator for fix/optimize, and for judge when
     the function can be run (a Python function in a file, and the real pipeline)."""
-    from server.verify_jobs import JobOptions, OrchestratorRunner, target_from_document
+    from server.lsp.verify_jobs import JobOptions, OrchestratorRunner, target_from_document
 
     if kind in ("guide", "solve") or (kind == "judge" and not _judge_executes(server, target)):
         return None
@@ -70,7 +70,7 @@ def _runner(server, kind: str, doc, target, raw_args):
 def _judge_executes(server, target) -> bool:
     import os
 
-    from server.pipeline_holder import FACTORY_ENV
+    from server.lsp.pipeline_holder import FACTORY_ENV
 
     if os.environ.get(FACTORY_ENV) or (getattr(server, "client_options", None) or {}).get("judgeExecutes") is False:
         return False  # a test's fake pipeline cannot drive the orchestrator
@@ -158,7 +158,7 @@ def setup(server) -> None:
 
     @server.command(OPTIMIZE_CHANGED)
     async def optimize_changed(ls, *raw_args):
-        from server.changed_functions import optimize_changed as run_changed
+        from server.lsp.features.changed_functions import optimize_changed as run_changed
 
         return await run_changed(ls, raw_args)
 

@@ -7,8 +7,8 @@ import sys
 
 def serve(tcp: str | None = None) -> None:
     lsp_out = None if tcp else _guard()
-    from server import logging_setup
-    from server.lsp_server import create_server
+    from server.lsp import logging_setup
+    from server.lsp.language_server import create_server
 
     server = create_server()
     logging_setup.configure(server)
@@ -20,7 +20,7 @@ def serve(tcp: str | None = None) -> None:
 
 
 def _guard():
-    from server.stdio_guard import take_stdout_for_lsp
+    from server.lsp.stdio_guard import take_stdout_for_lsp
 
     return take_stdout_for_lsp()
 

@@ -83,7 +83,7 @@ def lens_title(report: dict | None, judgment: dict | None) -> str:
     line = verdict_line(report or {}) if (report or {}).get("kind") in ("fix", "optimize", "judge") else ""
     if line:
         return f"RefactorCoder: {line}"
-    from server.report_markdown import scores_line
+    from server.reports.markdown import scores_line
 
     return f"RefactorCoder: {scores_line(judgment)}"
 
