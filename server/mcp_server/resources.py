@@ -1,29 +1,19 @@
 """Past runs: the `history` and `report` tools and the `refactorcoder://runs/{run_id}` resources.
 
 A finished job leaves its report as `reports/run-<id>.json` beside the history database — the same files the
-language server writes (server/lsp/features/report_data.py), so a run started from the editor can be cited by an agent and
-the other way round. A run without such a file (older, or a plain guide/solve run) is answered from the
+language server writes (server/reports/archive.py), so a run started from the editor can be cited by an agent and the
+other way round. A run without such a file (older, or a plain guide/solve run) is answered from the
 history database (its calls, candidates, tests and decisions).
 """
 
 from __future__ import annotations
 
-import json
-import logging
-
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 
 from server.mcp_server.schemas import HistoryResult, ReportResult, RunSummary
+from server.reports import archive
 
-log = logging.getLogger(__name__)
 RUN_URI = "refactorcoder://runs/{run_id}"
-
-
-def _report_data():
-    """server.lsp.features.report_data, imported on use: it brings pygls (~1 s) that the server's start must not wait for."""
-    from server.lsp.features import report_data
-
-    return report_data
 
 
 def run_uri(run_id: int | None) -> str | None:
@@ -35,20 +25,12 @@ def save(settings, *, run_id: int | None, kind: str, status: str, title: str, fu
     """Keep a finished job's report where the editor's history view and `report` find it."""
     if run_id is None:
         return
-    folder = _report_data().reports_dir(settings)
-    payload = {"runId": run_id, "jobId": f"mcp-{run_id}", "kind": kind, "status": status, "uri": None,
-               "title": title, "function": function, "report": report}
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".run-{run_id}.json.tmp"
-        tmp.write_text(json.dumps(payload, default=str), encoding="utf-8")
-        tmp.replace(folder / f"run-{run_id}.json")
-    except OSError as exc:
-        log.info("report of run %s not kept: %s", run_id, exc)
+    archive.write(settings, run_id, {"runId": run_id, "jobId": f"mcp-{run_id}", "kind": kind, "status": status,
+                                     "uri": None, "title": title, "function": function, "report": report})
 
 
 def history(settings, limit: int, root: str | None) -> HistoryResult:
-    runs = _report_data().history_runs(settings, limit, root)
+    runs = archive.history_runs(settings, limit, root)
     return HistoryResult(runs=[RunSummary(run_id=r["runId"], report_uri=run_uri(r["runId"]), kind=r.get("kind"),
                                           status=r.get("status"), created=r.get("created"),
                                           source=r.get("source") or "", function=r.get("function"),
@@ -58,7 +40,7 @@ def history(settings, limit: int, root: str | None) -> HistoryResult:
 
 
 def report(settings, run_id: int) -> ReportResult | None:
-    saved = _report_data().load(settings, run_id)
+    saved = archive.load(settings, run_id)
     if saved is not None:
         return ReportResult(run_id=run_id, report_uri=run_uri(run_id), kind=saved.get("kind"),
                             status=saved.get("status"), report=saved.get("report") or {})

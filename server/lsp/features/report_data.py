@@ -8,52 +8,18 @@
 * `refactorcoder/history` `{limit?, root?}` -> `{"runs": [...]}`: past runs of this workspace, newest first.
 
 Each finished job with a run id also leaves its report as `reports/run-<id>.json` beside the history
-database, so a past run's report survives the session (the database keeps the calls, candidates, tests and
-decisions; the file keeps the assembled view of them)."""
+database (server/reports/archive.py, which the MCP server reads too)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
-from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from server.lsp import command_args as args_
 from server.lsp.positions import span_from_client
-
-logger = logging.getLogger(__name__)
+from server.reports import archive
 
 JOB_REPORT_REQUEST = "refactorcoder/jobReport"
-JOB_OUTCOMES = ("accepted", "unchanged", "failed", "cancelled")
 HISTORY_REQUEST = "refactorcoder/history"
-
-
-def reports_dir(settings) -> Path:
-    return settings.resolved_history_path().parent / "reports"
-
-
-def save(settings, job) -> None:
-    if job.run_id is None or not job.report:
-        return
-    folder = reports_dir(settings)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        payload = {"runId": job.run_id, "jobId": job.id, "kind": job.kind, "status": job.status, "uri": job.uri,
-                   "title": job.target.title, "function": job.target.name, "report": job.report}
-        tmp = folder / f".run-{job.run_id}.json.tmp"
-        tmp.write_text(json.dumps(payload, default=str), encoding="utf-8")
-        tmp.replace(folder / f"run-{job.run_id}.json")
-    except OSError as exc:
-        logger.info("report of run %s not kept: %s", job.run_id, exc)
-
-
-def load(settings, run_id: int) -> dict | None:
-    path = reports_dir(settings) / f"run-{run_id}.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def job_payload(job) -> dict:
@@ -97,61 +63,10 @@ def entry_payload(server, uri: str, entry) -> dict:
             "function": entry.name, "report": report, "error": None}
 
 
-def _from_history(settings, run_id: int) -> dict | None:
-    """A run from before reports were kept: what the database has (calls, judgment), in the report's shape."""
-    from models.history import History
-
-    path = settings.resolved_history_path()
-    if not path.exists():
-        return None
-    with History(path) as history:
-        rows = history.export(run_id)
-    if not rows:
-        return None
-    run = rows[0] if isinstance(rows[0], dict) else {}
-    return {"runId": run_id, "kind": run.get("kind", "run"), "status": run.get("status", ""), "report": {"history": rows}}
-
-
-def history_runs(settings, limit: int, root: str | None) -> list[dict]:
-    from models.history import History
-
-    path = settings.resolved_history_path()
-    if not path.exists():
-        return []
-    with History(path) as history:
-        runs = history.list_runs(limit * 4 if root else limit)
-    out = []
-    for run in runs:
-        source = run.get("source") or ""
-        if root and not _in_root(source, root):
-            continue
-        saved = load(settings, run["id"]) or {}
-        report = saved.get("report") or {}
-        scores = [run.get(k) for k in ("accuracy", "clarity", "efficiency")]
-        out.append({"runId": run["id"], "kind": saved.get("kind") or run.get("kind"), "status": run.get("status"),
-                    "created": run.get("created"), "source": source, "function": saved.get("function"),
-                    "verdict": report.get("verdict") or report.get("summary") or "",
-                    # Fix / Optimize: what the job came to (accepted / unchanged / failed / cancelled), not only
-                    # whether the run itself ended cleanly.
-                    "outcome": report.get("status") if report.get("status") in JOB_OUTCOMES else "",
-                    "scores": scores if any(s is not None for s in scores) else None, "hasReport": bool(saved)})
-        if len(out) >= limit:
-            break
-    return out
-
-
-def _in_root(source: str, root: str) -> bool:
-    path = source.split("::", 1)[0]
-    if path.startswith("file:"):
-        path = unquote(urlparse(path).path)
-    root = unquote(urlparse(root).path) if root.startswith("file:") else root
-    return path.startswith(root.rstrip("/") + "/")
-
-
 def setup(server) -> None:
     def on_job_finished(job) -> None:
         if job.run_id is not None and job.report:
-            server.jobs.loop.run_in_executor(None, save, server.pipelines.settings, job)
+            server.jobs.loop.run_in_executor(None, archive.save, server.pipelines.settings, job)
 
     server.jobs.listeners.append(on_job_finished)
 
@@ -179,8 +94,8 @@ def setup(server) -> None:
         if job is not None and job.report:
             return job_payload(job)
         loop = asyncio.get_running_loop()
-        found = await loop.run_in_executor(None, load, ls.pipelines.settings, run_id)
-        found = found or await loop.run_in_executor(None, _from_history, ls.pipelines.settings, run_id)
+        found = await loop.run_in_executor(None, archive.load, ls.pipelines.settings, run_id)
+        found = found or await loop.run_in_executor(None, archive.from_history, ls.pipelines.settings, run_id)
         if found is None:
             raise args_.request_failed(f"no run {run_id} in the history")
         return found
@@ -192,5 +107,5 @@ def setup(server) -> None:
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 500:
             raise args_.invalid("'limit' must be an integer 1..500")
         root = obj.get("root") or ls.workspace.root_path
-        runs = await asyncio.get_running_loop().run_in_executor(None, history_runs, ls.pipelines.settings, limit, root)
+        runs = await asyncio.get_running_loop().run_in_executor(None, archive.history_runs, ls.pipelines.settings, limit, root)
         return {"runs": runs}
