@@ -248,12 +248,17 @@ def run_optimize(task: SlowTask, model: str, sandbox, registry=None, *, api_base
             history.close()
 
 
+CODE_CHARS = 2000  # an attempt's code kept in the run's row at most
+
+
 def outcome_of(report) -> JobOutcome:
     change = report.change or {}
     return JobOutcome(
         status=report.status, improved=report.status == "accepted", ratio=change.get("ratio"),
         ci=[change["ci_low"], change["ci_high"]] if "ci_low" in change else None,
-        attempts=[{"number": a.number, "status": a.status, "reason": a.reason[:300], "seconds": a.seconds}
+        # Each attempt's strategy and code too: why a task was not improved is read from them.
+        attempts=[{"number": a.number, "round": a.round, "strategy": a.strategy, "status": a.status,
+                   "reason": a.reason[:300], "seconds": a.seconds, "code": (a.code or "")[:CODE_CHARS]}
                   for a in report.attempts],
         model_calls=report.model_calls, seconds=report.seconds, summary=report.summary, notes=report.notes[:10])
 

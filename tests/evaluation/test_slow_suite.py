@@ -118,6 +118,8 @@ def test_the_suite_counts_an_honest_faster_rewrite_as_a_verified_improvement(tmp
     metrics = row["metrics"]
     assert metrics["status"] == "accepted" and metrics["improved"], metrics
     assert metrics["ratio"] < 0.5 and metrics["attempts"][0]["status"] == "accepted", metrics
+    first = metrics["attempts"][0]
+    assert (first["round"], first["strategy"]) == (1, "algorithm") and "Counter" in first["code"], first
     assert "Counter" in row["answer"]
     assert report.tables[0].rows[0][:4] == ["openai/opt", "python", "1/1", "100.0%"]
     prompts = endpoint.prompts_to("opt")
