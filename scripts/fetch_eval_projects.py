@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from evaluation.suites.projects import load_projects, unpacked  # noqa: E402
+from evaluation.suites.project_cases import load_projects, unpacked  # noqa: E402
 
 
 def main(names: list[str]) -> int:

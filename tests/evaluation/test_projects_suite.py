@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.suites.projects import (CASES_DIR, Case, CaseError, ProjectsSuite, load_projects,
-                                        patched_text, sdist_path, sha256_of, unpacked)
+from evaluation.suites.project_cases import (CASES_DIR, Case, CaseError, load_projects, patched_text, sdist_path,
+                                             sha256_of, unpacked)
+from evaluation.suites.projects import ProjectsSuite
 from tests.conftest import require_real_part
 
 

@@ -9,7 +9,8 @@ import dataclasses
 
 import pytest
 
-from evaluation.suites.projects import load_projects, run_case, unpacked
+from evaluation.suites.project_cases import load_projects, unpacked
+from evaluation.suites.projects import run_case
 from tests.conftest import require_real_part
 
 pytestmark = [pytest.mark.docker]
