@@ -285,7 +285,9 @@ def function_from_answer(code: str, language: str, name: str, module_text: str |
     if target is None:
         return None, f"the answer has no function named {name}"
     if target.has_error:
-        return None, f"the answer's function {name} does not parse (line {target.first_row + 1})"
+        where = _syntax_error(doc, target, language)
+        if where:
+            return None, f"the answer's function {name} does not parse ({where})"
     existing = defined_names(module_text, language)
     module_doc = document(module_text, language) if module_text else None
     have_imports = import_keys(module_doc) if module_doc is not None else set()
@@ -315,6 +317,27 @@ def function_from_answer(code: str, language: str, name: str, module_text: str |
     keep = sorted(set(keep))
     pieces = [textwrap.dedent(doc.text_between(*s)).strip("\n") for s in keep]
     return "\n\n".join(p for p in pieces if p).strip("\n"), ""
+
+
+def _syntax_error(doc: Document, target: Function, language: str) -> str:
+    """Where the function's syntax error is ("line 7: '(' was never closed"), not the line it starts on; "" when
+    Python itself compiles what tree-sitter could not (its grammar lags behind the language): the extraction goes
+    on and the candidate's own parse check has the last word."""
+    if language == "python":
+        try:
+            compile(textwrap.dedent(doc.text_between(target.start_byte, target.end_byte)), "<answer>", "exec")
+        except SyntaxError as exc:
+            return f"line {target.first_row + (exc.lineno or 1)}: {exc.msg}"
+        return ""
+    node, found = (doc.tree.root_node if doc.tree is not None else None), None
+    while node is not None and found is None:  # down the branch that holds the first error inside the function
+        if node.is_error or node.is_missing:
+            found = node
+        node = next((child for child in node.children
+                     if (child.has_error or child.is_error or child.is_missing)
+                     and child.end_byte > target.start_byte and child.start_byte < target.end_byte), None)
+    row = found.start_point[0] if found is not None else target.first_row
+    return f"line {row + 1}: " + ("a missing token" if found is not None and found.is_missing else "a syntax error")
 
 
 def _helper_statement(doc: Document, node, language: str, existing: set[str], target: Function, uses: str) -> bool:

@@ -100,6 +100,14 @@ def test_candidate_from_answer_keeps_imports_and_new_helpers():
                                                                "square", MODULE)[1]
 
 
+def test_an_answer_that_does_not_parse_names_the_line_of_its_error_not_the_def():
+    python = "```python\ndef f(xs):\n    total = 0\n    for x in xs:\n        total += (x * 2\n    return total\n```"
+    assert candidate_from_answer(python, "python", "f") == (
+        None, "the answer's function f does not parse (line 4: '(' was never closed)")
+    js = "```javascript\nfunction f(xs) {\n  let t = 0;\n  for (const x of xs) {\n    t += (x * 2;\n  }\n  return t;\n}\n```"
+    assert candidate_from_answer(js, "js", "f")[1] == "the answer's function f does not parse (line 4: a missing token)"
+
+
 def test_discovery_finds_user_tests_doctests_and_seen_inputs(project):
     suite = discover(locate(f"{project}/m.py::square"))
     assert [(t.suite, t.only) for t in suite.tests] == [("user", ["test_sq"]), ("doctest", None)]
