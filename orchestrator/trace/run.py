@@ -24,7 +24,10 @@ from orchestrator.trace.model import Trace
 
 log = logging.getLogger(__name__)
 
-TRACER = (Path(__file__).parent / "in_sandbox" / "tracer.py").read_text(encoding="utf-8")  # shipped, not run here
+_IN_SANDBOX = Path(__file__).parent / "in_sandbox"  # shipped as text, never run here
+TRACER = (_IN_SANDBOX / "tracer.py").read_text(encoding="utf-8")
+# The tracer's helper, loaded by path by the tracer (a name no project module is likely to have).
+TRACER_HELPERS = {"rc_tracer_inputs.py": (_IN_SANDBOX / "tracer_inputs.py").read_text(encoding="utf-8")}
 MARKER = "\n@@RC-TRACE-"
 ROOT_CONFIGS = ("pyproject.toml", "pytest.ini", "setup.cfg", "tox.ini")
 TRACE_TIMEOUT_S = 300.0
@@ -138,7 +141,7 @@ def build_spec(root: Path, command: Command, *, traced: bool = True, timeout_s: 
         from sandbox.layers import LAYER_ROOT
 
         job["site"] = f"{LAYER_ROOT}/{SITE_DIR}"
-    files = {"main.py": TRACER, "job.json": json.dumps(job)}
+    files = {"main.py": TRACER, **TRACER_HELPERS, "job.json": json.dumps(job)}
     files.update({f"project/{rel}": text for rel, text in project.items()})
     if command.cwd != "." and not any(rel.startswith(command.cwd + "/") for rel in project):
         files[f"project/{command.cwd}/.refactorcoder-cwd"] = ""  # the directory the command runs in exists there
