@@ -7,6 +7,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import Module from 'module';
 
+import { Disposable, EventEmitter, Position, Range, TabInputTextDiff, TreeItem, Uri } from './fakeVscodeClasses';
+
 export interface Shown { kind: 'info' | 'warning' | 'error'; message: string; items: string[] }
 export interface ProgressRecord {
     options: any;
@@ -15,73 +17,6 @@ export interface ProgressRecord {
     done: boolean;
 }
 export interface Request { method: string; params: any }
-
-class Disposable {
-    constructor(private readonly fn: () => void = () => undefined) {}
-    static from(...items: { dispose(): unknown }[]): Disposable {
-        return new Disposable(() => items.forEach((i) => i.dispose()));
-    }
-    dispose(): void {
-        this.fn();
-    }
-}
-
-class EventEmitter<T> {
-    private listeners: ((e: T) => unknown)[] = [];
-    readonly event = (listener: (e: T) => unknown): Disposable => {
-        this.listeners.push(listener);
-        return new Disposable(() => (this.listeners = this.listeners.filter((l) => l !== listener)));
-    };
-    fire(e: T): void {
-        this.listeners.slice().forEach((l) => l(e));
-    }
-    dispose(): void {
-        this.listeners = [];
-    }
-}
-
-class Uri {
-    constructor(readonly scheme: string, readonly authority: string, readonly path: string, readonly query = '', readonly fragment = '') {}
-    static from(c: { scheme: string; authority?: string; path?: string; query?: string; fragment?: string }): Uri {
-        return new Uri(c.scheme, c.authority ?? '', c.path ?? '', c.query ?? '', c.fragment ?? '');
-    }
-    static file(p: string): Uri {
-        return new Uri('file', '', p);
-    }
-    static parse(s: string): Uri {
-        const m = /^([a-z][\w+.-]*):(\/\/([^/?#]*))?([^?#]*)(\?([^#]*))?(#(.*))?$/i.exec(s);
-        if (!m) throw new Error(`not a URI: ${s}`);
-        return new Uri(m[1], m[3] ?? '', decodeURIComponent(m[4]), m[6] ?? '', m[8] ?? '');
-    }
-    get fsPath(): string {
-        return this.path;
-    }
-    toString(): string {
-        const auth = this.scheme === 'file' || this.authority ? `//${this.authority}` : '';
-        return `${this.scheme}:${auth}${encodeURI(this.path)}${this.query ? `?${this.query}` : ''}${this.fragment ? `#${this.fragment}` : ''}`;
-    }
-}
-
-class TabInputTextDiff {
-    constructor(readonly original: Uri, readonly modified: Uri) {}
-}
-
-class TreeItem {
-    description?: string;
-    tooltip?: string;
-    iconPath?: unknown;
-    command?: unknown;
-    contextValue?: string;
-    constructor(readonly label: string, readonly collapsibleState?: number) {}
-}
-
-class Position {
-    constructor(readonly line: number, readonly character: number) {}
-}
-
-class Range {
-    constructor(readonly start: Position, readonly end: Position) {}
-}
 
 /** What the extension did, and how the fake user and server answer. Reset between tests. */
 export const fake = {
