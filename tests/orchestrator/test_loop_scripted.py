@@ -180,7 +180,8 @@ def test_a_round_screens_its_samples_and_measures_only_the_best(tmp_path, endpoi
     slower, duplicate, fast = report.attempts
     assert {a.round for a in report.attempts} == {1}
     # The guide model's plan came first; its first approach is what the round's algorithm sample was asked for.
-    assert [a.strategy for a in report.attempts] == ["plan 1", "hot lines", "data structures"]
+    # The copy is known as soon as it is answered: the third sample is not shown the body (a rewrite, its idea kept).
+    assert [a.strategy for a in report.attempts] == ["plan 1", "hot lines", "data structures, rewritten"]
     assert any(note.startswith("plan by openai/planner: 1. count each value") for note in report.notes), report.notes
     assert duplicate.status == "duplicate", duplicate.reason
     assert slower.status == "not better" and slower.reason.startswith("screened out"), slower.reason
@@ -188,6 +189,7 @@ def test_a_round_screens_its_samples_and_measures_only_the_best(tmp_path, endpoi
     assert fast.status == "accepted" and fast.decision["comparisons"] == 1, fast.reason
     prompts = [p for p in endpoint.prompts_to("search") if p.startswith("Objective")]
     assert len(prompts) == 3 and "Use this approach: count each value" in prompts[0] and "standard library" in prompts[2]
+    assert "Its body is not shown" in prompts[2] and "for j in range(i + 1, len(nums))" not in prompts[2]
     assert "```" not in PLAN and any("Write no code" in p for p in endpoint.prompts_to("planner"))
     assert report.status == "accepted" and "Counter" in report.accepted_code
     # The judge sees what execution proved beside the code.
