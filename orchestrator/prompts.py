@@ -32,6 +32,17 @@ def _msgs(user: str) -> list[Message]:
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
+def _problem(problem: str, budget: int) -> str:
+    return f"Problem description:\n{_cut(problem, budget)}\n\n" if problem else ""
+
+
+def _one_function(fence: str, name: str, corrected: bool = False) -> str:
+    """How every code-writing stage's answer must look: one fenced block with the whole function."""
+    return (f"answer with exactly one fenced code block (```{fence}) containing the complete "
+            f"{'corrected ' if corrected else ''}function `{name}` (same name and parameters, plus any imports it "
+            "needs), then at most one sentence.")
+
+
 def _around(fence: str, name: str, context: str) -> str:
     """The module's definitions the function uses (and its class, for a method): read-only context."""
     return (f"What the code around `{name}` defines (context only; do not rewrite it):\n```{fence}\n{context}\n```\n\n"
@@ -42,12 +53,11 @@ def fix_messages(language: str, name: str, code: str, problem: str, failure: str
     fence = FENCE.get(language, language)
     return _msgs(
         f"Objective: fix the bug in the {language} function `{name}`.\n\n"
-        + (f"Problem description:\n{_cut(problem, 2000)}\n\n" if problem else "")
+        + _problem(problem, 2000)
         + f"Code:\n```{fence}\n{_cut(code, 4000)}\n```\n\n"
         + _around(fence, name, context)
         + f"What went wrong when it ran:\n{_cut(failure, 2500)}\n\n"
-        f"Instruction: answer with exactly one fenced code block (```{fence}) containing the complete corrected "
-        f"function `{name}` (same name and parameters, plus any imports it needs), then at most one sentence.")
+        "Instruction: " + _one_function(fence, name, corrected=True))
 
 
 def rewrite_messages(language: str, name: str, signature: str, problem: str, failure: str,
@@ -59,13 +69,12 @@ def rewrite_messages(language: str, name: str, signature: str, problem: str, fai
     return _msgs(
         f"Objective: write the {language} function `{name}` from its description; an earlier implementation had a "
         "bug and was discarded.\n\n"
-        + f"Problem description:\n{_cut(problem, 2000)}\n\n"
+        + _problem(problem, 2000)
         + f"Signature:\n```{fence}\n{signature}\n```\n\n"
         + _around(fence, name, context)
         + f"How the discarded implementation failed (avoid its mistake):\n{_cut(failure, 2000)}\n\n"
-        f"Instruction: think about the examples first, then answer with exactly one fenced code block (```{fence}) "
-        f"containing the complete function `{name}` (same name and parameters, plus any imports it needs), then at "
-        "most one sentence." + (LEAVE_DOCS_OUT if language == "python" else ""))
+        "Instruction: think about the examples first, then " + _one_function(fence, name)
+        + (LEAVE_DOCS_OUT if language == "python" else ""))
 
 
 def signature_of(code: str, language: str, name: str) -> str:
@@ -97,16 +106,14 @@ def refine_messages(language: str, name: str, code: str, problem: str, metric: s
         f"Objective: make the {language} function `{name}` use less {goal} while keeping exactly the same "
         "behaviour (same results, same exceptions, same output, no changes to its arguments unless the original "
         "changes them).\n\n"
-        + (f"Problem description:\n{_cut(problem, 1500)}\n\n" if problem else "")
+        + _problem(problem, 1500)
         + f"Code:\n```{fence}\n{_cut(code, 4000)}\n```\n\n"
         + _around(fence, name, context)
         + (f"Where the {goal} goes (profile of a typical run):\n{_cut(profile, 2000)}\n\n" if profile else "")
         + (f"Earlier attempts:\n{_cut(feedback, 1500)}\n\n" if feedback else "")
         + idea + " Do not cache results between calls (no module-level caches, "
         "mutable default arguments or functools caches): every call must do its own work.\n"
-        f"Instruction: answer with exactly one fenced code block (```{fence}) containing the complete function "
-        f"`{name}` (same name and parameters, plus any imports it needs), then at most one sentence."
-        + (LEAVE_DOCS_OUT if language == "python" else ""))
+        "Instruction: " + _one_function(fence, name) + (LEAVE_DOCS_OUT if language == "python" else ""))
 
 
 def repair_messages(language: str, name: str, code: str, problem: str, metric: str, failure: str,
@@ -120,12 +127,11 @@ def repair_messages(language: str, name: str, code: str, problem: str, metric: s
         f"Objective: this new version of the {language} function `{name}`, written to use less {goal}, breaks a "
         "test. Fix its bug so that it returns exactly what the description and the tests expect, and keep its "
         "new approach (do not go back to a slower one).\n\n"
-        + (f"Problem description:\n{_cut(problem, 1500)}\n\n" if problem else "")
+        + _problem(problem, 1500)
         + f"Code:\n```{fence}\n{_cut(code, 4000)}\n```\n\n"
         + _around(fence, name, context)
         + f"What went wrong when it ran:\n{_cut(failure, 2000)}\n\n"
-        f"Instruction: answer with exactly one fenced code block (```{fence}) containing the complete corrected "
-        f"function `{name}` (same name and parameters, plus any imports it needs), then at most one sentence.")
+        "Instruction: " + _one_function(fence, name, corrected=True))
 
 
 def plan_messages(language: str, name: str, code: str, metric: str, context: str = "") -> list[Message]:
@@ -148,7 +154,7 @@ def plan_messages(language: str, name: str, code: str, metric: str, context: str
 def test_designer_messages(language: str, name: str, code: str, problem: str) -> list[Message]:
     return _msgs(
         f"Objective: write tests for the {language} function `{name}`.\n\n"
-        + (f"Problem description:\n{_cut(problem, 2000)}\n\n" if problem else "")
+        + _problem(problem, 2000)
         + f"Code:\n```python\n{_cut(code, 3000)}\n```\n\n"
         f"Instruction: answer with one ```python code block of 5 to 10 lines, each a single `assert {name}(...) "
         "== expected` covering basic, edge and large cases, with expected values you are sure of.")
@@ -195,7 +201,7 @@ def input_driver_messages(language: str, name: str, code: str, problem: str, own
     shape = DRIVER_SHAPE[language].format(owner=f"{owner}." if owner else "", name=name)
     return _msgs(
         f"Objective: write a test-input program for the {language} function `{name}`.\n\n"
-        + (f"Problem description:\n{_cut(problem, 1500)}\n\n" if problem else "")
+        + _problem(problem, 1500)
         + f"The function (already defined; do not define it again):\n```{fence}\n{_cut(code, 3000)}\n```\n\n"
         f"Instruction: answer with exactly one fenced code block (```{fence}) containing {shape}. It calls `{name}` "
         "on 20 to 40 different valid inputs written as literals in the code (typical cases, edge cases such as empty "
