@@ -269,11 +269,10 @@ class _Repair:
             self.code, self.parent, self.passing = code, attempt.candidate_id, verdict.tests_passed
             self.rewrite_next = False  # new code to repair: show it
             self.base_failure = (f"This version passes {verdict.tests_passed} of {verdict.tests_total} tests; what "
-                                 "still fails:\n" + _with_values(self.job, code, _failure_of(verdict), verdict.run))
+                                 "still fails:\n" + failure_with_values(self.job, code, verdict))
             self.feedback = self.base_failure
             return
-        failure = (_with_values(self.job, code, _failure_of(verdict), verdict.run) if verdict is not None
-                   else attempt.reason)
+        failure = failure_with_values(self.job, code, verdict) if verdict is not None else attempt.reason
         self.feedback = self.base_failure + "\n\nA previous attempt also failed:\n" + failure
 
 
@@ -289,7 +288,8 @@ def _with_values(job: Job, code: str, failure: str, run: TestRun | None) -> str:
 
 
 def failure_with_values(job: Job, code: str, verdict) -> str:
-    """What a failing candidate's verdict says went wrong, with the failing calls' values (Optimize's repair)."""
+    """What a failing candidate's verdict says went wrong, with the failing calls' values (Fix's and Optimize's
+    repairs)."""
     return _with_values(job, code, _failure_of(verdict), verdict.run)
 
 

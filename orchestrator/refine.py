@@ -190,7 +190,7 @@ class _Search:
         self.rounds = 0  # how many the job's limits allow (progress)
         self.steps = 0
         self.number = 0
-        self.copied = False  # a sample answered code it was shown: later "hot lines" samples are rewrites
+        self.copied = False  # a sample answered code already seen: every later sample is a rewrite (no body shown)
         # The best candidate of the last round that broke a user test, with what went wrong: the next round's
         # first sample repairs it (PerfOrch's generate → fix → refine; most rejected samples of the embedded
         # model were a new algorithm with one mistake). (code, candidate id, failure text) or None.
@@ -227,7 +227,7 @@ class _Search:
             made_from = near_miss[1] if strategy is REPAIR else self.best_id
             attempt, candidate = job.candidate("refine", self.number, model, answer, call_id, made_from)
             attempt.round, attempt.strategy = round_ + 1, rewritten(strategy) if rewrite else strategy.name
-            if candidate is not None and self.verifier.novelty.duplicate_of(candidate) is not None:
+            if candidate is not None and self.verifier.duplicate_of(candidate) is not None:
                 self.copied = True  # known before it is verified: this round's next samples are rewrites already
             job.report.attempts.append(attempt)
             sampled.append((attempt, candidate, model, time.monotonic() - t0))

@@ -62,7 +62,7 @@ def plan_approaches(answer: str) -> list[str]:
         if not match:
             continue
         text = re.sub(r"[*_`]{1,2}", "", match.group(1)).strip(" .")
-        if len(text) < 8 or re.search(r"\bdef \w+\(|\breturn\b|;\s*$", text) or re.search(r"<[a-z ]+>", text):
+        if len(text) < 8 or re.search(r"\bdef \w+\(|\breturn\b|;\s*$|<[a-z ]+>", text):
             continue  # code, or the prompt's line shape answered back ("<approach>: <time complexity>")
         approaches.append(text[:200])
         if len(approaches) == PLAN_STEPS:

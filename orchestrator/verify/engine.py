@@ -129,6 +129,11 @@ class Verifier:
         a duplicate too."""
         self.novelty.add(code, label)
 
+    def duplicate_of(self, code: str) -> str | None:
+        """The label of the earlier code (the original or a candidate) that `code` repeats, or None; checked
+        before anything runs."""
+        return self.novelty.duplicate_of(code)
+
     def accept(self, code: str) -> None:
         """Optimize: an accepted candidate becomes the best, the baseline of later candidates."""
         self.best = code
